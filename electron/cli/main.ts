@@ -1,0 +1,42 @@
+// `pix`: the command-line face of the workbench. Dispatches to one module per subcommand.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { closest, type Command } from './command';
+import { infoCommand } from './commands/info';
+
+const commands: readonly Command[] = [infoCommand];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return ['PiX Workbench command-line tool', '', 'usage: pix <command> [options]', '', 'commands:', ...lines, '',
+    'pix <command> --help shows the options of one command.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(version());
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    const hint = closest(name, commands.map((c) => c.name));
+    console.error(`pix: unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; see pix --help`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`usage: ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  return command.run(rest);
+}

@@ -1,0 +1,18 @@
+// The addon's entry point: registers the exports of each binding file, nothing else.
+#include <napi.h>
+
+#include "binding/js_tensor.h"
+
+namespace pix::binding {
+void InitOps(Napi::Env env, Napi::Object exports);
+void InitInfo(Napi::Env env, Napi::Object exports);
+}  // namespace pix::binding
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  pix::binding::JsTensor::Init(env, exports);
+  pix::binding::InitOps(env, exports);
+  pix::binding::InitInfo(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(pix_engine, Init)

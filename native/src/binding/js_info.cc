@@ -1,0 +1,104 @@
+// engineInfo(): what this build and this machine offer (`pix info`); cudaMemoryStats(device):
+// the caching allocator's counters.
+#include <napi.h>
+
+#include "binding/errors.h"
+#include "build_config.h"
+#include "core/cpu_features.h"
+#include "core/cuda/runtime.h"
+#include "core/cuda_dispatch.h"
+#include "core/thread_pool.h"
+
+namespace pix::binding {
+namespace {
+
+std::string cuda_version_string(int version) {
+  return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
+
+Napi::Object cpu_info(Napi::Env env) {
+  const CpuFeatures& features = cpu_features();
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("threads", cpu_threads());
+  cpu.Set("simd", simd_level_name(features.simd));
+  Napi::Array extras = Napi::Array::New(env, features.extras.size());
+  for (size_t i = 0; i < features.extras.size(); ++i) extras.Set(static_cast<uint32_t>(i), features.extras[i]);
+  cpu.Set("features", extras);
+  return cpu;
+}
+
+Napi::Object cuda_info(Napi::Env env) {
+  Napi::Object cuda = Napi::Object::New(env);
+  cuda.Set("compiled", PIX_HAVE_CUDA == 1);
+  cuda.Set("cudnn", PIX_HAVE_CUDNN == 1);
+  cuda.Set("cublas", PIX_HAVE_CUBLAS == 1);
+  cuda.Set("nccl", PIX_HAVE_NCCL == 1);
+  Napi::Array archs = Napi::Array::New(env);
+  Napi::Array devices = Napi::Array::New(env);
+  cuda.Set("runtimeVersion", env.Null());
+  cuda.Set("driverVersion", env.Null());
+  cuda.Set("unavailableReason", "this build has no CUDA backend (nvcc was not found at build time)");
+#if PIX_HAVE_CUDA
+  std::string list = PIX_CUDA_ARCHITECTURES;
+  for (size_t start = 0; start <= list.size();) {
+    size_t end = list.find(';', start);
+    if (end == std::string::npos) end = list.size();
+    if (end > start) archs.Set(archs.Length(), list.substr(start, end - start));
+    start = end + 1;
+  }
+  const cuda::Inventory inv = cuda::inventory();
+  cuda.Set("runtimeVersion", cuda_version_string(inv.runtime_version));
+  if (inv.driver_version > 0) cuda.Set("driverVersion", cuda_version_string(inv.driver_version));
+  cuda.Set("unavailableReason", inv.devices.empty() ? Napi::Value(Napi::String::New(env, inv.unavailable_reason))
+                                                    : Napi::Value(env.Null()));
+  for (const auto& d : inv.devices) {
+    Napi::Object dev = Napi::Object::New(env);
+    dev.Set("index", d.index);
+    dev.Set("name", d.name);
+    dev.Set("capability", std::to_string(d.major) + "." + std::to_string(d.minor));
+    dev.Set("totalMemoryBytes", static_cast<double>(d.total_memory));
+    dev.Set("multiprocessors", d.multiprocessors);
+    devices.Set(devices.Length(), dev);
+  }
+#endif
+  cuda.Set("architectures", archs);
+  cuda.Set("devices", devices);
+  return cuda;
+}
+
+Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("version", PIX_VERSION);
+    Napi::Object backends = Napi::Object::New(env);
+    backends.Set("cpu", cpu_info(env));
+    backends.Set("cuda", cuda_info(env));
+    out.Set("backends", backends);
+    return out;
+  });
+}
+
+Napi::Value CudaMemoryStats(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsNumber()) throw ArgumentError{"cudaMemoryStats: device index must be a number"};
+    const int device = info[0].As<Napi::Number>().Int32Value();
+    cuda::MemoryStats stats;
+    PIX_CUDA_CALL(stats = cuda::memory_stats(device));
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("allocatedBytes", static_cast<double>(stats.allocated_bytes));
+    out.Set("reservedBytes", static_cast<double>(stats.reserved_bytes));
+    out.Set("peakAllocatedBytes", static_cast<double>(stats.peak_allocated_bytes));
+    out.Set("driverAllocations", static_cast<double>(stats.driver_allocations));
+    return out;
+  });
+}
+
+}  // namespace
+
+void InitInfo(Napi::Env env, Napi::Object exports) {
+  exports.Set("engineInfo", Napi::Function::New<EngineInfo>(env, "engineInfo"));
+  exports.Set("cudaMemoryStats", Napi::Function::New<CudaMemoryStats>(env, "cudaMemoryStats"));
+}
+
+}  // namespace pix::binding
