@@ -55,6 +55,8 @@ export interface NativeEngine {
   pixBackward(x: Tensor, p: Tensor, dy: Tensor, params: PixParams & { dx?: boolean; dp?: boolean }): { dx?: Tensor; dp?: Tensor };
   engineInfo(): Omit<EngineInfo, 'addonPath'>;
   cudaMemoryStats(device: number): CudaMemoryStats;
+  /** Waits until the device's queued engine work is done. */
+  cudaSynchronize(device: number): void;
 }
 
 const ADDON_RELATIVE_PATH = join('native', 'build', 'Release', 'pix_engine.node');

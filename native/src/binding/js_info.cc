@@ -1,5 +1,5 @@
 // engineInfo(): what this build and this machine offer (`pix info`); cudaMemoryStats(device):
-// the caching allocator's counters.
+// the caching allocator's counters; cudaSynchronize(device): a barrier for timing.
 #include <napi.h>
 
 #include "binding/errors.h"
@@ -94,11 +94,21 @@ Napi::Value CudaMemoryStats(const Napi::CallbackInfo& info) {
   });
 }
 
+// cudaSynchronize(device): waits for the device's engine stream; benchmarks time around it.
+Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsNumber()) throw ArgumentError{"cudaSynchronize: device index must be a number"};
+    PIX_CUDA_CALL(cuda::synchronize(info[0].As<Napi::Number>().Int32Value()));
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void InitInfo(Napi::Env env, Napi::Object exports) {
   exports.Set("engineInfo", Napi::Function::New<EngineInfo>(env, "engineInfo"));
   exports.Set("cudaMemoryStats", Napi::Function::New<CudaMemoryStats>(env, "cudaMemoryStats"));
+  exports.Set("cudaSynchronize", Napi::Function::New<CudaSynchronize>(env, "cudaSynchronize"));
 }
 
 }  // namespace pix::binding

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The GPU check: run on the H100 test machine (../shared/gpu/README.md) from the project root.
+# Builds the engine with CUDA (+ cuDNN, cuBLAS, NCCL when found) by plain cmake (no npm there),
+# runs the whole test suite (the CUDA tests included), compares CUDA PiX with CPU PiX and times
+# it against plain PyTorch on the same card. Writes JSON summaries to $OUT (or out/).
+# Needs, carried from the development machine: .gpukit/ (../shared/gpu/kit.sh), dist/ (npm run
+# build:ts), node_modules/node-addon-api and node_modules/node-api-headers.
+set -euo pipefail
+out=${OUT:-out}
+mkdir -p "$out"
+source .gpukit/env.sh
+
+cmake -S native -B native/build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPIX_CUDA=ON \
+  -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$PWD/native/build/Release" 2>&1 | tee "$out/build.log" | grep -E 'PiX engine|Error|error' || true
+cmake --build native/build -j "$(nproc)" 2>&1 | tee -a "$out/build.log" | grep -E 'error|warning' || true
+test -f native/build/Release/pix_engine.node
+
+node bin/pix.js info --json > "$out/info.json"
+node bin/pix.js info
+node --test --test-reporter=spec dist/test/ > "$out/tests.log" 2>&1 && tests=pass || tests=fail
+grep -E '^ℹ|✖' "$out/tests.log" || true
+node scripts/gpu/pix_report.mjs "$out/pix_report.json" > /dev/null && report=pass || report=fail
+python3 scripts/gpu/torch_pix_baseline.py "$out/torch_baseline.json" > /dev/null || echo "torch baseline failed"
+node -e '
+const fs = require("fs"); const out = process.argv[1];
+const r = JSON.parse(fs.readFileSync(out + "/pix_report.json", "utf8"));
+const t = fs.existsSync(out + "/torch_baseline.json") ? JSON.parse(fs.readFileSync(out + "/torch_baseline.json", "utf8")) : null;
+console.log(JSON.stringify({ card: r.card, tests: process.argv[2], agreement_pass: r.agreement_pass,
+  worst: r.agreement.map((a) => `${a.dtype} ${a.case}: y ${a.y.toExponential(1)} dx ${a.dx.toExponential(1)} dp ${a.dp.toExponential(1)}`),
+  engine_pix_ms: r.resnet50_pix_modules_ms, torch_pix_ms: t && t.resnet50_pix_modules_ms, copy_GBps: t && t.device_copy_GBps,
+  speed: r.speed_bf16_nhwc_batch128.map((s) => `${s.module} fwd ${s.forward_ms}ms ${s.forward_GBps}GB/s bwd ${s.backward_ms}ms ${s.backward_GBps}GB/s`) }, null, 1));
+' "$out" "$tests"
+# Out-of-bounds and uninitialised accesses in the CUDA kernels, on the CUDA test file alone.
+if command -v compute-sanitizer >/dev/null; then
+  timeout 240 compute-sanitizer --tool memcheck --error-exitcode 3 node --test dist/test/native/ops/pix.cuda.test.js \
+    > "$out/memcheck.log" 2>&1 && echo "memcheck: clean" || { echo "memcheck: FAILED (see memcheck.log)"; tests=fail; }
+fi
+[ "$tests" = pass ] && [ "$report" = pass ]
