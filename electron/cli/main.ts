@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closest, type Command } from './command';
 import { infoCommand } from './commands/info';
+import { modelsCommand } from './commands/models';
 
-const commands: readonly Command[] = [infoCommand];
+const commands: readonly Command[] = [infoCommand, modelsCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };

@@ -41,6 +41,30 @@ export interface PixParams {
   kernel?: 'fast' | 'reference';
 }
 
+export interface GemmParams {
+  /** A is stored (K,M) instead of (M,K). */
+  transA?: boolean;
+  /** B is stored (N,K) instead of (K,N). */
+  transB?: boolean;
+  /** Default 1. */
+  alpha?: number;
+  /** Default 0: c is overwritten without being read. */
+  beta?: number;
+  /**
+   * 'fast' runs the best kernel for this CPU; 'avx512', 'avx2' or 'portable' that kernel (the CPU
+   * must have it); 'reference' the plain loop (double sums) the kernels are tested against.
+   */
+  kernel?: 'fast' | 'reference' | 'avx512' | 'avx2' | 'portable';
+  /**
+   * Sizes of C (m,n) and the inner dimension k: all three or none. Without them they come from the
+   * shapes, which must then match exactly; with them each matrix sits in the top-left corner of its
+   * tensor, whose row length is the leading dimension.
+   */
+  m?: number;
+  n?: number;
+  k?: number;
+}
+
 export interface CudaMemoryStats {
   allocatedBytes: number;
   reservedBytes: number;
@@ -49,10 +73,73 @@ export interface CudaMemoryStats {
   driverAllocations: number;
 }
 
+export type StateEntryKind =
+  | 'conv_weight' | 'linear_weight' | 'bias' | 'bn_weight' | 'bn_bias'
+  | 'bn_running_mean' | 'bn_running_var' | 'bn_num_batches_tracked';
+
+/** One entry of a model's state dict: official key, PyTorch shape and dtype. */
+export interface StateEntryInfo {
+  key: string;
+  shape: number[];
+  dtype: DType;
+  kind: StateEntryKind;
+  /** A trainable parameter (else a BatchNorm buffer). */
+  parameter: boolean;
+}
+
+export interface ForwardOptions {
+  /** BatchNorm uses and updates batch statistics (PyTorch's model.train()). Default false. */
+  train?: boolean;
+  /** Head dropout on (only with train). Default false. */
+  dropout?: boolean;
+  /** Seed of the dropout mask. */
+  seed?: number;
+  /** Layout of x. Default 'nchw' (as PyTorch takes images). */
+  layout?: Layout;
+}
+
+/** A network of the engine. Tensors crossing getState/setState/getGrad use PyTorch layouts (OIHW). */
+export interface Model {
+  readonly name: string;
+  readonly numClasses: number;
+  readonly family: 'pix' | 'resnet';
+  readonly parameterCount: number;
+  /** Multiply-accumulates of convolutions and the classifier for one square image. */
+  macs(inputSize?: number): number;
+  stateEntries(): StateEntryInfo[];
+  getState(key: string): Tensor;
+  setState(key: string, value: Tensor): void;
+  getGrad(key: string): Tensor;
+  zeroGrad(): void;
+  /** Logits (N, classes); runs off the JS thread. */
+  forward(x: Tensor, options?: ForwardOptions): Promise<Tensor>;
+  /** Backward of the last training forward: accumulates parameter gradients. */
+  backward(dlogits: Tensor): Promise<void>;
+}
+
+export interface ModelOptions {
+  /** Default: the model's own (1000 for the official models). */
+  numClasses?: number;
+  /** Head dropout probability. Default 0. */
+  drop?: number;
+  /** Seed of the Xavier-uniform initialisation. Default 0. */
+  seed?: number;
+}
+
+export interface RegisteredModel {
+  name: string;
+  aliases: string[];
+  description: string;
+}
+
 export interface NativeEngine {
   Tensor: TensorStatics;
+  Model: new (name: string, options?: ModelOptions) => Model;
+  modelRegistry(): RegisteredModel[];
   pixForward(x: Tensor, p: Tensor, params: PixParams): Tensor;
   pixBackward(x: Tensor, p: Tensor, dy: Tensor, params: PixParams & { dx?: boolean; dp?: boolean }): { dx?: Tensor; dp?: Tensor };
+  /** c = alpha * op(a) * op(b) + beta * c on the CPU, in place; a, b, c are 2-D f32 CPU tensors. */
+  gemm(a: Tensor, b: Tensor, c: Tensor, params?: GemmParams): void;
   engineInfo(): Omit<EngineInfo, 'addonPath'>;
   cudaMemoryStats(device: number): CudaMemoryStats;
   /** Waits until the device's queued engine work is done. */

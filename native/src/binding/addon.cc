@@ -6,12 +6,16 @@
 namespace pix::binding {
 void InitOps(Napi::Env env, Napi::Object exports);
 void InitInfo(Napi::Env env, Napi::Object exports);
+void InitGemm(Napi::Env env, Napi::Object exports);
+void InitModel(Napi::Env env, Napi::Object exports);
 }  // namespace pix::binding
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pix::binding::JsTensor::Init(env, exports);
   pix::binding::InitOps(env, exports);
   pix::binding::InitInfo(env, exports);
+  pix::binding::InitGemm(env, exports);
+  pix::binding::InitModel(env, exports);
   return exports;
 }
 

@@ -1,0 +1,230 @@
+// The JavaScript Model class: one nn::Model per object. forward/backward run on a libuv worker
+// thread (Napi::AsyncWorker) and settle a Promise; a model runs one of them at a time.
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+
+#include "binding/errors.h"
+#include "binding/js_tensor.h"
+#include "core/error.h"
+#include "nn/model.h"
+#include "nn/model_config.h"
+#include "ops/layout.h"
+
+namespace pix::binding {
+namespace {
+
+class JsModel : public Napi::ObjectWrap<JsModel> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function cls = DefineClass(
+        env, "Model",
+        {InstanceAccessor<&JsModel::Name>("name"), InstanceAccessor<&JsModel::NumClasses>("numClasses"),
+         InstanceAccessor<&JsModel::Family>("family"), InstanceAccessor<&JsModel::ParameterCount>("parameterCount"),
+         InstanceMethod<&JsModel::Macs>("macs"), InstanceMethod<&JsModel::StateEntries>("stateEntries"),
+         InstanceMethod<&JsModel::GetState>("getState"), InstanceMethod<&JsModel::SetState>("setState"),
+         InstanceMethod<&JsModel::GetGrad>("getGrad"), InstanceMethod<&JsModel::ZeroGrad>("zeroGrad"),
+         InstanceMethod<&JsModel::Forward>("forward"), InstanceMethod<&JsModel::Backward>("backward")});
+    exports.Set("Model", cls);
+    exports.Set("modelRegistry", Napi::Function::New<Registry>(env, "modelRegistry"));
+  }
+
+  // new Model(name, { numClasses?, drop?, seed? })
+  explicit JsModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsModel>(info) {
+    guarded(info.Env(), [&] {
+      const char* fn = "new Model";
+      if (info.Length() < 1 || !info[0].IsString()) throw ArgumentError{"new Model: name must be a string"};
+      Napi::Object options = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
+      const double classes = number_field(options, "numClasses", 0, fn);
+      PIX_CHECK(classes >= 0 && classes == static_cast<double>(static_cast<int64_t>(classes)) && classes <= 1e6, fn,
+                ": numClasses must be a positive integer, got ", classes);
+      const double drop = number_field(options, "drop", 0, fn);
+      const double seed = number_field(options, "seed", 0, fn);
+      const nn::ModelConfig config =
+          nn::model_config(info[0].As<Napi::String>().Utf8Value(), static_cast<int64_t>(classes), static_cast<float>(drop));
+      model_ = std::make_shared<nn::Model>(config, static_cast<uint64_t>(seed));
+    });
+  }
+
+ private:
+  nn::Model& model() { return *model_; }
+
+  void ensure_idle(const char* fn) const {
+    PIX_CHECK(!busy_->load(), fn, ": the model is busy; await the previous forward() or backward() first");
+  }
+
+  nn::StateEntry& entry(const Napi::CallbackInfo& info, const char* fn) {
+    if (info.Length() < 1 || !info[0].IsString()) throw ArgumentError{concat(fn, ": key must be a string")};
+    const std::string key = info[0].As<Napi::String>().Utf8Value();
+    nn::StateEntry* e = model().state().find(key);
+    PIX_CHECK(e != nullptr, fn, ": '", key, "' is not a key of ", model().config().name);
+    return *e;
+  }
+
+  static Napi::Value Registry(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array out = Napi::Array::New(env);
+    for (const auto& r : nn::model_registry()) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("name", r.name);
+      Napi::Array aliases = Napi::Array::New(env, r.aliases.size());
+      for (size_t i = 0; i < r.aliases.size(); ++i) aliases.Set(static_cast<uint32_t>(i), r.aliases[i]);
+      o.Set("aliases", aliases);
+      o.Set("description", r.description);
+      out.Set(out.Length(), o);
+    }
+    return out;
+  }
+
+  Napi::Value Name(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), model().config().name); }
+  Napi::Value NumClasses(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(model().config().num_classes));
+  }
+  Napi::Value Family(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), model().config().family == nn::Family::PiX ? "pix" : "resnet");
+  }
+  Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(model().state().parameter_count()));
+  }
+
+  Napi::Value Macs(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      const double size = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 224;
+      PIX_CHECK(size >= 1 && size <= 8192, "macs: input size must be in 1..8192");
+      return Napi::Number::New(info.Env(), static_cast<double>(model().macs(static_cast<int64_t>(size))));
+    });
+  }
+
+  // [{ key, shape, dtype, kind, parameter }] in the official state-dict order, PyTorch shapes.
+  Napi::Value StateEntries(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array out = Napi::Array::New(env);
+    for (const auto& e : model().state().entries()) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("key", e->key);
+      Napi::Array shape = Napi::Array::New(env, e->torch_shape.size());
+      for (size_t i = 0; i < e->torch_shape.size(); ++i) shape.Set(static_cast<uint32_t>(i), static_cast<double>(e->torch_shape[i]));
+      o.Set("shape", shape);
+      o.Set("dtype", dtype_name(e->value.dtype()));
+      o.Set("kind", nn::entry_kind_name(e->kind));
+      o.Set("parameter", e->is_parameter());
+      out.Set(out.Length(), o);
+    }
+    return out;
+  }
+
+  Napi::Value GetState(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      ensure_idle("getState");
+      return JsTensor::Wrap(info.Env(), entry(info, "getState").to_torch());
+    });
+  }
+
+  Napi::Value SetState(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      ensure_idle("setState");
+      nn::StateEntry& e = entry(info, "setState");
+      e.from_torch(JsTensor::FromValue(info[1], "setState", "value"));
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value GetGrad(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      ensure_idle("getGrad");
+      return JsTensor::Wrap(info.Env(), entry(info, "getGrad").grad_to_torch());
+    });
+  }
+
+  Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      ensure_idle("zeroGrad");
+      model().state().zero_grad();
+      return info.Env().Undefined();
+    });
+  }
+
+  // A forward or backward on the worker thread. It holds the model alive and marks it busy.
+  class Work : public Napi::AsyncWorker {
+   public:
+    Work(Napi::Env env, std::shared_ptr<nn::Model> model, std::shared_ptr<std::atomic<bool>> busy,
+         std::function<Tensor(nn::Model&)> job)
+        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), model_(std::move(model)),
+          busy_(std::move(busy)), job_(std::move(job)) {}
+    Napi::Promise promise() const { return deferred_.Promise(); }
+    void Execute() override {
+      try {
+        result_ = job_(*model_);
+      } catch (const std::exception& e) {
+        SetError(e.what());
+      }
+    }
+    void OnOK() override {
+      busy_->store(false);
+      deferred_.Resolve(result_.defined() ? Napi::Value(JsTensor::Wrap(Env(), result_)) : Env().Undefined());
+    }
+    void OnError(const Napi::Error& error) override {
+      busy_->store(false);
+      deferred_.Reject(error.Value());
+    }
+
+   private:
+    Napi::Promise::Deferred deferred_;
+    std::shared_ptr<nn::Model> model_;
+    std::shared_ptr<std::atomic<bool>> busy_;
+    std::function<Tensor(nn::Model&)> job_;
+    Tensor result_;
+  };
+
+  Napi::Value Queue(Napi::Env env, const char* fn, std::function<Tensor(nn::Model&)> job) {
+    ensure_idle(fn);
+    busy_->store(true);
+    auto* work = new Work(env, model_, busy_, std::move(job));
+    Napi::Promise promise = work->promise();
+    work->Queue();
+    return promise;
+  }
+
+  // forward(x, { train = false, dropout = false, seed = 0, layout = 'nchw' }) -> Promise<Tensor>
+  Napi::Value Forward(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      const char* fn = "forward";
+      Tensor x = JsTensor::FromValue(info[0], fn, "x");
+      Napi::Object options = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
+      nn::ForwardOptions o;
+      o.train = bool_field(options, "train", false, fn);
+      o.dropout = bool_field(options, "dropout", false, fn);
+      o.seed = static_cast<uint64_t>(number_field(options, "seed", 0, fn));
+      const std::string layout = string_field(options, "layout", "nchw", fn);
+      PIX_CHECK(layout == "nchw" || layout == "nhwc", fn, ": layout must be 'nchw' or 'nhwc'");
+      PIX_CHECK(x.dim() == 4, fn, ": x must be 4-D images, got ", shape_str(x.shape()));
+      PIX_CHECK(x.dtype() == DType::F32, fn, ": x must be f32, got ", dtype_name(x.dtype()));
+      const int64_t channels = layout == "nchw" ? x.size(1) : x.size(3);
+      PIX_CHECK(channels == 3, fn, ": x must have 3 colour channels, got ", channels, " (shape ", shape_str(x.shape()),
+                ", layout ", layout, ")");
+      const bool nchw = layout == "nchw";
+      return Queue(info.Env(), fn, [x, o, nchw](nn::Model& m) { return m.forward(nchw ? nchw_to_nhwc(x) : x, o); });
+    });
+  }
+
+  // backward(dlogits) -> Promise<void>: accumulates into the gradients.
+  Napi::Value Backward(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Tensor dlogits = JsTensor::FromValue(info[0], "backward", "dlogits");
+      return Queue(info.Env(), "backward", [dlogits](nn::Model& m) {
+        m.backward(dlogits);
+        return Tensor();
+      });
+    });
+  }
+
+  std::shared_ptr<nn::Model> model_;
+  std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+}  // namespace
+
+void InitModel(Napi::Env env, Napi::Object exports) { JsModel::Init(env, exports); }
+
+}  // namespace pix::binding

@@ -1,0 +1,45 @@
+#include "nn/bottleneck.h"
+
+#include "ops/add_relu.h"
+
+namespace pix::nn {
+
+Bottleneck::Bottleneck(StateDict& state, const std::string& prefix, int64_t in, int64_t out, int stride)
+    : c1_(state, prefix + ".conv1.weight", prefix + ".bn1", in, out / 4, ConvParams{1, 1, 0}, true),
+      c2_(state, prefix + ".conv2.weight", prefix + ".bn2", out / 4, out / 4, ConvParams{3, stride, 1}, true),
+      c3_(state, prefix + ".conv3.weight", prefix + ".bn3", out / 4, out, ConvParams{1, 1, 0}, false) {
+  if (stride != 1 || in != out)
+    down_ = std::make_unique<ConvBn>(state, prefix + ".downsample.0.weight", prefix + ".downsample.1", in, out,
+                                     ConvParams{1, stride, 0}, false);
+}
+
+Tensor Bottleneck::forward(const Tensor& x, bool train) {
+  Tensor t1 = c1_.forward(x, train);
+  Tensor t2 = c2_.forward(t1, train);
+  c1_out_ = t1.shape(), c2_out_ = t2.shape();
+  out_ = add_relu_forward(c3_.forward(t2, train), down_ ? down_->forward(x, train) : x);
+  return out_;
+}
+
+void Bottleneck::backward(const Tensor& dy, Tensor& dx) {
+  Tensor dt = Tensor::zeros(dy.shape(), DType::F32);
+  Tensor dshortcut = down_ ? Tensor::zeros(dy.shape(), DType::F32) : dx;
+  add_relu_backward(out_, dy, dt, dshortcut);
+  if (down_) down_->backward(dshortcut, dx);
+  Tensor d2 = Tensor::zeros(c2_out_, DType::F32);
+  c3_.backward(dt, d2);
+  Tensor d1 = Tensor::zeros(c1_out_, DType::F32);
+  c2_.backward(d2, d1);
+  c1_.backward(d1, dx);
+}
+
+int64_t Bottleneck::macs(int64_t& h, int64_t& w) const {
+  const int stride = c2_.conv().params().stride;
+  const int64_t out_h = (h + 2 - 3) / stride + 1, out_w = (w + 2 - 3) / stride + 1;
+  int64_t total = c1_.conv().macs(h, w) + c2_.conv().macs(out_h, out_w) + c3_.conv().macs(out_h, out_w);
+  if (down_) total += down_->conv().macs(out_h, out_w);
+  h = out_h, w = out_w;
+  return total;
+}
+
+}  // namespace pix::nn

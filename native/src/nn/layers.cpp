@@ -1,0 +1,90 @@
+#include "nn/layers.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+#include "ops/global_avg_pool.h"
+#include "ops/linear.h"
+
+namespace pix::nn {
+
+// ---- Conv ------------------------------------------------------------------------------------
+
+Conv::Conv(StateDict& state, const std::string& key, int64_t in, int64_t out, ConvParams params)
+    : weight_(state.conv_weight(key, out, in, params.kernel)), params_(params) {}
+
+Tensor Conv::forward(const Tensor& x) {
+  x_ = x;
+  return conv2d_forward(x, weight_->value, params_);
+}
+
+void Conv::backward(const Tensor& dy, Tensor& dx) { conv2d_backward(x_, weight_->value, dy, params_, dx, weight_->grad); }
+
+int64_t Conv::macs(int64_t p, int64_t q) const { return p * q * weight_->value.numel(); }
+
+// ---- BatchNorm -------------------------------------------------------------------------------
+
+BatchNorm::BatchNorm(StateDict& state, const std::string& prefix, int64_t channels, bool relu)
+    : e_(state.batchnorm(prefix, channels)) {
+  params_.relu = relu;
+}
+
+Tensor BatchNorm::forward(const Tensor& x, bool train) {
+  if (!train) {
+    x_ = Tensor();
+    return batchnorm_forward_eval(x, e_.weight->value, e_.bias->value, e_.running_mean->value, e_.running_var->value,
+                                  params_);
+  }
+  x_ = x;
+  y_ = batchnorm_forward_train(x, e_.weight->value, e_.bias->value, e_.running_mean->value, e_.running_var->value,
+                               params_, saved_);
+  e_.num_batches_tracked->value.data<int64_t>()[0] += 1;
+  return y_;
+}
+
+void BatchNorm::backward(const Tensor& dy, Tensor& dx) {
+  PIX_CHECK(x_.defined(), "backward needs a training-mode forward first");
+  batchnorm_backward(x_, y_, dy, e_.weight->value, saved_, params_, dx, e_.weight->grad, e_.bias->grad);
+}
+
+// ---- ConvBn ----------------------------------------------------------------------------------
+
+ConvBn::ConvBn(StateDict& state, const std::string& conv_key, const std::string& bn_prefix, int64_t in, int64_t out,
+               ConvParams params, bool relu)
+    : conv_(state, conv_key, in, out, params), bn_(state, bn_prefix, out, relu) {}
+
+Tensor ConvBn::forward(const Tensor& x, bool train) { return bn_.forward(conv_.forward(x), train); }
+
+void ConvBn::backward(const Tensor& dy, Tensor& dx) {
+  Tensor dconv = Tensor::zeros(dy.shape(), DType::F32);
+  bn_.backward(dy, dconv);
+  conv_.backward(dconv, dx);
+}
+
+// ---- PixGate ---------------------------------------------------------------------------------
+
+PixGate::PixGate(StateDict& state, const std::string& key, int64_t channels, int64_t subsets)
+    : weight_(state.linear_weight(key, subsets, channels, /*as_1x1_conv=*/true)) {}
+
+Tensor PixGate::forward(const Tensor& x) {
+  pooled_ = global_avg_pool_forward(x);
+  p_ = linear_forward(pooled_, weight_->value, Tensor());
+  float* ps = p_.data<float>();
+  for (int64_t i = 0; i < p_.numel(); ++i) ps[i] = 1.f / (1.f + std::exp(-ps[i]));
+  return p_;
+}
+
+void PixGate::backward(const Tensor& dp, Tensor& dx) {
+  Tensor dz = Tensor::empty(p_.shape(), DType::F32);  // through the sigmoid: dp * p * (1 - p)
+  for (int64_t i = 0; i < p_.numel(); ++i) {
+    const float p = p_.data<float>()[i];
+    dz.data<float>()[i] = dp.data<float>()[i] * p * (1.f - p);
+  }
+  Tensor dpooled = Tensor::zeros(pooled_.shape(), DType::F32);
+  Tensor no_bias;
+  linear_backward(pooled_, weight_->value, dz, dpooled, weight_->grad, no_bias);
+  global_avg_pool_backward(dpooled, dx);
+}
+
+}  // namespace pix::nn

@@ -1,0 +1,73 @@
+// Layers: each owns its state-dict entries and the activations its backward needs, and pairs a
+// forward with a backward that accumulates into parameter gradients and the input gradient
+// (Caffe/llm.c style: no autograd, the network calls backward in reverse order).
+//
+// Activations are NHWC: x (N,H,W,C). `train` selects batch statistics in BatchNorm.
+#pragma once
+
+#include <string>
+
+#include "nn/state_dict.h"
+#include "ops/batchnorm.h"
+#include "ops/conv2d.h"
+#include "ops/pix.h"
+
+namespace pix::nn {
+
+class Conv {
+ public:
+  Conv(StateDict& state, const std::string& key, int64_t in, int64_t out, ConvParams params);
+  Tensor forward(const Tensor& x);
+  // dx may be undefined when the input needs no gradient (the network's input).
+  void backward(const Tensor& dy, Tensor& dx);
+  int64_t macs(int64_t p, int64_t q) const;  // multiply-accumulates for a P x Q output
+  const ConvParams& params() const { return params_; }
+  int64_t out_channels() const { return weight_->value.size(0); }
+
+ private:
+  StateEntry* weight_;
+  ConvParams params_;
+  Tensor x_;
+};
+
+class BatchNorm {
+ public:
+  BatchNorm(StateDict& state, const std::string& prefix, int64_t channels, bool relu);
+  Tensor forward(const Tensor& x, bool train);
+  void backward(const Tensor& dy, Tensor& dx);
+
+ private:
+  StateDict::BnEntries e_;
+  BatchNormParams params_;
+  BatchNormSaved saved_;
+  Tensor x_, y_;
+};
+
+// conv -> BN (-> ReLU): every convolution of both networks is followed by BatchNorm.
+class ConvBn {
+ public:
+  ConvBn(StateDict& state, const std::string& conv_key, const std::string& bn_prefix, int64_t in, int64_t out,
+         ConvParams params, bool relu);
+  Tensor forward(const Tensor& x, bool train);
+  void backward(const Tensor& dy, Tensor& dx);
+  const Conv& conv() const { return conv_; }
+
+ private:
+  Conv conv_;
+  BatchNorm bn_;
+};
+
+// The PiX gate: p (N,K) = sigmoid(GAP(x) * w^T), w = conv_sqz (K,C) without bias.
+class PixGate {
+ public:
+  PixGate(StateDict& state, const std::string& key, int64_t channels, int64_t subsets);
+  Tensor forward(const Tensor& x);
+  void backward(const Tensor& dp, Tensor& dx);  // dx (N,H,W,C) += through the pooling
+  int64_t macs() const { return weight_->value.numel(); }
+
+ private:
+  StateEntry* weight_;
+  Tensor pooled_, p_;
+};
+
+}  // namespace pix::nn

@@ -1,0 +1,106 @@
+#include "nn/model.h"
+
+#include "core/error.h"
+#include "nn/bottleneck.h"
+#include "nn/pix_bottleneck.h"
+#include "ops/dropout.h"
+#include "ops/global_avg_pool.h"
+#include "ops/linear.h"
+
+namespace pix::nn {
+namespace {
+
+constexpr std::array<int, 4> kStageStride{1, 2, 2, 2};
+constexpr std::array<int, 4> kPixFirstZeta{1, 2, 2, 2};
+constexpr int kPixZeta = 4;
+
+}  // namespace
+
+Model::Model(const ModelConfig& config, uint64_t init_seed) : config_(config) {
+  state_.set_seed(init_seed);
+  const bool pix = config.family == Family::PiX;
+  const bool imagenet = config.stem == Stem::ImageNet;
+  const ConvParams stem_conv = imagenet ? ConvParams{7, 2, 3} : ConvParams{3, 1, 1};
+  stem_ = std::make_unique<ConvBn>(state_, pix ? "conv_stem.weight" : "conv1.weight", pix ? "bn_stem" : "bn1", 3,
+                                   config.stem_width, stem_conv, /*relu=*/true);
+  int64_t in = config.stem_width;
+  for (int stage = 0; stage < 4; ++stage) {
+    const int64_t out = config.widths[stage];
+    for (int j = 0; j < config.blocks[stage]; ++j) {
+      const int stride = j == 0 ? kStageStride[stage] : 1;
+      const std::string layer = "layer" + std::to_string(stage + 1);
+      if (pix)
+        blocks_.push_back(std::make_unique<PixBottleneck>(state_, layer + ".blocks." + std::to_string(j), in, out,
+                                                          j == 0 ? kPixFirstZeta[stage] : kPixZeta, stride, j == 0));
+      else
+        blocks_.push_back(std::make_unique<Bottleneck>(state_, layer + "." + std::to_string(j), in, out, stride));
+      in = out;
+    }
+  }
+  head_weight_ = state_.linear_weight(pix ? "classifier.weight" : "fc.weight", config.num_classes, in, /*as_1x1_conv=*/pix);
+  head_bias_ = state_.bias(pix ? "classifier.bias" : "fc.bias", config.num_classes);
+}
+
+Tensor Model::forward(const Tensor& x, const ForwardOptions& options) {
+  PIX_CHECK(x.dim() == 4 && x.size(3) == 3, "model input must be (N,H,W,3) images, got ", shape_str(x.shape()));
+  PIX_CHECK(x.dtype() == DType::F32, "model input must be f32, got ", dtype_name(x.dtype()));
+  Tensor t = stem_->forward(x, options.train);
+  stem_out_ = t;
+  if (config_.stem == Stem::ImageNet) t = maxpool_forward(t, pool_);
+  block_inputs_.clear();
+  for (auto& block : blocks_) {
+    block_inputs_.push_back(t.shape());
+    t = block->forward(t, options.train);
+  }
+  pooled_ = t;
+  head_in_ = global_avg_pool_forward(t);
+  Tensor features = head_in_;
+  dropout_mask_ = Tensor();
+  if (options.train && options.dropout && config_.drop > 0.f)
+    features = dropout_forward(head_in_, config_.drop, options.seed, dropout_mask_);
+  last_forward_trained_ = options.train;
+  return linear_forward(features, head_weight_->value, head_bias_->value);
+}
+
+void Model::backward(const Tensor& dlogits) {
+  PIX_CHECK(last_forward_trained_, "backward needs a training-mode forward first");
+  PIX_CHECK(dlogits.shape() == Shape({head_in_.size(0), config_.num_classes}), "backward: dlogits must be (",
+            head_in_.size(0), ",", config_.num_classes, "), got ", shape_str(dlogits.shape()));
+  Tensor dfeatures = Tensor::zeros(head_in_.shape(), DType::F32);
+  if (dropout_mask_.defined()) {
+    // The classifier saw the dropped-out features: rebuild them from the mask.
+    Tensor dropped = Tensor::empty(head_in_.shape(), DType::F32);
+    for (int64_t i = 0; i < dropped.numel(); ++i)
+      dropped.data<float>()[i] = head_in_.data<float>()[i] * dropout_mask_.data<float>()[i];
+    Tensor ddropped = Tensor::zeros(head_in_.shape(), DType::F32);
+    linear_backward(dropped, head_weight_->value, dlogits, ddropped, head_weight_->grad, head_bias_->grad);
+    dropout_backward(ddropped, dropout_mask_, dfeatures);
+  } else {
+    linear_backward(head_in_, head_weight_->value, dlogits, dfeatures, head_weight_->grad, head_bias_->grad);
+  }
+  Tensor d = Tensor::zeros(pooled_.shape(), DType::F32);
+  global_avg_pool_backward(dfeatures, d);
+  for (size_t i = blocks_.size(); i-- > 0;) {
+    Tensor dx = Tensor::zeros(block_inputs_[i], DType::F32);
+    blocks_[i]->backward(d, dx);
+    d = dx;
+  }
+  if (config_.stem == Stem::ImageNet) {
+    Tensor dstem = Tensor::zeros(stem_out_.shape(), DType::F32);
+    maxpool_backward(stem_out_, d, pool_, dstem);
+    d = dstem;
+  }
+  Tensor no_input_grad;  // the images need no gradient
+  stem_->backward(d, no_input_grad);
+}
+
+int64_t Model::macs(int64_t input_size) const {
+  const ConvParams& sp = stem_->conv().params();
+  int64_t h = (input_size + 2 * sp.pad - sp.kernel) / sp.stride + 1, w = h;
+  int64_t total = stem_->conv().macs(h, w);
+  if (config_.stem == Stem::ImageNet) h = w = (h + 2 * pool_.pad - pool_.kernel) / pool_.stride + 1;
+  for (const auto& block : blocks_) total += block->macs(h, w);
+  return total + head_weight_->value.numel();
+}
+
+}  // namespace pix::nn

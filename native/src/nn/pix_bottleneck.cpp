@@ -1,0 +1,59 @@
+#include "nn/pix_bottleneck.h"
+
+#include "ops/add_relu.h"
+
+namespace pix::nn {
+namespace {
+int64_t squeezed(int64_t channels, int zeta) { return (channels + zeta - 1) / zeta; }
+}  // namespace
+
+PixBottleneck::PixBottleneck(StateDict& state, const std::string& prefix, int64_t in, int64_t out, int zeta,
+                             int stride, bool projection)
+    : gate_(state, prefix + ".conv_sqz.weight", in, squeezed(in, zeta)),
+      ce_(state, prefix + ".conv_ce.weight", prefix + ".bn_ce", squeezed(in, zeta), squeezed(in, zeta),
+          ConvParams{3, stride, 1}, /*relu=*/true),
+      exp_(state, prefix + ".conv_exp.weight", prefix + ".bn_exp", squeezed(in, zeta), out, ConvParams{1, 1, 0},
+           /*relu=*/false) {
+  pix_.zeta = zeta;
+  pix_.layout = Layout::NHWC;
+  if (projection)
+    proj_ = std::make_unique<ConvBn>(state, prefix + ".conv_proj.weight", prefix + ".bn_proj", in, out,
+                                     ConvParams{1, stride, 0}, /*relu=*/false);
+}
+
+Tensor PixBottleneck::forward(const Tensor& x, bool train) {
+  x_ = x;
+  p_ = gate_.forward(x);
+  Tensor t = exp_.forward(ce_.forward(pix_forward(x, p_, pix_), train), train);
+  out_ = add_relu_forward(t, proj_ ? proj_->forward(x, train) : x);
+  return out_;
+}
+
+void PixBottleneck::backward(const Tensor& dy, Tensor& dx) {
+  // The residual join: the branch gets dt, the shortcut gets the same gradient.
+  Tensor dt = Tensor::zeros(dy.shape(), DType::F32);
+  Tensor dshortcut = proj_ ? Tensor::zeros(dy.shape(), DType::F32) : dx;  // identity: straight into dx
+  add_relu_backward(out_, dy, dt, dshortcut);
+  if (proj_) proj_->backward(dshortcut, dx);
+
+  // conv_exp's input is bn_ce's output: (N, P, Q, S), at the block's output resolution.
+  Tensor dce_out = Tensor::zeros({dy.size(0), dy.size(1), dy.size(2), ce_.conv().out_channels()}, DType::F32);
+  exp_.backward(dt, dce_out);
+  Tensor dpix_out = Tensor::zeros({x_.size(0), x_.size(1), x_.size(2), p_.size(1)}, DType::F32);
+  ce_.backward(dce_out, dpix_out);
+  Tensor dp = Tensor::zeros(p_.shape(), DType::F32);
+  pix_backward(x_, p_, dpix_out, pix_, dx, dp);
+  gate_.backward(dp, dx);
+}
+
+int64_t PixBottleneck::macs(int64_t& h, int64_t& w) const {
+  const int64_t out_h = (h + 2 - 3) / ce_.conv().params().stride + 1;
+  const int64_t out_w = (w + 2 - 3) / ce_.conv().params().stride + 1;
+  int64_t total = gate_.macs();
+  total += ce_.conv().macs(out_h, out_w) + exp_.conv().macs(out_h, out_w);
+  if (proj_) total += proj_->conv().macs(out_h, out_w);
+  h = out_h, w = out_w;
+  return total;
+}
+
+}  // namespace pix::nn

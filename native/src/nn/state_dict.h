@@ -1,0 +1,58 @@
+// The model's named tensors, in the official state-dict order and with the official key names, so
+// checkpoints interchange with the PyTorch code. Each entry keeps its value in the engine's
+// layout (conv weights OHWI, 1x1 weights as (O,C)) and knows its PyTorch shape; to_torch and
+// from_torch convert at the boundary.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace pix::nn {
+
+enum class EntryKind { ConvWeight, LinearWeight, Bias, BnWeight, BnBias, RunningMean, RunningVar, NumBatchesTracked };
+const char* entry_kind_name(EntryKind kind);
+
+struct StateEntry {
+  std::string key;
+  EntryKind kind;
+  Shape torch_shape;  // what PyTorch's state_dict holds
+  Tensor value;       // engine layout
+  Tensor grad;        // parameters only; undefined for buffers
+
+  bool is_parameter() const;
+  Tensor to_torch() const;               // a copy in PyTorch's layout
+  Tensor grad_to_torch() const;          // the gradient, likewise
+  void from_torch(const Tensor& torch);  // checks shape and dtype, converts, copies in
+
+ private:
+  Tensor to_torch_layout(const Tensor& engine) const;
+};
+
+class StateDict {
+ public:
+  // Registration (by layers, at construction). Value initialised to the SPEC's init: Xavier-
+  // uniform conv/linear weights (from `seed`), zero biases, BN gamma 1, beta 0, var 1.
+  StateEntry* conv_weight(const std::string& key, int64_t out, int64_t in, int kernel);
+  StateEntry* linear_weight(const std::string& key, int64_t out, int64_t in, bool as_1x1_conv);
+  StateEntry* bias(const std::string& key, int64_t size);
+  struct BnEntries {
+    StateEntry *weight, *bias, *running_mean, *running_var, *num_batches_tracked;
+  };
+  BnEntries batchnorm(const std::string& prefix, int64_t channels);
+
+  const std::vector<std::unique_ptr<StateEntry>>& entries() const { return entries_; }
+  StateEntry* find(const std::string& key) const;
+  int64_t parameter_count() const;
+  void zero_grad();
+  void set_seed(uint64_t seed) { seed_ = seed; }
+
+ private:
+  StateEntry* add(const std::string& key, EntryKind kind, Shape torch_shape, Shape engine_shape, bool parameter);
+  std::vector<std::unique_ptr<StateEntry>> entries_;
+  uint64_t seed_ = 0;
+};
+
+}  // namespace pix::nn

@@ -1,0 +1,13 @@
+// The residual join of a bottleneck: y = max(0, a + b), and its backward.
+// a, b, y: any shape (all equal), f32.
+#pragma once
+
+#include "core/tensor.h"
+
+namespace pix {
+
+Tensor add_relu_forward(const Tensor& a, const Tensor& b);
+// g = dy where y > 0, else 0; accumulates g into da and db (either may be undefined).
+void add_relu_backward(const Tensor& y, const Tensor& dy, Tensor& da, Tensor& db);
+
+}  // namespace pix

@@ -1,0 +1,35 @@
+// BatchNorm over NHWC activations (statistics per channel across N*H*W), with an optional fused
+// ReLU after it (conv -> BN -> ReLU is the common case in ResNets).
+//
+// x, y (N,H,W,C) or any (..., C); gamma, beta, running_mean, running_var, mean, invstd (C).
+// Training normalises with the batch's biased variance and moves the running statistics toward
+// the batch's mean and unbiased variance (PyTorch semantics); evaluation uses running statistics.
+#pragma once
+
+#include "core/tensor.h"
+
+namespace pix {
+
+struct BatchNormParams {
+  float eps = 1e-5f;
+  float momentum = 0.1f;
+  bool relu = false;  // y = max(0, bn(x))
+};
+
+// What the training forward saves for the backward.
+struct BatchNormSaved {
+  Tensor mean, invstd;  // (C)
+};
+
+Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved);
+Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                              const Tensor& running_var, const BatchNormParams& params);
+
+// Backward of the training forward. y is the forward's output (needed only with the fused ReLU).
+// Accumulates into dx (may be undefined: skipped), dgamma and dbeta.
+void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
+                        const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
+                        Tensor& dbeta);
+
+}  // namespace pix

@@ -1,0 +1,52 @@
+// conv2d dispatcher: shape and dtype checks in the caller's terms, then the backend.
+#include "ops/conv2d.h"
+
+#include "core/error.h"
+
+namespace pix {
+
+ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params) {
+  PIX_CHECK(x.defined() && w.defined(), "conv2d: input or weight is undefined");
+  PIX_CHECK(x.dim() == 4, "conv2d: x must be (N,H,W,C), got ", shape_str(x.shape()));
+  PIX_CHECK(w.dim() == 4 && w.size(1) == params.kernel && w.size(2) == params.kernel, "conv2d: weight ",
+            shape_str(w.shape()), " does not match a ", params.kernel, "x", params.kernel, " kernel (O,KH,KW,C)");
+  PIX_CHECK(w.size(3) == x.size(3), "conv2d: weight expects ", w.size(3), " input channels, x has ", x.size(3));
+  PIX_CHECK(params.stride >= 1 && params.pad >= 0, "conv2d: stride must be >= 1 and pad >= 0");
+  PIX_CHECK(x.dtype() == DType::F32 && w.dtype() == DType::F32, "conv2d: the CPU backend computes in f32");
+  PIX_CHECK(x.device().is_cpu() && w.device().is_cpu(), "conv2d: the CUDA convolution is not in this build yet");
+  ConvShape s{};
+  s.n = x.size(0), s.h = x.size(1), s.w = x.size(2), s.c = x.size(3);
+  s.o = w.size(0);
+  s.kernel = params.kernel, s.stride = params.stride, s.pad = params.pad;
+  PIX_CHECK(s.h + 2 * s.pad >= s.kernel && s.w + 2 * s.pad >= s.kernel, "conv2d: input ", s.h, "x", s.w,
+            " is smaller than the ", s.kernel, "x", s.kernel, " kernel");
+  s.p = (s.h + 2 * s.pad - s.kernel) / s.stride + 1;
+  s.q = (s.w + 2 * s.pad - s.kernel) / s.stride + 1;
+  return s;
+}
+
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel) {
+  const ConvShape s = conv_shape(x, w, params);
+  Tensor y = Tensor::empty({s.n, s.p, s.q, s.o}, DType::F32, x.device());
+  if (kernel == ConvKernel::Reference)
+    cpu::conv2d_forward_reference(x, w, s, y);
+  else
+    cpu::conv2d_forward(x, w, s, y);
+  return y;
+}
+
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvParams& params, Tensor& dx,
+                     Tensor& dw, ConvKernel kernel) {
+  const ConvShape s = conv_shape(x, w, params);
+  PIX_CHECK(dy.shape() == Shape({s.n, s.p, s.q, s.o}), "conv2d_backward: dy must be ",
+            shape_str({s.n, s.p, s.q, s.o}), ", got ", shape_str(dy.shape()));
+  PIX_CHECK(dw.defined() && dw.shape() == w.shape(), "conv2d_backward: dw must have the weight's shape");
+  PIX_CHECK(!dx.defined() || dx.shape() == x.shape(), "conv2d_backward: dx must have x's shape");
+  Tensor* dx_out = dx.defined() ? &dx : nullptr;
+  if (kernel == ConvKernel::Reference)
+    cpu::conv2d_backward_reference(x, w, dy, s, dx_out, dw);
+  else
+    cpu::conv2d_backward(x, w, dy, s, dx_out, dw);
+}
+
+}  // namespace pix

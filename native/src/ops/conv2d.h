@@ -1,0 +1,44 @@
+// 2-D convolution on NHWC activations, without bias (ResNet convs are followed by BatchNorm; the
+// classifier's bias lives in linear.h).
+//
+// x (N,H,W,C) -> y (N,P,Q,O) with P = (H + 2*pad - KH)/stride + 1, Q likewise;
+// w (O,KH,KW,C), "OHWI": the engine's weight layout. Checkpoints hold PyTorch's OIHW and are
+// permuted on load/save (nn/state_dict.cpp).
+#pragma once
+
+#include "core/tensor.h"
+
+namespace pix {
+
+struct ConvParams {
+  int kernel = 1;  // square kernels: KH = KW = kernel
+  int stride = 1;
+  int pad = 0;
+};
+
+struct ConvShape {
+  int64_t n, h, w, c;  // input
+  int64_t p, q, o;     // output
+  int kernel;
+  int stride, pad;
+};
+ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params);  // validates
+
+// Which implementation runs: im2col + SGEMM, or the direct loop it is tested against.
+enum class ConvKernel { Fast, Reference };
+
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel = ConvKernel::Fast);
+
+// Accumulates dx (may be undefined: skipped) and dw.
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvParams& params, Tensor& dx,
+                     Tensor& dw, ConvKernel kernel = ConvKernel::Fast);
+
+namespace cpu {
+void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y);
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw);
+void conv2d_forward_reference(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y);
+void conv2d_backward_reference(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx,
+                               Tensor& dw);
+}  // namespace cpu
+
+}  // namespace pix

@@ -1,0 +1,167 @@
+// BatchNorm on the CPU. Rows (pixels) are split across threads; each thread sums its rows per
+// channel in double, and the partial sums are added in a fixed order, so results do not depend
+// on the thread count.
+#include <cmath>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "ops/batchnorm.h"
+
+namespace pix {
+namespace {
+
+constexpr int64_t kRowsPerTask = 256;
+
+struct Dims {
+  int64_t rows, c;
+};
+
+Dims check(const char* op, const Tensor& x, const Tensor& gamma) {
+  PIX_CHECK(x.defined() && x.dim() >= 2, op, ": x must be (..., C)");
+  PIX_CHECK(x.dtype() == DType::F32 && x.device().is_cpu(), op, ": the CPU backend computes in f32");
+  const int64_t c = x.size(-1);
+  PIX_CHECK(gamma.shape() == Shape({c}), op, ": gamma must be (", c, "), got ", shape_str(gamma.shape()));
+  PIX_CHECK(x.numel() > 0, op, ": x is empty");
+  return {x.numel() / c, c};
+}
+
+// Sums f(row, channel values) per channel over all rows, in double, deterministically.
+template <typename RowFn>
+std::vector<double> channel_sums(const Dims& d, int width, RowFn&& row_fn) {
+  const int64_t tasks = (d.rows + kRowsPerTask - 1) / kRowsPerTask;
+  std::vector<double> partial(static_cast<size_t>(tasks * d.c * width), 0.0);
+  parallel_for(tasks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      double* acc = partial.data() + t * d.c * width;
+      const int64_t r1 = std::min(d.rows, (t + 1) * kRowsPerTask);
+      for (int64_t r = t * kRowsPerTask; r < r1; ++r) row_fn(r, acc);
+    }
+  });
+  std::vector<double> total(static_cast<size_t>(d.c * width), 0.0);
+  for (int64_t t = 0; t < tasks; ++t)
+    for (int64_t i = 0; i < d.c * width; ++i) total[i] += partial[t * d.c * width + i];
+  return total;
+}
+
+void normalize(const Tensor& x, const float* mean, const float* invstd, const Tensor& gamma, const Tensor& beta,
+               bool relu, const Dims& d, Tensor& y) {
+  const float* xs = x.data<float>();
+  const float* g = gamma.data<float>();
+  const float* b = beta.data<float>();
+  float* ys = y.data<float>();
+  std::vector<float> scale(d.c), shift(d.c);
+  for (int64_t c = 0; c < d.c; ++c) {
+    scale[c] = g[c] * invstd[c];
+    shift[c] = b[c] - mean[c] * scale[c];
+  }
+  parallel_for(d.rows, kRowsPerTask, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const float* xr = xs + r * d.c;
+      float* yr = ys + r * d.c;
+      for (int64_t c = 0; c < d.c; ++c) {
+        const float v = xr[c] * scale[c] + shift[c];
+        yr[c] = relu && v < 0.f ? 0.f : v;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved) {
+  const Dims d = check("batchnorm", x, gamma);
+  PIX_CHECK(d.rows > 1, "batchnorm: training needs more than one value per channel (got input ",
+            shape_str(x.shape()), "); use a larger batch or evaluation mode");
+  const float* xs = x.data<float>();
+  const std::vector<double> sums = channel_sums(d, 1, [&](int64_t r, double* acc) {
+    const float* xr = xs + r * d.c;
+    for (int64_t c = 0; c < d.c; ++c) acc[c] += xr[c];
+  });
+  std::vector<double> mean(d.c);
+  for (int64_t c = 0; c < d.c; ++c) mean[c] = sums[c] / static_cast<double>(d.rows);
+  const std::vector<double> squares = channel_sums(d, 1, [&](int64_t r, double* acc) {
+    const float* xr = xs + r * d.c;
+    for (int64_t c = 0; c < d.c; ++c) {
+      const double centred = xr[c] - mean[c];
+      acc[c] += centred * centred;
+    }
+  });
+  saved.mean = Tensor::empty({d.c}, DType::F32);
+  saved.invstd = Tensor::empty({d.c}, DType::F32);
+  float* rm = running_mean.data<float>();
+  float* rv = running_var.data<float>();
+  const double n = static_cast<double>(d.rows);
+  for (int64_t c = 0; c < d.c; ++c) {
+    const double var = squares[c] / n;
+    saved.mean.data<float>()[c] = static_cast<float>(mean[c]);
+    saved.invstd.data<float>()[c] = static_cast<float>(1.0 / std::sqrt(var + params.eps));
+    rm[c] = static_cast<float>((1.0 - params.momentum) * rm[c] + params.momentum * mean[c]);
+    rv[c] = static_cast<float>((1.0 - params.momentum) * rv[c] + params.momentum * var * n / (n - 1.0));
+  }
+  Tensor y = Tensor::empty(x.shape(), DType::F32);
+  normalize(x, saved.mean.data<float>(), saved.invstd.data<float>(), gamma, beta, params.relu, d, y);
+  return y;
+}
+
+Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                              const Tensor& running_var, const BatchNormParams& params) {
+  const Dims d = check("batchnorm", x, gamma);
+  std::vector<float> invstd(d.c);
+  const float* rv = running_var.data<float>();
+  for (int64_t c = 0; c < d.c; ++c) invstd[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv[c]) + params.eps));
+  Tensor y = Tensor::empty(x.shape(), DType::F32);
+  normalize(x, running_mean.data<float>(), invstd.data(), gamma, beta, params.relu, d, y);
+  return y;
+}
+
+void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
+                        const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
+                        Tensor& dbeta) {
+  const Dims d = check("batchnorm_backward", x, gamma);
+  PIX_CHECK(dy.shape() == x.shape(), "batchnorm_backward: dy must have x's shape");
+  PIX_CHECK(saved.mean.defined(), "batchnorm_backward: needs the statistics saved by a training forward");
+  PIX_CHECK(!params.relu || y.defined(), "batchnorm_backward: the fused ReLU needs the forward output");
+  const float* xs = x.data<float>();
+  const float* gs = dy.data<float>();
+  const float* ys = params.relu ? y.data<float>() : nullptr;
+  const float* mean = saved.mean.data<float>();
+  const float* invstd = saved.invstd.data<float>();
+  auto grad_at = [&](int64_t i) { return ys && ys[i] <= 0.f ? 0.f : gs[i]; };  // ReLU passes y > 0 only
+
+  // sums[2c] = sum(g), sums[2c+1] = sum(g * xhat)
+  const std::vector<double> sums = channel_sums(d, 2, [&](int64_t r, double* acc) {
+    for (int64_t c = 0; c < d.c; ++c) {
+      const float g = grad_at(r * d.c + c);
+      acc[2 * c] += g;
+      acc[2 * c + 1] += static_cast<double>(g) * (xs[r * d.c + c] - mean[c]) * invstd[c];
+    }
+  });
+  float* dg = dgamma.data<float>();
+  float* db = dbeta.data<float>();
+  for (int64_t c = 0; c < d.c; ++c) {
+    db[c] += static_cast<float>(sums[2 * c]);
+    dg[c] += static_cast<float>(sums[2 * c + 1]);
+  }
+  if (!dx.defined()) return;
+  const float* g = gamma.data<float>();
+  const double n = static_cast<double>(d.rows);
+  std::vector<float> k_dy(d.c), k_mean(d.c), k_xhat(d.c);
+  for (int64_t c = 0; c < d.c; ++c) {
+    k_dy[c] = g[c] * invstd[c];                                      // coefficient of g
+    k_mean[c] = static_cast<float>(g[c] * invstd[c] * sums[2 * c] / n);  // of the mean gradient
+    k_xhat[c] = static_cast<float>(g[c] * invstd[c] * sums[2 * c + 1] / n);
+  }
+  float* dxs = dx.data<float>();
+  parallel_for(d.rows, kRowsPerTask, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r)
+      for (int64_t c = 0; c < d.c; ++c) {
+        const int64_t i = r * d.c + c;
+        const float xhat = (xs[i] - mean[c]) * invstd[c];
+        dxs[i] += k_dy[c] * grad_at(i) - k_mean[c] - k_xhat[c] * xhat;
+      }
+  });
+}
+
+}  // namespace pix

@@ -1,0 +1,76 @@
+// The AVX-512 SGEMM micro-kernel: up to 14 x 32 of C in 28 zmm accumulators; per k, two aligned
+// loads of B and one broadcast of A per row feed one FMA per accumulator. Compiled with
+// -mavx512f/bw/dq/vl -mfma (native/CMakeLists.txt) and called only on CPUs that have them.
+//
+// Nothing inline from other headers but intrinsics is used here: an inline function emitted by this
+// file would carry AVX-512 code, and the linker could pick that copy for the whole engine.
+#include <immintrin.h>
+
+#include <utility>
+
+#include "ops/cpu/gemm_kernels.h"
+
+namespace pix::cpu::gemm {
+namespace {
+
+constexpr int MR = kAvx512MR;
+constexpr int NR = kAvx512NR;
+static_assert(NR == 32, "the kernel holds a row of C in two zmm registers");
+
+// Lanes [0, n) of a 16-lane vector, for the right edge of C.
+__mmask16 first_lanes(int n) {
+  return n >= 16 ? static_cast<__mmask16>(0xffff) : n <= 0 ? 0 : static_cast<__mmask16>((1u << n) - 1);
+}
+
+template <int ROWS, PanelLayout LAYOUT>
+void tile_kernel(const MicroTile& t) {
+  constexpr int64_t row_step = LAYOUT == PanelLayout::RowMajor ? kPackedRowStride : 1;
+  constexpr int64_t k_step = LAYOUT == PanelLayout::RowMajor ? 1 : MR;
+  __m512 lo[ROWS], hi[ROWS];
+#pragma GCC unroll 14
+  for (int i = 0; i < ROWS; ++i) lo[i] = hi[i] = _mm512_setzero_ps();
+
+  const float* a = t.a;
+  const float* b = t.b;
+  for (int64_t p = 0; p < t.kc; ++p, a += k_step, b += NR) {
+    const __m512 b_lo = _mm512_load_ps(b), b_hi = _mm512_load_ps(b + 16);
+#pragma GCC unroll 14
+    for (int i = 0; i < ROWS; ++i) {
+      const __m512 a_i = _mm512_set1_ps(a[i * row_step]);
+      lo[i] = _mm512_fmadd_ps(a_i, b_lo, lo[i]);
+      hi[i] = _mm512_fmadd_ps(a_i, b_hi, hi[i]);
+    }
+  }
+
+  const __mmask16 mask_lo = first_lanes(t.cols), mask_hi = first_lanes(t.cols - 16);
+  const __m512 alpha = _mm512_set1_ps(t.alpha), beta = _mm512_set1_ps(t.beta);
+#pragma GCC unroll 14
+  for (int i = 0; i < ROWS; ++i) {
+    float* c = t.c + i * t.ldc;
+    __m512 out_lo = _mm512_mul_ps(alpha, lo[i]), out_hi = _mm512_mul_ps(alpha, hi[i]);
+    if (t.beta != 0.f) {  // beta == 0 must not read C, which may hold NaN
+      out_lo = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(mask_lo, c), out_lo);
+      out_hi = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(mask_hi, c + 16), out_hi);
+    }
+    _mm512_mask_storeu_ps(c, mask_lo, out_lo);
+    _mm512_mask_storeu_ps(c + 16, mask_hi, out_hi);
+  }
+}
+
+// One instantiation per row count, so that edge panels (M % 14 rows) run without wasted FMAs.
+template <PanelLayout LAYOUT, int... R>
+void run(const MicroTile& t, std::integer_sequence<int, R...>) {
+  static constexpr void (*kernels[])(const MicroTile&) = {&tile_kernel<R + 1, LAYOUT>...};
+  kernels[t.rows - 1](t);
+}
+
+}  // namespace
+
+void micro_kernel_avx512(const MicroTile& tile) {
+  if (tile.layout == PanelLayout::RowMajor)
+    run<PanelLayout::RowMajor>(tile, std::make_integer_sequence<int, MR>{});
+  else
+    run<PanelLayout::KMajor>(tile, std::make_integer_sequence<int, MR>{});
+}
+
+}  // namespace pix::cpu::gemm

@@ -1,0 +1,43 @@
+// The SGEMM micro-kernels (one per SIMD level, each file compiled with its own ISA flags) and the
+// packed-panel formats they read. Internal to ops/cpu/gemm.cpp, which packs, blocks and threads;
+// a kernel only multiplies one packed A panel by one packed B panel into one tile of C.
+#pragma once
+
+#include <cstdint>
+
+namespace pix::cpu::gemm {
+
+// Depth of one packed block: an MR x KC panel of A (14 KB at MR = 14) stays in a 32 KB L1d while
+// the kernel streams the B panel past it from L2.
+constexpr int64_t kKC = 256;
+// Row stride of a row-major packed A panel: 16 floats past KC, so that the rows of a panel do not
+// fall into the same L1 sets (a 256-float stride maps every fourth row onto the same sets).
+constexpr int64_t kPackedRowStride = kKC + 16;
+
+// Register tiles: C is MR x NR per call, NR along the vector lanes (C and packed B rows).
+constexpr int kAvx512MR = 14, kAvx512NR = 32;      // 28 zmm accumulators + 2 for B
+constexpr int kAvx2MR = 6, kAvx2NR = 16;           // 12 ymm accumulators + 2 for B
+constexpr int kPortableMR = 4, kPortableNR = 16;   // what SSE2/NEON compilers keep in registers
+
+// How a packed A panel holds element (i, p): RowMajor at a[i * kPackedRowStride + p] (packed from A
+// stored (M,K)); KMajor at a[p * MR + i] (packed from A stored (K,M)). Both packs are plain copies.
+enum class PanelLayout { RowMajor, KMajor };
+
+// One kernel call: C (rows x cols) = alpha * A panel (rows x kc) * B panel (kc x cols) + beta * C.
+// beta == 0 writes C without reading it.
+struct MicroTile {
+  int64_t kc;
+  const float* a;
+  PanelLayout layout;
+  const float* b;  // kc rows of NR floats, 64-byte aligned, zero past `cols`
+  float* c;
+  int64_t ldc;
+  int rows, cols;  // 1..MR, 1..NR
+  float alpha, beta;
+};
+
+void micro_kernel_avx512(const MicroTile& tile);  // needs AVX-512 F/BW/DQ/VL and FMA
+void micro_kernel_avx2(const MicroTile& tile);    // needs AVX2 and FMA
+void micro_kernel_portable(const MicroTile& tile);
+
+}  // namespace pix::cpu::gemm

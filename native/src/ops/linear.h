@@ -1,0 +1,14 @@
+// Fully connected layer on pooled features: y (N,O) = x (N,C) * w^T + b, w (O,C), b (O) optional.
+// The classifier (a 1x1 conv with bias on a 1x1 map) and the PiX gate's conv_sqz (no bias) are
+// both this op.
+#pragma once
+
+#include "core/tensor.h"
+
+namespace pix {
+
+Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b);  // b may be undefined
+// Accumulates dx (may be undefined), dw, db (may be undefined).
+void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw, Tensor& db);
+
+}  // namespace pix
