@@ -2,10 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closest, type Command } from './command';
+import { benchCommand } from './commands/bench';
 import { infoCommand } from './commands/info';
 import { modelsCommand } from './commands/models';
 
-const commands: readonly Command[] = [infoCommand, modelsCommand];
+const commands: readonly Command[] = [infoCommand, modelsCommand, benchCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };

@@ -132,9 +132,18 @@ export interface RegisteredModel {
   description: string;
 }
 
+/** SGD with momentum (torch.optim.SGD semantics) over one model's parameters. */
+export interface SgdOptimizer {
+  /** Updates the parameters in place from their accumulated gradients. */
+  step(options: { lr: number; weightDecay?: number }): void;
+}
+
 export interface NativeEngine {
   Tensor: TensorStatics;
   Model: new (name: string, options?: ModelOptions) => Model;
+  SgdOptimizer: new (model: Model, options?: { momentum?: number; nesterov?: boolean }) => SgdOptimizer;
+  /** Mean softmax cross-entropy against soft targets (N,K), and dloss/dlogits. */
+  crossEntropy(logits: Tensor, targets: Tensor): { loss: number; dlogits: Tensor };
   modelRegistry(): RegisteredModel[];
   pixForward(x: Tensor, p: Tensor, params: PixParams): Tensor;
   pixBackward(x: Tensor, p: Tensor, dy: Tensor, params: PixParams & { dx?: boolean; dp?: boolean }): { dx?: Tensor; dp?: Tensor };

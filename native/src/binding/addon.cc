@@ -8,6 +8,7 @@ void InitOps(Napi::Env env, Napi::Object exports);
 void InitInfo(Napi::Env env, Napi::Object exports);
 void InitGemm(Napi::Env env, Napi::Object exports);
 void InitModel(Napi::Env env, Napi::Object exports);
+void InitOptimizer(Napi::Env env, Napi::Object exports);
 }  // namespace pix::binding
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -16,6 +17,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pix::binding::InitInfo(env, exports);
   pix::binding::InitGemm(env, exports);
   pix::binding::InitModel(env, exports);
+  pix::binding::InitOptimizer(env, exports);
   return exports;
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "binding/errors.h"
+#include "binding/js_model.h"
 #include "binding/js_tensor.h"
 #include "core/error.h"
 #include "nn/model.h"
@@ -15,8 +16,13 @@
 namespace pix::binding {
 namespace {
 
+Napi::FunctionReference* model_constructor = nullptr;
+
 class JsModel : public Napi::ObjectWrap<JsModel> {
  public:
+  std::shared_ptr<nn::Model> shared_model() const { return model_; }
+  std::shared_ptr<std::atomic<bool>> busy_flag() const { return busy_; }
+
   static void Init(Napi::Env env, Napi::Object exports) {
     Napi::Function cls = DefineClass(
         env, "Model",
@@ -26,6 +32,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
          InstanceMethod<&JsModel::GetState>("getState"), InstanceMethod<&JsModel::SetState>("setState"),
          InstanceMethod<&JsModel::GetGrad>("getGrad"), InstanceMethod<&JsModel::ZeroGrad>("zeroGrad"),
          InstanceMethod<&JsModel::Forward>("forward"), InstanceMethod<&JsModel::Backward>("backward")});
+    model_constructor = new Napi::FunctionReference(Napi::Persistent(cls));
     exports.Set("Model", cls);
     exports.Set("modelRegistry", Napi::Function::New<Registry>(env, "modelRegistry"));
   }
@@ -226,5 +233,12 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
 }  // namespace
 
 void InitModel(Napi::Env env, Napi::Object exports) { JsModel::Init(env, exports); }
+
+ModelHandle model_from_value(const Napi::Value& value, const char* fn) {
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(model_constructor->Value()))
+    throw ArgumentError{concat(fn, ": argument 'model' must be a Model")};
+  JsModel* m = Napi::ObjectWrap<JsModel>::Unwrap(value.As<Napi::Object>());
+  return {m->shared_model(), m->busy_flag()};
+}
 
 }  // namespace pix::binding

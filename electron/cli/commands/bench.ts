@@ -1,0 +1,72 @@
+// `pix bench`: images/s of several networks on synthetic data, side by side, with the PiX/ResNet
+// ratio. Each (model, mode) runs in its own process so its peak memory is its own.
+import { parseArgs } from 'node:util';
+import { benchmarkIsolated, type IsolatedBenchResult } from '../../host/bench/isolated';
+import type { BenchMode } from '../../host/bench/throughput';
+import type { Command } from '../command';
+
+function positiveInt(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got '${text}'`);
+  return value;
+}
+
+function ratioLines(results: IsolatedBenchResult[]): { mode: BenchMode; pix: string; resnet: string; ratio: number }[] {
+  const out = [];
+  for (const mode of ['train', 'infer'] as const) {
+    const pix = results.find((r) => r.mode === mode && r.model.startsWith('pix_'));
+    const resnet = results.find((r) => r.mode === mode && r.model.startsWith('resnet'));
+    if (pix && resnet) out.push({ mode, pix: pix.model, resnet: resnet.model, ratio: pix.imagesPerSecond / resnet.imagesPerSecond });
+  }
+  return out;
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'Measure images/s of networks on synthetic data (train step and inference)',
+  usage: 'pix bench [--models pix_resnet50_cs,resnet50] [--device cpu] [--batch_size 16] [--input_size 224] ' +
+    '[--mode train|infer|both] [--precision fp32] [--warmup 2] [--repeats 5] [--json]',
+  async run(args) {
+    const { values } = parseArgs({
+      args, strict: true,
+      options: {
+        models: { type: 'string', default: 'pix_resnet50_cs,resnet50' },
+        device: { type: 'string', default: 'cpu' },
+        batch_size: { type: 'string', default: '16' },
+        input_size: { type: 'string', default: '224' },
+        mode: { type: 'string', default: 'both' },
+        precision: { type: 'string', default: 'fp32' },
+        warmup: { type: 'string', default: '2' },
+        repeats: { type: 'string', default: '5' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    if (!['train', 'infer', 'both'].includes(values.mode)) throw new Error(`--mode must be train, infer or both, got '${values.mode}'`);
+    if (values.precision !== 'fp32') throw new Error(`--precision ${values.precision}: only fp32 is implemented on the CPU so far`);
+    const modes: BenchMode[] = values.mode === 'both' ? ['train', 'infer'] : [values.mode as BenchMode];
+    const models = values.models.split(',').map((m) => m.trim()).filter(Boolean);
+    const common = {
+      device: values.device, batchSize: positiveInt('batch_size', values.batch_size),
+      inputSize: positiveInt('input_size', values.input_size), warmup: positiveInt('warmup', values.warmup),
+      repeats: positiveInt('repeats', values.repeats),
+    };
+    const results: IsolatedBenchResult[] = [];
+    for (const mode of modes) {
+      for (const model of models) {
+        const result = await benchmarkIsolated({ ...common, model, mode });
+        results.push(result);
+        if (!values.json) {
+          console.log(`${mode.padEnd(5)} ${result.model.padEnd(20)} ${result.imagesPerSecond.toFixed(2).padStart(9)} images/s  ` +
+            `(${(result.stepSeconds * 1000).toFixed(0)} ms/step, peak ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MiB)`);
+        }
+      }
+    }
+    const ratios = ratioLines(results);
+    if (values.json) {
+      console.log(JSON.stringify({ ...common, precision: values.precision, results, ratios }, null, 2));
+    } else {
+      for (const r of ratios) console.log(`${r.mode}: ${r.pix} / ${r.resnet} = ${r.ratio.toFixed(2)}x`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,87 @@
+// Throughput of the engine's networks on synthetic data: images/s for inference (eval forward) and
+// for a full training step (train forward, cross-entropy, backward, SGD step), median over timed
+// repeats after warm-up. Shared by `pix bench` and the workbench's comparison panel.
+import { loadEngine, type Model, type Tensor } from '../engine/addon';
+
+export type BenchMode = 'train' | 'infer';
+
+export interface BenchOptions {
+  model: string;
+  mode: BenchMode;
+  device: string;
+  batchSize: number;
+  inputSize: number;
+  warmup: number;
+  repeats: number;
+}
+
+export interface BenchResult {
+  model: string;
+  mode: BenchMode;
+  device: string;
+  batchSize: number;
+  inputSize: number;
+  imagesPerSecond: number;
+  /** Median seconds per step (per batch). */
+  stepSeconds: number;
+  samples: number[];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function syntheticImages(batch: number, size: number): Tensor {
+  const { Tensor } = loadEngine();
+  const data = new Float32Array(batch * 3 * size * size);
+  let state = 12345;
+  for (let i = 0; i < data.length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = state / 2 ** 31 - 1;
+  }
+  return Tensor.fromArray(data, [batch, 3, size, size]);
+}
+
+function oneHotTargets(batch: number, classes: number): Tensor {
+  const data = new Float32Array(batch * classes);
+  for (let i = 0; i < batch; i++) data[i * classes + (i * 7919) % classes] = 1;
+  return loadEngine().Tensor.fromArray(data, [batch, classes]);
+}
+
+async function step(model: Model, mode: BenchMode, x: Tensor, targets: Tensor, optimizer: { step(o: { lr: number }): void }): Promise<void> {
+  if (mode === 'infer') {
+    (await model.forward(x)).dispose();
+    return;
+  }
+  const logits = await model.forward(x, { train: true });
+  const { dlogits } = loadEngine().crossEntropy(logits, targets);
+  await model.backward(dlogits);
+  optimizer.step({ lr: 1e-3 });
+  model.zeroGrad();
+  logits.dispose();
+  dlogits.dispose();
+}
+
+export async function benchmark(options: BenchOptions): Promise<BenchResult> {
+  if (options.device !== 'cpu') {
+    throw new Error(`device '${options.device}': the engine's networks run on the CPU in this build (CUDA layers are not implemented yet)`);
+  }
+  const engine = loadEngine();
+  const model = new engine.Model(options.model);
+  const optimizer = new engine.SgdOptimizer(model, { momentum: 0.9 });
+  const x = syntheticImages(options.batchSize, options.inputSize);
+  const targets = oneHotTargets(options.batchSize, model.numClasses);
+  for (let i = 0; i < options.warmup; i++) await step(model, options.mode, x, targets, optimizer);
+  const samples: number[] = [];
+  for (let i = 0; i < options.repeats; i++) {
+    const start = process.hrtime.bigint();
+    await step(model, options.mode, x, targets, optimizer);
+    samples.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  const stepSeconds = median(samples);
+  return {
+    model: model.name, mode: options.mode, device: options.device, batchSize: options.batchSize,
+    inputSize: options.inputSize, imagesPerSecond: options.batchSize / stepSeconds, stepSeconds, samples,
+  };
+}
