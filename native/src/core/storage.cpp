@@ -1,8 +1,8 @@
 #include "core/storage.h"
 
-#include <cstdlib>
 #include <cstring>
 
+#include "core/cpu_allocator.h"
 #include "core/cuda/runtime.h"
 #include "core/cuda_dispatch.h"
 #include "core/error.h"
@@ -12,18 +12,16 @@ namespace pix {
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (bytes == 0) return;
   if (device.is_cpu()) {
-    const size_t rounded = (bytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
-    data_ = std::aligned_alloc(kCpuAlignment, rounded);
-    PIX_CHECK(data_ != nullptr, "out of host memory allocating ", bytes, " bytes");
+    data_ = cpu_alloc(bytes);
     return;
   }
   PIX_CUDA_CALL(data_ = cuda::cache_alloc(device.index, bytes));
 }
 
 namespace {
-void release(void* data, Device device) {
+void release(void* data, size_t bytes, Device device) {
   if (device.is_cpu()) {
-    std::free(data);
+    cpu_free(data, bytes);
     return;
   }
   PIX_CUDA_CALL(cuda::cache_free(device.index, data));
@@ -33,7 +31,7 @@ void release(void* data, Device device) {
 Storage::~Storage() {
   if (data_ == nullptr) return;
   try {
-    release(data_, device_);
+    release(data_, bytes_, device_);
   } catch (...) {
     // A destructor must not throw; the only failure is a CUDA context already torn down at exit.
   }

@@ -1,6 +1,6 @@
-// One block of tensor memory on one device. CPU blocks are 64-byte aligned (a cache line, and the
-// widest AVX-512 load); CUDA blocks come from the caching allocator, so steady-state training steps
-// never call cudaMalloc.
+// One block of tensor memory on one device. Both devices' blocks come from caching allocators
+// (core/cpu_allocator.h, core/cuda/caching_allocator.cu), so steady-state training steps neither
+// fault in fresh pages nor call cudaMalloc.
 #pragma once
 
 #include <cstddef>
@@ -9,8 +9,6 @@
 #include "core/device.h"
 
 namespace pix {
-
-constexpr size_t kCpuAlignment = 64;
 
 class Storage {
  public:

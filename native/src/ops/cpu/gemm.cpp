@@ -196,6 +196,25 @@ class Blocked {
     }
   }
 
+  // Asks for the source of the next A panel while the kernels work on this one: its rows are too
+  // short for the hardware prefetcher to stream them in time, and A comes from DRAM.
+  void prefetch_a(int64_t i0, int rows, int64_t k0, int64_t depth) const {
+    constexpr int64_t kLine = 64 / sizeof(float);
+    if (!p_.trans_a) {
+      for (int i = 0; i < rows; ++i) {
+        const float* row = a_ + (i0 + i) * p_.lda + k0;
+        for (int64_t q = 0; q < depth; q += kLine) __builtin_prefetch(row + q, 0, 3);
+        __builtin_prefetch(row + depth - 1, 0, 3);
+      }
+    } else {
+      for (int64_t q = 0; q < depth; ++q) {
+        const float* row = a_ + (k0 + q) * p_.lda + i0;
+        __builtin_prefetch(row, 0, 2);
+        __builtin_prefetch(row + rows - 1, 0, 2);
+      }
+    }
+  }
+
   void multiply(int64_t k0, int64_t k1, const float* packed_b) const {
     const Tiling& t = tiling_;
     const int64_t tiles = t.row_tiles * t.col_tiles;
@@ -225,6 +244,7 @@ class Blocked {
       for (int64_t i = i0; i < i1; i += MR) {
         tile.rows = static_cast<int>(std::min<int64_t>(MR, i1 - i));
         pack_a(i, tile.rows, kb, tile.kc, packed_a);
+        if (i + MR < i1) prefetch_a(i + MR, static_cast<int>(std::min<int64_t>(MR, i1 - i - MR)), kb, tile.kc);
         for (int64_t j = j0; j < j1; j += NR) {
           tile.cols = static_cast<int>(std::min<int64_t>(NR, j1 - j));
           tile.b = packed_b + (j / NR) * (k1 - k0) * NR + (kb - k0) * NR;
