@@ -26,6 +26,7 @@ using cpu::gemm::kKC;
 using cpu::gemm::kPackedRowStride;
 using cpu::gemm::MicroTile;
 using cpu::gemm::PanelLayout;
+using cpu::gemm::PrefetchPlan;
 using MicroKernel = void (*)(const MicroTile&);
 
 // Columns per tile: a KC x NC block of packed B is 512 KB, half of a 1 MB L2.
@@ -160,23 +161,27 @@ class Blocked {
     const int64_t depth = k1 - k0;
     const int64_t grain = threads_ > 1 ? ceil_div(kCopyGrain, depth * NR) : n_panels_;
     parallel_for(n_panels_, grain, [&](int64_t begin, int64_t end) {
-      for (int64_t panel = begin; panel < end; ++panel) {
-        float* dst = packed + panel * depth * NR;
-        const int64_t j0 = panel * NR;
-        const int64_t cols = std::min<int64_t>(NR, p_.n - j0);
-        if (!p_.trans_b) {  // B (K,N): each k is a row segment
-          for (int64_t q = 0; q < depth; ++q) {
-            const float* src = b_ + (k0 + q) * p_.ldb + j0;
-            std::copy(src, src + cols, dst + q * NR);
-            std::fill(dst + q * NR + cols, dst + (q + 1) * NR, 0.f);
+      const int64_t j_end = std::min(p_.n, end * NR);
+      if (!p_.trans_b) {  // B (K,N): along each row of B, which may be a long stream from DRAM
+        for (int64_t q = 0; q < depth; ++q) {
+          const float* src = b_ + (k0 + q) * p_.ldb;
+          for (int64_t panel = begin; panel < end; ++panel) {
+            float* dst = packed + (panel * depth + q) * NR;
+            const int64_t cols = std::min<int64_t>(NR, j_end - panel * NR);
+            std::copy(src + panel * NR, src + panel * NR + cols, dst);
+            std::fill(dst + cols, dst + NR, 0.f);
           }
-        } else {  // B (N,K): each column of the panel is a row segment
-          for (int64_t j = 0; j < cols; ++j) {
-            const float* src = b_ + (j0 + j) * p_.ldb + k0;
-            for (int64_t q = 0; q < depth; ++q) dst[q * NR + j] = src[q];
-          }
-          for (int64_t q = 0; q < depth && cols < NR; ++q) std::fill(dst + q * NR + cols, dst + (q + 1) * NR, 0.f);
         }
+        return;
+      }
+      for (int64_t panel = begin; panel < end; ++panel) {  // B (N,K): each column of a panel is a row of B
+        float* dst = packed + panel * depth * NR;
+        const int64_t cols = std::min<int64_t>(NR, j_end - panel * NR);
+        for (int64_t j = 0; j < cols; ++j) {
+          const float* src = b_ + (panel * NR + j) * p_.ldb + k0;
+          for (int64_t q = 0; q < depth; ++q) dst[q * NR + j] = src[q];
+        }
+        for (int64_t q = 0; q < depth && cols < NR; ++q) std::fill(dst + q * NR + cols, dst + (q + 1) * NR, 0.f);
       }
     });
   }
@@ -196,23 +201,24 @@ class Blocked {
     }
   }
 
-  // Asks for the source of the next A panel while the kernels work on this one: its rows are too
-  // short for the hardware prefetcher to stream them in time, and A comes from DRAM.
-  void prefetch_a(int64_t i0, int rows, int64_t k0, int64_t depth) const {
+  // What pack_a(i0, rows, k0, depth) will read: a line at a time along rows of A (M,K), or the first
+  // and last float of each row segment of A (K,M).
+  PrefetchPlan source_of(int64_t i0, int64_t rows, int64_t k0, int64_t depth) const {
     constexpr int64_t kLine = 64 / sizeof(float);
+    PrefetchPlan plan;
+    plan.stride = p_.lda;
     if (!p_.trans_a) {
-      for (int i = 0; i < rows; ++i) {
-        const float* row = a_ + (i0 + i) * p_.lda + k0;
-        for (int64_t q = 0; q < depth; q += kLine) __builtin_prefetch(row + q, 0, 3);
-        __builtin_prefetch(row + depth - 1, 0, 3);
-      }
+      plan.base = a_ + i0 * p_.lda + k0;
+      plan.step = kLine;
+      plan.rows = static_cast<int>(rows);
+      plan.per_row = static_cast<int>(ceil_div(depth, kLine));
     } else {
-      for (int64_t q = 0; q < depth; ++q) {
-        const float* row = a_ + (k0 + q) * p_.lda + i0;
-        __builtin_prefetch(row, 0, 2);
-        __builtin_prefetch(row + rows - 1, 0, 2);
-      }
+      plan.base = a_ + k0 * p_.lda + i0;
+      plan.step = rows - 1;
+      plan.rows = static_cast<int>(depth);
+      plan.per_row = 2;
     }
+    return plan;
   }
 
   void multiply(int64_t k0, int64_t k1, const float* packed_b) const {
@@ -224,31 +230,47 @@ class Blocked {
     parallel_for(runs, threads_ > 1 ? 1 : runs, [&](int64_t begin, int64_t end) {
       thread_local Scratch packed_a_scratch;
       float* packed_a = packed_a_scratch.get(MR * kPackedRowStride);
-      for (int64_t tile = begin * tiles / runs; tile < end * tiles / runs; ++tile) {
+      const int64_t last = end * tiles / runs;
+      for (int64_t tile = begin * tiles / runs; tile < last; ++tile) {
         const int64_t i0 = tile % t.row_tiles * t.mc, j0 = tile / t.row_tiles * t.nc;
-        multiply_tile(i0, std::min(p_.m, i0 + t.mc), j0, std::min(p_.n, j0 + t.nc), k0, k1, packed_b, packed_a);
+        const int64_t next_i0 = tile + 1 < last ? (tile + 1) % t.row_tiles * t.mc : p_.m;
+        multiply_tile(i0, std::min(p_.m, i0 + t.mc), j0, std::min(p_.n, j0 + t.nc), k0, k1, packed_b, packed_a,
+                      next_i0, std::min(p_.m, next_i0 + t.mc));
       }
     });
   }
 
+  // C[i0:i1, j0:j1] over depth [k0, k1), with rows [next_i0, next_i1) due next (prefetched from the
+  // last panel on).
   void multiply_tile(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t k0, int64_t k1, const float* packed_b,
-                     float* packed_a) const {
+                     float* packed_a, int64_t next_i0, int64_t next_i1) const {
     MicroTile tile;
     tile.layout = p_.trans_a ? PanelLayout::KMajor : PanelLayout::RowMajor;
     tile.a = packed_a;
     tile.ldc = p_.ldc;
     tile.alpha = p_.alpha;
+    const int64_t calls = ceil_div(j1 - j0, NR);  // kernel calls per A panel, which share its prefetching
     for (int64_t kb = k0; kb < k1; kb += kc_) {
       tile.kc = std::min(kc_, k1 - kb);
       tile.beta = kb == 0 ? p_.beta : 1.f;  // later K blocks add to what the first one wrote
       for (int64_t i = i0; i < i1; i += MR) {
         tile.rows = static_cast<int>(std::min<int64_t>(MR, i1 - i));
         pack_a(i, tile.rows, kb, tile.kc, packed_a);
-        if (i + MR < i1) prefetch_a(i + MR, static_cast<int>(std::min<int64_t>(MR, i1 - i - MR)), kb, tile.kc);
-        for (int64_t j = j0; j < j1; j += NR) {
+        // The next panel: further down this tile, else back up at the next K block, else the next tile.
+        int64_t ni = i + MR, ni1 = i1, nkb = kb;
+        if (ni >= i1) ni = i0, nkb = kb + kc_;
+        if (nkb >= k1) ni = next_i0, ni1 = next_i1, nkb = k0;
+        const PrefetchPlan next = ni < ni1 ? source_of(ni, std::min<int64_t>(MR, ni1 - ni), nkb,
+                                                       std::min(kc_, k1 - nkb))
+                                           : PrefetchPlan{};
+        const int rows_per_call = static_cast<int>(ceil_div(next.rows, calls));
+        for (int64_t j = j0, call = 0; j < j1; j += NR, ++call) {
           tile.cols = static_cast<int>(std::min<int64_t>(NR, j1 - j));
           tile.b = packed_b + (j / NR) * (k1 - k0) * NR + (kb - k0) * NR;
           tile.c = c_ + i * p_.ldc + j;
+          tile.prefetch = next;
+          tile.prefetch.rows = std::clamp(next.rows - static_cast<int>(call) * rows_per_call, 0, rows_per_call);
+          if (tile.prefetch.rows > 0) tile.prefetch.base += call * rows_per_call * next.stride;
           kernel_(tile);
         }
       }

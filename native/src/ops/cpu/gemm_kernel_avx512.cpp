@@ -32,7 +32,12 @@ void tile_kernel(const MicroTile& t) {
 
   const float* a = t.a;
   const float* b = t.b;
+  int64_t fetch_row = 0, fetch_col = 0;
   for (int64_t p = 0; p < t.kc; ++p, a += k_step, b += NR) {
+    if (fetch_row < t.prefetch.rows) {
+      __builtin_prefetch(t.prefetch.base + fetch_row * t.prefetch.stride + fetch_col * t.prefetch.step, 0, 2);
+      if (++fetch_col == t.prefetch.per_row) fetch_col = 0, ++fetch_row;
+    }
     const __m512 b_lo = _mm512_load_ps(b), b_hi = _mm512_load_ps(b + 16);
 #pragma GCC unroll 14
     for (int i = 0; i < ROWS; ++i) {

@@ -23,6 +23,15 @@ constexpr int kPortableMR = 4, kPortableNR = 16;   // what SSE2/NEON compilers k
 // stored (M,K)); KMajor at a[p * MR + i] (packed from A stored (K,M)). Both packs are plain copies.
 enum class PanelLayout { RowMajor, KMajor };
 
+// Addresses for a kernel to prefetch into L2, one per k step: `rows` rows of `per_row` addresses
+// `step` floats apart, the rows `stride` floats apart. The driver points it at the source of the next
+// A panel, which comes from DRAM: fetched in one burst while packing, it would stall the core.
+struct PrefetchPlan {
+  const float* base = nullptr;
+  int64_t stride = 0, step = 0;
+  int rows = 0, per_row = 0;
+};
+
 // One kernel call: C (rows x cols) = alpha * A panel (rows x kc) * B panel (kc x cols) + beta * C.
 // beta == 0 writes C without reading it.
 struct MicroTile {
@@ -34,6 +43,7 @@ struct MicroTile {
   int64_t ldc;
   int rows, cols;  // 1..MR, 1..NR
   float alpha, beta;
+  PrefetchPlan prefetch;  // the portable kernel ignores it: it is compute-bound
 };
 
 void micro_kernel_avx512(const MicroTile& tile);  // needs AVX-512 F/BW/DQ/VL and FMA
