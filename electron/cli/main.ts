@@ -5,8 +5,9 @@ import { closest, type Command } from './command';
 import { benchCommand } from './commands/bench';
 import { infoCommand } from './commands/info';
 import { modelsCommand } from './commands/models';
+import { predictCommand } from './commands/predict';
 
-const commands: readonly Command[] = [infoCommand, modelsCommand, benchCommand];
+const commands: readonly Command[] = [infoCommand, modelsCommand, predictCommand, benchCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };

@@ -26,8 +26,8 @@ const Tensor& matrix_arg(const Napi::CallbackInfo& info, size_t index, const cha
 
 // An optional size: -1 when the field is absent.
 int64_t size_field(const Napi::Object& obj, const char* key) {
-  const double value = number_field(obj, key, -1, kFn);
   if (obj.Get(key).IsUndefined()) return -1;
+  const double value = number_field(obj, key, 0, kFn);
   PIX_CHECK(value >= 0 && value == std::floor(value) && value < 9.0e15, kFn, ": ", key,
             " must be a non-negative integer, got ", value);
   return static_cast<int64_t>(value);
@@ -37,6 +37,13 @@ bool share_memory(const Tensor& x, const Tensor& y) {
   const char* xs = static_cast<const char*>(x.raw_data());
   const char* ys = static_cast<const char*>(y.raw_data());
   return x.nbytes() > 0 && y.nbytes() > 0 && xs < ys + y.nbytes() && ys < xs + x.nbytes();
+}
+
+// The SIMD level a kernel name other than 'fast' and 'reference' names.
+SimdLevel kernel_level(const std::string& kernel) {
+  for (SimdLevel level : {SimdLevel::AVX512, SimdLevel::AVX2, SimdLevel::Portable})
+    if (kernel == simd_level_name(level)) return level;
+  throw Error(concat(kFn, ": kernel must be 'fast', 'reference', 'avx512', 'avx2' or 'portable', got '", kernel, "'"));
 }
 
 // A stored matrix of `rows` x `cols` (the tensor's own rows and columns: the leading dimension is its
@@ -85,19 +92,12 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     check_stored(c, "c", "C (M,N)", p.m, p.n, derived);
 
     const std::string kernel = string_field(options, "kernel", "fast", kFn);
-    if (kernel == "fast") {
+    if (kernel == "fast")
       sgemm(p, a.data<float>(), b.data<float>(), c.data<float>());
-    } else if (kernel == "reference") {
+    else if (kernel == "reference")
       cpu::sgemm_reference(p, a.data<float>(), b.data<float>(), c.data<float>());
-    } else {
-      bool known = false;
-      for (SimdLevel level : {SimdLevel::AVX512, SimdLevel::AVX2, SimdLevel::Portable})
-        if (kernel == simd_level_name(level)) {
-          known = true;
-          cpu::sgemm_simd(p, level, a.data<float>(), b.data<float>(), c.data<float>());
-        }
-      PIX_CHECK(known, kFn, ": kernel must be 'fast', 'reference', 'avx512', 'avx2' or 'portable', got '", kernel, "'");
-    }
+    else
+      cpu::sgemm_simd(p, kernel_level(kernel), a.data<float>(), b.data<float>(), c.data<float>());
     return info.Env().Undefined();
   });
 }

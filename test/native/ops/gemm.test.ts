@@ -91,9 +91,10 @@ function combos(m: number, n: number, k: number, scales: readonly (readonly [num
   return TRANSPOSES.flatMap(([transA, transB]) => scales.map(([alpha, beta]) => ({ m, n, k, transA, transB, alpha, beta })));
 }
 
-// The AVX-512 tile is 14 x 32, AVX2 6 x 16, portable 4 x 16; KC = 256 (K splits evenly past it);
-// tiles of C are up to 126 x 512 and shrink until each thread has four; K is split across threads
-// when C has too few tiles and K >= 2048.
+// The AVX-512 tile is 14 x 32, AVX2 6 x 16, portable 6 x 8; KC = 256 (K splits evenly past it, and
+// shrinks for a wide B when one thread runs alone); tiles of C are up to 126 x 512, even-sized, and
+// shrink until each thread has four; K is split across threads when C has too few tiles and K >= 2048.
+// Products under 2^20 multiply-adds run on one thread.
 const cases: Case[] = [
   ...combos(1, 1, 1, SCALES),
   ...combos(37, 53, 29, SCALES),
@@ -101,11 +102,12 @@ const cases: Case[] = [
   ...combos(15, 33, 257),
   ...combos(13, 31, 255),
   ...combos(29, 65, 513),
-  ...combos(127, 40, 30),     // one row past a 126-row tile
-  ...combos(300, 17, 70),     // tall and skinny: rows split across threads
-  ...combos(5, 700, 60),      // short and wide: columns split across threads
-  ...combos(3, 1030, 20),     // past the 512-column tile
+  ...combos(127, 40, 30),     // more rows than one tile
+  ...combos(300, 33, 120),    // tall and skinny: rows split across threads
+  ...combos(5, 700, 320),     // short and wide: columns split across threads
+  ...combos(3, 1030, 340),    // past the 512-column tile
   ...combos(20, 40, 2100, [[1, 0], [-0.5, 0.75]]),  // deep K: split across threads, partial sums
+  ...combos(9, 700, 2100),    // deep K and wide B: shorter KC blocks in each thread's slice
   ...combos(2, 3, 0, [[1, 0], [1, 1], [-0.5, 0.75]]),  // k = 0: C = beta * C
   ...combos(17, 23, 19, [[1, 0], [0.5, 1.5]]).map((s) => ({ ...s, pad: 3 })),
   ...combos(40, 70, 300, [[1, 1]]).map((s) => ({ ...s, pad: 5 })),

@@ -75,26 +75,30 @@ Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tenso
   PIX_CHECK(d.rows > 1, "batchnorm: training needs more than one value per channel (got input ",
             shape_str(x.shape()), "); use a larger batch or evaluation mode");
   const float* xs = x.data<float>();
-  const std::vector<double> sums = channel_sums(d, 1, [&](int64_t r, double* acc) {
-    const float* xr = xs + r * d.c;
-    for (int64_t c = 0; c < d.c; ++c) acc[c] += xr[c];
-  });
-  std::vector<double> mean(d.c);
-  for (int64_t c = 0; c < d.c; ++c) mean[c] = sums[c] / static_cast<double>(d.rows);
-  const std::vector<double> squares = channel_sums(d, 1, [&](int64_t r, double* acc) {
+  // One pass: sums of (x - shift) and its square, shifted by the first row so the variance does
+  // not cancel catastrophically when |mean| >> std.
+  const float* shift = xs;
+  const std::vector<double> sums = channel_sums(d, 2, [&](int64_t r, double* acc) {
     const float* xr = xs + r * d.c;
     for (int64_t c = 0; c < d.c; ++c) {
-      const double centred = xr[c] - mean[c];
-      acc[c] += centred * centred;
+      const double v = xr[c] - shift[c];
+      acc[2 * c] += v;
+      acc[2 * c + 1] += v * v;
     }
   });
+  std::vector<double> mean(d.c), centred_var(d.c);
+  for (int64_t c = 0; c < d.c; ++c) {
+    const double m = sums[2 * c] / static_cast<double>(d.rows);
+    mean[c] = shift[c] + m;
+    centred_var[c] = std::max(0.0, sums[2 * c + 1] / static_cast<double>(d.rows) - m * m);
+  }
   saved.mean = Tensor::empty({d.c}, DType::F32);
   saved.invstd = Tensor::empty({d.c}, DType::F32);
   float* rm = running_mean.data<float>();
   float* rv = running_var.data<float>();
   const double n = static_cast<double>(d.rows);
   for (int64_t c = 0; c < d.c; ++c) {
-    const double var = squares[c] / n;
+    const double var = centred_var[c];
     saved.mean.data<float>()[c] = static_cast<float>(mean[c]);
     saved.invstd.data<float>()[c] = static_cast<float>(1.0 / std::sqrt(var + params.eps));
     rm[c] = static_cast<float>((1.0 - params.momentum) * rm[c] + params.momentum * mean[c]);

@@ -7,7 +7,6 @@
 // (kh, kw, c) order, matching w's (K,K,C) inner layout.
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "core/thread_pool.h"
 #include "ops/conv2d.h"
@@ -19,6 +18,16 @@ namespace {
 // Upper bound on the im2col scratch: large enough for big SGEMMs, small enough to stay in memory
 // comfortably next to a ResNet-50 batch.
 constexpr int64_t kColumnBudgetBytes = 64ll << 20;
+
+// The im2col buffer: one per thread that runs convolutions, grown as needed and kept, so steady
+// training steps neither allocate nor fault in fresh pages for it (and never zero it: im2col
+// writes every element).
+float* column_scratch(int64_t images, const ConvShape& s, int64_t row_len) {
+  thread_local Tensor scratch;
+  const int64_t needed = images * s.p * s.q * row_len;
+  if (!scratch.defined() || scratch.numel() < needed) scratch = Tensor::empty({needed}, DType::F32);
+  return scratch.data<float>();
+}
 
 bool is_pointwise(const ConvShape& s) { return s.kernel == 1 && s.stride == 1 && s.pad == 0; }
 
@@ -91,12 +100,12 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor
     return;
   }
   const int64_t chunk = images_per_chunk(s);
-  std::vector<float> col(static_cast<size_t>(chunk * s.p * s.q * row_len));
+  float* col = column_scratch(chunk, s, row_len);
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
     const int64_t images = std::min(chunk, s.n - n0);
-    im2col(xs, s, n0, images, col.data());
+    im2col(xs, s, n0, images, col);
     g.m = images * s.p * s.q;
-    sgemm(g, col.data(), ws, ys + n0 * s.p * s.q * s.o);
+    sgemm(g, col, ws, ys + n0 * s.p * s.q * s.o);
   }
 }
 
@@ -128,18 +137,18 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const C
     return;
   }
   const int64_t chunk = images_per_chunk(s);
-  std::vector<float> col(static_cast<size_t>(chunk * s.p * s.q * row_len));
+  float* col = column_scratch(chunk, s, row_len);
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
     const int64_t images = std::min(chunk, s.n - n0);
     const int64_t rows = images * s.p * s.q;
     const float* gs_chunk = gs + n0 * s.p * s.q * s.o;
-    im2col(xs, s, n0, images, col.data());
+    im2col(xs, s, n0, images, col);
     weight_grad.k = rows;
-    sgemm(weight_grad, gs_chunk, col.data(), dws);
+    sgemm(weight_grad, gs_chunk, col, dws);
     if (dx) {
       input_grad.m = rows;
-      sgemm(input_grad, gs_chunk, ws, col.data());  // the columns are no longer needed: reuse them
-      col2im_add(col.data(), s, n0, images, dx->data<float>());
+      sgemm(input_grad, gs_chunk, ws, col);  // the columns are no longer needed: reuse them
+      col2im_add(col, s, n0, images, dx->data<float>());
     }
   }
 }

@@ -2,8 +2,9 @@
 // of B and one broadcast of A per row feed one FMA per accumulator. Compiled with -mavx2 -mfma
 // (native/CMakeLists.txt) and called only on CPUs that have them.
 //
-// Nothing inline from other headers but intrinsics is used here: an inline function emitted by this
-// file would carry AVX2 code, and the linker could pick that copy for the whole engine.
+// Nothing inline with external linkage is used here but intrinsics (gemm_kernels.h's Prefetcher has
+// internal linkage): such a function emitted by this file would carry AVX2 code, and the linker
+// could pick that copy for the whole engine.
 #include <immintrin.h>
 
 #include <utility>
@@ -30,14 +31,17 @@ void tile_kernel(const MicroTile& t) {
 #pragma GCC unroll 6
   for (int i = 0; i < ROWS; ++i) lo[i] = hi[i] = _mm256_setzero_ps();
 
+#pragma GCC unroll 6
+  for (int i = 0; i < ROWS; ++i) {  // C comes from DRAM (or is written there) while the loop runs
+    __builtin_prefetch(t.c + i * t.ldc, 1, 3);
+    __builtin_prefetch(t.c + i * t.ldc + t.cols - 1, 1, 3);
+  }
   const float* a = t.a;
   const float* b = t.b;
-  int64_t fetch_row = 0, fetch_col = 0;
+  Prefetcher next_a(t.next_a), next_b(t.next_b);
   for (int64_t p = 0; p < t.kc; ++p, a += k_step, b += NR) {
-    if (fetch_row < t.prefetch.rows) {
-      __builtin_prefetch(t.prefetch.base + fetch_row * t.prefetch.stride + fetch_col * t.prefetch.step, 0, 2);
-      if (++fetch_col == t.prefetch.per_row) fetch_col = 0, ++fetch_row;
-    }
+    next_a.step();
+    next_b.step();
     const __m256 b_lo = _mm256_load_ps(b), b_hi = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < ROWS; ++i) {
@@ -62,6 +66,22 @@ void tile_kernel(const MicroTile& t) {
   }
 }
 
+// Rows r[0..8) become columns, in registers.
+void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xee);
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee);
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xee);
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xee);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20), r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20), r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20), r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20), r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
 // One instantiation per row count, so that edge panels (M % 6 rows) run without wasted FMAs.
 template <PanelLayout LAYOUT, int... R>
 void run(const MicroTile& t, std::integer_sequence<int, R...>) {
@@ -76,6 +96,23 @@ void micro_kernel_avx2(const MicroTile& tile) {
     run<PanelLayout::RowMajor>(tile, std::make_integer_sequence<int, MR>{});
   else
     run<PanelLayout::KMajor>(tile, std::make_integer_sequence<int, MR>{});
+}
+
+void pack_b_transposed_avx2(const float* b, int64_t ldb, int64_t depth, int cols, int nr, float* panel) {
+  const int64_t full = depth / 8 * 8;
+  for (int j0 = 0; j0 < nr; j0 += 8) {  // 8 rows of B, 8 k at a time
+    for (int64_t q0 = 0; q0 < full; q0 += 8) {
+      __m256 r[8];
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j)
+        r[j] = j0 + j < cols ? _mm256_loadu_ps(b + (j0 + j) * ldb + q0) : _mm256_setzero_ps();
+      transpose8x8(r);
+#pragma GCC unroll 8
+      for (int q = 0; q < 8; ++q) _mm256_storeu_ps(panel + (q0 + q) * nr + j0, r[q]);
+    }
+    for (int64_t q = full; q < depth; ++q)
+      for (int j = j0; j < j0 + 8; ++j) panel[q * nr + j] = j < cols ? b[j * ldb + q] : 0.f;
+  }
 }
 
 }  // namespace pix::cpu::gemm

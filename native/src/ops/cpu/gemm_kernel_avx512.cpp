@@ -2,8 +2,9 @@
 // loads of B and one broadcast of A per row feed one FMA per accumulator. Compiled with
 // -mavx512f/bw/dq/vl -mfma (native/CMakeLists.txt) and called only on CPUs that have them.
 //
-// Nothing inline from other headers but intrinsics is used here: an inline function emitted by this
-// file would carry AVX-512 code, and the linker could pick that copy for the whole engine.
+// Nothing inline with external linkage is used here but intrinsics (gemm_kernels.h's Prefetcher has
+// internal linkage): such a function emitted by this file would carry AVX-512 code, and the linker
+// could pick that copy for the whole engine.
 #include <immintrin.h>
 
 #include <utility>
@@ -30,14 +31,17 @@ void tile_kernel(const MicroTile& t) {
 #pragma GCC unroll 14
   for (int i = 0; i < ROWS; ++i) lo[i] = hi[i] = _mm512_setzero_ps();
 
+#pragma GCC unroll 14
+  for (int i = 0; i < ROWS; ++i) {  // C comes from DRAM (or is written there) while the loop runs
+    __builtin_prefetch(t.c + i * t.ldc, 1, 3);
+    __builtin_prefetch(t.c + i * t.ldc + t.cols - 1, 1, 3);
+  }
   const float* a = t.a;
   const float* b = t.b;
-  int64_t fetch_row = 0, fetch_col = 0;
+  Prefetcher next_a(t.next_a), next_b(t.next_b);
   for (int64_t p = 0; p < t.kc; ++p, a += k_step, b += NR) {
-    if (fetch_row < t.prefetch.rows) {
-      __builtin_prefetch(t.prefetch.base + fetch_row * t.prefetch.stride + fetch_col * t.prefetch.step, 0, 2);
-      if (++fetch_col == t.prefetch.per_row) fetch_col = 0, ++fetch_row;
-    }
+    next_a.step();
+    next_b.step();
     const __m512 b_lo = _mm512_load_ps(b), b_hi = _mm512_load_ps(b + 16);
 #pragma GCC unroll 14
     for (int i = 0; i < ROWS; ++i) {

@@ -1,0 +1,51 @@
+// `pix predict`: logits of a checkpoint's network for a batch of images stored in safetensors,
+// as PyTorch would compute them (input NCHW float32 under the key `input`).
+import { parseArgs } from 'node:util';
+import { applyState, classCountOf, stripModulePrefix, toEngineTensor } from '../../host/checkpoints/model_state';
+import { readSafetensors, writeSafetensors } from '../../host/checkpoints/safetensors';
+import { loadEngine } from '../../host/engine/addon';
+import type { Command } from '../command';
+
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: 'Run a checkpoint on images from a safetensors file and write the logits',
+  usage: 'pix predict --model M --checkpoint W.safetensors --input X.safetensors --output Y.safetensors ' +
+    '[--train-mode] [--device cpu] [--non-strict]',
+  async run(args) {
+    const { values } = parseArgs({
+      args, strict: true,
+      options: {
+        model: { type: 'string' }, checkpoint: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' },
+        'train-mode': { type: 'boolean', default: false }, device: { type: 'string', default: 'cpu' },
+        'non-strict': { type: 'boolean', default: false },
+      },
+    });
+    for (const flag of ['model', 'checkpoint', 'input', 'output'] as const) {
+      if (!values[flag]) throw new Error(`--${flag} is required; usage: ${predictCommand.usage}`);
+    }
+    if (values.device !== 'cpu') throw new Error(`--device ${values.device}: the engine's networks run on the CPU in this build`);
+
+    const checkpoint = stripModulePrefix(readSafetensors(values.checkpoint!).tensors);
+    const engine = loadEngine();
+    const model = new engine.Model(values.model!, { numClasses: classCountOf(checkpoint) ?? 0 });
+    const report = applyState(model, checkpoint, { strict: !values['non-strict'] });
+    if (values['non-strict'] && report.missing.length) {
+      console.error(`pix: warning: ${report.missing.length} keys missing from the checkpoint keep their initial values`);
+    }
+
+    const input = readSafetensors(values.input!).tensors.get('input');
+    if (!input) throw new Error(`${values.input} has no tensor named 'input'`);
+    if (input.shape.length !== 4 || input.shape[1] !== 3) {
+      throw new Error(`'input' must be (N,3,H,W) images, got shape [${input.shape.join(',')}]`);
+    }
+    const x = toEngineTensor(input, 'f32');
+    // --train-mode: BatchNorm normalises with the batch's statistics, as model.train() does; no dropout.
+    const logits = await model.forward(x, { train: values['train-mode'] });
+    const data = logits.toArray() as Float32Array;
+    writeSafetensors(values.output!, new Map([['logits', { dtype: 'F32', shape: logits.shape, data }]]), {
+      model: model.name, checkpoint: values.checkpoint!, mode: values['train-mode'] ? 'train' : 'eval',
+    });
+    console.log(`wrote logits [${logits.shape.join(',')}] to ${values.output}`);
+    return 0;
+  },
+};
