@@ -12,7 +12,9 @@ const { loadEngine, engineInfo } = require('../../dist/electron/host/engine/addo
 const engine = loadEngine();
 const { Tensor } = engine;
 
-const { values: args } = parseArgs({ options: { kernel: { type: 'string', default: 'fast' }, only: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { kernel: { type: 'string', default: 'fast' }, only: { type: 'string' } },
+});
 
 // [name, m, n, k, transA, transB]: forward C = X W^T (W stored (Cout, Cin) = NT), weight gradient
 // dW = dY^T X (TN, k = pixels), input gradient dX = dY W (NN).

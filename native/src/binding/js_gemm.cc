@@ -65,8 +65,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     const Tensor& a = matrix_arg(info, 0, "a");
     const Tensor& b = matrix_arg(info, 1, "b");
     const Tensor& c = matrix_arg(info, 2, "c");
-    const Napi::Object options =
-        info.Length() > 3 && !info[3].IsUndefined() ? object_arg(info, 3, kFn, "params") : Napi::Object::New(info.Env());
+    const bool has_params = info.Length() > 3 && !info[3].IsUndefined();
+    const Napi::Object options = has_params ? object_arg(info, 3, kFn, "params") : Napi::Object::New(info.Env());
     PIX_CHECK(!share_memory(c, a) && !share_memory(c, b), kFn, ": c must not share memory with a or b");
 
     GemmParams p;

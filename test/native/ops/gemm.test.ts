@@ -44,7 +44,8 @@ function operands(s: Case, seed: number): { a: Float32Array; b: Float32Array; c:
     [s.m + pad, s.n + pad],
   ];
   const size = (shape: number[]) => shape[0]! * shape[1]!;
-  const c = s.beta === 0 ? new Float32Array(size(shapes[2]!)).fill(Number.NaN) : Float32Array.from(randomValues(next, size(shapes[2]!)));
+  const cSize = size(shapes[2]!);
+  const c = s.beta === 0 ? new Float32Array(cSize).fill(Number.NaN) : Float32Array.from(randomValues(next, cSize));
   return {
     a: Float32Array.from(randomValues(next, size(shapes[0]!))),
     b: Float32Array.from(randomValues(next, size(shapes[1]!))),
@@ -88,7 +89,8 @@ const TRANSPOSES = [[false, false], [false, true], [true, false], [true, true]] 
 const SCALES = [[1, 0], [2.5, 0], [1, 1], [-0.5, 0.75], [0, 2]] as const;
 
 function combos(m: number, n: number, k: number, scales: readonly (readonly [number, number])[] = [[1, 0]]): Case[] {
-  return TRANSPOSES.flatMap(([transA, transB]) => scales.map(([alpha, beta]) => ({ m, n, k, transA, transB, alpha, beta })));
+  return TRANSPOSES.flatMap(([transA, transB]) =>
+    scales.map(([alpha, beta]) => ({ m, n, k, transA, transB, alpha, beta })));
 }
 
 // The AVX-512 tile is 14 x 32, AVX2 6 x 16, portable 6 x 8; KC = 256 (K splits evenly past it, and
@@ -153,8 +155,10 @@ describe('gemm argument errors', () => {
       /gemm: b has shape \(3,5\) but must be B stored \(K,N\) = \(4,5\)/);
     assert.throws(() => engine.gemm(a, b, Tensor.fromArray(new Float32Array(12), [3, 4])),
       /gemm: b has shape \(4,5\) but must be B stored \(K,N\) = \(4,4\)/);
-    assert.throws(() => engine.gemm(a, b, c, { transA: true }), /gemm: a has shape \(3,4\) but must be A stored \(K,M\) = \(3,3\)/);
-    assert.throws(() => engine.gemm(a, b, c, { transB: true }), /gemm: b has shape \(4,5\) but must be B stored \(N,K\) = \(5,4\)/);
+    assert.throws(() => engine.gemm(a, b, c, { transA: true }),
+      /gemm: a has shape \(3,4\) but must be A stored \(K,M\) = \(3,3\)/);
+    assert.throws(() => engine.gemm(a, b, c, { transB: true }),
+      /gemm: b has shape \(4,5\) but must be B stored \(N,K\) = \(5,4\)/);
   });
   it('rejects tensors that are not 2-D f32 on the CPU', () => {
     assert.throws(() => engine.gemm(a.reshape([12]), b, c), /gemm: a must be 2-D, got shape \(12\)/);
@@ -165,7 +169,8 @@ describe('gemm argument errors', () => {
     assert.throws(() => engine.gemm(a, b, c, { m: 3, n: 5 }), /give all of m, n and k, or none/);
     assert.throws(() => engine.gemm(a, b, c, { m: 4, n: 5, k: 4 }), /gemm: a has 3 rows but A stored \(M,K\) needs 4/);
     assert.throws(() => engine.gemm(a, b, c, { m: 3, n: 5, k: 5 }), /gemm: b has 4 rows but B stored \(K,N\) needs 5/);
-    assert.throws(() => engine.gemm(a, b, c, { m: 3, n: 6, k: 4 }), /sgemm: ldb=5 is shorter than a row of B, stored \(K,N\) with 6 columns/);
+    assert.throws(() => engine.gemm(a, b, c, { m: 3, n: 6, k: 4 }),
+      /sgemm: ldb=5 is shorter than a row of B, stored \(K,N\) with 6 columns/);
     assert.throws(() => engine.gemm(a, b, c, { m: -1, n: 5, k: 4 }), /m must be a non-negative integer, got -1/);
     assert.throws(() => engine.gemm(a, b, c, { m: 1.5, n: 5, k: 4 }), /m must be a non-negative integer, got 1.5/);
   });
@@ -174,7 +179,8 @@ describe('gemm argument errors', () => {
     assert.throws(() => engine.gemm(square, square.reshape([4, 4]), square), /c must not share memory with a or b/);
   });
   it('rejects unknown kernels and wrongly typed parameters', () => {
-    assert.throws(() => engine.gemm(a, b, c, { kernel: 'blas' as 'fast' }), /kernel must be 'fast', 'reference', 'avx512', 'avx2' or 'portable', got 'blas'/);
+    assert.throws(() => engine.gemm(a, b, c, { kernel: 'blas' as 'fast' }),
+      /kernel must be 'fast', 'reference', 'avx512', 'avx2' or 'portable', got 'blas'/);
     assert.throws(() => engine.gemm(a, b, c, { transA: 1 as unknown as boolean }), TypeError);
     assert.throws(() => engine.gemm(a, b, c, 3 as unknown as GemmParams), TypeError);
   });

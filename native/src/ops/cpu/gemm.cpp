@@ -266,7 +266,7 @@ class Blocked {
     parallel_for(runs, threads_ > 1 ? 1 : runs, [&](int64_t begin, int64_t end) {
       thread_local Scratch packed_a_scratch;
       float* packed_a = packed_a_scratch.get(MR * kPackedRowStride);
-      Share b_share{next_b, ceil_div(next_b.rows, calls), 0};  // empty but for one thread: one chunk
+      Share b_share{next_b, ceil_div(next_b.rows, calls), 0};  // non-empty only with one thread, one chunk
       const int64_t last = end * tiles / runs;
       for (int64_t tile = begin * tiles / runs; tile < last; ++tile) {
         const int64_t i0 = tile % t.row_tiles * t.mc, j0 = tile / t.row_tiles * t.nc;
