@@ -3,22 +3,10 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/random.h"
 
 namespace pix::nn {
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  uint64_t z = x + 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-uint64_t fnv1a64(const std::string& text) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char ch : text) h = (h ^ ch) * 0x100000001b3ull;
-  return h;
-}
 
 void fill(Tensor& t, float value) {
   for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = value;
@@ -29,7 +17,7 @@ void xavier_uniform(Tensor& t, const std::string& key, uint64_t seed, int64_t fa
   const double bound = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
   const uint64_t base = fnv1a64(key) ^ splitmix64(seed);
   for (int64_t i = 0; i < t.numel(); ++i) {
-    const double u = static_cast<double>(splitmix64(base + static_cast<uint64_t>(i)) >> 11) * 0x1.0p-53;
+    const double u = unit_interval(splitmix64(base + static_cast<uint64_t>(i)));
     t.data<float>()[i] = static_cast<float>((2.0 * u - 1.0) * bound);
   }
 }

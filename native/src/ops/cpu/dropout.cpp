@@ -1,18 +1,8 @@
 #include "core/error.h"
+#include "core/random.h"
 #include "ops/dropout.h"
 
 namespace pix {
-namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  uint64_t z = x + 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
-
 Tensor dropout_forward(const Tensor& x, float p, uint64_t seed, Tensor& mask) {
   PIX_CHECK(p >= 0.f && p < 1.f, "dropout: p must be in [0, 1), got ", p);
   PIX_CHECK(x.dtype() == DType::F32, "dropout: the CPU backend computes in f32");
@@ -20,7 +10,7 @@ Tensor dropout_forward(const Tensor& x, float p, uint64_t seed, Tensor& mask) {
   mask = Tensor::empty(x.shape(), DType::F32);
   const float keep_scale = 1.f / (1.f - p);
   for (int64_t i = 0; i < x.numel(); ++i) {
-    const double u = static_cast<double>(splitmix64(seed ^ splitmix64(static_cast<uint64_t>(i))) >> 11) * 0x1.0p-53;
+    const double u = unit_interval(splitmix64(seed ^ splitmix64(static_cast<uint64_t>(i))));
     const float m = u < p ? 0.f : keep_scale;
     mask.data<float>()[i] = m;
     y.data<float>()[i] = x.data<float>()[i] * m;
