@@ -22,15 +22,15 @@ Tensor Bottleneck::forward(const Tensor& x, bool train) {
 }
 
 void Bottleneck::backward(const Tensor& dy, Tensor& dx) {
-  Tensor dt = Tensor::zeros(dy.shape(), DType::F32);
-  Tensor dshortcut = down_ ? Tensor::zeros(dy.shape(), DType::F32) : dx;
-  add_relu_backward(out_, dy, dt, dshortcut);
-  if (down_) down_->backward(dshortcut, dx);
-  Tensor d2 = Tensor::zeros(c2_out_, DType::F32);
-  c3_.backward(dt, d2);
-  Tensor d1 = Tensor::zeros(c1_out_, DType::F32);
-  c2_.backward(d2, d1);
-  c1_.backward(d1, dx);
+  Tensor dt = Tensor::empty(dy.shape(), DType::F32);
+  Tensor dshortcut = down_ ? Tensor::empty(dy.shape(), DType::F32) : dx;
+  add_relu_backward(out_, dy, dt, dshortcut, GradWrite::Overwrite, down_ ? GradWrite::Overwrite : GradWrite::Accumulate);
+  if (down_) down_->backward(dshortcut, dx, GradWrite::Accumulate);
+  Tensor d2 = Tensor::empty(c2_out_, DType::F32);
+  c3_.backward(dt, d2, GradWrite::Overwrite);
+  Tensor d1 = Tensor::empty(c1_out_, DType::F32);
+  c2_.backward(d2, d1, GradWrite::Overwrite);
+  c1_.backward(d1, dx, GradWrite::Accumulate);
 }
 
 int64_t Bottleneck::macs(int64_t& h, int64_t& w) const {

@@ -19,7 +19,9 @@ Tensor Conv::forward(const Tensor& x) {
   return conv2d_forward(x, weight_->value, params_);
 }
 
-void Conv::backward(const Tensor& dy, Tensor& dx) { conv2d_backward(x_, weight_->value, dy, params_, dx, weight_->grad); }
+void Conv::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write) {
+  conv2d_backward(x_, weight_->value, dy, params_, dx, weight_->grad, ConvKernel::Fast, dx_write);
+}
 
 int64_t Conv::macs(int64_t p, int64_t q) const { return p * q * weight_->value.numel(); }
 
@@ -43,9 +45,9 @@ Tensor BatchNorm::forward(const Tensor& x, bool train) {
   return y_;
 }
 
-void BatchNorm::backward(const Tensor& dy, Tensor& dx) {
+void BatchNorm::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write) {
   PIX_CHECK(x_.defined(), "backward needs a training-mode forward first");
-  batchnorm_backward(x_, y_, dy, e_.weight->value, saved_, params_, dx, e_.weight->grad, e_.bias->grad);
+  batchnorm_backward(x_, y_, dy, e_.weight->value, saved_, params_, dx, e_.weight->grad, e_.bias->grad, dx_write);
 }
 
 // ---- ConvBn ----------------------------------------------------------------------------------
@@ -56,10 +58,10 @@ ConvBn::ConvBn(StateDict& state, const std::string& conv_key, const std::string&
 
 Tensor ConvBn::forward(const Tensor& x, bool train) { return bn_.forward(conv_.forward(x), train); }
 
-void ConvBn::backward(const Tensor& dy, Tensor& dx) {
-  Tensor dconv = Tensor::zeros(dy.shape(), DType::F32);
-  bn_.backward(dy, dconv);
-  conv_.backward(dconv, dx);
+void ConvBn::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write) {
+  Tensor dconv = Tensor::empty(dy.shape(), DType::F32);
+  bn_.backward(dy, dconv, GradWrite::Overwrite);
+  conv_.backward(dconv, dx, dx_write);
 }
 
 // ---- PixGate ---------------------------------------------------------------------------------

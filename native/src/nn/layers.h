@@ -1,6 +1,7 @@
 // Layers: each owns its state-dict entries and the activations its backward needs, and pairs a
-// forward with a backward that accumulates into parameter gradients and the input gradient
-// (Caffe/llm.c style: no autograd, the network calls backward in reverse order).
+// forward with a backward that accumulates into parameter gradients and writes the input gradient
+// as its GradWrite says (Caffe/llm.c style: no autograd, the network calls backward in reverse
+// order).
 //
 // Activations are NHWC: x (N,H,W,C). `train` selects batch statistics in BatchNorm.
 #pragma once
@@ -19,7 +20,7 @@ class Conv {
   Conv(StateDict& state, const std::string& key, int64_t in, int64_t out, ConvParams params);
   Tensor forward(const Tensor& x);
   // dx may be undefined when the input needs no gradient (the network's input).
-  void backward(const Tensor& dy, Tensor& dx);
+  void backward(const Tensor& dy, Tensor& dx, GradWrite dx_write);
   int64_t macs(int64_t p, int64_t q) const;  // multiply-accumulates for a P x Q output
   const ConvParams& params() const { return params_; }
   int64_t out_channels() const { return weight_->value.size(0); }
@@ -34,7 +35,7 @@ class BatchNorm {
  public:
   BatchNorm(StateDict& state, const std::string& prefix, int64_t channels, bool relu);
   Tensor forward(const Tensor& x, bool train);
-  void backward(const Tensor& dy, Tensor& dx);
+  void backward(const Tensor& dy, Tensor& dx, GradWrite dx_write);
 
  private:
   StateDict::BnEntries e_;
@@ -49,7 +50,7 @@ class ConvBn {
   ConvBn(StateDict& state, const std::string& conv_key, const std::string& bn_prefix, int64_t in, int64_t out,
          ConvParams params, bool relu);
   Tensor forward(const Tensor& x, bool train);
-  void backward(const Tensor& dy, Tensor& dx);
+  void backward(const Tensor& dy, Tensor& dx, GradWrite dx_write);
   const Conv& conv() const { return conv_; }
 
  private:

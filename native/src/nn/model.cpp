@@ -91,7 +91,7 @@ void Model::backward(const Tensor& dlogits) {
     d = dstem;
   }
   Tensor no_input_grad;  // the images need no gradient
-  stem_->backward(d, no_input_grad);
+  stem_->backward(d, no_input_grad, GradWrite::Accumulate);
 }
 
 int64_t Model::macs(int64_t input_size) const {

@@ -3,11 +3,13 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "ops/grad_write.h"
 
 namespace pix {
 
 Tensor add_relu_forward(const Tensor& a, const Tensor& b);
-// g = dy where y > 0, else 0; accumulates g into da and db (either may be undefined).
-void add_relu_backward(const Tensor& y, const Tensor& dy, Tensor& da, Tensor& db);
+// g = dy where y > 0, else 0, written into da and db (either may be undefined) as their modes say.
+void add_relu_backward(const Tensor& y, const Tensor& dy, Tensor& da, Tensor& db, GradWrite da_write,
+                       GradWrite db_write);
 
 }  // namespace pix

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "ops/grad_write.h"
 
 namespace pix {
 
@@ -27,9 +28,9 @@ Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor
                               const Tensor& running_var, const BatchNormParams& params);
 
 // Backward of the training forward. y is the forward's output (needed only with the fused ReLU).
-// Accumulates into dx (may be undefined: skipped), dgamma and dbeta.
+// Writes dx as dx_write says (dx may be undefined: skipped); accumulates dgamma and dbeta.
 void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
-                        Tensor& dbeta);
+                        Tensor& dbeta, GradWrite dx_write = GradWrite::Accumulate);
 
 }  // namespace pix

@@ -36,17 +36,19 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params
 }
 
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvParams& params, Tensor& dx,
-                     Tensor& dw, ConvKernel kernel) {
+                     Tensor& dw, ConvKernel kernel, GradWrite dx_write) {
   const ConvShape s = conv_shape(x, w, params);
   PIX_CHECK(dy.shape() == Shape({s.n, s.p, s.q, s.o}), "conv2d_backward: dy must be ",
             shape_str({s.n, s.p, s.q, s.o}), ", got ", shape_str(dy.shape()));
   PIX_CHECK(dw.defined() && dw.shape() == w.shape(), "conv2d_backward: dw must have the weight's shape");
   PIX_CHECK(!dx.defined() || dx.shape() == x.shape(), "conv2d_backward: dx must have x's shape");
   Tensor* dx_out = dx.defined() ? &dx : nullptr;
-  if (kernel == ConvKernel::Reference)
+  if (kernel == ConvKernel::Reference) {
+    if (dx_out && dx_write == GradWrite::Overwrite) dx_out->zero_();
     cpu::conv2d_backward_reference(x, w, dy, s, dx_out, dw);
-  else
-    cpu::conv2d_backward(x, w, dy, s, dx_out, dw);
+  } else {
+    cpu::conv2d_backward(x, w, dy, s, dx_out, dw, dx_write);
+  }
 }
 
 }  // namespace pix

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "ops/grad_write.h"
 
 namespace pix {
 
@@ -29,13 +30,14 @@ enum class ConvKernel { Fast, Reference };
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel = ConvKernel::Fast);
 
-// Accumulates dx (may be undefined: skipped) and dw.
+// Writes dx as dx_write says (dx may be undefined: skipped); accumulates dw.
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvParams& params, Tensor& dx,
-                     Tensor& dw, ConvKernel kernel = ConvKernel::Fast);
+                     Tensor& dw, ConvKernel kernel = ConvKernel::Fast, GradWrite dx_write = GradWrite::Accumulate);
 
 namespace cpu {
 void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y);
-void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw);
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,
+                     GradWrite dx_write);
 void conv2d_forward_reference(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y);
 void conv2d_backward_reference(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx,
                                Tensor& dw);

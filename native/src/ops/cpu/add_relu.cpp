@@ -24,17 +24,19 @@ Tensor add_relu_forward(const Tensor& a, const Tensor& b) {
   return y;
 }
 
-void add_relu_backward(const Tensor& y, const Tensor& dy, Tensor& da, Tensor& db) {
+void add_relu_backward(const Tensor& y, const Tensor& dy, Tensor& da, Tensor& db, GradWrite da_write,
+                       GradWrite db_write) {
   PIX_CHECK(y.shape() == dy.shape(), "add_relu_backward: dy must have y's shape");
   const float* ys = y.data<float>();
   const float* gs = dy.data<float>();
   float* das = da.defined() ? da.data<float>() : nullptr;
   float* dbs = db.defined() ? db.data<float>() : nullptr;
+  const bool a_over = da_write == GradWrite::Overwrite, b_over = db_write == GradWrite::Overwrite;
   parallel_for(y.numel(), kGrain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const float g = ys[i] > 0.f ? gs[i] : 0.f;
-      if (das) das[i] += g;
-      if (dbs) dbs[i] += g;
+      if (das) das[i] = a_over ? g : das[i] + g;
+      if (dbs) dbs[i] = b_over ? g : dbs[i] + g;
     }
   });
 }

@@ -122,7 +122,7 @@ Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor
 
 void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
-                        Tensor& dbeta) {
+                        Tensor& dbeta, GradWrite dx_write) {
   const Dims d = check("batchnorm_backward", x, gamma);
   PIX_CHECK(dy.shape() == x.shape(), "batchnorm_backward: dy must have x's shape");
   PIX_CHECK(saved.mean.defined(), "batchnorm_backward: needs the statistics saved by a training forward");
@@ -158,12 +158,14 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
     k_xhat[c] = static_cast<float>(g[c] * invstd[c] * sums[2 * c + 1] / n);
   }
   float* dxs = dx.data<float>();
+  const bool overwrite = dx_write == GradWrite::Overwrite;
   parallel_for(d.rows, kRowsPerTask, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r)
       for (int64_t c = 0; c < d.c; ++c) {
         const int64_t i = r * d.c + c;
         const float xhat = (xs[i] - mean[c]) * invstd[c];
-        dxs[i] += k_dy[c] * grad_at(i) - k_mean[c] - k_xhat[c] * xhat;
+        const float g = k_dy[c] * grad_at(i) - k_mean[c] - k_xhat[c] * xhat;
+        dxs[i] = overwrite ? g : dxs[i] + g;
       }
   });
 }

@@ -59,15 +59,16 @@ void im2col(const float* x, const ConvShape& s, int64_t n0, int64_t images, floa
   });
 }
 
-// dx[n0 .. n0+images) += the column gradients, gathered per input pixel (no two threads write the
-// same dx element).
-void col2im_add(const float* dcol, const ConvShape& s, int64_t n0, int64_t images, float* dx) {
+// dx[n0 .. n0+images) (+)= the column gradients, gathered per input pixel (no two threads write
+// the same dx element).
+void col2im(const float* dcol, const ConvShape& s, int64_t n0, int64_t images, GradWrite write, float* dx) {
   const int64_t row_len = s.kernel * s.kernel * s.c;
   parallel_for(images * s.h, 1, [&](int64_t begin, int64_t end) {
     for (int64_t nh = begin; nh < end; ++nh) {
       const int64_t local_n = nh / s.h, h = nh % s.h;
       for (int64_t wi = 0; wi < s.w; ++wi) {
         float* dst = dx + (((n0 + local_n) * s.h + h) * s.w + wi) * s.c;
+        if (write == GradWrite::Overwrite) std::fill(dst, dst + s.c, 0.f);
         for (int kh = 0; kh < s.kernel; ++kh) {
           const int64_t ph = h + s.pad - kh;
           if (ph < 0 || ph % s.stride != 0 || ph / s.stride >= s.p) continue;
@@ -109,7 +110,8 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor
   }
 }
 
-void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw) {
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,
+                     GradWrite dx_write) {
   const float* xs = x.data<float>();
   const float* ws = w.data<float>();
   const float* gs = dy.data<float>();
@@ -131,7 +133,7 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const C
     sgemm(weight_grad, gs, xs, dws);
     if (dx) {
       input_grad.m = m;
-      input_grad.beta = 1.f;  // accumulate straight into dx
+      input_grad.beta = dx_write == GradWrite::Accumulate ? 1.f : 0.f;  // straight into dx
       sgemm(input_grad, gs, ws, dx->data<float>());
     }
     return;
@@ -148,7 +150,7 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const C
     if (dx) {
       input_grad.m = rows;
       sgemm(input_grad, gs_chunk, ws, col);  // the columns are no longer needed: reuse them
-      col2im_add(col, s, n0, images, dx->data<float>());
+      col2im(col, s, n0, images, dx_write, dx->data<float>());
     }
   }
 }
