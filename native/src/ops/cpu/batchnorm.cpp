@@ -26,7 +26,8 @@ Dims check(const char* op, const Tensor& x, const Tensor& gamma) {
   return {x.numel() / c, c};
 }
 
-// Sums f(row, channel values) per channel over all rows, in double, deterministically.
+// Per-channel sums over all rows, in double, deterministically: row_fn adds one row into `width`
+// planes of C accumulators (plane k at acc[k * C], so the inner loops over channels vectorise).
 template <typename RowFn>
 std::vector<double> channel_sums(const Dims& d, int width, RowFn&& row_fn) {
   const int64_t tasks = (d.rows + kRowsPerTask - 1) / kRowsPerTask;
@@ -82,15 +83,15 @@ Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tenso
     const float* xr = xs + r * d.c;
     for (int64_t c = 0; c < d.c; ++c) {
       const double v = xr[c] - shift[c];
-      acc[2 * c] += v;
-      acc[2 * c + 1] += v * v;
+      acc[c] += v;
+      acc[d.c + c] += v * v;
     }
   });
   std::vector<double> mean(d.c), centred_var(d.c);
   for (int64_t c = 0; c < d.c; ++c) {
-    const double m = sums[2 * c] / static_cast<double>(d.rows);
+    const double m = sums[c] / static_cast<double>(d.rows);
     mean[c] = shift[c] + m;
-    centred_var[c] = std::max(0.0, sums[2 * c + 1] / static_cast<double>(d.rows) - m * m);
+    centred_var[c] = std::max(0.0, sums[d.c + c] / static_cast<double>(d.rows) - m * m);
   }
   saved.mean = Tensor::empty({d.c}, DType::F32);
   saved.invstd = Tensor::empty({d.c}, DType::F32);
@@ -134,19 +135,19 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
   const float* invstd = saved.invstd.data<float>();
   auto grad_at = [&](int64_t i) { return ys && ys[i] <= 0.f ? 0.f : gs[i]; };  // ReLU passes y > 0 only
 
-  // sums[2c] = sum(g), sums[2c+1] = sum(g * xhat)
+  // sums[c] = sum(g), sums[C + c] = sum(g * xhat)
   const std::vector<double> sums = channel_sums(d, 2, [&](int64_t r, double* acc) {
     for (int64_t c = 0; c < d.c; ++c) {
       const float g = grad_at(r * d.c + c);
-      acc[2 * c] += g;
-      acc[2 * c + 1] += static_cast<double>(g) * (xs[r * d.c + c] - mean[c]) * invstd[c];
+      acc[c] += g;
+      acc[d.c + c] += static_cast<double>(g) * (xs[r * d.c + c] - mean[c]) * invstd[c];
     }
   });
   float* dg = dgamma.data<float>();
   float* db = dbeta.data<float>();
   for (int64_t c = 0; c < d.c; ++c) {
-    db[c] += static_cast<float>(sums[2 * c]);
-    dg[c] += static_cast<float>(sums[2 * c + 1]);
+    db[c] += static_cast<float>(sums[c]);
+    dg[c] += static_cast<float>(sums[d.c + c]);
   }
   if (!dx.defined()) return;
   const float* g = gamma.data<float>();
@@ -154,8 +155,8 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
   std::vector<float> k_dy(d.c), k_mean(d.c), k_xhat(d.c);
   for (int64_t c = 0; c < d.c; ++c) {
     k_dy[c] = g[c] * invstd[c];                                      // coefficient of g
-    k_mean[c] = static_cast<float>(g[c] * invstd[c] * sums[2 * c] / n);  // of the mean gradient
-    k_xhat[c] = static_cast<float>(g[c] * invstd[c] * sums[2 * c + 1] / n);
+    k_mean[c] = static_cast<float>(g[c] * invstd[c] * sums[c] / n);  // of the mean gradient
+    k_xhat[c] = static_cast<float>(g[c] * invstd[c] * sums[d.c + c] / n);
   }
   float* dxs = dx.data<float>();
   const bool overwrite = dx_write == GradWrite::Overwrite;
