@@ -1,0 +1,141 @@
+// The run configuration: every flag of the official PiX training script, by its official name and
+// default (SPEC §4), plus the workbench's own (device, nproc_per_node). This one table drives the
+// `pix train` flag parser, the New-run form and the saved run record, so a flag exists in exactly
+// one place. Values are validated by the zod schema derived from it.
+import { z } from 'zod';
+
+export type FlagGroup =
+  | 'model' | 'optimization' | 'schedule' | 'augmentation' | 'regularization' | 'ema' | 'checkpoints'
+  | 'data' | 'evaluation' | 'runtime';
+
+/**
+ * How a flag is spelled on the command line, as the official argparse parser takes it:
+ * 'int' / 'float' / 'string' one value; 'bool' a value read by str2bool (true/false, yes/no, 1/0);
+ * 'switch' present or absent (store_true); 'floats' one or more numbers (nargs='+').
+ */
+export type FlagKind = 'int' | 'float' | 'string' | 'bool' | 'switch' | 'floats';
+
+export interface FlagSpec {
+  kind: FlagKind;
+  group: FlagGroup;
+  help: string;
+  /** null: unset (argparse's None). */
+  default: number | string | boolean | number[] | null;
+  /** Extra validation beyond the kind (ranges, choices). */
+  check?: z.ZodType;
+}
+
+const int = (d: number | null, group: FlagGroup, help: string, check?: z.ZodType): FlagSpec => ({ kind: 'int', default: d, group, help, check });
+const float = (d: number | null, group: FlagGroup, help: string, check?: z.ZodType): FlagSpec => ({ kind: 'float', default: d, group, help, check });
+const string = (d: string | null, group: FlagGroup, help: string, check?: z.ZodType): FlagSpec => ({ kind: 'string', default: d, group, help, check });
+const bool = (d: boolean, group: FlagGroup, help: string): FlagSpec => ({ kind: 'bool', default: d, group, help });
+const toggle = (group: FlagGroup, help: string): FlagSpec => ({ kind: 'switch', default: false, group, help });
+const floats = (d: number[] | null, group: FlagGroup, help: string): FlagSpec => ({ kind: 'floats', default: d, group, help });
+
+const positive = z.number().positive();
+const nonNegative = z.number().min(0);
+const probability = z.number().min(0).max(1);
+
+export const runFlags = {
+  // model
+  model: string('PiXResNet50_cs', 'model', 'Network to train (official name or engine name)'),
+  drop: float(0, 'regularization', 'Dropout rate before the classifier', z.number().min(0).lt(1)),
+  input_size: int(224, 'model', 'Image size', positive),
+  nb_classes: int(1000, 'model', 'Number of classes', positive),
+  // optimization
+  batch_size: int(64, 'optimization', 'Batch size per process', positive),
+  update_freq: int(1, 'optimization', 'Gradient accumulation steps', positive),
+  opt: string('adamw', 'optimization', 'Optimizer', z.enum(['adamw', 'lamb', 'sgd', 'momentum'])),
+  opt_eps: float(1e-8, 'optimization', 'Optimizer epsilon', positive),
+  opt_betas: floats(null, 'optimization', 'Optimizer betas (default: the optimizer\'s own)'),
+  clip_grad: float(null, 'optimization', 'Clip gradient norm (none: no clipping)', positive),
+  momentum: float(0.9, 'optimization', 'SGD momentum', z.number().min(0).lt(1)),
+  weight_decay: float(0.05, 'optimization', 'Weight decay', nonNegative),
+  weight_decay_end: float(null, 'optimization', 'Final weight decay of the cosine schedule (default: weight_decay)', nonNegative),
+  // schedule
+  epochs: int(300, 'schedule', 'Training epochs', positive),
+  lr: float(4e-3, 'schedule', 'Peak learning rate', positive),
+  min_lr: float(1e-6, 'schedule', 'Final learning rate of the cosine schedule', nonNegative),
+  warmup_epochs: int(5, 'schedule', 'Epochs of linear warm-up', nonNegative),
+  warmup_steps: int(-1, 'schedule', 'Warm-up iterations; overrides warmup_epochs when > 0'),
+  start_epoch: int(0, 'schedule', 'First epoch', nonNegative),
+  // augmentation
+  color_jitter: float(0.4, 'augmentation', 'Color jitter factor (unused when an auto-augment policy is set)', nonNegative),
+  aa: string('rand-m9-mstd0.5-inc1', 'augmentation', 'Auto-augment policy, e.g. rand-m7-mstd0.5-inc1'),
+  smoothing: float(0.1, 'regularization', 'Label smoothing', probability),
+  train_interpolation: string('bicubic', 'augmentation', 'Training interpolation', z.enum(['bicubic', 'bilinear', 'random'])),
+  crop_pct: float(null, 'evaluation', 'Evaluation crop fraction (default 0.875)', z.number().gt(0).max(1)),
+  reprob: float(0.25, 'augmentation', 'Random erasing probability', probability),
+  remode: string('pixel', 'augmentation', 'Random erasing mode', z.enum(['pixel', 'rand', 'const'])),
+  recount: int(1, 'augmentation', 'Random erasing count', positive),
+  mixup: float(0.8, 'augmentation', 'Mixup alpha (0: off)', nonNegative),
+  cutmix: float(1.0, 'augmentation', 'CutMix alpha (0: off)', nonNegative),
+  cutmix_minmax: floats(null, 'augmentation', 'CutMix min/max area ratio (overrides alpha)'),
+  mixup_prob: float(1.0, 'augmentation', 'Probability of applying mixup or cutmix per batch', probability),
+  mixup_switch_prob: float(0.5, 'augmentation', 'Probability of cutmix when both are enabled', probability),
+  mixup_mode: string('batch', 'augmentation', 'How mixup parameters are drawn', z.enum(['batch', 'pair', 'elem'])),
+  bce_loss: toggle('regularization', 'Binary cross-entropy loss (with mixup)'),
+  bce_target_thresh: float(null, 'regularization', 'Binarise BCE targets above this threshold', probability),
+  // ema
+  model_ema: bool(false, 'ema', 'Keep an exponential moving average of the weights'),
+  model_ema_decay: float(0.9999, 'ema', 'EMA decay', probability),
+  model_ema_eval: bool(false, 'ema', 'Evaluate the EMA weights too'),
+  // checkpoints
+  finetune: string('', 'checkpoints', 'Checkpoint to fine-tune from'),
+  model_key: string('model|module', 'checkpoints', 'Keys of the model state in a fine-tuning checkpoint'),
+  output_dir: string('', 'checkpoints', 'Where to save logs and checkpoints (empty: nothing saved)'),
+  resume: string('', 'checkpoints', 'Checkpoint to resume from'),
+  auto_resume: bool(false, 'checkpoints', 'Resume from the newest checkpoint in output_dir'),
+  save_ckpt: bool(true, 'checkpoints', 'Save checkpoints'),
+  save_ckpt_freq: int(1, 'checkpoints', 'Save every N epochs', positive),
+  save_ckpt_num: int(10, 'checkpoints', 'Keep the newest N numbered checkpoints', positive),
+  // data
+  data_path: string('', 'data', 'ImageFolder root with train/ and val/ (empty: the embedded demo dataset)'),
+  eval_data_path: string('', 'data', 'Evaluation data root (default: data_path)'),
+  imagenet_default_mean_and_std: bool(true, 'data', 'Normalise with the ImageNet mean and std'),
+  data_set: string('IMNET', 'data', 'Dataset kind', z.enum(['IMNET', 'image_folder', 'CIFAR'])),
+  num_workers: int(10, 'data', 'Data loading workers', nonNegative),
+  real_labels: string('', 'data', 'ReaL labels file for evaluation'),
+  // evaluation
+  test_freq: int(20, 'evaluation', 'Evaluate every N epochs', positive),
+  test_epoch: int(260, 'evaluation', 'Evaluate every epoch after this one', nonNegative),
+  eval: bool(false, 'evaluation', 'Only evaluate'),
+  dist_eval: bool(true, 'evaluation', 'Distributed evaluation'),
+  disable_eval: bool(false, 'evaluation', 'Never evaluate during training'),
+  // runtime
+  seed: int(0, 'runtime', 'Random seed'),
+  use_amp: bool(false, 'runtime', 'Mixed precision (bf16 autocast on the GPU)'),
+  device: string('cpu', 'runtime', 'cpu, cuda or cuda:N', z.string().regex(/^(cpu|cuda(:\d+)?)$/)),
+  nproc_per_node: int(1, 'runtime', 'Processes (GPUs) on this node', positive),
+} satisfies Record<string, FlagSpec>;
+
+export type RunFlagName = keyof typeof runFlags;
+
+function valueSchema(spec: FlagSpec): z.ZodType {
+  const base: z.ZodType = (() => {
+    switch (spec.kind) {
+      case 'int': return z.number().int();
+      case 'float': return z.number().finite();
+      case 'string': return z.string();
+      case 'bool': case 'switch': return z.boolean();
+      case 'floats': return z.array(z.number().finite()).min(1);
+    }
+  })();
+  const checked = spec.check ? base.pipe(spec.check) : base;
+  return spec.default === null ? checked.nullable() : checked;
+}
+
+export const runConfigSchema = z.object(
+  Object.fromEntries(Object.entries(runFlags).map(([name, spec]) => [name, valueSchema(spec).default(spec.default as never)])),
+) as unknown as z.ZodType<RunConfig>;
+
+type ValueOf<K extends FlagKind> = K extends 'int' | 'float' ? number : K extends 'string' ? string : K extends 'floats' ? number[] : boolean;
+/** A complete run configuration: every flag with its value (null where unset). */
+export type RunConfig = {
+  [F in RunFlagName]: ValueOf<(typeof runFlags)[F]['kind']> | ((typeof runFlags)[F]['default'] extends null ? null : never);
+};
+
+/** The defaults of every flag, as the official script has them. */
+export function defaultRunConfig(): RunConfig {
+  return runConfigSchema.parse({});
+}
