@@ -25,12 +25,15 @@ export interface FlagSpec {
   check?: z.ZodType;
 }
 
-const int = (d: number | null, group: FlagGroup, help: string, check?: z.ZodType): FlagSpec => ({ kind: 'int', default: d, group, help, check });
-const float = (d: number | null, group: FlagGroup, help: string, check?: z.ZodType): FlagSpec => ({ kind: 'float', default: d, group, help, check });
-const string = (d: string | null, group: FlagGroup, help: string, check?: z.ZodType): FlagSpec => ({ kind: 'string', default: d, group, help, check });
-const bool = (d: boolean, group: FlagGroup, help: string): FlagSpec => ({ kind: 'bool', default: d, group, help });
-const toggle = (group: FlagGroup, help: string): FlagSpec => ({ kind: 'switch', default: false, group, help });
-const floats = (d: number[] | null, group: FlagGroup, help: string): FlagSpec => ({ kind: 'floats', default: d, group, help });
+function spec<K extends FlagKind, D extends FlagSpec['default']>(kind: K, d: D, group: FlagGroup, help: string, check?: z.ZodType) {
+  return { kind, default: d, group, help, check };
+}
+const int = <D extends number | null>(d: D, group: FlagGroup, help: string, check?: z.ZodType) => spec('int', d, group, help, check);
+const float = <D extends number | null>(d: D, group: FlagGroup, help: string, check?: z.ZodType) => spec('float', d, group, help, check);
+const string = <D extends string | null>(d: D, group: FlagGroup, help: string, check?: z.ZodType) => spec('string', d, group, help, check);
+const bool = (d: boolean, group: FlagGroup, help: string) => spec('bool', d, group, help);
+const toggle = (group: FlagGroup, help: string) => spec('switch', false, group, help);
+const floats = <D extends number[] | null>(d: D, group: FlagGroup, help: string) => spec('floats', d, group, help);
 
 const positive = z.number().positive();
 const nonNegative = z.number().min(0);
@@ -63,6 +66,8 @@ export const runFlags = {
   color_jitter: float(0.4, 'augmentation', 'Color jitter factor (unused when an auto-augment policy is set)', nonNegative),
   aa: string('rand-m9-mstd0.5-inc1', 'augmentation', 'Auto-augment policy, e.g. rand-m7-mstd0.5-inc1'),
   smoothing: float(0.1, 'regularization', 'Label smoothing', probability),
+  hflip: float(0.5, 'augmentation', 'Horizontal flip probability (timm transform; not an official flag)', probability),
+  scale: floats([0.08, 1.0], 'augmentation', 'RandomResizedCrop area range (timm transform; not an official flag)'),
   train_interpolation: string('bicubic', 'augmentation', 'Training interpolation', z.enum(['bicubic', 'bilinear', 'random'])),
   crop_pct: float(null, 'evaluation', 'Evaluation crop fraction (default 0.875)', z.number().gt(0).max(1)),
   reprob: float(0.25, 'augmentation', 'Random erasing probability', probability),
@@ -132,7 +137,7 @@ export const runConfigSchema = z.object(
 type ValueOf<K extends FlagKind> = K extends 'int' | 'float' ? number : K extends 'string' ? string : K extends 'floats' ? number[] : boolean;
 /** A complete run configuration: every flag with its value (null where unset). */
 export type RunConfig = {
-  [F in RunFlagName]: ValueOf<(typeof runFlags)[F]['kind']> | ((typeof runFlags)[F]['default'] extends null ? null : never);
+  [F in RunFlagName]: ValueOf<(typeof runFlags)[F]['kind']> | (null extends (typeof runFlags)[F]['default'] ? null : never);
 };
 
 /** The defaults of every flag, as the official script has them. */

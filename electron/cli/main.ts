@@ -6,8 +6,9 @@ import { benchCommand } from './commands/bench';
 import { infoCommand } from './commands/info';
 import { modelsCommand } from './commands/models';
 import { predictCommand } from './commands/predict';
+import { trainCommand } from './commands/train';
 
-const commands: readonly Command[] = [infoCommand, modelsCommand, predictCommand, benchCommand];
+const commands: readonly Command[] = [infoCommand, modelsCommand, trainCommand, predictCommand, benchCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };

@@ -28,6 +28,11 @@ function isFlag(arg: string | undefined): boolean {
 
 /** Reads the arguments into a complete, validated RunConfig (unset flags keep their defaults). */
 export function parseRunFlags(argv: readonly string[]): RunConfig {
+  return parseRunFlagsWithSources(argv).config;
+}
+
+/** The config, and which flags the arguments set (the others hold defaults). */
+export function parseRunFlagsWithSources(argv: readonly string[]): { config: RunConfig; given: Set<RunFlagName> } {
   const given: Record<string, unknown> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -63,5 +68,5 @@ export function parseRunFlags(argv: readonly string[]): RunConfig {
   if (!parsed.success) {
     throw new Error(parsed.error.issues.map((issue: z.core.$ZodIssue) => `--${issue.path.join('.')}: ${issue.message}`).join('; '));
   }
-  return parsed.data;
+  return { config: parsed.data, given: new Set(Object.keys(given) as RunFlagName[]) };
 }

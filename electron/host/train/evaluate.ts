@@ -1,0 +1,52 @@
+// Evaluation as the official script reports it: top-1 and top-5 accuracy (percent) and the mean
+// cross-entropy over the whole split, in eval mode (running BatchNorm statistics, no dropout).
+import type { Loader } from '../data/loader';
+import { loadEngine, type Model } from '../engine/addon';
+
+export interface EvalResult {
+  acc1: number;
+  acc5: number;
+  loss: number;
+  images: number;
+}
+
+/** One-hot rows (N, classes) for integer labels. */
+export function oneHot(labels: Int32Array, classes: number): Float32Array {
+  const out = new Float32Array(labels.length * classes);
+  labels.forEach((label, i) => {
+    out[i * classes + label] = 1;
+  });
+  return out;
+}
+
+/** How many rows have their label among the k largest logits (ties count against the label). */
+export function topkCorrect(logits: Float32Array, labels: Int32Array, classes: number, k: number): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const row = logits.subarray(i * classes, (i + 1) * classes);
+    const target = row[labels[i]!]!;
+    let above = 0;
+    for (let j = 0; j < classes; j++) if (row[j]! > target || (row[j] === target && j < labels[i]!)) above++;
+    if (above < k) correct++;
+  }
+  return correct;
+}
+
+export async function evaluate(model: Model, loader: Loader, inputSize: number): Promise<EvalResult> {
+  const { Tensor, crossEntropy } = loadEngine();
+  const classes = model.numClasses;
+  let acc1 = 0, acc5 = 0, lossSum = 0, images = 0;
+  for await (const batch of loader.epoch(0)) {
+    const x = Tensor.fromArray(batch.images, [batch.size, inputSize, inputSize, 3]);
+    const logits = await model.forward(x, { layout: 'nhwc' });
+    const values = logits.toArray() as Float32Array;
+    const targets = Tensor.fromArray(oneHot(batch.labels, classes), [batch.size, classes]);
+    const { loss, dlogits } = crossEntropy(logits, targets);
+    lossSum += loss * batch.size;
+    acc1 += topkCorrect(values, batch.labels, classes, 1);
+    acc5 += topkCorrect(values, batch.labels, classes, Math.min(5, classes));
+    images += batch.size;
+    for (const t of [x, logits, targets, dlogits]) t.dispose();
+  }
+  return { acc1: (100 * acc1) / images, acc5: (100 * acc5) / images, loss: lossSum / images, images };
+}

@@ -1,0 +1,159 @@
+// The training loop of `pix train`: per-iteration LR and weight-decay schedules, gradient
+// accumulation (update_freq), label-smoothed cross-entropy, the optimizer step, evaluation on the
+// official schedule (every test_freq epochs and every epoch after test_epoch), checkpoints every
+// save_ckpt_freq epochs plus checkpoint-best, resume and auto-resume at the same schedule
+// position, a clean stop on request (the step in flight finishes and is saved), and a stop with a
+// clear message on a non-finite loss (the last good checkpoint stays, the failure is recorded).
+import { join } from 'node:path';
+import type { RunConfig } from '../../../shared/config';
+import { scanImageNetLayout } from '../data/image_folder';
+import { Loader } from '../data/loader';
+import type { TrainTransform } from '../data/transforms';
+import { loadEngine, type Model } from '../engine/addon';
+import { loadCheckpoint, numberedCheckpoints, saveCheckpoint, saveEpochCheckpoint, type TrainingState } from './checkpointing';
+import { evaluate, oneHot, type EvalResult } from './evaluate';
+import { RunFiles, type IterationMetrics } from './run_files';
+import { cosineSchedule } from './schedule';
+import { createOptimizer, unsupportedFlags } from './components';
+
+export interface TrainerEvents {
+  iteration?(metrics: IterationMetrics, progress: { done: number; total: number }): void;
+  epoch?(record: Record<string, unknown>): void;
+  message?(text: string): void;
+}
+
+export type TrainOutcome =
+  | { status: 'completed'; best: EvalResult | null }
+  | { status: 'stopped'; epoch: number }
+  | { status: 'failed'; reason: string };
+
+export interface StopFlag {
+  requested: boolean;
+}
+
+/** Smoothed one-hot targets: 1 - s + s/K on the label, s/K elsewhere (timm's label smoothing). */
+export function smoothTargets(labels: Int32Array, classes: number, smoothing: number): Float32Array {
+  const off = smoothing / classes;
+  const out = oneHot(labels, classes);
+  for (let i = 0; i < out.length; i++) out[i] = out[i] === 1 ? 1 - smoothing + off : off;
+  return out;
+}
+
+function shouldEvaluate(config: RunConfig, epoch: number): boolean {
+  if (config.disable_eval) return false;
+  return (epoch + 1) % config.test_freq === 0 || epoch + 1 >= config.test_epoch || epoch + 1 === config.epochs;
+}
+
+export async function runTraining(config: RunConfig, events: TrainerEvents = {}, stop: StopFlag = { requested: false }): Promise<TrainOutcome> {
+  const problems = unsupportedFlags(config);
+  if (problems.length) throw new Error(problems.join('\n'));
+  const engine = loadEngine();
+  const { train, val } = scanImageNetLayout(config.data_path);
+  const valFolder = config.eval_data_path ? scanImageNetLayout(config.eval_data_path).val : val;
+  const classes = train.classes.length;
+  const model: Model = new engine.Model(config.model, { numClasses: classes, drop: config.drop, seed: config.seed });
+  const optimizer = createOptimizer(model, config);
+  const state: TrainingState = { model, optimizer };
+  const files = config.output_dir ? new RunFiles(config.output_dir) : undefined;
+
+  const effectiveBatch = config.batch_size * config.update_freq * config.nproc_per_node;
+  const itersPerEpoch = Math.floor(train.samples.length / effectiveBatch);
+  if (itersPerEpoch < 1) throw new Error(`${train.samples.length} training images are fewer than one effective batch of ${effectiveBatch}`);
+  const lr = cosineSchedule({ base: config.lr, final: config.min_lr, epochs: config.epochs, itersPerEpoch,
+    warmupEpochs: config.warmup_epochs, warmupSteps: config.warmup_steps });
+  const wd = cosineSchedule({ base: config.weight_decay, final: config.weight_decay_end ?? config.weight_decay, epochs: config.epochs, itersPerEpoch });
+
+  const [scaleMin, scaleMax] = config.scale;
+  if (config.scale.length !== 2 || !(scaleMin! > 0 && scaleMin! <= scaleMax! && scaleMax! <= 1)) {
+    throw new Error(`--scale must be two numbers 0 < min <= max <= 1, got ${config.scale.join(' ')}`);
+  }
+  const transform: TrainTransform = { kind: 'train', size: config.input_size, scale: [scaleMin!, scaleMax!], ratio: [3 / 4, 4 / 3], hflip: config.hflip,
+    interpolation: config.train_interpolation === 'bilinear' ? 'bilinear' : 'bicubic' };
+  const trainLoader = new Loader(train.samples, { batchSize: config.batch_size, transform, shuffle: true, dropLast: true, seed: config.seed });
+  const valLoader = new Loader(valFolder.samples, { batchSize: config.batch_size, shuffle: false, dropLast: false, seed: config.seed,
+    transform: { kind: 'eval', size: config.input_size, cropPct: config.crop_pct ?? 0.875, interpolation: 'bicubic' } });
+
+  // The schedule position is the number of optimizer steps taken; a checkpoint records it, so a
+  // run stopped inside an epoch resumes at the same step, skipping the batches it already used.
+  let nextStep = config.start_epoch * itersPerEpoch;
+  const resumeFrom = config.resume || (config.auto_resume && config.output_dir ? numberedCheckpoints(config.output_dir)[0]?.path : undefined);
+  if (resumeFrom) {
+    const saved = loadCheckpoint(resumeFrom, state);
+    nextStep = Number(saved.next_step ?? (Number(saved.epoch) + 1) * itersPerEpoch);
+    events.message?.(`resumed from ${resumeFrom}: continuing at epoch ${Math.floor(nextStep / itersPerEpoch)}, step ${nextStep}`);
+  }
+
+  const metadata = { config: JSON.stringify(config) };
+  let best: EvalResult | null = null;
+  const { Tensor, crossEntropy } = engine;
+  for (let epoch = Math.floor(nextStep / itersPerEpoch); epoch < config.epochs; epoch++) {
+    let lossSum = 0;
+    let micro = 0;
+    const skip = (nextStep - epoch * itersPerEpoch) * config.update_freq;
+    let dataStart = performance.now();
+    for await (const batch of trainLoader.epoch(epoch)) {
+      if (micro < skip) {
+        micro++;
+        continue;
+      }
+      const step = epoch * itersPerEpoch + Math.floor(micro / config.update_freq);
+      if (step >= (epoch + 1) * itersPerEpoch) break;
+      const dataSeconds = (performance.now() - dataStart) / 1000;
+      const start = performance.now();
+      const x = Tensor.fromArray(batch.images, [batch.size, config.input_size, config.input_size, 3]);
+      const targets = Tensor.fromArray(smoothTargets(batch.labels, classes, config.smoothing), [batch.size, classes]);
+      const logits = await model.forward(x, { train: true, dropout: true, layout: 'nhwc', seed: config.seed * 1_000_003 + step });
+      const { loss, dlogits } = crossEntropy(logits, targets);
+      if (!Number.isFinite(loss)) {
+        const reason = `the loss became ${loss} at epoch ${epoch}, step ${step}: training stopped; the last good checkpoint is kept. ` +
+          'Try a lower --lr or enable --clip_grad.';
+        files?.recordFailure(reason, { epoch, step, lr: lr[step] });
+        return { status: 'failed', reason };
+      }
+      // Gradient accumulation: each micro-batch contributes 1/update_freq of the mean.
+      const scaled = config.update_freq === 1 ? dlogits : scaleTensor(dlogits, 1 / config.update_freq);
+      await model.backward(scaled);
+      micro++;
+      let gradNorm: number | null = null;
+      if (micro % config.update_freq === 0) {
+        gradNorm = optimizer.step({ lr: lr[step]!, weightDecay: wd[step]!, clipGrad: config.clip_grad ?? undefined });
+        model.zeroGrad();
+        nextStep = step + 1;
+      }
+      lossSum += loss;
+      const stepSeconds = (performance.now() - start) / 1000;
+      const metrics: IterationMetrics = { epoch, step, loss, lr: lr[step]!, weight_decay: wd[step]!, grad_norm: gradNorm,
+        images_per_second: batch.size / (stepSeconds + dataSeconds), data_seconds: dataSeconds, step_seconds: stepSeconds, time: Date.now() / 1000 };
+      files?.appendIteration(metrics);
+      events.iteration?.(metrics, { done: step - epoch * itersPerEpoch + 1, total: itersPerEpoch });
+      for (const t of [x, targets, logits, dlogits, scaled]) t.dispose();
+      if (stop.requested) break;
+      dataStart = performance.now();
+    }
+    const record: Record<string, unknown> = { train_loss: lossSum / Math.max(1, micro - skip), train_lr: lr[Math.min(lr.length - 1, (epoch + 1) * itersPerEpoch - 1)],
+      train_min_lr: config.min_lr, train_weight_decay: wd[Math.min(wd.length - 1, (epoch + 1) * itersPerEpoch - 1)], epoch,
+      n_parameters: model.parameterCount };
+    if (!stop.requested && shouldEvaluate(config, epoch)) {
+      const result = await evaluate(model, valLoader, config.input_size);
+      Object.assign(record, { test_acc1: result.acc1, test_acc5: result.acc5, test_loss: result.loss });
+      if (!best || result.acc1 > best.acc1) {
+        best = result;
+        if (files && config.save_ckpt) {
+          saveCheckpoint(join(files.dir, 'checkpoint-best.safetensors'), state, { ...metadata, epoch: String(epoch), next_step: String(nextStep) });
+        }
+      }
+    }
+    if (files && config.save_ckpt && (stop.requested || (epoch + 1) % config.save_ckpt_freq === 0 || epoch + 1 === config.epochs)) {
+      saveEpochCheckpoint(files.dir, epoch, state, { ...metadata, next_step: String(nextStep) }, config.save_ckpt_num);
+    }
+    files?.appendEpoch(record);
+    events.epoch?.(record);
+    if (stop.requested) return { status: 'stopped', epoch };
+  }
+  return { status: 'completed', best };
+}
+
+function scaleTensor(t: ReturnType<ReturnType<typeof loadEngine>['Tensor']['zeros']>, factor: number) {
+  const values = t.toArray() as Float32Array;
+  return loadEngine().Tensor.fromArray(values.map((v) => v * factor), t.shape);
+}
