@@ -1,27 +1,47 @@
 // The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian
-// header length, a JSON header mapping names to {dtype, shape, data_offsets} (plus an optional
-// string map `__metadata__`), then the raw little-endian bytes. Reading validates everything
-// against the file before touching data, so a damaged or hostile file yields an Error that names
-// the problem and never a giant allocation. Writing is atomic: a temporary file, fsync, rename.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// header length N, N bytes of UTF-8 JSON mapping each tensor name to {dtype, shape, data_offsets}
+// (plus an optional string map `__metadata__`), then the tensors' raw little-endian bytes.
+//
+// Reading applies the reference (Rust) reader's rules: a header of at most 100,000,000 bytes, and
+// tensors that, sorted by offset, tile the data section exactly — no overlap, no gap, nothing
+// trailing. Every size is checked against the bytes present before anything is allocated, so a
+// damaged or hostile file yields a SafetensorsError naming the file and the problem, never a giant
+// allocation. Writing lays out the bytes as the reference writer does and replaces the target
+// atomically. Plain Node: no electron and no engine (model_state.ts makes engine tensors).
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
-const ITEM_SIZE: Record<SafetensorsDType, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
-};
-
-/** The largest header accepted (the reference implementation's limit is 100 MB too). */
-const MAX_HEADER_BYTES = 100_000_000;
-
+/** What a tensor read from a file holds: F16 and BF16 decoded to Float32Array, other dtypes at their width. */
 export type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
 
+type StorageArray = TensorData | Uint16Array;
+
+interface StorageConstructor {
+  new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): StorageArray;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
+}
+
+/** The array that holds each dtype's stored elements (F16 and BF16 as raw 16-bit words); it also gives the element size. */
+const STORAGE: Record<SafetensorsDType, StorageConstructor> = {
+  F64: Float64Array, F32: Float32Array, F16: Uint16Array, BF16: Uint16Array, I64: BigInt64Array,
+  I32: Int32Array, I16: Int16Array, I8: Int8Array, U8: Uint8Array, BOOL: Uint8Array,
+};
+
 /**
- * A tensor read from a file. F16 and BF16 are decoded to Float32Array (dtype keeps the stored type);
- * the other types keep their width.
+ * The reference writer's data order: widest dtype first (its Dtype enum, descending), then by name.
+ * Each tensor then starts at a multiple of its element size, so readers can view it in place.
  */
+const WRITE_RANK: Record<SafetensorsDType, number> = {
+  I64: 0, F64: 1, F32: 2, I32: 3, BF16: 4, F16: 5, I16: 6, I8: 7, U8: 8, BOOL: 9,
+};
+
+/** The reference reader's limit, so that a corrupt length field cannot make us decode gigabytes of "JSON". */
+const MAX_HEADER_BYTES = 100_000_000;
+
 export interface StoredTensor {
   dtype: SafetensorsDType;
   shape: number[];
@@ -29,114 +49,191 @@ export interface StoredTensor {
 }
 
 export interface SafetensorsFile {
+  /** Sorted by name. */
   tensors: Map<string, StoredTensor>;
   metadata: Record<string, string>;
 }
 
-export class SafetensorsError extends Error {}
+export class SafetensorsError extends Error {
+  constructor(source: string, problem: string) {
+    super(`${source}: not a valid safetensors file: ${problem}`);
+    this.name = 'SafetensorsError';
+  }
+}
 
 function fail(source: string, problem: string): never {
-  throw new SafetensorsError(`${source}: not a valid safetensors file: ${problem}`);
+  throw new SafetensorsError(source, problem);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 function isDType(value: unknown): value is SafetensorsDType {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ITEM_SIZE, value);
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(STORAGE, value);
 }
+
+/** A JSON value for an error message, cut short: names and shapes in a hostile header can be megabytes long. */
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
 
 export function readSafetensors(path: string): SafetensorsFile {
   return parseSafetensors(readFileSync(path), path);
 }
 
-export function parseSafetensors(buffer: Buffer, source = 'buffer'): SafetensorsFile {
-  if (buffer.length < 8) fail(source, `the file is ${buffer.length} bytes, shorter than the 8-byte header length`);
-  const headerLength = buffer.readBigUInt64LE(0);
-  if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(source, `the header length ${headerLength} exceeds ${MAX_HEADER_BYTES} bytes`);
-  const headerEnd = 8 + Number(headerLength);
-  if (headerEnd > buffer.length) fail(source, `the header length ${headerLength} runs past the end of the ${buffer.length}-byte file`);
-
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(8, headerEnd)));
-  } catch (error) {
-    fail(source, `the header is not UTF-8 JSON (${(error as Error).message})`);
+/**
+ * Parses a whole file held in memory; `source` names it in errors. A tensor's data views `bytes`
+ * (no copy: it shares and keeps alive that memory) where its offset suits the element size, and is
+ * an aligned copy where not; F16 and BF16 are decoded into new Float32Arrays.
+ */
+export function parseSafetensors(bytes: Uint8Array, source: string): SafetensorsFile {
+  const { header, dataStart } = readHeader(bytes, source);
+  const dataLength = bytes.length - dataStart;
+  let metadata: Record<string, string> = {};
+  const entries: Entry[] = [];
+  for (const [name, value] of Object.entries(header)) {
+    if (name === '__metadata__') metadata = readMetadata(value, source);
+    else entries.push(readEntry(name, value, dataLength, source));
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(source, 'the header is not a JSON object');
-
-  const dataLength = buffer.length - headerEnd;
-  const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[] = [];
-  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(source, '__metadata__ is not an object');
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(source, `metadata '${k}' is not a string`);
-        metadata[k] = v;
-      }
-      continue;
-    }
-    entries.push({ name, ...checkEntry(source, name, value, dataLength) });
-  }
-
-  // Tensors must tile the data section exactly: no overlap, no gap, nothing trailing.
-  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let cursor = 0;
-  for (const e of entries) {
-    if (e.begin < cursor) fail(source, `tensor '${e.name}' overlaps the tensor before it (bytes ${e.begin}..${e.end})`);
-    if (e.begin > cursor) fail(source, `bytes ${cursor}..${e.begin} of the data belong to no tensor`);
-    cursor = e.end;
-  }
-  if (cursor !== dataLength) fail(source, `the data section is ${dataLength} bytes but the tensors cover ${cursor}`);
+  checkTiling(entries, dataLength, source);
 
   const tensors = new Map<string, StoredTensor>();
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const bytes = buffer.subarray(headerEnd + e.begin, headerEnd + e.end);
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decode(e.dtype, bytes) });
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const data = tensorData(e.dtype, bytes.subarray(dataStart + e.begin, dataStart + e.end));
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
 }
 
-function checkEntry(source: string, name: string, value: unknown, dataLength: number) {
-  if (typeof value !== 'object' || value === null) fail(source, `tensor '${name}' is not an object`);
-  const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
-  if (!isDType(dtype)) fail(source, `tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    fail(source, `tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+// ignoreBOM keeps a byte-order mark in the text, where JSON.parse rejects it as the reference reader does.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function readHeader(bytes: Uint8Array, source: string): { header: Record<string, unknown>; dataStart: number } {
+  if (bytes.length < 8) fail(source, `it is ${bytes.length} bytes long, too short for the 8-byte header length`);
+  const length = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (length > BigInt(MAX_HEADER_BYTES)) fail(source, `the header length ${length} is over the limit of ${MAX_HEADER_BYTES} bytes`);
+  const dataStart = 8 + Number(length);
+  if (dataStart > bytes.length) fail(source, `the header length ${length} runs past the end of the ${bytes.length}-byte file`);
+
+  let text: string;
+  try {
+    text = utf8.decode(bytes.subarray(8, dataStart));
+  } catch {
+    fail(source, 'the header is not valid UTF-8');
   }
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    fail(source, `tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (error) {
+    fail(source, `the header is not valid JSON (${(error as Error).message})`);
   }
-  const [begin, end] = offsets as [number, number];
-  if (begin > end) fail(source, `tensor '${name}' has reversed data_offsets [${begin}, ${end}]`);
-  if (end > dataLength) fail(source, `tensor '${name}' ends at byte ${end}, past the ${dataLength}-byte data section`);
-  // Overflow-safe: the element count is checked against the bytes actually present.
-  let numel = 1;
-  for (const d of shape as number[]) {
-    numel *= d;
-    if (numel * ITEM_SIZE[dtype] > dataLength) fail(source, `tensor '${name}' of shape [${shape.join(',')}] is larger than the file`);
-  }
-  if (numel * ITEM_SIZE[dtype] !== end - begin) {
-    fail(source, `tensor '${name}' of shape [${shape.join(',')}] ${dtype} needs ${numel * ITEM_SIZE[dtype]} bytes, its offsets span ${end - begin}`);
-  }
-  return { dtype, shape: shape as number[], begin, end };
+  if (!isObject(header)) fail(source, `the header is not a JSON object but ${show(header)}`);
+  return { header, dataStart };
 }
 
-/** Copies bytes into a fresh, aligned typed array of the dtype (the file's offsets need not be aligned). */
-function decode(dtype: SafetensorsDType, bytes: Buffer): TensorData {
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  const buffer = copy.buffer;
-  switch (dtype) {
-    case 'F64': return new Float64Array(buffer);
-    case 'F32': return new Float32Array(buffer);
-    case 'I64': return new BigInt64Array(buffer);
-    case 'I32': return new Int32Array(buffer);
-    case 'I16': return new Int16Array(buffer);
-    case 'I8': return new Int8Array(buffer);
-    case 'U8': case 'BOOL': return copy;
-    case 'BF16': return bf16ToFloat32(new Uint16Array(buffer));
-    case 'F16': return f16ToFloat32(new Uint16Array(buffer));
+function readMetadata(value: unknown, source: string): Record<string, string> {
+  if (value === null) return {};  // the reference reader takes null as "no metadata"
+  if (!isObject(value)) fail(source, `__metadata__ is not a JSON object but ${show(value)}`);
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'string') fail(source, `__metadata__ ${show(key)} is not a string but ${show(v)}`);
   }
+  // fromEntries defines own properties, so a key like "__proto__" is kept instead of hitting the setter.
+  return Object.fromEntries(Object.entries(value)) as Record<string, string>;
 }
+
+/** A header entry whose fields have been checked one by one; `begin`/`end` are data-section offsets. */
+interface Entry {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+function readEntry(name: string, value: unknown, dataLength: number, source: string): Entry {
+  const tensor = `tensor ${show(name)}`;
+  if (!isObject(value)) fail(source, `${tensor} is not a JSON object but ${show(value)}`);
+  const { dtype, shape, data_offsets: offsets } = value;
+  for (const [field, v] of [['dtype', dtype], ['shape', shape], ['data_offsets', offsets]] as const) {
+    if (v === undefined) fail(source, `${tensor} has no ${field}`);
+  }
+  if (!isDType(dtype)) {
+    fail(source, `${tensor} has dtype ${show(dtype)}, which is not one of ${Object.keys(STORAGE).join(', ')}`);
+  }
+  if (!Array.isArray(shape)) fail(source, `${tensor} has shape ${show(shape)}, which is not an array`);
+  const bad = shape.findIndex((d) => !isCount(d));
+  if (bad >= 0) fail(source, `${tensor} has shape ${show(shape)}: dimension ${show(shape[bad])} is not a non-negative integer`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
+    fail(source, `${tensor} has data_offsets ${show(offsets)}, which is not a pair of non-negative integers`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (begin > end) fail(source, `${tensor} has reversed data_offsets [${begin}, ${end}]`);
+  if (end > dataLength) fail(source, `${tensor} has data_offsets [${begin}, ${end}], past the end of the ${dataLength}-byte data section`);
+  const span = end - begin;
+  const size = byteSize(shape as number[], STORAGE[dtype].BYTES_PER_ELEMENT, span);
+  if (size !== span) {
+    fail(source, `${tensor} of dtype ${dtype} and shape ${show(shape)} needs ${size ?? `more than ${span}`} bytes, ` +
+      `but its data_offsets [${begin}, ${end}] span ${span}`);
+  }
+  return { name, dtype, shape: shape as number[], begin, end };
+}
+
+/**
+ * The byte count of a tensor, or undefined once it exceeds `cap`. Checking as the product grows
+ * keeps it exact: every partial product stays below 2^53, and nothing absurd is ever allocated.
+ */
+function byteSize(shape: readonly number[], itemSize: number, cap: number): number | undefined {
+  if (shape.includes(0)) return 0;
+  let bytes = itemSize;
+  for (const d of shape) {
+    bytes *= d;
+    if (bytes > cap) return undefined;
+  }
+  return bytes;
+}
+
+/** The reference reader's rule: in offset order each tensor starts where the last ended, and the last ends the file. */
+function checkTiling(entries: readonly Entry[], dataLength: number, source: string): void {
+  const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  let previous: Entry | undefined;
+  for (const e of byOffset) {
+    if (e.begin < cursor) {
+      fail(source, `tensor ${show(e.name)} (bytes ${e.begin}..${e.end}) overlaps tensor ${show(previous!.name)} ` +
+        `(bytes ${previous!.begin}..${previous!.end})`);
+    }
+    if (e.begin > cursor) fail(source, `bytes ${cursor}..${e.begin} of the data section belong to no tensor`);
+    cursor = e.end;
+    previous = e;
+  }
+  if (cursor < dataLength) fail(source, `the last ${dataLength - cursor} bytes of the data section belong to no tensor`);
+}
+
+function tensorData(dtype: SafetensorsDType, bytes: Uint8Array): TensorData {
+  const stored = storageArray(STORAGE[dtype], bytes);
+  // Only F16 and BF16 are stored as Uint16Array.
+  if (stored instanceof Uint16Array) return dtype === 'BF16' ? bf16ToFloat32(stored) : f16ToFloat32(stored);
+  return stored;
+}
+
+/** A view of `bytes` where they sit at a multiple of the element size (typed arrays demand it), else an aligned copy. */
+function storageArray(Storage: StorageConstructor, bytes: Uint8Array): StorageArray {
+  const { buffer, byteOffset, byteLength } = bytes;
+  if (byteOffset % Storage.BYTES_PER_ELEMENT === 0) return new Storage(buffer, byteOffset, byteLength / Storage.BYTES_PER_ELEMENT);
+  return new Storage(buffer.slice(byteOffset, byteOffset + byteLength));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 16-bit floats
 
 export function bf16ToFloat32(bits: Uint16Array): Float32Array {
   const words = new Uint32Array(bits.length);
@@ -144,19 +241,19 @@ export function bf16ToFloat32(bits: Uint16Array): Float32Array {
   return new Float32Array(words.buffer);
 }
 
-/** Rounds to nearest even, like PyTorch; NaN stays NaN. */
+/** Rounds to nearest even like PyTorch (too large becomes ±inf); NaN stays NaN, quieted, with its sign. */
 export function float32ToBf16(values: Float32Array): Uint16Array {
   const words = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const w = words[i]!;
     if ((w & 0x7fffffff) > 0x7f800000) out[i] = (w >>> 16) | 0x40;
-    else out[i] = ((w + 0x7fff + ((w >>> 16) & 1)) >>> 16) & 0xffff;
+    else out[i] = (w + 0x7fff + ((w >>> 16) & 1)) >>> 16;
   }
   return out;
 }
 
-function f16ToFloat32(bits: Uint16Array): Float32Array {
+export function f16ToFloat32(bits: Uint16Array): Float32Array {
   const out = new Float32Array(bits.length);
   for (let i = 0; i < bits.length; i++) {
     const h = bits[i]!;
@@ -170,52 +267,130 @@ function f16ToFloat32(bits: Uint16Array): Float32Array {
   return out;
 }
 
-/** A tensor to write: data in the dtype's width (BF16 as its raw Uint16Array bits). */
-export interface TensorToWrite {
-  dtype: SafetensorsDType;
-  shape: number[];
-  data: TensorData | Uint16Array;
-}
-
-export function serializeSafetensors(tensors: Map<string, TensorToWrite>, metadata?: Record<string, string>): Buffer {
-  const names = [...tensors.keys()].sort();
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
-  let offset = 0;
-  for (const name of names) {
-    const t = tensors.get(name)!;
-    const expected = t.shape.reduce((a, b) => a * b, 1) * ITEM_SIZE[t.dtype];
-    if (t.data.byteLength !== expected) {
-      throw new Error(`tensor '${name}': shape [${t.shape.join(',')}] ${t.dtype} needs ${expected} bytes, data has ${t.data.byteLength}`);
+/** Rounds to nearest even like PyTorch (65520 and above become ±inf); NaN stays NaN, with its sign. */
+export function float32ToF16(values: Float32Array): Uint16Array {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const w = words[i]!;
+    const sign = (w >>> 16) & 0x8000;
+    const magnitude = w & 0x7fffffff;
+    if (magnitude > 0x7f800000) out[i] = sign | 0x7e00;
+    else if (magnitude >= 0x477ff000) out[i] = sign | 0x7c00;
+    else if (magnitude < 0x38800000) out[i] = sign | roundHalfEven(Math.abs(values[i]!) * 2 ** 24);  // subnormal: units of 2^-24
+    else {
+      const rebased = magnitude - 0x38000000;  // exponent bias 127 -> 15; a carry out of the fraction bumps the exponent
+      out[i] = sign | ((rebased + 0xfff + ((rebased >>> 13) & 1)) >>> 13);
     }
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] };
-    offset += expected;
-  }
-  // Pad the header with spaces so the data starts 8-byte aligned, as the reference writer does.
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
-  const headerBytes = Buffer.from(json, 'utf8');
-  const out = Buffer.alloc(8 + headerBytes.length + offset);
-  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
-  headerBytes.copy(out, 8);
-  let cursor = 8 + headerBytes.length;
-  for (const name of names) {
-    const data = tensors.get(name)!.data;
-    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), cursor);
-    cursor += data.byteLength;
   }
   return out;
 }
 
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const rest = x - floor;
+  return rest > 0.5 || (rest === 0.5 && floor % 2 === 1) ? floor + 1 : floor;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+export interface TensorToWrite {
+  dtype: SafetensorsDType;
+  shape: readonly number[];
+  /**
+   * The elements in the dtype's array: F64 Float64Array, F32 Float32Array, I64 BigInt64Array, I32
+   * Int32Array, I16 Int16Array, I8 Int8Array, U8 and BOOL Uint8Array. F16 and BF16 take raw words
+   * in a Uint16Array, or values in a Float32Array (rounded to nearest even), so a tensor read from
+   * a file can be written back as it is.
+   */
+  data: TensorData | Uint16Array;
+}
+
+export type TensorsToWrite = Map<string, TensorToWrite> | Record<string, TensorToWrite>;
+
+/** A tensor ready to lay out: its bytes checked against dtype and shape. */
+interface Placed {
+  name: string;
+  nameBytes: Buffer;
+  dtype: SafetensorsDType;
+  shape: readonly number[];
+  bytes: Uint8Array;
+}
+
+/**
+ * The file's bytes, as the reference writer makes them: tensors widest dtype first, then by name
+ * (byte order of the UTF-8 names, as Rust compares strings); `__metadata__` first when non-empty;
+ * the header padded with spaces to a multiple of 8 bytes.
+ */
+export function serializeSafetensors(tensors: TensorsToWrite, metadata: Record<string, string> = {}): Buffer {
+  checkMetadata(metadata);
+  const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
+  const placed = entries.map(([name, tensor]) => place(name, tensor));
+  placed.sort((a, b) => WRITE_RANK[a.dtype] - WRITE_RANK[b.dtype] || Buffer.compare(a.nameBytes, b.nameBytes));
+  const header = Buffer.from(headerJson(placed, metadata));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  return Buffer.concat([length, header, ...placed.map((p) => p.bytes)]);
+}
+
 /** Writes atomically: a reader sees the old file or the complete new one, never a partial file. */
-export function writeSafetensors(path: string, tensors: Map<string, TensorToWrite>, metadata?: Record<string, string>): void {
+export function writeSafetensors(path: string, tensors: TensorsToWrite, metadata?: Record<string, string>): void {
   writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }
 
+function checkMetadata(metadata: Record<string, string>): void {
+  if (!isObject(metadata)) throw new Error(`safetensors metadata must be an object of strings, got ${show(metadata)}`);
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') throw new Error(`safetensors metadata ${show(key)} must be a string, got ${show(value)}`);
+  }
+}
+
+function place(name: string, tensor: TensorToWrite): Placed {
+  const what = `cannot write tensor ${show(name)}`;
+  if (name === '__metadata__') throw new Error(`${what}: the name is reserved for the metadata`);
+  const { dtype, shape } = tensor;
+  if (!isDType(dtype)) throw new Error(`${what}: dtype ${show(dtype)} is not one of ${Object.keys(STORAGE).join(', ')}`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) throw new Error(`${what}: shape ${show(shape)} is not a list of non-negative integers`);
+  const data = (dtype === 'F16' || dtype === 'BF16') && tensor.data instanceof Float32Array
+    ? (dtype === 'F16' ? float32ToF16 : float32ToBf16)(tensor.data)
+    : tensor.data;
+  const Storage = STORAGE[dtype];
+  // toStringTag rather than instanceof: Buffer counts as a Uint8Array, and arrays from another realm work too.
+  if (data?.[Symbol.toStringTag] !== Storage.name) {
+    const allowed = dtype === 'F16' || dtype === 'BF16' ? 'a Uint16Array of raw words or a Float32Array' : `a ${Storage.name}`;
+    throw new Error(`${what}: ${dtype} data must be ${allowed}, got ${data?.[Symbol.toStringTag] ?? show(data)}`);
+  }
+  const size = byteSize(shape, Storage.BYTES_PER_ELEMENT, data.byteLength);
+  if (size !== data.byteLength) {
+    throw new Error(`${what}: shape ${show(shape)} of ${dtype} needs ${size ?? `more than ${data.byteLength}`} bytes, data has ${data.byteLength}`);
+  }
+  return { name, nameBytes: Buffer.from(name), dtype, shape, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** Built field by field, because JSON.stringify would move integer-like names ("0", "12") to the front. */
+function headerJson(placed: readonly Placed[], metadata: Record<string, string>): string {
+  const fields: string[] = [];
+  if (Object.keys(metadata).length > 0) fields.push(`"__metadata__":${JSON.stringify(metadata)}`);
+  let offset = 0;
+  for (const p of placed) {
+    const end = offset + p.bytes.length;
+    fields.push(`${JSON.stringify(p.name)}:{"dtype":"${p.dtype}","shape":${JSON.stringify(p.shape)},"data_offsets":[${offset},${end}]}`);
+    offset = end;
+  }
+  const json = `{${fields.join(',')}}`;
+  return json + ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+}
+
+/**
+ * Replaces `path` atomically: the bytes go to a temporary file beside it, are synced, and renamed
+ * over it; the directory is then synced so the rename survives a crash too.
+ */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const temporary = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const temporary = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  // 'wx' refuses an existing file, so the cleanup below can only ever remove our own.
+  const fd = openSync(temporary, 'wx');
   try {
-    const fd = openSync(temporary, 'w');
     try {
       for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
       fsyncSync(fd);
@@ -227,14 +402,17 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     rmSync(temporary, { force: true });
     throw error;
   }
+  syncDirectory(dirname(path));
+}
+
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
   try {
-    const dir = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dir);  // make the rename itself durable
-    } finally {
-      closeSync(dir);
-    }
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
   } catch {
-    // Some filesystems refuse fsync on directories; the file itself is already complete.
+    // Best effort: Windows and some filesystems cannot sync a directory, and the file itself is complete.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -63,17 +63,16 @@ Tensor StateEntry::to_torch_layout(const Tensor& engine) const {
   return out;
 }
 
-void StateEntry::from_torch(const Tensor& torch) {
+void StateEntry::from_torch(const Tensor& torch) { value.copy_from(from_torch_layout(torch)); }
+
+Tensor StateEntry::from_torch_layout(const Tensor& torch) const {
   PIX_CHECK(torch.shape() == torch_shape, "'", key, "' has shape ", shape_str(torch.shape()), ", the model expects ",
             shape_str(torch_shape));
-  const DType want = kind == EntryKind::NumBatchesTracked ? DType::I64 : DType::F32;
-  PIX_CHECK(torch.dtype() == want, "'", key, "' is ", dtype_name(torch.dtype()), ", the model expects ",
-            dtype_name(want));
+  PIX_CHECK(torch.dtype() == value.dtype(), "'", key, "' is ", dtype_name(torch.dtype()), ", the model expects ",
+            dtype_name(value.dtype()));
   const Tensor src = torch.to(Device::cpu());
-  if (kind != EntryKind::ConvWeight) {
-    value.copy_from(src.reshape(value.shape()));
-    return;
-  }
+  if (kind != EntryKind::ConvWeight) return src.reshape(value.shape());
+  // OIHW -> OHWI
   const int64_t o = torch_shape[0], c = torch_shape[1], kh = torch_shape[2], kw = torch_shape[3];
   Tensor host = Tensor::empty(value.shape(), DType::F32);
   for (int64_t a = 0; a < o; ++a)
@@ -81,7 +80,7 @@ void StateEntry::from_torch(const Tensor& torch) {
       for (int64_t h = 0; h < kh; ++h)
         for (int64_t w = 0; w < kw; ++w)
           host.data<float>()[((a * kh + h) * kw + w) * c + i] = src.data<float>()[((a * c + i) * kh + h) * kw + w];
-  value.copy_from(host);
+  return host;
 }
 
 StateEntry* StateDict::add(const std::string& key, EntryKind kind, Shape torch_shape, Shape engine_shape,

@@ -27,8 +27,11 @@ struct StateEntry {
   Tensor grad_to_torch() const;          // the gradient, likewise
   void from_torch(const Tensor& torch);  // checks shape and dtype, converts, copies in
 
- private:
+  // Any tensor shaped like this entry (a gradient, an optimizer moment) converted between the
+  // engine's layout and PyTorch's, on the CPU; from_torch_layout checks shape and dtype, and where the
+  // layouts agree its result may share memory with its argument.
   Tensor to_torch_layout(const Tensor& engine) const;
+  Tensor from_torch_layout(const Tensor& torch) const;
 };
 
 class StateDict {

@@ -1,0 +1,92 @@
+// The training loop on a small slice of the demo digits: the output folder's files in the
+// official formats, checkpoint retention, determinism (same seed and data, same losses), a stop
+// request that saves a resumable checkpoint, and refusals of flags this build cannot honour.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { defaultRunConfig, type RunConfig } from '../../../shared/config';
+import { readSafetensors } from '../../../electron/host/checkpoints/safetensors';
+import { DEMO_DATASET } from '../../../electron/host/train/demo_preset';
+import { runTraining } from '../../../electron/host/train/trainer';
+
+/** A copy of the first images of each digit: 30 per class to train, 10 to validate. */
+function smallDigits(): string {
+  const root = mkdtempSync(join(tmpdir(), 'pix-digits-'));
+  for (const [split, count] of [['train', 30], ['val', 10]] as const) {
+    for (let digit = 0; digit < 10; digit++) {
+      const from = join(DEMO_DATASET, split, String(digit));
+      const to = join(root, split, String(digit));
+      mkdirSync(to, { recursive: true });
+      for (const file of readdirSync(from).sort().slice(0, count)) copyFileSync(join(from, file), join(to, file));
+    }
+  }
+  return root;
+}
+
+const data = smallDigits();
+
+function config(overrides: Partial<RunConfig>): RunConfig {
+  return { ...defaultRunConfig(), model: 'pix_resnet_tiny_cs', data_path: data, input_size: 16, batch_size: 25, epochs: 2,
+    opt: 'momentum', lr: 0.05, warmup_epochs: 1, aa: 'none', reprob: 0, mixup: 0, cutmix: 0, hflip: 0, scale: [0.6, 1],
+    test_freq: 1, seed: 1, ...overrides };
+}
+
+function lines(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('trainer', () => {
+  it('writes log.txt, metrics.jsonl and checkpoints, keeping the newest save_ckpt_num', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+    const outcome = await runTraining(config({ output_dir: out, epochs: 3, save_ckpt_num: 2 }));
+    assert.equal(outcome.status, 'completed');
+    const log = lines(join(out, 'log.txt'));
+    assert.equal(log.length, 3);
+    for (const key of ['train_loss', 'train_lr', 'train_min_lr', 'train_weight_decay', 'test_acc1', 'test_acc5', 'test_loss', 'epoch', 'n_parameters']) {
+      assert.ok(key in log[0]!, key);
+    }
+    const metrics = lines(join(out, 'metrics.jsonl'));
+    assert.equal(metrics.length, 3 * 12);  // 300 images // 25 = 12 steps per epoch
+    assert.deepEqual(Object.keys(metrics[0]!).sort(), ['data_seconds', 'epoch', 'grad_norm', 'images_per_second', 'loss', 'lr',
+      'step', 'step_seconds', 'time', 'weight_decay']);
+    assert.equal(metrics[0]!.lr, 0);  // warm-up starts at 0
+    const files = readdirSync(out).filter((f) => f.endsWith('.safetensors')).sort();
+    assert.deepEqual(files, ['checkpoint-1.safetensors', 'checkpoint-2.safetensors', 'checkpoint-best.safetensors']);
+    const { metadata, tensors } = readSafetensors(join(out, 'checkpoint-2.safetensors'));
+    assert.equal(metadata.epoch, '2');
+    assert.equal(metadata.next_step, '36');
+    assert.equal((JSON.parse(metadata.config!) as RunConfig).lr, 0.05);
+    assert.ok(tensors.has('model.conv_stem.weight'));
+  });
+
+  it('gives the same losses for the same seed and data', async () => {
+    const losses = async () => {
+      const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+      await runTraining(config({ output_dir: out, epochs: 1 }));
+      return lines(join(out, 'metrics.jsonl')).map((m) => m.loss);
+    };
+    assert.deepEqual(await losses(), await losses());
+  });
+
+  it('stops on request after the step in flight, with a resumable checkpoint', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+    const stop = { requested: false };
+    const outcome = await runTraining(config({ output_dir: out }), { iteration: (m) => { if (m.step === 4) stop.requested = true; } }, stop);
+    assert.deepEqual(outcome, { status: 'stopped', epoch: 0 });
+    assert.equal(readSafetensors(join(out, 'checkpoint-0.safetensors')).metadata.next_step, '5');
+    const resumed: number[] = [];
+    const again = await runTraining(config({ output_dir: out, auto_resume: true }), { iteration: (m) => resumed.push(m.step) });
+    assert.equal(again.status, 'completed');
+    assert.equal(resumed[0], 5);
+    assert.equal(resumed.at(-1), 23);
+  });
+
+  it('refuses flags whose features this build lacks, naming what to pass', async () => {
+    await assert.rejects(runTraining(config({ opt: 'lamb' })), /--opt lamb: only sgd and momentum/);
+    await assert.rejects(runTraining(config({ aa: 'rand-m9-mstd0.5-inc1' })), /RandAugment is not available.*--aa none/);
+    await assert.rejects(runTraining(config({ data_path: join(tmpdir(), 'pix-missing') })), /is not a folder/);
+    await assert.rejects(runTraining(config({ batch_size: 1000 })), /fewer than one effective batch of 1000/);
+  });
+});
