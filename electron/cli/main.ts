@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closest, type Command } from './command';
 import { benchCommand } from './commands/bench';
+import { evalCommand } from './commands/eval';
 import { infoCommand } from './commands/info';
 import { modelsCommand } from './commands/models';
 import { predictCommand } from './commands/predict';
 import { trainCommand } from './commands/train';
 
-const commands: readonly Command[] = [infoCommand, modelsCommand, trainCommand, predictCommand, benchCommand];
+const commands: readonly Command[] = [infoCommand, modelsCommand, trainCommand, evalCommand, predictCommand, benchCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };

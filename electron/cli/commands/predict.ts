@@ -1,7 +1,7 @@
 // `pix predict`: logits of a checkpoint's network for a batch of images stored in safetensors,
 // as PyTorch would compute them (input NCHW float32 under the key `input`).
 import { parseArgs } from 'node:util';
-import { applyState, classCountOf, stripModulePrefix, toEngineTensor } from '../../host/checkpoints/model_state';
+import { applyState, classCountOf, modelTensors, toEngineTensor } from '../../host/checkpoints/model_state';
 import { readSafetensors, writeSafetensors } from '../../host/checkpoints/safetensors';
 import { loadEngine } from '../../host/engine/addon';
 import type { Command } from '../command';
@@ -25,7 +25,7 @@ export const predictCommand: Command = {
     }
     if (values.device !== 'cpu') throw new Error(`--device ${values.device}: the engine's networks run on the CPU in this build`);
 
-    const checkpoint = stripModulePrefix(readSafetensors(values.checkpoint!).tensors);
+    const checkpoint = modelTensors(readSafetensors(values.checkpoint!).tensors);
     const engine = loadEngine();
     const model = new engine.Model(values.model!, { numClasses: classCountOf(checkpoint) ?? 0 });
     const report = applyState(model, checkpoint, { strict: !values['non-strict'] });

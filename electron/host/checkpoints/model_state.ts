@@ -25,6 +25,16 @@ export function stripModulePrefix(tensors: Map<string, StoredTensor>): Map<strin
   return new Map(keys.map((k) => [k.slice('module.'.length), tensors.get(k)!]));
 }
 
+/**
+ * The model's tensors in any checkpoint we read: a training checkpoint's `model.` group, or a bare
+ * state dict (DataParallel's `module.` prefix removed).
+ */
+export function modelTensors(tensors: Map<string, StoredTensor>): Map<string, StoredTensor> {
+  const group = new Map<string, StoredTensor>();
+  for (const [key, value] of tensors) if (key.startsWith('model.')) group.set(key.slice('model.'.length), value);
+  return group.size > 0 ? group : stripModulePrefix(tensors);
+}
+
 /** An engine tensor from a stored one: floating types become f32, integer types i64. */
 export function toEngineTensor(stored: StoredTensor, want: 'f32' | 'i64'): Tensor {
   const { Tensor } = loadEngine();
