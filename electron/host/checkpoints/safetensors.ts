@@ -179,24 +179,24 @@ function readEntry(name: string, value: unknown, dataLength: number, source: str
   if (begin > end) fail(source, `${tensor} has reversed data_offsets [${begin}, ${end}]`);
   if (end > dataLength) fail(source, `${tensor} has data_offsets [${begin}, ${end}], past the end of the ${dataLength}-byte data section`);
   const span = end - begin;
-  const size = byteSize(shape as number[], STORAGE[dtype].BYTES_PER_ELEMENT, span);
+  const size = byteSize(shape as number[], STORAGE[dtype].BYTES_PER_ELEMENT);
   if (size !== span) {
-    fail(source, `${tensor} of dtype ${dtype} and shape ${show(shape)} needs ${size ?? `more than ${span}`} bytes, ` +
+    fail(source, `${tensor} of dtype ${dtype} and shape ${show(shape)} needs ${size ?? 'over 2^53'} bytes, ` +
       `but its data_offsets [${begin}, ${end}] span ${span}`);
   }
   return { name, dtype, shape: shape as number[], begin, end };
 }
 
 /**
- * The byte count of a tensor, or undefined once it exceeds `cap`. Checking as the product grows
- * keeps it exact: every partial product stays below 2^53, and nothing absurd is ever allocated.
+ * The byte count of a tensor, or undefined when it is beyond 2^53. Checking as the product grows
+ * keeps every partial product exact, whatever a hostile shape holds.
  */
-function byteSize(shape: readonly number[], itemSize: number, cap: number): number | undefined {
+function byteSize(shape: readonly number[], itemSize: number): number | undefined {
   if (shape.includes(0)) return 0;
   let bytes = itemSize;
   for (const d of shape) {
     bytes *= d;
-    if (bytes > cap) return undefined;
+    if (bytes > Number.MAX_SAFE_INTEGER) return undefined;
   }
   return bytes;
 }
@@ -361,9 +361,9 @@ function place(name: string, tensor: TensorToWrite): Placed {
     const allowed = dtype === 'F16' || dtype === 'BF16' ? 'a Uint16Array of raw words or a Float32Array' : `a ${Storage.name}`;
     throw new Error(`${what}: ${dtype} data must be ${allowed}, got ${data?.[Symbol.toStringTag] ?? show(data)}`);
   }
-  const size = byteSize(shape, Storage.BYTES_PER_ELEMENT, data.byteLength);
+  const size = byteSize(shape, Storage.BYTES_PER_ELEMENT);
   if (size !== data.byteLength) {
-    throw new Error(`${what}: shape ${show(shape)} of ${dtype} needs ${size ?? `more than ${data.byteLength}`} bytes, data has ${data.byteLength}`);
+    throw new Error(`${what}: shape ${show(shape)} of ${dtype} needs ${size ?? 'over 2^53'} bytes, data has ${data.byteLength}`);
   }
   return { name, nameBytes: Buffer.from(name), dtype, shape, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }

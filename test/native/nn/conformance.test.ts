@@ -9,7 +9,7 @@ import { applyState } from '../../../electron/host/checkpoints/model_state';
 import { loadEngine, type Model as EngineModel } from '../../../electron/host/engine/addon';
 import { floats, maxRelativeError } from '../../helpers/compare';
 import { readFixture } from '../../helpers/fixtures';
-import { seededValues } from '../../helpers/seeded';
+import { seededValues } from '../../helpers/seeded_weights';
 
 const TOLERANCE = 1e-4;
 const engine = loadEngine();
