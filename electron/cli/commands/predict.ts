@@ -1,7 +1,8 @@
 // `pix predict`: logits of a checkpoint's network for a batch of images stored in safetensors,
 // as PyTorch would compute them (input NCHW float32 under the key `input`).
 import { parseArgs } from 'node:util';
-import { applyState, classCountOf, modelTensors, toEngineTensor } from '../../host/checkpoints/model_state';
+import { applyState, classCountOf, toEngineTensor } from '../../host/checkpoints/model_state';
+import { readCheckpointTensors } from '../../host/checkpoints/pth/read_checkpoint';
 import { readSafetensors, writeSafetensors } from '../../host/checkpoints/safetensors';
 import { loadEngine } from '../../host/engine/addon';
 import type { Command } from '../command';
@@ -9,7 +10,7 @@ import type { Command } from '../command';
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Run a checkpoint on images from a safetensors file and write the logits',
-  usage: 'pix predict --model M --checkpoint W.safetensors --input X.safetensors --output Y.safetensors ' +
+  usage: 'pix predict --model M --checkpoint W.safetensors|W.pth --input X.safetensors --output Y.safetensors ' +
     '[--train-mode] [--device cpu] [--non-strict]',
   async run(args) {
     const { values } = parseArgs({
@@ -25,7 +26,7 @@ export const predictCommand: Command = {
     }
     if (values.device !== 'cpu') throw new Error(`--device ${values.device}: the engine's networks run on the CPU in this build`);
 
-    const checkpoint = modelTensors(readSafetensors(values.checkpoint!).tensors);
+    const checkpoint = readCheckpointTensors(values.checkpoint!).tensors;
     const engine = loadEngine();
     const model = new engine.Model(values.model!, { numClasses: classCountOf(checkpoint) ?? 0 });
     const report = applyState(model, checkpoint, { strict: !values['non-strict'] });

@@ -82,7 +82,10 @@ export class StorageTable {
   constructor(private readonly format: 'zip' | 'legacy') {}
 
   load(pid: unknown): StorageRef {
-    if (!Array.isArray(pid) || pid[0] !== 'storage') throw new PickleCallError(`refusing persistent id ${describe(pid)}: only storages may be referenced`);
+    if (!Array.isArray(pid) || pid[0] !== 'storage') {
+      const kind = Array.isArray(pid) && typeof pid[0] === 'string' ? `'${pid[0].slice(0, 40)}'` : describe(pid);
+      throw new PickleCallError(`refusing persistent id ${kind}: only storages may be referenced`);
+    }
     const [, type, key, location, numel, view] = pid;
     const length = this.format === 'zip' ? 5 : 6;
     const dtype: SafetensorsDType | undefined = type instanceof PickleGlobal ? STORAGE_DTYPES.get(type.name) : undefined;

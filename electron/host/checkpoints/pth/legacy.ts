@@ -1,11 +1,12 @@
 // The legacy format of torch.save (_use_new_zipfile_serialization=False, the default before
 // PyTorch 1.6): five pickles back to back — a magic number, the protocol version 1001, a system-info
 // dict, the object itself, the sorted list of storage keys — then, for each key in that order, an
-// int64 element count and the storage's raw little-endian bytes. The pre-1.0 tar variant is refused.
-import { fail } from './errors';
+// int64 element count and the storage's raw little-endian bytes. (The tar format of the earliest
+// versions is refused in read_pth.ts.)
 import { checkpointGlobals, StorageTable } from './allow_list';
+import { fail } from './errors';
 import { ITEM_SIZE, TensorAssembler } from './tensors';
-import { isDict, PickleCallError, unpickle } from './unpickler';
+import { isDict, PickleCallError, type PickleGlobal, unpickle } from './unpickler';
 
 const MAGIC = 0x1950a86a20f9469cfc6cn;
 const PROTOCOL_VERSION = 1001;
@@ -15,18 +16,11 @@ export function looksLegacy(buffer: Buffer): boolean {
   return buffer.length >= 2 && buffer[0] === 0x80;
 }
 
-export function isTar(buffer: Buffer): boolean {
-  return buffer.length >= 262 && buffer.toString('latin1', 257, 262) === 'ustar';
-}
-
 export function readLegacyPth(buffer: Buffer, source: string, memoryBudget: number): unknown {
-  const plain = {
-    source, globals: new Map(),
-    persistentLoad: () => { throw new PickleCallError('a persistent id outside the checkpoint object'); },
-  };
   let at = 0;
-  const next = (part: string, options = plain) => {
-    const { value, end } = unpickle(buffer, at, { ...options, part });
+  const refuse = (): never => { throw new PickleCallError('a persistent id outside the checkpoint object'); };
+  const next = (part: string, globals: ReadonlyMap<string, PickleGlobal> = new Map(), persistentLoad: (pid: unknown) => unknown = refuse) => {
+    const { value, end } = unpickle(buffer, at, { source, part, globals, persistentLoad });
     at = end;
     return value;
   };
@@ -38,7 +32,7 @@ export function readLegacyPth(buffer: Buffer, source: string, memoryBudget: numb
 
   const assembler = new TensorAssembler(source, memoryBudget);
   const storages = new StorageTable('legacy');
-  const value = next('checkpoint object', { ...plain, globals: checkpointGlobals(assembler), persistentLoad: (pid) => storages.load(pid) });
+  const value = next('checkpoint object', checkpointGlobals(assembler), (pid) => storages.load(pid));
   const keys = next('storage keys');
   if (!Array.isArray(keys)) fail(source, 'the legacy checkpoint has no list of storage keys');
 

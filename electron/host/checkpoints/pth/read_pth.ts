@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { stripModulePrefix } from '../model_state';
 import type { StoredTensor } from '../safetensors';
 import { checkpointGlobals, StorageTable } from './allow_list';
-import { fail } from './errors';
-import { isTar, looksLegacy, readLegacyPth } from './legacy';
+import { fail, printable } from './errors';
+import { looksLegacy, readLegacyPth } from './legacy';
 import { PickledTensor, TensorAssembler } from './tensors';
 import { unpickle } from './unpickler';
 import { isZip, openZip } from './zip';
@@ -21,10 +21,20 @@ export function readPth(path: string): unknown {
   return parsePth(readFileSync(path), path);
 }
 
+/** The earliest torch.save wrote a tar archive ('ustar' at byte 257). */
+function isTar(buffer: Buffer): boolean {
+  return buffer.length >= 262 && buffer.toString('latin1', 257, 262) === 'ustar';
+}
+
+/** A zip, a legacy pickle or the old tar format: what torch.save has written over the years. */
+export function looksLikePth(buffer: Buffer): boolean {
+  return isZip(buffer) || looksLegacy(buffer) || isTar(buffer);
+}
+
 export function parsePth(buffer: Buffer, source = 'buffer'): unknown {
   const budget = buffer.length + EXTRA_TENSOR_BYTES;
   if (isZip(buffer)) return readZipPth(buffer, source, budget);
-  if (isTar(buffer)) fail(source, 'the tar format of torch.save before PyTorch 1.0 is not supported; re-save the checkpoint with a newer PyTorch');
+  if (isTar(buffer)) fail(source, 'the tar format of the earliest torch.save versions is not supported; re-save the checkpoint with a newer PyTorch');
   if (looksLegacy(buffer)) return readLegacyPth(buffer, source, budget);
   return fail(source, 'not a PyTorch checkpoint: neither a zip archive nor a pickle');
 }
@@ -84,7 +94,7 @@ export function extractStateDict(tree: unknown, modelKey = 'model|module'): Map<
   for (const [name, value] of Object.entries(dict)) if (isTensor(value)) tensors.set(name, value);
   if (tensors.size === 0) {
     const keys = Object.keys(dict).slice(0, 8).join(', ');
-    throw new Error(`no tensors found ${key === undefined ? `under '${modelKey}' or at the top level` : `under '${key}'`} (keys: ${keys || 'none'})`);
+    throw new Error(printable(`no tensors found ${key === undefined ? `under '${modelKey}' or at the top level` : `under '${key}'`} (keys: ${keys || 'none'})`));
   }
   return stripModulePrefix(tensors);
 }

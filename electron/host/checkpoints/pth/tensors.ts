@@ -6,7 +6,7 @@
 // Materializing waits until every storage's bytes are known (a legacy file stores them after the
 // pickle), and the bytes it may allocate in all are capped, because a tiny pickle can otherwise ask
 // for the same large storage a million times, or a broadcast view of 2^40 elements.
-import { bf16ToFloat32, float32ToBf16, type SafetensorsDType, type StoredTensor, type TensorData, type TensorToWrite } from '../safetensors';
+import { bf16ToFloat32, f16ToFloat32, type SafetensorsDType, type StoredTensor, type TensorData } from '../safetensors';
 import { fail } from './errors';
 import { PickleCallError } from './unpickler';
 
@@ -97,7 +97,7 @@ export class TensorAssembler {
 
 function rawElements(dtype: SafetensorsDType, bytes: Buffer): RawElements {
   // Typed arrays need aligned offsets; the zip entry may start anywhere.
-  const aligned = bytes.byteOffset % ITEM_SIZE[dtype] === 0 ? bytes : Buffer.from(bytes);
+  const aligned = bytes.byteOffset % ITEM_SIZE[dtype] === 0 ? bytes : new Uint8Array(bytes);
   const { buffer, byteOffset } = aligned;
   const count = bytes.length / ITEM_SIZE[dtype];
   switch (dtype) {
@@ -147,50 +147,4 @@ function decode(dtype: SafetensorsDType, elements: RawElements): TensorData {
   if (dtype === 'BF16') return bf16ToFloat32(elements as Uint16Array);
   if (dtype === 'F16') return f16ToFloat32(elements as Uint16Array);
   return elements as TensorData;
-}
-
-export function f16ToFloat32(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i]!;
-    const sign = h & 0x8000 ? -1 : 1;
-    const exponent = (h >> 10) & 0x1f;
-    const fraction = h & 0x3ff;
-    if (exponent === 0) out[i] = sign * fraction * 2 ** -24;
-    else if (exponent === 31) out[i] = fraction ? NaN : sign * Infinity;
-    else out[i] = sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-  }
-  return out;
-}
-
-/** Rounds to nearest even like PyTorch: too large becomes ±inf, NaN stays NaN. */
-export function float32ToF16(values: Float32Array): Uint16Array {
-  const words = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const w = words[i]!;
-    const sign = (w >>> 16) & 0x8000;
-    const magnitude = w & 0x7fffffff;
-    if (magnitude > 0x7f800000) out[i] = sign | 0x7e00;
-    else if (magnitude >= 0x477ff000) out[i] = sign | 0x7c00;  // 65520 and above round to infinity
-    else if (magnitude < 0x38800000) {  // below 2^-14: an f16 subnormal, in units of 2^-24
-      const scaled = Math.abs(values[i]!) * 2 ** 24;
-      let units = Math.floor(scaled);
-      const rest = scaled - units;
-      if (rest > 0.5 || (rest === 0.5 && units & 1)) units++;
-      out[i] = sign | units;
-    } else {
-      const rebased = magnitude - 0x38000000;  // exponent bias 127 -> 15
-      out[i] = sign | ((rebased + 0xfff + ((rebased >>> 13) & 1)) >>> 13);
-    }
-  }
-  return out;
-}
-
-/** The tensor at its dtype's width for writing: f16/bf16 re-encoded from their Float32Array form. */
-export function toWritable(tensor: StoredTensor): TensorToWrite {
-  const { dtype, shape, data } = tensor;
-  if (dtype === 'F16') return { dtype, shape, data: float32ToF16(data as Float32Array) };
-  if (dtype === 'BF16') return { dtype, shape, data: float32ToBf16(data as Float32Array) };
-  return { dtype, shape, data };
 }

@@ -57,7 +57,9 @@ export function describe(value: unknown): string {
   if (value instanceof PickleGlobal) return value.name;
   if (value instanceof Uint8Array) return 'bytes';
   if (isDict(value)) return 'a dict';
-  return typeof value === 'object' ? `a ${value.constructor?.name ?? 'object'}` : `a ${typeof value}`;
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  const type = value.constructor?.name;
+  return type && type !== 'Object' ? `a ${type}` : 'an object';
 }
 
 /** Opcodes refused by name, for a clearer message than a byte value. */
@@ -67,7 +69,8 @@ const UNSUPPORTED: Record<number, string> = {
   0x90: 'ADDITEMS', 0x91: 'FROZENSET', 0x92: 'NEWOBJ_EX', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
 };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string that starts with U+FEFF keeps it, as Python's decoder does.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Runs one pickle starting at `start`; returns its value and the offset just past its STOP. */
 export function unpickle(bytes: Buffer, start: number, options: UnpickleOptions): { value: unknown; end: number } {
@@ -173,7 +176,7 @@ export function unpickle(bytes: Buffer, start: number, options: UnpickleOptions)
       case 0x4b: stack.push(bytes[need(1)]!); break;  // BININT1
       case 0x4d: stack.push(bytes.readUInt16LE(need(2))); break;  // BININT2
       case 0x8a: stack.push(signedLong(bytes[need(1)]!)); break;  // LONG1
-      case 0x8b: { const n = bytes.readInt32LE(need(4)); if (n < 0) bad('LONG4 with a negative length'); stack.push(signedLong(n)); break; }
+      case 0x8b: { const n = bytes.readInt32LE(need(4)); if (n < 0) bad('LONG4 with a negative length'); stack.push(signedLong(n)); break; }  // LONG4
       case 0x47: stack.push(bytes.readDoubleBE(need(8))); break;  // BINFLOAT
       case 0x58: stack.push(text(bytes.readUInt32LE(need(4)))); break;  // BINUNICODE
       case 0x8c: stack.push(text(bytes[need(1)]!)); break;  // SHORT_BINUNICODE
@@ -187,7 +190,7 @@ export function unpickle(bytes: Buffer, start: number, options: UnpickleOptions)
       case 0x29: stack.push([]); break;  // EMPTY_TUPLE
       case 0x5d: stack.push([]); break;  // EMPTY_LIST
       case 0x7d: stack.push(newDict()); break;  // EMPTY_DICT
-      case 0x74: case 0x6c: stack.push(popMark()); break;  // TUPLE, LIST
+      case 0x74: case 0x6c: { const items = popMark(); stack.push(items); break; }  // TUPLE, LIST (popMark swaps `stack`)
       case 0x85: stack.push([pop()]); break;  // TUPLE1
       case 0x86: { const b = pop(); stack.push([pop(), b]); break; }  // TUPLE2
       case 0x87: { const c = pop(); const b = pop(); stack.push([pop(), b, c]); break; }  // TUPLE3
@@ -214,7 +217,7 @@ export function unpickle(bytes: Buffer, start: number, options: UnpickleOptions)
         break;
       }
       case 0x52: case 0x81: { const args = pop(); stack.push(call(pop(), args)); break; }  // REDUCE, NEWOBJ
-      case 0x69: { const module = line(); const callee = resolve(module, line()); stack.push(call(callee, popMark())); break; }  // INST
+      case 0x69: { const module = line(); const callee = resolve(module, line()); const args = popMark(); stack.push(call(callee, args)); break; }  // INST
       case 0x6f: { const [callee, ...args] = popMark(); stack.push(call(callee, args)); break; }  // OBJ
       case 0x62: {  // BUILD
         const state = pop();
