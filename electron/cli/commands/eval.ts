@@ -1,8 +1,8 @@
 // `pix eval`: top-1, top-5 and loss of a checkpoint on the val/ split of an ImageFolder dataset,
 // with the official evaluation transform (resize to size/crop_pct, centre crop).
 import { parseArgs } from 'node:util';
-import { applyState, classCountOf, modelTensors } from '../../host/checkpoints/model_state';
-import { readSafetensors } from '../../host/checkpoints/safetensors';
+import { applyState, classCountOf } from '../../host/checkpoints/model_state';
+import { readCheckpointTensors } from '../../host/checkpoints/pth/read_checkpoint';
 import { scanImageNetLayout } from '../../host/data/image_folder';
 import { Loader } from '../../host/data/loader';
 import { loadEngine } from '../../host/engine/addon';
@@ -12,7 +12,7 @@ import type { Command } from '../command';
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate a checkpoint on the val/ split of an ImageFolder dataset (top-1, top-5, loss)',
-  usage: 'pix eval --model M --checkpoint C --data_path D [--input_size 224] [--crop_pct 0.875] [--batch_size 64] [--json]',
+  usage: 'pix eval --model M --checkpoint C.pth|C.safetensors --data_path D [--input_size 224] [--crop_pct 0.875] [--batch_size 64] [--json]',
   async run(args) {
     const { values } = parseArgs({
       args, strict: true,
@@ -31,7 +31,7 @@ export const evalCommand: Command = {
     if (!Number.isInteger(inputSize) || inputSize < 1) throw new Error(`--input_size must be a positive integer, got '${values.input_size}'`);
     if (!(cropPct > 0 && cropPct <= 1)) throw new Error(`--crop_pct must be in (0, 1], got '${values.crop_pct}'`);
     const { val } = scanImageNetLayout(values.data_path!);
-    const tensors = modelTensors(readSafetensors(values.checkpoint!).tensors);
+    const { tensors } = readCheckpointTensors(values.checkpoint!);
     const classes = classCountOf(tensors) ?? val.classes.length;
     if (classes !== val.classes.length) {
       throw new Error(`the checkpoint has ${classes} classes but ${values.data_path} has ${val.classes.length}`);

@@ -36,6 +36,5 @@ export function unsupportedFlags(config: RunConfig): string[] {
   if (config.clip_grad !== null) out.push('--clip_grad: gradient clipping is not available in this build');
   if (config.device !== 'cpu') out.push(`--device ${config.device}: the networks train on the CPU in this build`);
   if (config.nproc_per_node !== 1) out.push('--nproc_per_node: multi-process training is not available in this build');
-  if (config.finetune) out.push('--finetune: fine-tuning is not available in this build');
   return out;
 }

@@ -15,6 +15,7 @@ import { evaluate, oneHot, type EvalResult } from './evaluate';
 import { RunFiles, type IterationMetrics } from './run_files';
 import { cosineSchedule } from './schedule';
 import { createOptimizer, unsupportedFlags } from './components';
+import { loadFinetuneWeights } from './finetune';
 
 export interface TrainerEvents {
   iteration?(metrics: IterationMetrics, progress: { done: number; total: number }): void;
@@ -52,6 +53,14 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   const valFolder = config.eval_data_path ? scanImageNetLayout(config.eval_data_path).val : val;
   const classes = train.classes.length;
   const model: Model = new engine.Model(config.model, { numClasses: classes, drop: config.drop, seed: config.seed });
+  if (config.finetune) {
+    const report = loadFinetuneWeights(model, config.finetune, config.model_key);
+    events.message?.(`fine-tuning from ${config.finetune}: ${report.loaded.length} tensors loaded` +
+      (report.droppedHead.length ? `; head dropped (${report.droppedHead.join(', ')}): the class count differs` : '') +
+      (report.missing.length ? `; ${report.missing.length} missing keep their initial values` : '') +
+      (report.unexpected.length ? `; ${report.unexpected.length} unexpected ignored` : '') +
+      (report.mismatched.length ? `; ${report.mismatched.length} with other shapes ignored (${report.mismatched.map((m) => m.key).slice(0, 4).join(', ')})` : ''));
+  }
   const optimizer = createOptimizer(model, config);
   const state: TrainingState = { model, optimizer };
   const files = config.output_dir ? new RunFiles(config.output_dir) : undefined;
