@@ -2,7 +2,9 @@
 // SGEMM speed on the ResNet-50 shapes at batch 16 (NHWC, so M = pixels): GFLOP/s of one kernel,
 // best of several runs, on all engine threads. For tuning the CPU GEMM, not a test: it checks nothing.
 // Usage, from the project root after `npm run build:ts` and the native build:
-//   node scripts/bench/gemm_bench.mjs [--kernel fast|avx512|avx2|portable] [--only SUBSTRING]
+//   node scripts/bench/gemm_bench.mjs [--kernel fast|avx512|avx2|portable] [--precision fp32|bf16]
+//                                     [--only SUBSTRING]
+// GFLOP/s counts 2 M N K whatever the precision (bf16 rounds the operands, the sums stay f32).
 // PIX_ENGINE_PATH picks another addon build; PIX_NUM_THREADS the thread count.
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
@@ -13,7 +15,11 @@ const engine = loadEngine();
 const { Tensor } = engine;
 
 const { values: args } = parseArgs({
-  options: { kernel: { type: 'string', default: 'fast' }, only: { type: 'string' } },
+  options: {
+    kernel: { type: 'string', default: 'fast' },
+    precision: { type: 'string', default: 'fp32' },
+    only: { type: 'string' },
+  },
 });
 
 // [name, m, n, k, transA, transB]: forward C = X W^T (W stored (Cout, Cin) = NT), weight gradient
@@ -41,13 +47,14 @@ function random(count, seed) {
 }
 
 const { cpu } = engineInfo().backends;
-console.log(`kernel ${args.kernel} on ${cpu.threads} threads (host SIMD: ${cpu.simd})`);
+console.log(`kernel ${args.kernel}, ${args.precision}, on ${cpu.threads} threads (host SIMD: ${cpu.simd}` +
+  `${cpu.features.includes('avx512_bf16') ? ', avx512_bf16' : ''})`);
 for (const [name, m, n, k, transA, transB] of SHAPES) {
   if (args.only && !name.includes(args.only)) continue;
   const a = Tensor.fromArray(random(m * k, 1), transA ? [k, m] : [m, k]);
   const b = Tensor.fromArray(random(k * n, 2), transB ? [n, k] : [k, n]);
   const c = Tensor.zeros([m, n]);
-  const params = { transA, transB, kernel: args.kernel };
+  const params = { transA, transB, kernel: args.kernel, precision: args.precision };
   engine.gemm(a, b, c, params);  // warm-up: page faults, packing buffers, thread wake-up
   const times = [];
   for (let total = 0; times.length < 3 || (total < 1500 && times.length < 50);) {

@@ -58,7 +58,9 @@ export const trainCommand: Command = {
         console.log(`stopped after epoch ${outcome.epoch}; resume with --auto_resume true (same --output_dir)`);
         return 130;
       }
-      if (outcome.best) console.log(`best test acc1 ${outcome.best.acc1.toFixed(2)}% in ${duration((Date.now() - started) / 1000)}`);
+      const best = outcome.best;
+      if (best && config.eval) console.log(`top-1 ${best.acc1.toFixed(2)}%  top-5 ${best.acc5.toFixed(2)}%  loss ${best.loss.toFixed(4)}  (${best.images} images)`);
+      else if (best) console.log(`best test acc1 ${best.acc1.toFixed(2)}% in ${duration((Date.now() - started) / 1000)}`);
       return 0;
     } finally {
       process.off('SIGINT', onSignal);

@@ -1,7 +1,8 @@
 // Throughput of the engine's networks on synthetic data: images/s for inference (eval forward) and
 // for a full training step (train forward, cross-entropy, backward, SGD step), median over timed
-// repeats after warm-up. Shared by `pix bench` and the workbench's comparison panel.
-import { loadEngine, type Model, type Tensor } from '../engine/addon';
+// repeats after warm-up, at a chosen CPU compute precision. Shared by `pix bench` and the
+// workbench's comparison panel.
+import { loadEngine, type CpuPrecision, type Model, type Tensor } from '../engine/addon';
 
 export type BenchMode = 'train' | 'infer';
 
@@ -13,6 +14,8 @@ export interface BenchOptions {
   inputSize: number;
   warmup: number;
   repeats: number;
+  /** Of the convolutions and the classifier (setCpuPrecision); the rest stays f32. Default 'fp32'. */
+  precision?: CpuPrecision;
 }
 
 export interface BenchResult {
@@ -21,6 +24,7 @@ export interface BenchResult {
   device: string;
   batchSize: number;
   inputSize: number;
+  precision: CpuPrecision;
   imagesPerSecond: number;
   /** Median seconds per step (per batch). */
   stepSeconds: number;
@@ -68,20 +72,27 @@ export async function benchmark(options: BenchOptions): Promise<BenchResult> {
     throw new Error(`device '${options.device}': the engine's networks run on the CPU in this build (CUDA layers are not implemented yet)`);
   }
   const engine = loadEngine();
+  const precision = options.precision ?? 'fp32';
   const model = new engine.Model(options.model);
   const optimizer = new engine.SgdOptimizer(model, { momentum: 0.9 });
   const x = syntheticImages(options.batchSize, options.inputSize);
   const targets = oneHotTargets(options.batchSize, model.numClasses);
-  for (let i = 0; i < options.warmup; i++) await step(model, options.mode, x, targets, optimizer);
   const samples: number[] = [];
-  for (let i = 0; i < options.repeats; i++) {
-    const start = process.hrtime.bigint();
-    await step(model, options.mode, x, targets, optimizer);
-    samples.push(Number(process.hrtime.bigint() - start) / 1e9);
+  const before = engine.cpuPrecision();
+  engine.setCpuPrecision(precision);  // process-wide: restored below for callers that run other work
+  try {
+    for (let i = 0; i < options.warmup; i++) await step(model, options.mode, x, targets, optimizer);
+    for (let i = 0; i < options.repeats; i++) {
+      const start = process.hrtime.bigint();
+      await step(model, options.mode, x, targets, optimizer);
+      samples.push(Number(process.hrtime.bigint() - start) / 1e9);
+    }
+  } finally {
+    engine.setCpuPrecision(before);
   }
   const stepSeconds = median(samples);
   return {
     model: model.name, mode: options.mode, device: options.device, batchSize: options.batchSize,
-    inputSize: options.inputSize, imagesPerSecond: options.batchSize / stepSeconds, stepSeconds, samples,
+    inputSize: options.inputSize, precision, imagesPerSecond: options.batchSize / stepSeconds, stepSeconds, samples,
   };
 }

@@ -8,6 +8,11 @@ export type DType = 'f32' | 'f64' | 'bf16' | 'i64';
 /** 'cpu', 'cuda' (= 'cuda:0') or 'cuda:N'. */
 export type DeviceName = string;
 export type Layout = 'nhwc' | 'nchw';
+/**
+ * The precision of matrix products on the CPU: 'bf16' rounds both operands to bf16 and sums in f32
+ * (vdpbf16ps where the CPU has avx512_bf16, else the f32 kernels over the rounded values).
+ */
+export type CpuPrecision = 'fp32' | 'bf16';
 
 /** A tensor owned by the engine. Shapes are plain arrays; data crosses only through toArray(). */
 export interface Tensor {
@@ -55,6 +60,8 @@ export interface GemmParams {
    * must have it); 'reference' the plain loop (double sums) the kernels are tested against.
    */
   kernel?: 'fast' | 'reference' | 'avx512' | 'avx2' | 'portable';
+  /** Default 'fp32', whatever setCpuPrecision() says (that switch is the networks'). */
+  precision?: CpuPrecision;
   /**
    * Sizes of C (m,n) and the inner dimension k: all three or none. Without them they come from the
    * shapes, which must then match exactly; with them each matrix sits in the top-left corner of its
@@ -110,6 +117,8 @@ export interface Model {
   getState(key: string): Tensor;
   setState(key: string, value: Tensor): void;
   getGrad(key: string): Tensor;
+  /** Sets a parameter's accumulated gradient (PyTorch layout). */
+  setGrad(key: string, grad: Tensor): void;
   zeroGrad(): void;
   /** Logits (N, classes); runs off the JS thread. */
   forward(x: Tensor, options?: ForwardOptions): Promise<Tensor>;
@@ -138,12 +147,112 @@ export interface SgdOptimizer {
   step(options: { lr: number; weightDecay?: number }): void;
 }
 
+export type OptimizerType = 'sgd' | 'momentum' | 'adamw' | 'lamb';
+
+/** Options that do not apply to the type are ignored (as timm's create_optimizer does). */
+export interface OptimizerOptions {
+  /** 'sgd' and 'momentum': torch.optim.SGD; 'adamw': torch.optim.AdamW; 'lamb': timm's Lamb
+   *  (global gradient norm clipped to 1 inside the step, trust ratio on the weight-decay group). */
+  type: OptimizerType;
+  /** SGD momentum. Default 0.9. */
+  momentum?: number;
+  /** Default true for 'sgd', false for 'momentum'. */
+  nesterov?: boolean;
+  /** AdamW and LAMB. Default [0.9, 0.999]. */
+  betas?: [number, number];
+  /** AdamW and LAMB. Default 1e-8. */
+  eps?: number;
+}
+
+export interface OptimizerStepOptions {
+  lr: number;
+  /** For weights with 2+ dims; 1-D parameters and biases get none. Default 0. */
+  weightDecay?: number;
+  /** torch.nn.utils.clip_grad_norm_ to this global norm before the step; null or absent: none. */
+  clipGrad?: number | null;
+}
+
+/** An optimizer bound to one model's parameters; it updates them in place from their gradients. */
+export interface Optimizer {
+  readonly type: OptimizerType;
+  /** Optimizer steps taken (restored by loadStateDict). */
+  readonly stepCount: number;
+  /** gradNorm: the global gradient L2 norm before any clipping. */
+  step(options: OptimizerStepOptions): { gradNorm: number };
+  /** '<slot>.<param key>' (exp_avg, exp_avg_sq or momentum_buffer) in PyTorch layouts, and 'step' (i64). */
+  stateDict(): Record<string, Tensor>;
+  /** Exactly the names stateDict gives at the stored step; nothing changes when it throws. */
+  loadStateDict(state: Record<string, Tensor>): void;
+}
+
+/** timm's ModelEma: an average of every floating state entry, e = decay*e + (1-decay)*w. */
+export interface ModelEma {
+  readonly decay: number;
+  /** After each optimizer step. */
+  update(model: Model): void;
+  /** Puts the average into a model of the same architecture (e.g. one kept for evaluation). */
+  copyTo(model: Model): void;
+  /** The averaged state dict under the model's keys, PyTorch layouts. */
+  stateDict(): Record<string, Tensor>;
+  loadStateDict(state: Record<string, Tensor>): void;
+}
+
+/** A loss and its gradient d loss / d logits (N,K), a fresh tensor. */
+export interface LossResult {
+  loss: number;
+  dlogits: Tensor;
+}
+
+export interface BceOptions {
+  /** timm's target_threshold (--bce_target_thresh): targets above it become 1, the others 0. Default null: none. */
+  targetThreshold?: number | null;
+}
+
+/** timm Mixup in 'batch' mode; the defaults are its constructor's. */
+export interface MixupConfig {
+  /** Mixup is active when > 0. Default 1. */
+  mixupAlpha?: number;
+  /** CutMix is active when > 0. Default 0. */
+  cutmixAlpha?: number;
+  /** Box sides as fractions [min, max) of the image sides instead of lam's square (cutmix alpha becomes 1). Default null. */
+  cutmixMinmax?: [number, number] | null;
+  /** Probability that a batch is mixed at all. Default 1. */
+  prob?: number;
+  /** Probability of CutMix rather than Mixup when both are active. Default 0.5. */
+  switchProb?: number;
+  /** CutMix lam = 1 - box area / image area. Default true. */
+  correctLam?: boolean;
+}
+
+/** One batch's Mixup/CutMix parameters; lam = 1 leaves the batch as it is. */
+export interface MixupParams {
+  lam: number;
+  cutmix: boolean;
+  /** Rows [y0, y1) and columns [x0, x1) swapped between partners; read only when cutmix. */
+  box: { y0: number; y1: number; x0: number; x1: number };
+}
+
 export interface NativeEngine {
   Tensor: TensorStatics;
   Model: new (name: string, options?: ModelOptions) => Model;
   SgdOptimizer: new (model: Model, options?: { momentum?: number; nesterov?: boolean }) => SgdOptimizer;
-  /** Mean softmax cross-entropy against soft targets (N,K), and dloss/dlogits. */
-  crossEntropy(logits: Tensor, targets: Tensor): { loss: number; dlogits: Tensor };
+  Optimizer: new (model: Model, options: OptimizerOptions) => Optimizer;
+  /** Starts as a copy of the model's state. Default decay 0.9999. */
+  ModelEma: new (model: Model, options?: { decay?: number }) => ModelEma;
+  /** timm SoftTargetCrossEntropy: mean over N of -sum_k targets * log_softmax(logits); logits and targets (N,K) f32. */
+  crossEntropy(logits: Tensor, targets: Tensor): LossResult;
+  /** timm LabelSmoothingCrossEntropy (plain cross-entropy at smoothing 0); labels (N) i64. */
+  labelSmoothingCrossEntropy(logits: Tensor, labels: Tensor, smoothing: number): LossResult;
+  /** torch binary_cross_entropy_with_logits against soft targets (N,K), mean over all N*K elements. */
+  binaryCrossEntropy(logits: Tensor, targets: Tensor, options?: BceOptions): LossResult;
+  /** Targets (N,K) f32: 1 - s + s/K on each label's class, s/K elsewhere (timm's one_hot with smoothing s). */
+  smoothOneHot(labels: Tensor, numClasses: number, smoothing: number): Tensor;
+  /** One batch's Mixup/CutMix parameters, a pure function of (config, image size, seed, step). */
+  mixupDraw(config: MixupConfig, at: { height: number; width: number; seed: number; step: number }): MixupParams;
+  /** Mixes images x (N,H,W,C) f32 in place with the flipped batch (sample n with N-1-n); N even. */
+  mixupApply(x: Tensor, params: MixupParams): void;
+  /** lam * smoothOneHot(labels) + (1 - lam) * smoothOneHot(labels flipped), (N,K) f32. */
+  mixupTargets(labels: Tensor, numClasses: number, options: { lam: number; smoothing?: number }): Tensor;
   modelRegistry(): RegisteredModel[];
   pixForward(x: Tensor, p: Tensor, params: PixParams): Tensor;
   pixBackward(x: Tensor, p: Tensor, dy: Tensor, params: PixParams & { dx?: boolean; dp?: boolean }): { dx?: Tensor; dp?: Tensor };
@@ -153,6 +262,10 @@ export interface NativeEngine {
   cudaMemoryStats(device: number): CudaMemoryStats;
   /** Waits until the device's queued engine work is done. */
   cudaSynchronize(device: number): void;
+  /** The precision of the CPU networks' convolutions and classifier (forward and backward), process-wide. */
+  setCpuPrecision(precision: CpuPrecision): void;
+  /** 'fp32' until setCpuPrecision() says otherwise. */
+  cpuPrecision(): CpuPrecision;
 }
 
 const ADDON_RELATIVE_PATH = join('native', 'build', 'Release', 'pix_engine.node');

@@ -1,39 +1,66 @@
-// What the trainer builds from the run config: the optimizer, and the list of flags whose
-// features this build cannot honour yet (refused with a clear message instead of ignored).
+// What the trainer builds from the run config, as the official script builds it: the optimizer
+// (timm's create_optimizer choices), the loss (BCE or soft-target CE with Mixup/CutMix, else
+// label-smoothing CE), the Mixup/CutMix draw, and the list of flags whose features this build
+// cannot honour yet (refused with a clear message instead of ignored).
 import type { RunConfig } from '../../../shared/config';
-import { loadEngine, type Model } from '../engine/addon';
+import { loadEngine, type LossResult, type MixupConfig, type Model, type OptimizerType, type Tensor } from '../engine/addon';
 import type { Stateful } from './checkpointing';
 
 export interface TrainOptimizer extends Stateful {
-  /** One update; returns the gradient norm before clipping when it was computed. */
-  step(options: { lr: number; weightDecay: number; clipGrad?: number }): number | null;
+  /** One update; returns the global gradient norm before clipping. */
+  step(options: { lr: number; weightDecay: number; clipGrad: number | null }): number;
 }
 
 export function createOptimizer(model: Model, config: RunConfig): TrainOptimizer {
-  const engine = loadEngine();
-  const sgd = new engine.SgdOptimizer(model, { momentum: config.momentum, nesterov: config.opt === 'sgd' });
+  const betas = config.opt_betas;
+  if (betas && betas.length !== 2) throw new Error(`--opt_betas takes two numbers, got ${betas.length}`);
+  const optimizer = new (loadEngine().Optimizer)(model, {
+    type: config.opt as OptimizerType,  // the run-config schema admits only these names
+    momentum: config.momentum, eps: config.opt_eps, ...(betas ? { betas: [betas[0]!, betas[1]!] as [number, number] } : {}),
+  });
   return {
-    step: ({ lr, weightDecay }) => {
-      sgd.step({ lr, weightDecay });
-      return null;
-    },
-    stateDict: () => ({}),
-    loadStateDict: () => {},
+    step: (options) => optimizer.step(options).gradNorm,
+    stateDict: () => optimizer.stateDict(),
+    loadStateDict: (state) => optimizer.loadStateDict(state),
   };
 }
 
-const DEFAULT_AA = 'rand-m9-mstd0.5-inc1';
+export function mixupActive(config: RunConfig): boolean {
+  return config.mixup > 0 || config.cutmix > 0 || config.cutmix_minmax !== null;
+}
+
+export function mixupConfig(config: RunConfig): MixupConfig {
+  const minmax = config.cutmix_minmax;
+  if (minmax && minmax.length !== 2) throw new Error(`--cutmix_minmax takes two numbers, got ${minmax.length}`);
+  return { mixupAlpha: config.mixup, cutmixAlpha: config.cutmix, cutmixMinmax: minmax ? [minmax[0]!, minmax[1]!] : null,
+    prob: config.mixup_prob, switchProb: config.mixup_switch_prob, correctLam: true };
+}
+
+/** The batch's targets (N,K) and the loss the official script would use for this config. */
+export function lossFor(config: RunConfig, classes: number): { targets(labels: Tensor, lam: number): Tensor; loss(logits: Tensor, targets: Tensor): LossResult } {
+  const engine = loadEngine();
+  if (mixupActive(config)) {
+    return {
+      targets: (labels, lam) => engine.mixupTargets(labels, classes, { lam, smoothing: config.smoothing }),
+      loss: config.bce_loss
+        ? (logits, targets) => engine.binaryCrossEntropy(logits, targets, { targetThreshold: config.bce_target_thresh })
+        : (logits, targets) => engine.crossEntropy(logits, targets),
+    };
+  }
+  // Without mixup: label-smoothing CE (plain CE at smoothing 0) as soft-target CE on smoothed one-hots.
+  return {
+    targets: (labels) => engine.smoothOneHot(labels, classes, config.smoothing),
+    loss: (logits, targets) => engine.crossEntropy(logits, targets),
+  };
+}
 
 /** Flags set to values that need features this build does not have; each line says what to pass instead. */
 export function unsupportedFlags(config: RunConfig): string[] {
   const out: string[] = [];
-  if (config.opt === 'adamw' || config.opt === 'lamb') out.push(`--opt ${config.opt}: only sgd and momentum are available in this build; pass --opt momentum`);
-  if (config.aa && config.aa !== 'none') out.push(`--aa ${config.aa}: RandAugment is not available in this build; pass --aa none${config.aa === DEFAULT_AA ? ' (the default asks for it)' : ''}`);
-  if (config.reprob > 0) out.push(`--reprob ${config.reprob}: random erasing is not available in this build; pass --reprob 0`);
-  if (config.mixup > 0 || config.cutmix > 0) out.push('--mixup/--cutmix: Mixup and CutMix are not available in this build; pass --mixup 0 --cutmix 0');
-  if (config.bce_loss) out.push('--bce_loss: the BCE loss is not available in this build');
-  if (config.model_ema) out.push('--model_ema: EMA is not available in this build');
-  if (config.clip_grad !== null) out.push('--clip_grad: gradient clipping is not available in this build');
+  if (config.aa && config.aa !== 'none') out.push(`--aa ${config.aa}: RandAugment is not available in this build yet; pass --aa none`);
+  if (config.reprob > 0) out.push(`--reprob ${config.reprob}: random erasing is not available in this build yet; pass --reprob 0`);
+  if (mixupActive(config) && config.mixup_mode !== 'batch') out.push(`--mixup_mode ${config.mixup_mode}: only 'batch' is available`);
+  if (mixupActive(config) && config.batch_size % 2 !== 0) out.push(`--batch_size ${config.batch_size}: Mixup/CutMix pair each image with another, so the batch size must be even`);
   if (config.device !== 'cpu') out.push(`--device ${config.device}: the networks train on the CPU in this build`);
   if (config.nproc_per_node !== 1) out.push('--nproc_per_node: multi-process training is not available in this build');
   return out;

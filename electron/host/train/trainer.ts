@@ -1,9 +1,11 @@
 // The training loop of `pix train`: per-iteration LR and weight-decay schedules, gradient
-// accumulation (update_freq), label-smoothed cross-entropy, the optimizer step, evaluation on the
-// official schedule (every test_freq epochs and every epoch after test_epoch), checkpoints every
-// save_ckpt_freq epochs plus checkpoint-best, resume and auto-resume at the same schedule
-// position, a clean stop on request (the step in flight finishes and is saved), and a stop with a
-// clear message on a non-finite loss (the last good checkpoint stays, the failure is recorded).
+// accumulation (update_freq), Mixup/CutMix with BCE or soft-target CE (else label-smoothing CE),
+// the optimizer step with optional clipping, EMA weights, evaluation on the official schedule
+// (every test_freq epochs and every epoch after test_epoch; the EMA too with model_ema_eval),
+// checkpoints every save_ckpt_freq epochs plus checkpoint-best(-ema), resume and auto-resume at
+// the same step, a clean stop on request (the step in flight finishes and is saved), and a stop
+// with a clear message on a non-finite loss (the last good checkpoint stays, the failure is
+// recorded).
 import { join } from 'node:path';
 import type { RunConfig } from '../../../shared/config';
 import { scanImageNetLayout } from '../data/image_folder';
@@ -11,10 +13,10 @@ import { Loader } from '../data/loader';
 import type { TrainTransform } from '../data/transforms';
 import { loadEngine, type Model } from '../engine/addon';
 import { loadCheckpoint, numberedCheckpoints, saveCheckpoint, saveEpochCheckpoint, type TrainingState } from './checkpointing';
-import { evaluate, oneHot, type EvalResult } from './evaluate';
+import { evaluate, type EvalResult } from './evaluate';
 import { RunFiles, type IterationMetrics } from './run_files';
 import { cosineSchedule } from './schedule';
-import { createOptimizer, unsupportedFlags } from './components';
+import { createOptimizer, lossFor, mixupActive, mixupConfig, unsupportedFlags } from './components';
 import { loadFinetuneWeights } from './finetune';
 
 export interface TrainerEvents {
@@ -30,14 +32,6 @@ export type TrainOutcome =
 
 export interface StopFlag {
   requested: boolean;
-}
-
-/** Smoothed one-hot targets: 1 - s + s/K on the label, s/K elsewhere (timm's label smoothing). */
-export function smoothTargets(labels: Int32Array, classes: number, smoothing: number): Float32Array {
-  const off = smoothing / classes;
-  const out = oneHot(labels, classes);
-  for (let i = 0; i < out.length; i++) out[i] = out[i] === 1 ? 1 - smoothing + off : off;
-  return out;
 }
 
 function shouldEvaluate(config: RunConfig, epoch: number): boolean {
@@ -62,7 +56,12 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
       (report.mismatched.length ? `; ${report.mismatched.length} with other shapes ignored (${report.mismatched.map((m) => m.key).slice(0, 4).join(', ')})` : ''));
   }
   const optimizer = createOptimizer(model, config);
-  const state: TrainingState = { model, optimizer };
+  const ema = config.model_ema ? new engine.ModelEma(model, { decay: config.model_ema_decay }) : undefined;
+  const emaModel = ema && config.model_ema_eval ? new engine.Model(config.model, { numClasses: classes }) : undefined;
+  const state: TrainingState = { model, optimizer, ...(ema ? { ema } : {}) };
+  if (config.bce_loss && !mixupActive(config)) events.message?.('--bce_loss has no effect without Mixup/CutMix, as in the official script');
+  const criterion = lossFor(config, classes);
+  const mixing = mixupActive(config) ? mixupConfig(config) : undefined;
   const files = config.output_dir ? new RunFiles(config.output_dir) : undefined;
 
   const effectiveBatch = config.batch_size * config.update_freq * config.nproc_per_node;
@@ -89,12 +88,20 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   if (resumeFrom) {
     const saved = loadCheckpoint(resumeFrom, state);
     nextStep = Number(saved.next_step ?? (Number(saved.epoch) + 1) * itersPerEpoch);
-    events.message?.(`resumed from ${resumeFrom}: continuing at epoch ${Math.floor(nextStep / itersPerEpoch)}, step ${nextStep}`);
+    events.message?.(config.eval ? `evaluating ${resumeFrom}`
+      : `resumed from ${resumeFrom}: continuing at epoch ${Math.floor(nextStep / itersPerEpoch)}, step ${nextStep}`);
+  }
+
+  if (config.use_amp) events.message?.('--use_amp: mixed precision applies on the GPU; CPU training stays in f32');
+  if (config.eval) {
+    // The official --eval: evaluate the loaded weights (--resume or --finetune) and stop.
+    return { status: 'completed', best: await evaluate(model, valLoader, config.input_size) };
   }
 
   const metadata = { config: JSON.stringify(config) };
   let best: EvalResult | null = null;
-  const { Tensor, crossEntropy } = engine;
+  let bestEma: EvalResult | null = null;
+  const { Tensor } = engine;
   for (let epoch = Math.floor(nextStep / itersPerEpoch); epoch < config.epochs; epoch++) {
     let lossSum = 0;
     let micro = 0;
@@ -110,9 +117,16 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
       const dataSeconds = (performance.now() - dataStart) / 1000;
       const start = performance.now();
       const x = Tensor.fromArray(batch.images, [batch.size, config.input_size, config.input_size, 3]);
-      const targets = Tensor.fromArray(smoothTargets(batch.labels, classes, config.smoothing), [batch.size, classes]);
+      const labels = Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size]);
+      let lam = 1;
+      if (mixing) {
+        const params = engine.mixupDraw(mixing, { height: config.input_size, width: config.input_size, seed: config.seed, step: micro + epoch * itersPerEpoch * config.update_freq });
+        engine.mixupApply(x, params);
+        lam = params.lam;
+      }
+      const targets = criterion.targets(labels, lam);
       const logits = await model.forward(x, { train: true, dropout: true, layout: 'nhwc', seed: config.seed * 1_000_003 + step });
-      const { loss, dlogits } = crossEntropy(logits, targets);
+      const { loss, dlogits } = criterion.loss(logits, targets);
       if (!Number.isFinite(loss)) {
         const reason = `the loss became ${loss} at epoch ${epoch}, step ${step}: training stopped; the last good checkpoint is kept. ` +
           'Try a lower --lr or enable --clip_grad.';
@@ -125,8 +139,9 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
       micro++;
       let gradNorm: number | null = null;
       if (micro % config.update_freq === 0) {
-        gradNorm = optimizer.step({ lr: lr[step]!, weightDecay: wd[step]!, clipGrad: config.clip_grad ?? undefined });
+        gradNorm = optimizer.step({ lr: lr[step]!, weightDecay: wd[step]!, clipGrad: config.clip_grad });
         model.zeroGrad();
+        ema?.update(model);
         nextStep = step + 1;
       }
       lossSum += loss;
@@ -135,7 +150,7 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
         images_per_second: batch.size / (stepSeconds + dataSeconds), data_seconds: dataSeconds, step_seconds: stepSeconds, time: Date.now() / 1000 };
       files?.appendIteration(metrics);
       events.iteration?.(metrics, { done: step - epoch * itersPerEpoch + 1, total: itersPerEpoch });
-      for (const t of [x, targets, logits, dlogits, scaled]) t.dispose();
+      for (const t of [x, labels, targets, logits, dlogits, scaled]) t.dispose();
       if (stop.requested) break;
       dataStart = performance.now();
     }
@@ -149,6 +164,17 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
         best = result;
         if (files && config.save_ckpt) {
           saveCheckpoint(join(files.dir, 'checkpoint-best.safetensors'), state, { ...metadata, epoch: String(epoch), next_step: String(nextStep) });
+        }
+      }
+      if (ema && emaModel) {
+        ema.copyTo(emaModel);
+        const emaResult = await evaluate(emaModel, valLoader, config.input_size);
+        Object.assign(record, { ema_test_acc1: emaResult.acc1, ema_test_acc5: emaResult.acc5, ema_test_loss: emaResult.loss });
+        if (!bestEma || emaResult.acc1 > bestEma.acc1) {
+          bestEma = emaResult;
+          if (files && config.save_ckpt) {
+            saveCheckpoint(join(files.dir, 'checkpoint-best-ema.safetensors'), state, { ...metadata, epoch: String(epoch), next_step: String(nextStep) });
+          }
         }
       }
     }

@@ -9,6 +9,7 @@
 #include "binding/js_tensor.h"
 #include "core/cpu_features.h"
 #include "core/error.h"
+#include "core/precision.h"
 #include "ops/gemm.h"
 
 namespace pix::binding {
@@ -57,9 +58,10 @@ void check_stored(const Tensor& t, const char* name, const char* layout, int64_t
     PIX_CHECK(t.size(0) >= rows, kFn, ": ", name, " has ", t.size(0), " rows but ", layout, " needs ", rows);
 }
 
-// gemm(a, b, c, { transA, transB, alpha = 1, beta = 0, kernel = 'fast', m, n, k })
+// gemm(a, b, c, { transA, transB, alpha = 1, beta = 0, kernel = 'fast', precision = 'fp32', m, n, k })
 // kernel: 'fast' (the best for this CPU), 'avx512' | 'avx2' | 'portable' (that kernel; the CPU must
-// have it) or 'reference'. m, n, k: all three or none; without them they come from the shapes.
+// have it) or 'reference'. precision: 'fp32' or 'bf16' (ops/gemm.h), whatever the CPU networks use.
+// m, n, k: all three or none; without them they come from the shapes.
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const Tensor& a = matrix_arg(info, 0, "a");
@@ -74,6 +76,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     p.trans_b = bool_field(options, "transB", false, kFn);
     p.alpha = static_cast<float>(number_field(options, "alpha", 1, kFn));
     p.beta = static_cast<float>(number_field(options, "beta", 0, kFn));
+    p.precision = parse_compute_precision(string_field(options, "precision", "fp32", kFn), kFn);
     const int64_t m = size_field(options, "m"), n = size_field(options, "n"), k = size_field(options, "k");
     const bool derived = m < 0 && n < 0 && k < 0;
     PIX_CHECK(derived || (m >= 0 && n >= 0 && k >= 0), kFn, ": give all of m, n and k, or none");

@@ -1,5 +1,6 @@
 // engineInfo(): what this build and this machine offer (`pix info`); cudaMemoryStats(device):
-// the caching allocator's counters; cudaSynchronize(device): a barrier for timing.
+// the caching allocator's counters; cudaSynchronize(device): a barrier for timing;
+// setCpuPrecision('fp32' | 'bf16') and cpuPrecision(): the CPU networks' compute precision.
 #include <napi.h>
 
 #include "binding/errors.h"
@@ -7,6 +8,7 @@
 #include "core/cpu_features.h"
 #include "core/cuda/runtime.h"
 #include "core/cuda_dispatch.h"
+#include "core/precision.h"
 #include "core/thread_pool.h"
 
 namespace pix::binding {
@@ -103,12 +105,27 @@ Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
   });
 }
 
+// setCpuPrecision(name): the precision of the CPU networks' matrix products from now on, process-wide.
+Napi::Value SetCpuPrecision(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsString()) throw ArgumentError{"setCpuPrecision: precision must be a string"};
+    set_cpu_compute_precision(parse_compute_precision(info[0].As<Napi::String>().Utf8Value(), "setCpuPrecision"));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CpuPrecision(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), compute_precision_name(cpu_compute_precision()));
+}
+
 }  // namespace
 
 void InitInfo(Napi::Env env, Napi::Object exports) {
   exports.Set("engineInfo", Napi::Function::New<EngineInfo>(env, "engineInfo"));
   exports.Set("cudaMemoryStats", Napi::Function::New<CudaMemoryStats>(env, "cudaMemoryStats"));
   exports.Set("cudaSynchronize", Napi::Function::New<CudaSynchronize>(env, "cudaSynchronize"));
+  exports.Set("setCpuPrecision", Napi::Function::New<SetCpuPrecision>(env, "setCpuPrecision"));
+  exports.Set("cpuPrecision", Napi::Function::New<CpuPrecision>(env, "cpuPrecision"));
 }
 
 }  // namespace pix::binding

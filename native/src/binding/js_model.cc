@@ -30,7 +30,8 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
          InstanceAccessor<&JsModel::Family>("family"), InstanceAccessor<&JsModel::ParameterCount>("parameterCount"),
          InstanceMethod<&JsModel::Macs>("macs"), InstanceMethod<&JsModel::StateEntries>("stateEntries"),
          InstanceMethod<&JsModel::GetState>("getState"), InstanceMethod<&JsModel::SetState>("setState"),
-         InstanceMethod<&JsModel::GetGrad>("getGrad"), InstanceMethod<&JsModel::ZeroGrad>("zeroGrad"),
+         InstanceMethod<&JsModel::GetGrad>("getGrad"), InstanceMethod<&JsModel::SetGrad>("setGrad"),
+         InstanceMethod<&JsModel::ZeroGrad>("zeroGrad"),
          InstanceMethod<&JsModel::Forward>("forward"), InstanceMethod<&JsModel::Backward>("backward")});
     model_constructor = new Napi::FunctionReference(Napi::Persistent(cls));
     exports.Set("Model", cls);
@@ -141,6 +142,17 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
     return guarded(info.Env(), [&]() -> Napi::Value {
       ensure_idle("getGrad");
       return JsTensor::Wrap(info.Env(), entry(info, "getGrad").grad_to_torch());
+    });
+  }
+
+  // Sets a parameter's accumulated gradient (PyTorch layout), e.g. to drive an optimizer in tests.
+  Napi::Value SetGrad(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      ensure_idle("setGrad");
+      nn::StateEntry& e = entry(info, "setGrad");
+      PIX_CHECK(e.is_parameter(), "setGrad: '", e.key, "' is a buffer and has no gradient");
+      e.grad.copy_from(e.from_torch_layout(JsTensor::FromValue(info[1], "setGrad", "grad")));
+      return info.Env().Undefined();
     });
   }
 

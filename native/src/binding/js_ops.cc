@@ -5,7 +5,6 @@
 #include "binding/errors.h"
 #include "binding/js_tensor.h"
 #include "core/error.h"
-#include "ops/cross_entropy.h"
 #include "ops/pix.h"
 
 namespace pix::binding {
@@ -60,27 +59,11 @@ Napi::Value PixBackward(const Napi::CallbackInfo& info) {
   });
 }
 
-// crossEntropy(logits, targets) -> { loss, dlogits }: mean softmax cross-entropy against soft
-// targets (N,K), and its gradient.
-Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    const Tensor& logits = JsTensor::FromValue(info[0], "crossEntropy", "logits");
-    const Tensor& targets = JsTensor::FromValue(info[1], "crossEntropy", "targets");
-    Tensor dlogits = Tensor::empty(logits.shape(), DType::F32);
-    const double loss = cross_entropy(logits, targets, dlogits);
-    Napi::Object out = Napi::Object::New(info.Env());
-    out.Set("loss", loss);
-    out.Set("dlogits", JsTensor::Wrap(info.Env(), dlogits));
-    return out;
-  });
-}
-
 }  // namespace
 
 void InitOps(Napi::Env env, Napi::Object exports) {
   exports.Set("pixForward", Napi::Function::New<PixForward>(env, "pixForward"));
   exports.Set("pixBackward", Napi::Function::New<PixBackward>(env, "pixBackward"));
-  exports.Set("crossEntropy", Napi::Function::New<CrossEntropy>(env, "crossEntropy"));
 }
 
 }  // namespace pix::binding

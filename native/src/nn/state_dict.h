@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -33,6 +34,9 @@ struct StateEntry {
   Tensor to_torch_layout(const Tensor& engine) const;
   Tensor from_torch_layout(const Tensor& torch) const;
 };
+
+// Tensors under state-dict names: an optimizer's or an EMA's state for checkpoints.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 class StateDict {
  public:

@@ -5,11 +5,18 @@
 //   op(B) is (K,N): B stored (K,N) with ldb >= N, or, when trans_b, stored (N,K) with ldb >= K.
 // beta = 0 overwrites C without reading it (C may hold NaN garbage); alpha = 0 or k = 0 reads
 // neither A nor B (C = beta * C), as in BLAS.
+//
+// precision = BF16: A and B stay f32 in memory and are rounded to bf16 (to nearest even; denormals
+// become zero, as vcvtne2ps2bf16 does) while they are packed; the products of the rounded values are
+// exact in f32 and summed in f32, and C stays f32. CPUs with AVX512_BF16 multiply pairs of k with
+// vdpbf16ps at twice the f32 rate; on any other CPU the f32 kernels multiply the same rounded values,
+// so BF16 gives the same approximation everywhere, at f32 speed there.
 #pragma once
 
 #include <cstdint>
 
 #include "core/cpu_features.h"
+#include "core/precision.h"
 
 namespace pix {
 
@@ -20,15 +27,19 @@ struct GemmParams {
   float alpha = 1.f;
   float beta = 0.f;
   int64_t lda = 0, ldb = 0, ldc = 0;
+  ComputePrecision precision = ComputePrecision::F32;
 };
 
 // Threaded over the engine's pool, dispatched at run time to the best SIMD kernel the CPU has.
 void sgemm(const GemmParams& params, const float* a, const float* b, float* c);
 
 namespace cpu {
-// The plain triple loop (double accumulation) that the fast kernels are tested against.
+// The plain triple loop (double accumulation) that the fast kernels are tested against; with BF16
+// it rounds each element of A and B as the packing does.
 void sgemm_reference(const GemmParams& params, const float* a, const float* b, float* c);
 // sgemm on the micro-kernel of one SIMD level, which the host CPU must have: tests check each level.
+// BF16 runs on vdpbf16ps at the AVX-512 level when the CPU has AVX512_BF16, else on the level's f32
+// kernel over rounded values.
 void sgemm_simd(const GemmParams& params, SimdLevel level, const float* a, const float* b, float* c);
 }  // namespace cpu
 

@@ -70,21 +70,54 @@ describe('trainer', () => {
     assert.deepEqual(await losses(), await losses());
   });
 
-  it('stops on request after the step in flight, with a resumable checkpoint', async () => {
+  it('stops on request, and resumes at the same step with the same losses as an uninterrupted run', async () => {
+    const recipe = { opt: 'adamw', lr: 2e-3, weight_decay: 0.05, model_ema: true, model_ema_decay: 0.9 } as const;
+    const straight: number[] = [];
+    await runTraining(config({ ...recipe, output_dir: mkdtempSync(join(tmpdir(), 'pix-run-')) }), { iteration: (m) => straight.push(m.loss) });
+
     const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
     const stop = { requested: false };
-    const outcome = await runTraining(config({ output_dir: out }), { iteration: (m) => { if (m.step === 4) stop.requested = true; } }, stop);
+    const losses: number[] = [];
+    const outcome = await runTraining(config({ ...recipe, output_dir: out }),
+      { iteration: (m) => { losses.push(m.loss); if (m.step === 4) stop.requested = true; } }, stop);
     assert.deepEqual(outcome, { status: 'stopped', epoch: 0 });
-    assert.equal(readSafetensors(join(out, 'checkpoint-0.safetensors')).metadata.next_step, '5');
-    const resumed: number[] = [];
-    const again = await runTraining(config({ output_dir: out, auto_resume: true }), { iteration: (m) => resumed.push(m.step) });
+    const saved = readSafetensors(join(out, 'checkpoint-0.safetensors'));
+    assert.equal(saved.metadata.next_step, '5');
+    assert.ok(saved.tensors.has('optimizer.step') && saved.tensors.has('model_ema.conv_stem.weight'));
+    const steps: number[] = [];
+    const again = await runTraining(config({ ...recipe, output_dir: out, auto_resume: true }),
+      { iteration: (m) => { steps.push(m.step); losses.push(m.loss); } });
     assert.equal(again.status, 'completed');
-    assert.equal(resumed[0], 5);
-    assert.equal(resumed.at(-1), 23);
+    assert.equal(steps[0], 5);
+    assert.equal(steps.at(-1), 23);
+    assert.deepEqual(losses, straight);
+  });
+
+  it('trains with the recipe\'s parts: LAMB, Mixup/CutMix with BCE, clipping, EMA evaluated', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+    const outcome = await runTraining(config({ output_dir: out, epochs: 1, opt: 'lamb', lr: 3.5e-3, weight_decay: 0.35, drop: 0.05,
+      mixup: 0.15, cutmix: 1.0, bce_loss: true, clip_grad: 5, model_ema: true, model_ema_eval: true, model_ema_decay: 0.99, batch_size: 20 }));
+    assert.equal(outcome.status, 'completed');
+    const [epoch] = lines(join(out, 'log.txt'));
+    for (const key of ['ema_test_acc1', 'ema_test_acc5', 'ema_test_loss']) assert.ok(key in epoch!, key);
+    assert.ok(readdirSync(out).includes('checkpoint-best-ema.safetensors'));
+    assert.ok(lines(join(out, 'metrics.jsonl')).every((m) => typeof m.grad_norm === 'number' && Number.isFinite(m.loss)));
+  });
+
+  it('with --eval, only evaluates the resumed weights', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+    const trained = await runTraining(config({ output_dir: out, epochs: 1 }));
+    assert.equal(trained.status, 'completed');
+    let epochs = 0;
+    const evaluated = await runTraining(config({ eval: true, resume: join(out, 'checkpoint-0.safetensors') }), { epoch: () => epochs++ });
+    assert.equal(epochs, 0);
+    assert.ok(evaluated.status === 'completed' && trained.status === 'completed');
+    assert.equal(evaluated.best!.images, 100);
+    assert.deepEqual(evaluated.best, trained.best);
   });
 
   it('refuses flags whose features this build lacks, naming what to pass', async () => {
-    await assert.rejects(runTraining(config({ opt: 'lamb' })), /--opt lamb: only sgd and momentum/);
+    await assert.rejects(runTraining(config({ mixup: 0.8, batch_size: 25 })), /the batch size must be even/);
     await assert.rejects(runTraining(config({ aa: 'rand-m9-mstd0.5-inc1' })), /RandAugment is not available.*--aa none/);
     await assert.rejects(runTraining(config({ data_path: join(tmpdir(), 'pix-missing') })), /is not a folder/);
     await assert.rejects(runTraining(config({ batch_size: 1000 })), /fewer than one effective batch of 1000/);

@@ -94,7 +94,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor
   const int64_t row_len = s.kernel * s.kernel * s.c;
   GemmParams g;
   g.trans_b = true;  // y = col * w^T with w stored (O, K*K*C)
-  g.n = s.o, g.k = row_len, g.lda = row_len, g.ldb = row_len, g.ldc = s.o;
+  g.n = s.o, g.k = row_len, g.lda = row_len, g.ldb = row_len, g.ldc = s.o, g.precision = cpu_compute_precision();
   if (is_pointwise(s)) {
     g.m = s.n * s.h * s.w;
     sgemm(g, xs, ws, ys);
@@ -122,10 +122,11 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const C
   weight_grad.trans_a = true;
   weight_grad.m = s.o, weight_grad.n = row_len, weight_grad.beta = 1.f;
   weight_grad.lda = s.o, weight_grad.ldb = row_len, weight_grad.ldc = row_len;
+  weight_grad.precision = cpu_compute_precision();
 
   GemmParams input_grad;  // dcol (M, KKC) = dy (M, O) * w (O, KKC)
   input_grad.n = row_len, input_grad.k = s.o, input_grad.lda = s.o, input_grad.ldb = row_len,
-  input_grad.ldc = row_len;
+  input_grad.ldc = row_len, input_grad.precision = cpu_compute_precision();
 
   if (is_pointwise(s)) {
     const int64_t m = s.n * s.h * s.w;

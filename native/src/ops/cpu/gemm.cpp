@@ -1,6 +1,7 @@
 // The CPU SGEMM of ops/gemm.h: argument checks, packing, cache blocking and threading around one
-// micro-kernel per SIMD level (gemm_kernel_*.cpp), picked at run time from cpu_features().
-// Not here: the register-level code (the kernels), batched GEMM, dtypes other than f32.
+// micro-kernel per SIMD level (gemm_kernel_*.cpp), picked at run time from cpu_features(), and the
+// bf16 one (vdpbf16ps) for BF16 precision. Not here: the register-level code (the kernels), batched
+// GEMM, dtypes other than f32 in memory.
 //
 // The loop nest follows GotoBLAS/BLIS, with C row-major and the kernels' vector lanes along N:
 //   for each K super-block:          B packed into NR-wide panels, shared by all threads
@@ -11,11 +12,16 @@
 // When C has too few tiles for the threads but K is deep (weight gradients), each thread instead runs
 // the nest alone on a slice of K (and, with few rows of C, prefetches the next block of B too); the
 // partial products are then summed.
+//
+// BF16 changes only what the panels hold (the Panels kinds below): A and B are rounded as they are
+// packed, and the blocking is the same, in elements of k.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -25,30 +31,27 @@
 namespace pix {
 namespace {
 
+using cpu::gemm::Bf16;
 using cpu::gemm::kKC;
 using cpu::gemm::kPackedRowStride;
+using cpu::gemm::kPackedRowStrideBf16;
 using cpu::gemm::MicroTile;
+using cpu::gemm::MicroTileBf16;
 using cpu::gemm::PanelLayout;
 using cpu::gemm::PrefetchPlan;
 
-// The routines of one SIMD level (gemm_kernels.h).
-struct Kernels {
-  void (*multiply)(const MicroTile&);
-  void (*pack_b_transposed)(const float* b, int64_t ldb, int64_t depth, int cols, int nr, float* panel);
-};
-
-// Columns per tile: a KC x NC block of packed B is 512 KB, half of a 1 MB L2.
+// Columns per tile: a KC x NC block of packed f32 B is 512 KB, half of a 1 MB L2.
 constexpr int64_t kNC = 512;
 // Rows per tile (rounded down to MR): the MC x NC block of C (256 KB) stays in L2 beside B between KC blocks.
 constexpr int64_t kMC = 128;
-// The share of a 1 MB L2 that packed B and the next block of B may use, in floats (768 KB).
-constexpr int64_t kL2Floats = 192 * 1024;
+// The share of a 1 MB L2 that packed B and the next block of B may use (768 KB).
+constexpr int64_t kL2Bytes = 768 * 1024;
 // Rows of C below which packing a block of B from DRAM costs more than ~3% of multiplying it, so
 // that a thread working alone prefetches it during the previous block.
 constexpr int64_t kPrefetchBRows = 512;
-// Packed B per K super-block, in floats (16 MB): bounds the scratch for weight gradients, where K is
-// the number of pixels.
-constexpr int64_t kMaxPackedB = int64_t{4} << 20;
+// Packed B per K super-block (16 MB): bounds the scratch for weight gradients, where K is the number
+// of pixels.
+constexpr int64_t kMaxPackedBBytes = int64_t{16} << 20;
 // Tiles wanted per thread: several, so that edge tiles and a core shared with another process balance.
 constexpr int64_t kTilesPerThread = 4;
 // K blocks per thread at least before K is split across threads: fewer would not pay for the partial sums.
@@ -66,26 +69,87 @@ int64_t round_up(int64_t x, int64_t y) { return ceil_div(x, y) * y; }
 // several threads at once and the pool's workers pack A panels concurrently.
 class Scratch {
  public:
-  float* get(int64_t floats) {
-    if (floats > capacity_) {
-      const size_t bytes = static_cast<size_t>(round_up(floats * static_cast<int64_t>(sizeof(float)), 64));
-      data_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  template <typename T>
+  T* get(int64_t count) {
+    const int64_t bytes = round_up(count * static_cast<int64_t>(sizeof(T)), 64);
+    if (bytes > capacity_) {
+      data_.reset(static_cast<char*>(std::aligned_alloc(64, static_cast<size_t>(bytes))));
       if (!data_) {
         capacity_ = 0;
         throw std::bad_alloc();
       }
-      capacity_ = floats;
+      capacity_ = bytes;
     }
-    return data_.get();
+    return reinterpret_cast<T*>(data_.get());
   }
 
  private:
   struct Free {
-    void operator()(float* p) const { std::free(p); }
+    void operator()(char* p) const { std::free(p); }
   };
-  std::unique_ptr<float, Free> data_;
+  std::unique_ptr<char, Free> data_;
   int64_t capacity_ = 0;
 };
+
+// One of each per thread, shared by all kernels (a thread runs one sgemm at a time).
+Scratch& packed_b_scratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+Scratch& packed_a_scratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+Scratch& partial_scratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+// ---- What the packed panels hold, and the routines that pack them ----
+// Each kind names its Element, kPair (the k steps in one packed group: vdpbf16ps takes k in pairs),
+// the row stride of a row-major A panel, its kernel (multiply) and its packing: convert (a contiguous
+// run of one row of A or B), interleave (two rows of k as pairs; pairs only) and pack_b_transposed
+// (a B panel from B stored (N,K)).
+using PackBTransposedF32 = void (*)(const float* b, int64_t ldb, int64_t depth, int cols, int nr, float* panel);
+
+// Plain f32 copies, for the f32 kernels.
+struct F32Panels {
+  using Element = float;
+  static constexpr int64_t kPair = 1, kRowStride = kPackedRowStride;
+  void (*multiply)(const MicroTile&);
+  PackBTransposedF32 pack_b_transposed;  // the SIMD level's
+  static void convert(const float* src, int64_t n, float* dst) { std::memcpy(dst, src, n * sizeof(float)); }
+};
+
+// f32 rounded to bf16 values, for the f32 kernels: BF16 without vdpbf16ps. The product of two bf16
+// values is exact in f32, so the f32 kernels sum the same products as vdpbf16ps. Plain loops: this
+// is the same approximation everywhere, not a fast path.
+struct RoundedF32Panels {
+  using Element = float;
+  static constexpr int64_t kPair = 1, kRowStride = kPackedRowStride;
+  void (*multiply)(const MicroTile&);
+  static float rounded(float x) { return cpu::gemm::bf16_to_float(cpu::gemm::round_to_bf16(x)); }
+  static void convert(const float* src, int64_t n, float* dst) {
+    for (int64_t j = 0; j < n; ++j) dst[j] = rounded(src[j]);
+  }
+  static void pack_b_transposed(const float* b, int64_t ldb, int64_t depth, int cols, int nr, float* panel) {
+    for (int64_t q = 0; q < depth; ++q)
+      for (int j = 0; j < nr; ++j) panel[q * nr + j] = j < cols ? rounded(b[j * ldb + q]) : 0.f;
+  }
+};
+
+#if PIX_GEMM_BF16_KERNEL
+// bf16 pairs, for vdpbf16ps (gemm_kernel_avx512bf16.cpp).
+struct Bf16Panels {
+  using Element = Bf16;
+  static constexpr int64_t kPair = 2, kRowStride = kPackedRowStrideBf16;
+  void (*multiply)(const MicroTileBf16&) = cpu::gemm::micro_kernel_avx512bf16;
+  void (*convert)(const float* src, int64_t n, Bf16* dst) = cpu::gemm::convert_avx512bf16;
+  void (*interleave)(const float* row0, const float* row1, int64_t n, Bf16* dst) = cpu::gemm::interleave_avx512bf16;
+  void (*pack_b_transposed)(const float* b, int64_t ldb, int64_t depth, int cols, int nr, Bf16* panel) =
+      cpu::gemm::pack_b_transposed_avx512bf16;
+};
+#endif
 
 const char* shape_of_a(const GemmParams& p) { return p.trans_a ? "(K,M)" : "(M,K)"; }
 const char* shape_of_b(const GemmParams& p) { return p.trans_b ? "(N,K)" : "(K,N)"; }
@@ -152,29 +216,34 @@ PrefetchPlan share_of(const PrefetchPlan& plan, int64_t first, int64_t count) {
   return share;
 }
 
-// The blocked product for one kernel's register tile (MR x NR) on `threads` threads (1: the caller
-// alone); see the loop nest at the top.
-template <int MR, int NR>
+// The blocked product for one kernel's register tile (MR x NR) and Panels kind on `threads` threads
+// (1: the caller alone); see the loop nest at the top.
+template <int MR, int NR, class Panels>
 class Blocked {
+  using Element = typename Panels::Element;
+  static constexpr int64_t kPair = Panels::kPair;
+
  public:
-  Blocked(const GemmParams& p, const Kernels& kernels, const float* a, const float* b, float* c, int threads)
-      : p_(p), kernels_(kernels), a_(a), b_(b), c_(c), threads_(threads) {
+  Blocked(const GemmParams& p, const Panels& panels, const float* a, const float* b, float* c, int threads)
+      : p_(p), panels_(panels), a_(a), b_(b), c_(c), threads_(threads) {
     n_panels_ = ceil_div(p.n, NR);
+    const int64_t row_bytes = NR * static_cast<int64_t>(sizeof(Element));  // of one k in a B panel
     // A single thread working on few rows prefetches the next KC block of B into L2 beside the packed
     // one (both must fit); with more rows, packing B costs little beside multiplying it.
     prefetch_b_ = threads == 1 && p.m < kPrefetchBRows;
-    const int64_t max_kc = prefetch_b_ ? std::clamp<int64_t>(kL2Floats / (2 * n_panels_ * NR), kLine, kKC) : kKC;
-    kc_ = ceil_div(p.k, ceil_div(p.k, max_kc));  // equal blocks: K = 576 runs as 3 x 192, not 256 + 256 + 64
+    const int64_t max_kc = prefetch_b_ ? std::clamp<int64_t>(kL2Bytes / (2 * n_panels_ * row_bytes), kLine, kKC) : kKC;
+    // Equal blocks (K = 576 runs as 3 x 192, not 256 + 256 + 64) of whole k groups: only the last
+    // block of K may end in a zero-padded pair.
+    kc_ = round_up(ceil_div(p.k, ceil_div(p.k, max_kc)), kPair);
     // One thread packs one KC block at a time, which stays in L2 while every row panel passes it
-    // (the BLIS order); several pack as much as kMaxPackedB allows, so that each wake-up of the pool
-    // covers much work.
-    super_k_ = kc_ * (threads > 1 ? std::max<int64_t>(1, kMaxPackedB / (kc_ * n_panels_ * NR)) : 1);
+    // (the BLIS order); several pack as much as kMaxPackedBBytes allows, so that each wake-up of the
+    // pool covers much work.
+    super_k_ = kc_ * (threads > 1 ? std::max<int64_t>(1, kMaxPackedBBytes / (kc_ * n_panels_ * row_bytes)) : 1);
     tiling_ = plan_tiles(p.m, p.n, MR, NR, threads);
   }
 
   void run() {
-    thread_local Scratch packed_b_scratch;
-    float* packed_b = packed_b_scratch.get(std::min(super_k_, p_.k) * n_panels_ * NR);
+    Element* packed_b = packed_b_scratch().get<Element>(panel_size(std::min(super_k_, p_.k)) * n_panels_);
     for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) {
       const int64_t k1 = std::min(p_.k, k0 + super_k_);
       pack_b(k0, k1, packed_b);
@@ -183,28 +252,41 @@ class Blocked {
   }
 
  private:
-  // B rows [k0, k1) into panels of NR columns: panel j holds (k1 - k0) rows of NR floats, zero past N.
-  void pack_b(int64_t k0, int64_t k1, float* packed) const {
+  // Elements of one packed B panel `depth` deep: whole k groups of NR columns.
+  static int64_t panel_size(int64_t depth) { return round_up(depth, kPair) * NR; }
+
+  // One k group of a matrix whose k runs down its rows, `ld` apart: n elements of the row at src, or,
+  // for pairs, of it and the next as pairs (the next is zero when only `left` = 1 row remains).
+  void pack_group(const float* src, int64_t ld, int64_t left, int64_t n, Element* dst) const {
+    if constexpr (kPair == 1)
+      panels_.convert(src, n, dst);
+    else
+      panels_.interleave(src, left > 1 ? src + ld : nullptr, n, dst);
+  }
+
+  // B rows [k0, k1) into panels of NR columns: panel j holds the (k1 - k0) rows in k groups of NR
+  // columns, zero past N (and past k1 in an odd last pair).
+  void pack_b(int64_t k0, int64_t k1, Element* packed) const {
     const int64_t depth = k1 - k0;
     const int64_t grain = threads_ > 1 ? ceil_div(kCopyGrain, depth * NR) : n_panels_;
     parallel_for(n_panels_, grain, [&](int64_t begin, int64_t end) {
       const int64_t j_end = std::min(p_.n, end * NR);
       if (!p_.trans_b) {  // B (K,N): along each row of B, a long stream from DRAM
-        for (int64_t q = 0; q < depth; ++q) {
+        for (int64_t q = 0; q < depth; q += kPair) {
           const float* src = b_ + (k0 + q) * p_.ldb;
           for (int64_t panel = begin; panel < end; ++panel) {
-            float* dst = packed + (panel * depth + q) * NR;
+            Element* dst = packed + panel * panel_size(depth) + q * NR;
             const int64_t cols = std::min<int64_t>(NR, j_end - panel * NR);
-            std::copy(src + panel * NR, src + panel * NR + cols, dst);
-            std::fill(dst + cols, dst + NR, 0.f);
+            pack_group(src + panel * NR, p_.ldb, depth - q, cols, dst);
+            std::fill(dst + cols * kPair, dst + NR * kPair, Element{0});
           }
         }
         return;
       }
       for (int64_t panel = begin; panel < end; ++panel)  // B (N,K): a transpose, the kernel file's
-        kernels_.pack_b_transposed(b_ + panel * NR * p_.ldb + k0, p_.ldb, depth,
-                                   static_cast<int>(std::min<int64_t>(NR, j_end - panel * NR)), NR,
-                                   packed + panel * depth * NR);
+        panels_.pack_b_transposed(b_ + panel * NR * p_.ldb + k0, p_.ldb, depth,
+                                  static_cast<int>(std::min<int64_t>(NR, j_end - panel * NR)), NR,
+                                  packed + panel * panel_size(depth));
     });
   }
 
@@ -220,17 +302,20 @@ class Blocked {
   }
 
   // Rows [i0, i0 + rows) and depth [k0, k0 + depth) of op(A) into the layout the kernel reads.
-  void pack_a(int64_t i0, int rows, int64_t k0, int64_t depth, float* dst) const {
-    if (!p_.trans_a) {  // A (M,K): one contiguous copy per row
-      for (int i = 0; i < rows; ++i)
-        std::memcpy(dst + i * kPackedRowStride, a_ + (i0 + i) * p_.lda + k0, depth * sizeof(float));
+  void pack_a(int64_t i0, int rows, int64_t k0, int64_t depth, Element* dst) const {
+    if (!p_.trans_a) {  // A (M,K): one contiguous run per row, its pairs of k already side by side
+      for (int i = 0; i < rows; ++i) {
+        Element* row = dst + i * Panels::kRowStride;
+        panels_.convert(a_ + (i0 + i) * p_.lda + k0, depth, row);
+        if (depth % kPair) row[depth] = Element{0};
+      }
       return;
     }
-    const float* src = a_ + k0 * p_.lda + i0;  // A (K,M): one short copy per k, of constant size when full
+    const float* src = a_ + k0 * p_.lda + i0;  // A (K,M): one short run per k group, of constant size when full
     if (rows == MR) {
-      for (int64_t q = 0; q < depth; ++q) std::memcpy(dst + q * MR, src + q * p_.lda, MR * sizeof(float));
+      for (int64_t q = 0; q < depth; q += kPair) pack_group(src + q * p_.lda, p_.lda, depth - q, MR, dst + q * MR);
     } else {
-      for (int64_t q = 0; q < depth; ++q) std::memcpy(dst + q * MR, src + q * p_.lda, rows * sizeof(float));
+      for (int64_t q = 0; q < depth; q += kPair) pack_group(src + q * p_.lda, p_.lda, depth - q, rows, dst + q * MR);
     }
   }
 
@@ -255,7 +340,7 @@ class Blocked {
 
   // Tiles of C over depth [k0, k1), prefetching the next super-block of B over all the kernel calls
   // when prefetch_b_ (several threads pack it together in one go, which streams well).
-  void multiply(int64_t k0, int64_t k1, const float* packed_b) const {
+  void multiply(int64_t k0, int64_t k1, const Element* packed_b) const {
     const Tiling& t = tiling_;
     const int64_t tiles = t.row_tiles * t.col_tiles;
     const PrefetchPlan next_b = prefetch_b_ && k1 < p_.k ? b_source(k1, std::min(p_.k, k1 + super_k_)) : PrefetchPlan{};
@@ -264,8 +349,7 @@ class Blocked {
     // so consecutive tiles share their packed B.
     const int64_t runs = std::min(tiles, kTilesPerThread * threads_);
     parallel_for(runs, threads_ > 1 ? 1 : runs, [&](int64_t begin, int64_t end) {
-      thread_local Scratch packed_a_scratch;
-      float* packed_a = packed_a_scratch.get(MR * kPackedRowStride);
+      Element* packed_a = packed_a_scratch().get<Element>(MR * Panels::kRowStride);
       Share b_share{next_b, ceil_div(next_b.rows, calls), 0};  // non-empty only with one thread, one chunk
       const int64_t last = end * tiles / runs;
       for (int64_t tile = begin * tiles / runs; tile < last; ++tile) {
@@ -288,9 +372,9 @@ class Blocked {
 
   // C[r] over depth [k0, k1), with rows [next_i0, next_i1) due next: their first panel is prefetched
   // during the last panel here.
-  void multiply_tile(const Rect& r, int64_t k0, int64_t k1, const float* packed_b, float* packed_a, int64_t next_i0,
-                     int64_t next_i1, Share& b_share) const {
-    MicroTile tile;
+  void multiply_tile(const Rect& r, int64_t k0, int64_t k1, const Element* packed_b, Element* packed_a,
+                     int64_t next_i0, int64_t next_i1, Share& b_share) const {
+    cpu::gemm::Tile<Element> tile;
     tile.layout = p_.trans_a ? PanelLayout::KMajor : PanelLayout::RowMajor;
     tile.a = packed_a;
     tile.ldc = p_.ldc;
@@ -311,12 +395,12 @@ class Blocked {
         const int64_t a_per_call = ceil_div(next_a.rows, calls);
         for (int64_t j = r.j0, call = 0; j < r.j1; j += NR, ++call) {
           tile.cols = static_cast<int>(std::min<int64_t>(NR, r.j1 - j));
-          tile.b = packed_b + (j / NR) * (k1 - k0) * NR + (kb - k0) * NR;
+          tile.b = packed_b + (j / NR) * panel_size(k1 - k0) + (kb - k0) * NR;
           tile.c = c_ + i * p_.ldc + j;
           tile.next_a = share_of(next_a, call * a_per_call, a_per_call);
           tile.next_b = share_of(b_share.plan, b_share.handed, b_share.per_call);
           b_share.handed += b_share.per_call;
-          kernels_.multiply(tile);
+          panels_.multiply(tile);
         }
       }
     }
@@ -325,7 +409,7 @@ class Blocked {
   static constexpr int64_t kLine = 64 / sizeof(float);  // floats per cache line
 
   const GemmParams& p_;
-  const Kernels& kernels_;
+  const Panels& panels_;
   const float* a_;
   const float* b_;
   float* c_;
@@ -338,19 +422,19 @@ class Blocked {
 // The product on all threads. When C is too small to give every thread full-size tiles but K is deep
 // (weight gradients: K = pixels), each thread instead takes a slice of K whole, serially and in the
 // BLIS order, into its own partial C; the partials are then summed into C.
-template <int MR, int NR>
-void blocked_sgemm(const GemmParams& p, const Kernels& kernels, const float* a, const float* b, float* c) {
+template <int MR, int NR, class Panels>
+void blocked_sgemm(const GemmParams& p, const Panels& panels, const float* a, const float* b, float* c) {
   const int threads = p.m * p.n * p.k < kMinParallelMacs ? 1 : cpu_threads();
   const Tiling full = plan_tiles(p.m, p.n, MR, NR, 1);
   const int64_t parts = full.row_tiles * full.col_tiles < kTilesPerThread * threads
                             ? std::min<int64_t>(threads, p.k / (kMinSplitBlocks * kKC))
                             : 1;
   if (parts <= 1) {
-    Blocked<MR, NR>(p, kernels, a, b, c, threads).run();
+    Blocked<MR, NR, Panels>(p, panels, a, b, c, threads).run();
     return;
   }
-  thread_local Scratch partial_scratch;  // parts 1.. write here; part 0 writes C with the caller's beta
-  float* partials = partial_scratch.get((parts - 1) * p.m * p.n);
+  // Parts 1.. write here; part 0 writes C with the caller's beta.
+  float* partials = partial_scratch().get<float>((parts - 1) * p.m * p.n);
   parallel_for(parts, 1, [&](int64_t begin, int64_t end) {
     for (int64_t part = begin; part < end; ++part) {
       const int64_t k0 = part * p.k / parts, k1 = (part + 1) * p.k / parts;
@@ -364,7 +448,7 @@ void blocked_sgemm(const GemmParams& p, const Kernels& kernels, const float* a, 
       }
       const float* a_slice = p.trans_a ? a + k0 * p.lda : a + k0;
       const float* b_slice = p.trans_b ? b + k0 : b + k0 * p.ldb;
-      Blocked<MR, NR>(slice, kernels, a_slice, b_slice, out, 1).run();
+      Blocked<MR, NR, Panels>(slice, panels, a_slice, b_slice, out, 1).run();
     }
   });
   parallel_for(p.m, ceil_div(kCopyGrain, p.n * (parts - 1)), [&](int64_t begin, int64_t end) {
@@ -376,6 +460,26 @@ void blocked_sgemm(const GemmParams& p, const Kernels& kernels, const float* a, 
       }
   });
 }
+
+// The product on one SIMD level's f32 kernel: of plain copies, or, for BF16, of rounded values.
+template <int MR, int NR>
+void on_f32_kernel(const GemmParams& p, void (*multiply)(const MicroTile&), PackBTransposedF32 pack_b_transposed,
+                   const float* a, const float* b, float* c) {
+  if (p.precision == ComputePrecision::BF16)
+    blocked_sgemm<MR, NR>(p, RoundedF32Panels{multiply}, a, b, c);
+  else
+    blocked_sgemm<MR, NR>(p, F32Panels{multiply, pack_b_transposed}, a, b, c);
+}
+
+#if PIX_GEMM_BF16_KERNEL
+bool cpu_has_avx512_bf16() {
+  static const bool has = [] {
+    const std::vector<std::string>& extras = cpu_features().extras;
+    return std::find(extras.begin(), extras.end(), "avx512_bf16") != extras.end();
+  }();
+  return has;
+}
+#endif
 
 }  // namespace
 
@@ -394,17 +498,23 @@ void sgemm_simd(const GemmParams& params, SimdLevel level, const float* a, const
   switch (level) {
 #if PIX_GEMM_X86_KERNELS
     case SimdLevel::AVX512:
-      blocked_sgemm<gemm::kAvx512MR, gemm::kAvx512NR>(
-          params, {gemm::micro_kernel_avx512, gemm::pack_b_transposed_avx2}, a, b, c);
+#if PIX_GEMM_BF16_KERNEL
+      if (params.precision == ComputePrecision::BF16 && cpu_has_avx512_bf16()) {
+        blocked_sgemm<gemm::kAvx512Bf16MR, gemm::kAvx512Bf16NR>(params, Bf16Panels{}, a, b, c);
+        return;
+      }
+#endif
+      on_f32_kernel<gemm::kAvx512MR, gemm::kAvx512NR>(params, gemm::micro_kernel_avx512, gemm::pack_b_transposed_avx2,
+                                                      a, b, c);
       return;
     case SimdLevel::AVX2:
-      blocked_sgemm<gemm::kAvx2MR, gemm::kAvx2NR>(params, {gemm::micro_kernel_avx2, gemm::pack_b_transposed_avx2}, a,
-                                                  b, c);
+      on_f32_kernel<gemm::kAvx2MR, gemm::kAvx2NR>(params, gemm::micro_kernel_avx2, gemm::pack_b_transposed_avx2, a, b,
+                                                  c);
       return;
 #endif
     default:
-      blocked_sgemm<gemm::kPortableMR, gemm::kPortableNR>(
-          params, {gemm::micro_kernel_portable, gemm::pack_b_transposed_portable}, a, b, c);
+      on_f32_kernel<gemm::kPortableMR, gemm::kPortableNR>(params, gemm::micro_kernel_portable,
+                                                          gemm::pack_b_transposed_portable, a, b, c);
       return;
   }
 }

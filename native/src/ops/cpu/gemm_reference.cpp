@@ -1,6 +1,8 @@
-// The reference SGEMM: the definition in ops/gemm.h, one element of C at a time, summed in double.
-// No blocking, no threads, no SIMD: the fast kernels are tested against this.
+// The reference SGEMM: the definition in ops/gemm.h, one element of C at a time, summed in double
+// (for BF16, of A and B rounded to bf16). No blocking, no threads, no SIMD: the fast kernels are
+// tested against this.
 #include "core/error.h"
+#include "ops/cpu/gemm_kernels.h"
 #include "ops/gemm.h"
 
 namespace pix::cpu {
@@ -11,12 +13,15 @@ void sgemm_reference(const GemmParams& p, const float* a, const float* b, float*
   PIX_CHECK(p.lda >= (p.trans_a ? p.m : p.k) && p.ldb >= (p.trans_b ? p.k : p.n) && p.ldc >= p.n,
             "sgemm_reference: a leading dimension is shorter than its matrix's rows");
   const bool product = p.k > 0 && p.alpha != 0.f;  // else A and B are not read, as in BLAS
+  const auto operand = [&](float x) {
+    return p.precision == ComputePrecision::BF16 ? gemm::bf16_to_float(gemm::round_to_bf16(x)) : x;
+  };
   for (int64_t i = 0; i < p.m; ++i)
     for (int64_t j = 0; j < p.n; ++j) {
       double sum = 0;
       for (int64_t q = 0; product && q < p.k; ++q) {
-        const float a_iq = p.trans_a ? a[q * p.lda + i] : a[i * p.lda + q];
-        const float b_qj = p.trans_b ? b[j * p.ldb + q] : b[q * p.ldb + j];
+        const float a_iq = operand(p.trans_a ? a[q * p.lda + i] : a[i * p.lda + q]);
+        const float b_qj = operand(p.trans_b ? b[j * p.ldb + q] : b[q * p.ldb + j]);
         sum += static_cast<double>(a_iq) * b_qj;
       }
       double out = product ? p.alpha * sum : 0.0;

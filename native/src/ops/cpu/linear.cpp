@@ -13,7 +13,7 @@ Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b) {
   Tensor y = Tensor::empty({n, o}, DType::F32);
   GemmParams g;
   g.trans_b = true;
-  g.m = n, g.n = o, g.k = c, g.lda = c, g.ldb = c, g.ldc = o;
+  g.m = n, g.n = o, g.k = c, g.lda = c, g.ldb = c, g.ldc = o, g.precision = cpu_compute_precision();
   if (b.defined()) {
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < o; ++j) y.data<float>()[i * o + j] = b.data<float>()[j];
@@ -29,10 +29,12 @@ void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor&
   GemmParams gw;  // dw (O,C) += dy^T (O,N) * x (N,C)
   gw.trans_a = true;
   gw.m = o, gw.n = c, gw.k = n, gw.lda = o, gw.ldb = c, gw.ldc = c, gw.beta = 1.f;
+  gw.precision = cpu_compute_precision();
   sgemm(gw, dy.data<float>(), x.data<float>(), dw.data<float>());
   if (dx.defined()) {
     GemmParams gx;  // dx (N,C) += dy (N,O) * w (O,C)
     gx.m = n, gx.n = c, gx.k = o, gx.lda = o, gx.ldb = c, gx.ldc = c, gx.beta = 1.f;
+    gx.precision = cpu_compute_precision();
     sgemm(gx, dy.data<float>(), w.data<float>(), dx.data<float>());
   }
   if (db.defined()) {

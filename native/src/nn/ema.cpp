@@ -1,0 +1,89 @@
+#include "nn/ema.h"
+
+#include <map>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+
+namespace pix::nn {
+namespace {
+
+constexpr int64_t kGrain = 1 << 15;  // elements per parallel_for chunk, as the optimizers use
+
+Tensor clone(const Tensor& t) {
+  Tensor out = Tensor::empty(t.shape(), t.dtype(), t.device());
+  out.copy_from(t);
+  return out;
+}
+
+}  // namespace
+
+ModelEma::ModelEma(const StateDict& model, double decay) : decay_(decay) {
+  PIX_CHECK(decay >= 0 && decay <= 1, "ModelEma: decay must be in [0, 1], got ", decay);
+  for (const auto& e : model.entries()) {
+    StateEntry copy;
+    copy.key = e->key;
+    copy.kind = e->kind;
+    copy.torch_shape = e->torch_shape;
+    copy.value = clone(e->value);
+    entries_.push_back(std::move(copy));
+  }
+}
+
+void ModelEma::check_same_model(const StateDict& model, const char* fn) const {
+  const auto& theirs = model.entries();
+  PIX_CHECK(theirs.size() == entries_.size(), fn, ": the model has ", theirs.size(), " state entries, the average ",
+            entries_.size());
+  for (size_t i = 0; i < entries_.size(); ++i)
+    PIX_CHECK(theirs[i]->key == entries_[i].key && theirs[i]->value.shape() == entries_[i].value.shape(), fn,
+              ": the model's entry ", i, " is '", theirs[i]->key, "' ", shape_str(theirs[i]->value.shape()),
+              ", the average's '", entries_[i].key, "' ", shape_str(entries_[i].value.shape()));
+}
+
+void ModelEma::update(const StateDict& model) {
+  check_same_model(model, "ModelEma.update");
+  // Scalars rounded to f32 once, as torch does for `ema * decay + (1 - decay) * w` on f32 tensors.
+  const float d = static_cast<float>(decay_), c = static_cast<float>(1 - decay_);
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const Tensor& w = model.entries()[i]->value;
+    Tensor& e = entries_[i].value;
+    if (e.dtype() != DType::F32) {
+      e.copy_from(w);
+      continue;
+    }
+    float* ep = e.data<float>();
+    const float* wp = w.data<float>();
+    parallel_for(e.numel(), kGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t j = begin; j < end; ++j) ep[j] = ep[j] * d + c * wp[j];
+    });
+  }
+}
+
+void ModelEma::copy_to(StateDict& model) const {
+  check_same_model(model, "ModelEma.copy_to");
+  for (size_t i = 0; i < entries_.size(); ++i) model.entries()[i]->value.copy_from(entries_[i].value);
+}
+
+NamedTensors ModelEma::export_state() const {
+  NamedTensors out;
+  for (const auto& e : entries_) out.emplace_back(e.key, e.to_torch());
+  return out;
+}
+
+void ModelEma::import_state(const NamedTensors& state) {
+  std::map<std::string, const Tensor*> given;
+  for (const auto& [name, tensor] : state)
+    PIX_CHECK(given.emplace(name, &tensor).second, "EMA state: '", name, "' appears twice");
+  // Converted and checked in full before any is kept, so a failed import changes nothing.
+  std::vector<Tensor> values;
+  for (const auto& e : entries_) {
+    const auto it = given.find(e.key);
+    PIX_CHECK(it != given.end(), "EMA state: '", e.key, "' is missing");
+    values.push_back(clone(e.from_torch_layout(*it->second)));
+    given.erase(it);
+  }
+  PIX_CHECK(given.empty(), "EMA state: '", given.begin()->first, "' is not a key of the model");
+  for (size_t i = 0; i < entries_.size(); ++i) entries_[i].value = std::move(values[i]);
+}
+
+}  // namespace pix::nn
