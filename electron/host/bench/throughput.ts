@@ -2,7 +2,7 @@
 // for a full training step (train forward, cross-entropy, backward, SGD step), median over timed
 // repeats after warm-up, at a chosen CPU compute precision. Shared by `pix bench` and the
 // workbench's comparison panel.
-import { loadEngine, type CpuPrecision, type Model, type Tensor } from '../engine/addon';
+import { loadEngine, type CpuPrecision, type Model, type Optimizer, type Tensor } from '../engine/addon';
 
 export type BenchMode = 'train' | 'infer';
 
@@ -53,7 +53,7 @@ function oneHotTargets(batch: number, classes: number): Tensor {
   return loadEngine().Tensor.fromArray(data, [batch, classes]);
 }
 
-async function step(model: Model, mode: BenchMode, x: Tensor, targets: Tensor, optimizer: { step(o: { lr: number }): void }): Promise<void> {
+async function step(model: Model, mode: BenchMode, x: Tensor, targets: Tensor, optimizer: Optimizer): Promise<void> {
   if (mode === 'infer') {
     (await model.forward(x)).dispose();
     return;
@@ -74,7 +74,7 @@ export async function benchmark(options: BenchOptions): Promise<BenchResult> {
   const engine = loadEngine();
   const precision = options.precision ?? 'fp32';
   const model = new engine.Model(options.model);
-  const optimizer = new engine.SgdOptimizer(model, { momentum: 0.9 });
+  const optimizer = new engine.Optimizer(model, { type: 'momentum', momentum: 0.9 });
   const x = syntheticImages(options.batchSize, options.inputSize);
   const targets = oneHotTargets(options.batchSize, model.numClasses);
   const samples: number[] = [];

@@ -141,12 +141,6 @@ export interface RegisteredModel {
   description: string;
 }
 
-/** SGD with momentum (torch.optim.SGD semantics) over one model's parameters. */
-export interface SgdOptimizer {
-  /** Updates the parameters in place from their accumulated gradients. */
-  step(options: { lr: number; weightDecay?: number }): void;
-}
-
 export type OptimizerType = 'sgd' | 'momentum' | 'adamw' | 'lamb';
 
 /** Options that do not apply to the type are ignored (as timm's create_optimizer does). */
@@ -235,7 +229,6 @@ export interface MixupParams {
 export interface NativeEngine {
   Tensor: TensorStatics;
   Model: new (name: string, options?: ModelOptions) => Model;
-  SgdOptimizer: new (model: Model, options?: { momentum?: number; nesterov?: boolean }) => SgdOptimizer;
   Optimizer: new (model: Model, options: OptimizerOptions) => Optimizer;
   /** Starts as a copy of the model's state. Default decay 0.9999. */
   ModelEma: new (model: Model, options?: { decay?: number }) => ModelEma;

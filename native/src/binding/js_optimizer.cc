@@ -1,6 +1,5 @@
-// The JavaScript Optimizer and ModelEma classes (nn/optimizer.h, nn/ema.h), and the older
-// SgdOptimizer that callers not yet moved to Optimizer use. Each wraps one engine object bound to
-// one model; steps and updates run synchronously on the JS thread (one pass over the parameters)
+// The JavaScript Optimizer and ModelEma classes (nn/optimizer.h, nn/ema.h). Each wraps one
+// engine object bound to one model; steps and updates run synchronously on the JS thread (one pass over the parameters)
 // and refuse a model whose forward or backward is still running.
 #include <napi.h>
 
@@ -193,51 +192,11 @@ class JsModelEma : public Napi::ObjectWrap<JsModelEma> {
   std::unique_ptr<nn::ModelEma> ema_;
 };
 
-class JsSgd : public Napi::ObjectWrap<JsSgd> {
- public:
-  static void Init(Napi::Env env, Napi::Object exports) {
-    exports.Set("SgdOptimizer", DefineClass(env, "SgdOptimizer", {InstanceMethod<&JsSgd::Step>("step")}));
-  }
-
-  // new SgdOptimizer(model, { momentum = 0.9, nesterov = false })
-  explicit JsSgd(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsSgd>(info) {
-    guarded(info.Env(), [&] {
-      const char* fn = "new SgdOptimizer";
-      handle_ = model_from_value(info[0], fn);
-      const Napi::Object o = options_arg(info, 1);
-      nn::SgdParams params;
-      params.momentum = number_field(o, "momentum", 0.9, fn);
-      params.nesterov = bool_field(o, "nesterov", false, fn);
-      PIX_CHECK(params.momentum >= 0 && params.momentum < 1, fn, ": momentum must be in [0, 1)");
-      sgd_ = std::make_unique<nn::Sgd>(handle_.model->state(), params);
-    });
-  }
-
- private:
-  // step({ lr, weightDecay = 0 })
-  Napi::Value Step(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&]() -> Napi::Value {
-      const char* fn = "SgdOptimizer.step";
-      ensure_idle(handle_, fn);
-      const Napi::Object o = object_arg(info, 0, fn, "options");
-      nn::StepParams p;
-      p.lr = number_field(o, "lr", NAN, fn);
-      p.weight_decay = number_field(o, "weightDecay", 0, fn);
-      sgd_->step(p);
-      return info.Env().Undefined();
-    });
-  }
-
-  ModelHandle handle_;
-  std::unique_ptr<nn::Sgd> sgd_;
-};
-
 }  // namespace
 
 void InitOptimizer(Napi::Env env, Napi::Object exports) {
   JsOptimizer::Init(env, exports);
   JsModelEma::Init(env, exports);
-  JsSgd::Init(env, exports);
 }
 
 }  // namespace pix::binding
