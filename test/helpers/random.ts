@@ -1,14 +1,8 @@
 // Seeded randomness for tests: the same seed gives the same cases on every machine.
-export function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../electron/host/data/sample_random';
+
+/** The host's mulberry32 stream. */
+export const rng = mulberry32;
 
 export function randInt(next: () => number, lo: number, hi: number): number {
   return lo + Math.floor(next() * (hi - lo + 1));

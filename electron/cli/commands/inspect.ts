@@ -5,6 +5,10 @@ import { parseArgs } from 'node:util';
 import { readCheckpointTensors } from '../../host/checkpoints/pth/read_checkpoint';
 import type { StoredTensor } from '../../host/checkpoints/safetensors';
 import type { Command } from '../command';
+import { formatTable } from '../table';
+
+// name, shape and dtype read left to right; the statistics line up on their right edge.
+const NUMERIC_COLUMNS = new Set([3, 4, 5, 6]);
 
 export interface TensorSummary {
   name: string;
@@ -46,10 +50,6 @@ function formatNumber(v: number): string {
   return Number.isInteger(v) && Math.abs(v) < 1e6 ? String(v) : v.toPrecision(4);
 }
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd());
-}
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -79,7 +79,7 @@ export const inspectCommand: Command = {
       }
     }
     const rows = summaries.map((s) => [s.name, `[${s.shape.join(',')}]`, s.dtype, ...[s.min, s.max, s.mean, s.std].map(formatNumber)]);
-    lines.push('', ...table([['name', 'shape', 'dtype', 'min', 'max', 'mean', 'std'], ...rows]));
+    lines.push('', ...formatTable([['name', 'shape', 'dtype', 'min', 'max', 'mean', 'std'], ...rows], NUMERIC_COLUMNS));
     const count = summaries.reduce((total, s) => total + s.shape.reduce((a, b) => a * b, 1), 0);
     lines.push('', `${summaries.length} tensors, ${count.toLocaleString('en-US')} values`);
     console.log(lines.join('\n'));

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { loadEngine } from '../../host/engine/addon';
 import type { Command } from '../command';
+import { formatTable } from '../table';
 
 export interface ModelSummary {
   name: string;
@@ -20,12 +21,11 @@ export function listModels(): ModelSummary[] {
   });
 }
 
-function formatTable(rows: ModelSummary[]): string {
+function modelTable(rows: ModelSummary[]): string {
   const header = ['model', 'aliases', 'parameters', 'GMACs@224', 'description'];
   const body = rows.map((r) => [r.name, r.aliases.join(', ') || '-', r.parameters.toLocaleString('en-US'),
     (r.macs224 / 1e9).toFixed(3), r.description]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  return [header, ...body].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return formatTable([header, ...body], new Set([2, 3])).join('\n');
 }
 
 export const modelsCommand: Command = {
@@ -35,7 +35,7 @@ export const modelsCommand: Command = {
   async run(args) {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, strict: true });
     const rows = listModels();
-    console.log(values.json ? JSON.stringify(rows, null, 2) : formatTable(rows));
+    console.log(values.json ? JSON.stringify(rows, null, 2) : modelTable(rows));
     return 0;
   },
 };

@@ -10,7 +10,12 @@ function mix32(h: number): number {
 
 /** A uniform [0, 1) stream (mulberry32) for one (seed, epoch, index). */
 export function sampleRandom(seed: number, epoch: number, index: number): Random {
-  let state = mix32(mix32(mix32(seed >>> 0) ^ (epoch >>> 0)) ^ (index >>> 0));
+  return mulberry32(mix32(mix32(mix32(seed >>> 0) ^ (epoch >>> 0)) ^ (index >>> 0)));
+}
+
+/** mulberry32: a small, fast 32-bit generator, uniform [0, 1). */
+export function mulberry32(seed: number): Random {
+  let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
