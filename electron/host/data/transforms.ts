@@ -3,7 +3,7 @@
 // eval transform). Training: RandomResizedCrop (torchvision's parameter draw: 10 tries of an area
 // fraction from `scale` and a log-uniform aspect ratio from `ratio`, else a centre crop) and an
 // optional horizontal flip. timm's RandAugment and RandomErasing are not here yet.
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
 import type { Random } from './sample_random';
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -30,6 +30,16 @@ export interface TrainTransform {
 export type Transform = EvalTransform | TrainTransform;
 
 const KERNEL = { bicubic: 'cubic', bilinear: 'linear' } as const;
+
+// sharp (libvips) loads on first use, so commands that never decode images (`pix info` on a GPU
+// machine without npm's packages) do not need it installed.
+type SharpFactory = typeof import('sharp').default;
+let sharpFactory: SharpFactory | undefined;
+function sharp(...args: Parameters<SharpFactory>): Sharp {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred load, see above
+  sharpFactory ??= require('sharp') as SharpFactory;  // the CommonJS entry exports the factory itself
+  return sharpFactory(...args);
+}
 
 interface Crop {
   left: number;
