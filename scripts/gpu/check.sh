@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check: run on the H100 test machine (../shared/gpu/README.md) from the project root.
 # Builds the engine with CUDA (+ cuDNN, cuBLAS, NCCL when found) by plain cmake (no npm there),
-# runs the whole test suite (the CUDA tests included), compares CUDA PiX with CPU PiX and times
+# runs the engine's test suite (the CUDA tests included), compares CUDA PiX with CPU PiX and times
 # it against plain PyTorch on the same card. Writes JSON summaries to $OUT (or out/).
 # Needs, carried from the development machine: .gpukit/ (../shared/gpu/kit.sh), dist/ (npm run
 # build:ts), node_modules/node-addon-api and node_modules/node-api-headers.
@@ -17,7 +17,9 @@ test -f native/build/Release/pix_engine.node
 
 node bin/pix.js info --json > "$out/info.json"
 node bin/pix.js info
-node --test --test-reporter=spec dist/test/ > "$out/tests.log" 2>&1 && tests=pass || tests=fail
+# The engine's whole suite (CUDA tests included). The host's image pipeline needs sharp, which
+# does not travel to this machine, so its tests run on the development machine and in CI.
+node --test --test-reporter=spec dist/test/native/ > "$out/tests.log" 2>&1 && tests=pass || tests=fail
 grep -E '^ℹ|✖' "$out/tests.log" || true
 node scripts/gpu/pix_report.mjs "$out/pix_report.json" > /dev/null && report=pass || report=fail
 python3 scripts/gpu/torch_pix_baseline.py "$out/torch_baseline.json" > /dev/null || echo "torch baseline failed"
