@@ -11,7 +11,7 @@ import type { RunConfig } from '../../../shared/config';
 import { scanImageNetLayout } from '../data/image_folder';
 import { Loader } from '../data/loader';
 import type { TrainTransform } from '../data/transforms';
-import { loadEngine, type Model } from '../engine/addon';
+import { loadEngine, type Model, type Tensor } from '../engine/addon';
 import { loadCheckpoint, numberedCheckpoints, saveCheckpoint, saveEpochCheckpoint, type TrainingState } from './checkpointing';
 import { evaluate, type EvalResult } from './evaluate';
 import { RunFiles, type IterationMetrics } from './run_files';
@@ -101,7 +101,6 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   const metadata = { config: JSON.stringify(config) };
   let best: EvalResult | null = null;
   let bestEma: EvalResult | null = null;
-  const { Tensor } = engine;
   for (let epoch = Math.floor(nextStep / itersPerEpoch); epoch < config.epochs; epoch++) {
     let lossSum = 0;
     let micro = 0;
@@ -116,8 +115,8 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
       if (step >= (epoch + 1) * itersPerEpoch) break;
       const dataSeconds = (performance.now() - dataStart) / 1000;
       const start = performance.now();
-      const x = Tensor.fromArray(batch.images, [batch.size, config.input_size, config.input_size, 3]);
-      const labels = Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size]);
+      const x = engine.Tensor.fromArray(batch.images, [batch.size, config.input_size, config.input_size, 3]);
+      const labels = engine.Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size]);
       let lam = 1;
       if (mixing) {
         const params = engine.mixupDraw(mixing, { height: config.input_size, width: config.input_size, seed: config.seed, step: micro + epoch * itersPerEpoch * config.update_freq });
@@ -188,7 +187,8 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   return { status: 'completed', best };
 }
 
-function scaleTensor(t: ReturnType<ReturnType<typeof loadEngine>['Tensor']['zeros']>, factor: number) {
+/** A scaled copy of a small f32 tensor (the logits' gradient, (N,K)). */
+function scaleTensor(t: Tensor, factor: number): Tensor {
   const values = t.toArray() as Float32Array;
   return loadEngine().Tensor.fromArray(values.map((v) => v * factor), t.shape);
 }
