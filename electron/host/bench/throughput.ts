@@ -48,9 +48,9 @@ function syntheticImages(batch: number, size: number): Tensor {
 }
 
 function oneHotTargets(batch: number, classes: number): Tensor {
-  const data = new Float32Array(batch * classes);
-  for (let i = 0; i < batch; i++) data[i * classes + (i * 7919) % classes] = 1;
-  return loadEngine().Tensor.fromArray(data, [batch, classes]);
+  const engine = loadEngine();
+  const labels = engine.Tensor.fromArray(BigInt64Array.from({ length: batch }, (_, i) => BigInt((i * 7919) % classes)), [batch]);
+  return engine.smoothOneHot(labels, classes, 0);
 }
 
 async function step(model: Model, mode: BenchMode, x: Tensor, targets: Tensor, optimizer: Optimizer): Promise<void> {

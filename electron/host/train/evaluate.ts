@@ -10,15 +10,6 @@ export interface EvalResult {
   images: number;
 }
 
-/** One-hot rows (N, classes) for integer labels. */
-export function oneHot(labels: Int32Array, classes: number): Float32Array {
-  const out = new Float32Array(labels.length * classes);
-  labels.forEach((label, i) => {
-    out[i * classes + label] = 1;
-  });
-  return out;
-}
-
 /** How many rows have their label among the k largest logits (ties count against the label). */
 export function topkCorrect(logits: Float32Array, labels: Int32Array, classes: number, k: number): number {
   let correct = 0;
@@ -33,20 +24,21 @@ export function topkCorrect(logits: Float32Array, labels: Int32Array, classes: n
 }
 
 export async function evaluate(model: Model, loader: Loader, inputSize: number): Promise<EvalResult> {
-  const { Tensor, crossEntropy } = loadEngine();
+  const { Tensor, crossEntropy, smoothOneHot } = loadEngine();
   const classes = model.numClasses;
   let acc1 = 0, acc5 = 0, lossSum = 0, images = 0;
   for await (const batch of loader.epoch(0)) {
     const x = Tensor.fromArray(batch.images, [batch.size, inputSize, inputSize, 3]);
     const logits = await model.forward(x, { layout: 'nhwc' });
     const values = logits.toArray() as Float32Array;
-    const targets = Tensor.fromArray(oneHot(batch.labels, classes), [batch.size, classes]);
+    const labels = Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size]);
+    const targets = smoothOneHot(labels, classes, 0);
     const { loss, dlogits } = crossEntropy(logits, targets);
     lossSum += loss * batch.size;
     acc1 += topkCorrect(values, batch.labels, classes, 1);
     acc5 += topkCorrect(values, batch.labels, classes, Math.min(5, classes));
     images += batch.size;
-    for (const t of [x, logits, targets, dlogits]) t.dispose();
+    for (const t of [x, logits, labels, targets, dlogits]) t.dispose();
   }
   return { acc1: (100 * acc1) / images, acc5: (100 * acc5) / images, loss: lossSum / images, images };
 }

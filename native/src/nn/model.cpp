@@ -54,12 +54,12 @@ Tensor Model::forward(const Tensor& x, const ForwardOptions& options) {
   }
   pooled_ = t;
   head_in_ = global_avg_pool_forward(t);
-  Tensor features = head_in_;
+  features_ = head_in_;
   dropout_mask_ = Tensor();
   if (options.train && options.dropout && config_.drop > 0.f)
-    features = dropout_forward(head_in_, config_.drop, options.seed, dropout_mask_);
+    features_ = dropout_forward(head_in_, config_.drop, options.seed, dropout_mask_);
   last_forward_trained_ = options.train;
-  return linear_forward(features, head_weight_->value, head_bias_->value);
+  return linear_forward(features_, head_weight_->value, head_bias_->value);
 }
 
 void Model::backward(const Tensor& dlogits) {
@@ -67,16 +67,11 @@ void Model::backward(const Tensor& dlogits) {
   PIX_CHECK(dlogits.shape() == Shape({head_in_.size(0), config_.num_classes}), "backward: dlogits must be (",
             head_in_.size(0), ",", config_.num_classes, "), got ", shape_str(dlogits.shape()));
   Tensor dfeatures = Tensor::zeros(head_in_.shape(), DType::F32);
+  linear_backward(features_, head_weight_->value, dlogits, dfeatures, head_weight_->grad, head_bias_->grad);
   if (dropout_mask_.defined()) {
-    // The classifier saw the dropped-out features: rebuild them from the mask.
-    Tensor dropped = Tensor::empty(head_in_.shape(), DType::F32);
-    for (int64_t i = 0; i < dropped.numel(); ++i)
-      dropped.data<float>()[i] = head_in_.data<float>()[i] * dropout_mask_.data<float>()[i];
-    Tensor ddropped = Tensor::zeros(head_in_.shape(), DType::F32);
-    linear_backward(dropped, head_weight_->value, dlogits, ddropped, head_weight_->grad, head_bias_->grad);
-    dropout_backward(ddropped, dropout_mask_, dfeatures);
-  } else {
-    linear_backward(head_in_, head_weight_->value, dlogits, dfeatures, head_weight_->grad, head_bias_->grad);
+    Tensor dpooled = Tensor::zeros(head_in_.shape(), DType::F32);
+    dropout_backward(dfeatures, dropout_mask_, dpooled);
+    dfeatures = dpooled;
   }
   Tensor d = Tensor::zeros(pooled_.shape(), DType::F32);
   global_avg_pool_backward(dfeatures, d);

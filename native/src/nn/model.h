@@ -49,6 +49,7 @@ class Model {
   StateEntry* head_bias_;
   // saved for backward
   Tensor stem_out_, pooled_, head_in_, dropout_mask_;
+  Tensor features_;  // what the classifier saw: head_in_, or its dropped-out copy
   std::vector<Shape> block_inputs_;
   bool last_forward_trained_ = false;
 };
