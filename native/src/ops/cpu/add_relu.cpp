@@ -3,7 +3,7 @@
 #include "core/thread_pool.h"
 #include "ops/add_relu.h"
 
-namespace pix {
+namespace pix::cpu {
 namespace {
 constexpr int64_t kGrain = 1 << 14;
 }
@@ -41,4 +41,4 @@ void add_relu_backward(const Tensor& y, const Tensor& dy, Tensor& da, Tensor& db
   });
 }
 
-}  // namespace pix
+}  // namespace pix::cpu

@@ -1,0 +1,69 @@
+// What every CUDA op file shares: launch sizes for grid-stride loops, f32/bf16 load and store,
+// a per-op dtype switch, and deterministic block reductions. Device code only for .cu files; the
+// ops' host entry points stay in their own headers (ops/<op>.h).
+// Not here: anything op-specific, and no tuning: these are the plain, obviously-correct building
+// blocks the first CUDA versions of the ops are written with.
+#pragma once
+
+#include <cuda_bf16.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "core/cuda/check.h"
+#include "core/tensor.h"
+
+namespace pix::cuda {
+
+constexpr int kThreads = 256;           // elementwise kernels: a full block, few registers
+constexpr int64_t kMaxBlocks = 65535 * 8;  // grid-stride loops cover the rest
+
+// Blocks for a grid-stride loop over `total` items (at least 1, so a launch is always valid).
+inline int grid_for(int64_t total) {
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((total + kThreads - 1) / kThreads, kMaxBlocks)));
+}
+
+// for (i in [0, total)) over the whole grid.
+#define PIX_GRID_STRIDE(i, total)                                                              \
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (total); \
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+
+__device__ __forceinline__ float to_float(float v) { return v; }
+__device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+template <typename T>
+__device__ __forceinline__ T from_float(float v);
+template <>
+__device__ __forceinline__ float from_float<float>(float v) { return v; }
+template <>
+__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+
+// Calls fn(T{}) with T the device type of an activation dtype (f32 or bf16); anything else is
+// refused naming the op. The dispatchers check dtypes first, so this is a last guard.
+template <typename Fn>
+void with_activation_type(DType dtype, const char* op, Fn&& fn) {
+  if (dtype == DType::F32) {
+    fn(float{});
+  } else if (dtype == DType::BF16) {
+    fn(__nv_bfloat16{});
+  } else {
+    throw Error(concat(op, ": CUDA computes in f32 or bf16, not ", dtype_name(dtype)));
+  }
+}
+
+// Sum of one value per thread over a block of kThreads threads; thread 0 gets the total. The
+// order is fixed (a tree over shared memory), so the result does not depend on scheduling.
+template <typename Acc>
+__device__ Acc block_sum(Acc value) {
+  __shared__ Acc partial[kThreads];
+  partial[threadIdx.x] = value;
+  __syncthreads();
+  for (int width = kThreads / 2; width > 0; width /= 2) {
+    if (threadIdx.x < width) partial[threadIdx.x] += partial[threadIdx.x + width];
+    __syncthreads();
+  }
+  const Acc total = partial[0];
+  __syncthreads();  // the buffer may be reused by a following call
+  return total;
+}
+
+}  // namespace pix::cuda
