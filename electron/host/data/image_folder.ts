@@ -1,9 +1,11 @@
 // ImageFolder datasets in the ImageNet layout: data_path/train/<class>/<image> and
 // data_path/val/<class>/<image>. Classes are the sorted folder names (torchvision's order, so
-// label indices match PyTorch); images are matched by extension, case-insensitively. Layout
-// mistakes get messages that say what is wrong and how to fix it.
-import { readdirSync, statSync } from 'node:fs';
+// label indices match PyTorch); images are matched by extension, case-insensitively; symbolic links
+// to folders and files are followed, as torchvision does. Layout mistakes get messages that say
+// what is wrong and how to fix it. Scans are cached (index_cache.ts); images are not opened here.
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { extname, join } from 'node:path';
+import { folderStamp, readCachedIndex, writeCachedIndex, type FolderIndex } from './index_cache';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp'];
 
@@ -23,6 +25,11 @@ export interface ImageNetLayout {
   val: ImageFolder;
 }
 
+export interface ScanOptions {
+  /** Use and refresh the index cache (default true). */
+  cache?: boolean;
+}
+
 function isImage(name: string): boolean {
   return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
 }
@@ -35,54 +42,106 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/** readdir that names the folder and the fix when it fails (permissions, a vanished folder). */
+function listFolder(path: string): Dirent[] {
+  try {
+    return readdirSync(path, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === 'EACCES' || code === 'EPERM'
+      ? `cannot read the folder ${path}: permission denied (the user running pix needs read and execute permission on it)`
+      : `cannot read the folder ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** The entry is a folder, or a symbolic link to one. */
+function entryIsDirectory(folder: string, entry: Dirent): boolean {
+  return entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(folder, entry.name)));
+}
+
+function entryIsFile(folder: string, entry: Dirent): boolean {
+  if (entry.isFile()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return statSync(join(folder, entry.name)).isFile();
+  } catch {
+    return false;  // a dangling link is no image
+  }
+}
+
 function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;  // code-point order, like Python's sorted()
 }
 
-/** One split: class folders below `root`, each holding at least one image. */
-export function scanImageFolder(root: string): ImageFolder {
-  if (!isDirectory(root)) throw new Error(`${root} is not a folder`);
-  const entries = readdirSync(root, { withFileTypes: true });
-  const classes = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(byName);
+function listNames(names: string[]): string {
+  return names.slice(0, 5).join(', ') + (names.length > 5 ? `, … (${names.length} in all)` : '');
+}
+
+function scanFolder(root: string): FolderIndex & { stamps: { split: string; classes: string[] } } {
+  // Each folder's time is read before the folder is listed, so a change during the scan leaves a
+  // cached entry stale rather than wrongly valid.
+  const split = folderStamp(root);
+  const entries = listFolder(root);
+  const classes = entries.filter((e) => entryIsDirectory(root, e) && !e.name.startsWith('.')).map((e) => e.name).sort(byName);
   if (classes.length === 0) {
-    const looseImages = entries.filter((e) => e.isFile() && isImage(e.name)).length;
+    const looseImages = entries.filter((e) => entryIsFile(root, e) && isImage(e.name)).length;
     throw new Error(looseImages > 0
       ? `${root} holds ${looseImages} images but no class folders. ImageFolder needs one folder per class ` +
         '(for the flat ILSVRC2012 validation folder, move each image into the folder of its synset, ' +
-        'e.g. with the ground-truth list of the devkit)'
+        'e.g. with the ground-truth list of the devkit or the widely used valprep.sh)'
       : `${root} has no class folders`);
   }
-  const samples: Sample[] = [];
-  const empty: string[] = [];
-  classes.forEach((name, label) => {
-    const files = readdirSync(join(root, name), { withFileTypes: true })
-      .filter((e) => e.isFile() && isImage(e.name)).map((e) => e.name).sort(byName);
-    if (files.length === 0) empty.push(name);
-    for (const file of files) samples.push({ path: join(root, name, file), label });
+  const stamps: string[] = [];
+  const files = classes.map((name) => {
+    const folder = join(root, name);
+    stamps.push(folderStamp(folder));
+    return listFolder(folder).filter((e) => isImage(e.name) && entryIsFile(folder, e)).map((e) => e.name).sort(byName);
   });
+  return { classes, files, stamps: { split, classes: stamps } };
+}
+
+/** One split: class folders below `root`, each holding at least one image. */
+export function scanImageFolder(root: string, options: ScanOptions = {}): ImageFolder {
+  if (!isDirectory(root)) throw new Error(`${root} is not a folder`);
+  const useCache = options.cache ?? true;
+  let index = useCache ? readCachedIndex(root) : undefined;
+  if (!index) {
+    const scanned = scanFolder(root);
+    index = scanned;
+    if (useCache) writeCachedIndex(root, scanned, scanned.stamps);
+  }
+  const empty = index.classes.filter((_, c) => index.files[c]!.length === 0);
   if (empty.length) {
     throw new Error(`${root}: ${empty.length} class folder${empty.length > 1 ? 's hold' : ' holds'} no images ` +
-      `(${empty.slice(0, 5).join(', ')}${empty.length > 5 ? ', …' : ''}); accepted extensions: ${IMAGE_EXTENSIONS.join(' ')}`);
+      `(${listNames(empty)}); accepted extensions: ${IMAGE_EXTENSIONS.join(' ')}`);
   }
-  return { root, classes, samples };
+  const samples: Sample[] = [];
+  index.classes.forEach((name, label) => {
+    for (const file of index.files[label]!) samples.push({ path: join(root, name, file), label });
+  });
+  return { root, classes: index.classes, samples };
 }
 
 /** data_path with train/ and val/ splits that name the same classes. */
-export function scanImageNetLayout(dataPath: string): ImageNetLayout {
+export function scanImageNetLayout(dataPath: string, options: ScanOptions = {}): ImageNetLayout {
   if (!isDirectory(dataPath)) throw new Error(`data path ${dataPath} is not a folder`);
-  for (const split of ['train', 'val']) {
-    if (!isDirectory(join(dataPath, split))) {
-      throw new Error(`${dataPath} has no ${split}/ folder: the ImageNet layout is ${dataPath}/train/<class>/<image> and ${dataPath}/val/<class>/<image>`);
-    }
+  const missing = ['train', 'val'].filter((split) => !isDirectory(join(dataPath, split)));
+  if (missing.length) {
+    const found = listFolder(dataPath).filter((e) => entryIsDirectory(dataPath, e)).map((e) => `${e.name}/`);
+    throw new Error(`${dataPath} has no ${missing.map((s) => `${s}/`).join(' or ')} folder: the ImageNet layout is ` +
+      `${dataPath}/train/<class>/<image> and ${dataPath}/val/<class>/<image>` +
+      (found.length ? ` (it holds ${listNames(found)})` : ' (it holds no folders)'));
   }
-  const train = scanImageFolder(join(dataPath, 'train'));
-  const val = scanImageFolder(join(dataPath, 'val'));
-  const onlyTrain = train.classes.filter((c) => !val.classes.includes(c));
-  const onlyVal = val.classes.filter((c) => !train.classes.includes(c));
+  const train = scanImageFolder(join(dataPath, 'train'), options);
+  const val = scanImageFolder(join(dataPath, 'val'), options);
+  const valClasses = new Set(val.classes);
+  const trainClasses = new Set(train.classes);
+  const onlyTrain = train.classes.filter((c) => !valClasses.has(c));
+  const onlyVal = val.classes.filter((c) => !trainClasses.has(c));
   if (onlyTrain.length || onlyVal.length) {
-    const list = (names: string[]) => names.slice(0, 5).join(', ') + (names.length > 5 ? `, … (${names.length})` : '');
-    throw new Error(`train/ and val/ name different classes` +
-      (onlyTrain.length ? `; only in train/: ${list(onlyTrain)}` : '') + (onlyVal.length ? `; only in val/: ${list(onlyVal)}` : ''));
+    throw new Error(`train/ and val/ name different classes (labels are indices into the sorted class list, so both ` +
+      `splits need the same folders)` +
+      (onlyTrain.length ? `; only in train/: ${listNames(onlyTrain)}` : '') + (onlyVal.length ? `; only in val/: ${listNames(onlyVal)}` : ''));
   }
   return { train, val };
 }
