@@ -366,10 +366,20 @@ export const workbenchEvents: readonly WorkbenchEvent[] = [
 /** Subscribing returns the function that unsubscribes. */
 export type Subscribe = <E extends WorkbenchEvent>(event: E, listener: (payload: WorkbenchEvents[E]) => void) => () => void;
 
+/** Native file dialogs; only the desktop app has them (a browser cannot name a path on the host). */
+export interface WorkbenchDialogs {
+  /** An absolute folder path, or null when the user cancels. */
+  pickFolder(): Promise<string | null>;
+  /** An absolute file path, or null when the user cancels; extensions without dots, e.g. ['pth']. */
+  pickFile(extensions: string[]): Promise<string | null>;
+}
+
 /** What the renderer receives from the preload (Electron) or the serve-mode client (browser). */
 export interface WorkbenchClient {
   api: WorkbenchApi;
   on: Subscribe;
+  /** Present in the desktop app only; the UI falls back to typed paths without it. */
+  dialogs?: WorkbenchDialogs;
 }
 
 /** IPC channel of a method; the single place channel names are made. */
