@@ -10,6 +10,7 @@ void InitInfo(Napi::Env env, Napi::Object exports);
 void InitGemm(Napi::Env env, Napi::Object exports);
 void InitModel(Napi::Env env, Napi::Object exports);
 void InitOptimizer(Napi::Env env, Napi::Object exports);
+void InitImage(Napi::Env env, Napi::Object exports);
 }  // namespace pix::binding
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -20,6 +21,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pix::binding::InitGemm(env, exports);
   pix::binding::InitModel(env, exports);
   pix::binding::InitOptimizer(env, exports);
+  pix::binding::InitImage(env, exports);
   return exports;
 }
 
