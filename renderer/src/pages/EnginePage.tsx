@@ -7,15 +7,17 @@ import type {
   CudaDeviceInfo,
   EngineInfo,
 } from '../../../shared/engine';
-import { useEngineStore } from '../store/engine';
+import { useStore } from 'zustand';
+import { useStores } from '../store/stores';
 
 export function EnginePage() {
-  const engine = useEngineStore((state) => state.engine);
-  const load = useEngineStore((state) => state.load);
+  const store = useStores().engine;
+  const engine = useStore(store, (state) => state.engine);
+  const load = useStore(store, (state) => state.load);
 
   useEffect(() => {
-    if (useEngineStore.getState().engine.status === 'idle') void load();
-  }, [load]);
+    if (store.getState().engine.status === 'idle') void load();
+  }, [store, load]);
 
   return (
     <section className="page" aria-labelledby="engine-title">

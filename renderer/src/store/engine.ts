@@ -1,7 +1,8 @@
 // What the host reports about the native engine. Fetched once on demand; load() again to retry.
-import { create } from 'zustand';
+import { createStore } from 'zustand/vanilla';
+import type { WorkbenchClient } from '../../../shared/api';
 import type { EngineInfo } from '../../../shared/engine';
-import { workbenchApi } from '../api/client';
+import { errorMessage } from '../format';
 
 export type EngineInfoState =
   | { status: 'idle' }
@@ -9,24 +10,25 @@ export type EngineInfoState =
   | { status: 'loaded'; info: EngineInfo }
   | { status: 'failed'; message: string };
 
-interface EngineStore {
+export interface EngineState {
   engine: EngineInfoState;
   load: () => Promise<void>;
 }
 
-export const useEngineStore = create<EngineStore>()((set, get) => ({
-  engine: { status: 'idle' },
-  load: async () => {
-    // One request at a time: StrictMode mounts effects twice, and a retry may be clicked twice.
-    if (get().engine.status === 'loading') return;
-    set({ engine: { status: 'loading' } });
-    try {
-      const info = await workbenchApi().engineInfo();
-      set({ engine: { status: 'loaded', info } });
-    } catch (error) {
-      set({
-        engine: { status: 'failed', message: error instanceof Error ? error.message : String(error) },
-      });
-    }
-  },
-}));
+export function createEngineStore(client: WorkbenchClient) {
+  return createStore<EngineState>()((set, get) => ({
+    engine: { status: 'idle' },
+    load: async () => {
+      // One request at a time: StrictMode mounts effects twice, and a retry may be clicked twice.
+      if (get().engine.status === 'loading') return;
+      set({ engine: { status: 'loading' } });
+      try {
+        set({ engine: { status: 'loaded', info: await client.api.engineInfo() } });
+      } catch (error) {
+        set({ engine: { status: 'failed', message: errorMessage(error) } });
+      }
+    },
+  }));
+}
+
+export type EngineStore = ReturnType<typeof createEngineStore>;

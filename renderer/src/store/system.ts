@@ -1,0 +1,34 @@
+// The connection to the host and the machine's load: whether the first call got through (and the
+// error when it did not), then CPU/GPU utilisation and memory from systemStats events.
+import { createStore } from 'zustand/vanilla';
+import type { SystemStats, WorkbenchClient } from '../../../shared/api';
+import { errorMessage } from '../format';
+
+export type Connection = { status: 'connecting' } | { status: 'connected' } | { status: 'failed'; message: string };
+
+export interface SystemState {
+  connection: Connection;
+  stats: SystemStats | null;
+  /** Asks the host for its stats: the connection check at start and on Retry. */
+  probe: () => Promise<void>;
+  connect: () => () => void;
+}
+
+export function createSystemStore(client: WorkbenchClient) {
+  return createStore<SystemState>()((set) => ({
+    connection: { status: 'connecting' },
+    stats: null,
+    probe: async () => {
+      set({ connection: { status: 'connecting' } });
+      try {
+        const stats = await client.api.systemStats();
+        set({ connection: { status: 'connected' }, stats });
+      } catch (error) {
+        set({ connection: { status: 'failed', message: errorMessage(error) } });
+      }
+    },
+    connect: () => client.on('systemStats', (stats) => set({ stats, connection: { status: 'connected' } })),
+  }));
+}
+
+export type SystemStore = ReturnType<typeof createSystemStore>;
