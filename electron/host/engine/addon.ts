@@ -124,6 +124,17 @@ export interface Model {
   forward(x: Tensor, options?: ForwardOptions): Promise<Tensor>;
   /** Backward of the last training forward: accumulates parameter gradients. */
   backward(dlogits: Tensor): Promise<void>;
+  /** Each PiX block's gate values p (N,K) from the last forward, under its state-dict prefix; [] for ResNet. */
+  lastGates(): GateRecord[];
+}
+
+/** One PiX block's gates: p = sigmoid(W_sqz · GAP(x)), picking (max) where p < tau, mixing otherwise. */
+export interface GateRecord {
+  /** State-dict prefix, e.g. 'layer2.blocks.1'. */
+  block: string;
+  tau: number;
+  /** (N,K) f32. */
+  values: Tensor;
 }
 
 export interface ModelOptions {

@@ -31,7 +31,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
          InstanceMethod<&JsModel::Macs>("macs"), InstanceMethod<&JsModel::StateEntries>("stateEntries"),
          InstanceMethod<&JsModel::GetState>("getState"), InstanceMethod<&JsModel::SetState>("setState"),
          InstanceMethod<&JsModel::GetGrad>("getGrad"), InstanceMethod<&JsModel::SetGrad>("setGrad"),
-         InstanceMethod<&JsModel::ZeroGrad>("zeroGrad"),
+         InstanceMethod<&JsModel::ZeroGrad>("zeroGrad"), InstanceMethod<&JsModel::LastGates>("lastGates"),
          InstanceMethod<&JsModel::Forward>("forward"), InstanceMethod<&JsModel::Backward>("backward")});
     model_constructor = new Napi::FunctionReference(Napi::Persistent(cls));
     exports.Set("Model", cls);
@@ -161,6 +161,23 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
       ensure_idle("zeroGrad");
       model().state().zero_grad();
       return info.Env().Undefined();
+    });
+  }
+
+  // [{ block, tau, values }]: each PiX block's gate values p (N,K) from the last forward; [] for ResNet.
+  Napi::Value LastGates(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      ensure_idle("lastGates");
+      Napi::Env env = info.Env();
+      Napi::Array out = Napi::Array::New(env);
+      for (const auto& g : model().last_gates()) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("block", g.block);
+        o.Set("tau", static_cast<double>(g.tau));
+        o.Set("values", JsTensor::Wrap(env, g.values));
+        out.Set(out.Length(), o);
+      }
+      return out;
     });
   }
 

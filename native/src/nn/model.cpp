@@ -1,6 +1,7 @@
 #include "nn/model.h"
 
 #include "core/error.h"
+#include "ops/cast.h"
 #include "nn/bottleneck.h"
 #include "nn/pix_bottleneck.h"
 #include "ops/dropout.h"
@@ -29,11 +30,13 @@ Model::Model(const ModelConfig& config, uint64_t init_seed) : config_(config) {
     for (int j = 0; j < config.blocks[stage]; ++j) {
       const int stride = j == 0 ? kStageStride[stage] : 1;
       const std::string layer = "layer" + std::to_string(stage + 1);
+      const std::string name = pix ? layer + ".blocks." + std::to_string(j) : layer + "." + std::to_string(j);
       if (pix)
-        blocks_.push_back(std::make_unique<PixBottleneck>(state_, layer + ".blocks." + std::to_string(j), in, out,
-                                                          j == 0 ? kPixFirstZeta[stage] : kPixZeta, stride, j == 0));
+        blocks_.push_back(std::make_unique<PixBottleneck>(state_, name, in, out, j == 0 ? kPixFirstZeta[stage] : kPixZeta,
+                                                          stride, j == 0));
       else
-        blocks_.push_back(std::make_unique<Bottleneck>(state_, layer + "." + std::to_string(j), in, out, stride));
+        blocks_.push_back(std::make_unique<Bottleneck>(state_, name, in, out, stride));
+      block_names_.push_back(name);
       in = out;
     }
   }
@@ -44,7 +47,8 @@ Model::Model(const ModelConfig& config, uint64_t init_seed) : config_(config) {
 Tensor Model::forward(const Tensor& x, const ForwardOptions& options) {
   PIX_CHECK(x.dim() == 4 && x.size(3) == 3, "model input must be (N,H,W,3) images, got ", shape_str(x.shape()));
   PIX_CHECK(x.dtype() == DType::F32, "model input must be f32, got ", dtype_name(x.dtype()));
-  Tensor t = stem_->forward(x, options.train);
+  PIX_CHECK(x.device() == device_, "model input is on ", x.device().str(), " but the model is on ", device_.str());
+  Tensor t = stem_->forward(activations_ == DType::F32 ? x : cast(x, activations_), options.train);
   stem_out_ = t;
   if (config_.stem == Stem::ImageNet) t = maxpool_forward(t, pool_);
   block_inputs_.clear();
@@ -66,27 +70,51 @@ void Model::backward(const Tensor& dlogits) {
   PIX_CHECK(last_forward_trained_, "backward needs a training-mode forward first");
   PIX_CHECK(dlogits.shape() == Shape({head_in_.size(0), config_.num_classes}), "backward: dlogits must be (",
             head_in_.size(0), ",", config_.num_classes, "), got ", shape_str(dlogits.shape()));
-  Tensor dfeatures = Tensor::zeros(head_in_.shape(), DType::F32);
+  PIX_CHECK(dlogits.dtype() == DType::F32 && dlogits.device() == device_, "backward: dlogits must be f32 on ",
+            device_.str(), ", got ", dtype_name(dlogits.dtype()), " on ", dlogits.device().str());
+  Tensor dfeatures = Tensor::zeros(head_in_.shape(), DType::F32, device_);
   linear_backward(features_, head_weight_->value, dlogits, dfeatures, head_weight_->grad, head_bias_->grad);
   if (dropout_mask_.defined()) {
-    Tensor dpooled = Tensor::zeros(head_in_.shape(), DType::F32);
+    Tensor dpooled = Tensor::zeros(head_in_.shape(), DType::F32, device_);
     dropout_backward(dfeatures, dropout_mask_, dpooled);
     dfeatures = dpooled;
   }
-  Tensor d = Tensor::zeros(pooled_.shape(), DType::F32);
+  Tensor d = Tensor::zeros(pooled_.shape(), activations_, device_);
   global_avg_pool_backward(dfeatures, d);
   for (size_t i = blocks_.size(); i-- > 0;) {
-    Tensor dx = Tensor::zeros(block_inputs_[i], DType::F32);
+    Tensor dx = Tensor::zeros(block_inputs_[i], activations_, device_);
     blocks_[i]->backward(d, dx);
     d = dx;
   }
   if (config_.stem == Stem::ImageNet) {
-    Tensor dstem = Tensor::zeros(stem_out_.shape(), DType::F32);
+    Tensor dstem = Tensor::zeros(stem_out_.shape(), activations_, device_);
     maxpool_backward(stem_out_, d, pool_, dstem);
     d = dstem;
   }
   Tensor no_input_grad;  // the images need no gradient
   stem_->backward(d, no_input_grad, GradWrite::Accumulate);
+}
+
+std::vector<GateRecord> Model::last_gates() const {
+  std::vector<GateRecord> out;
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    Tensor p = blocks_[i]->last_gate();
+    if (p.defined()) out.push_back({block_names_[i], blocks_[i]->gate_tau(), p});
+  }
+  return out;
+}
+
+void Model::to(Device device, DType activations) {
+  PIX_CHECK(activations == DType::F32 || activations == DType::BF16, "Model.to: activations must be f32 or bf16, got ",
+            dtype_name(activations));
+  PIX_CHECK(activations == DType::F32 || device.is_cuda(), "Model.to: bf16 activations need a CUDA device; the CPU ",
+            "computes in f32 (see setCpuPrecision for bf16 matrix products there)");
+  state_.to(device);
+  device_ = device;
+  activations_ = activations;
+  // Saved activations belong to the old placement: a backward now needs a new forward.
+  stem_out_ = pooled_ = head_in_ = dropout_mask_ = features_ = Tensor();
+  last_forward_trained_ = false;
 }
 
 int64_t Model::macs(int64_t input_size) const {

@@ -1,6 +1,11 @@
 // A classification network assembled from layers: stem -> 4 stages of bottleneck blocks -> head.
 // One class serves both families; the blocks (pix_bottleneck.h, bottleneck.h) and the key names
 // differ. Input x is NHWC (N,H,W,3); output logits (N,classes).
+//
+// Placement: a model is built on the CPU in f32; to() moves it to a CUDA device and picks the dtype
+// its activations (and their gradients) are computed in there: f32, or bf16 with f32 master
+// weights, f32 parameter gradients and f32 BatchNorm statistics. Everything from the head's global
+// pooling on (pooled features, logits) is f32 in either case.
 #pragma once
 
 #include <array>
@@ -21,6 +26,16 @@ class Block {
   virtual void backward(const Tensor& dy, Tensor& dx) = 0;  // dx accumulates
   // Multiply-accumulates of the block's convolutions for an h x w input; updates h, w to the output.
   virtual int64_t macs(int64_t& h, int64_t& w) const = 0;
+  // The gate values p (N,K) of the last forward, for blocks that have a gate (PiX); else undefined.
+  virtual Tensor last_gate() const { return Tensor(); }
+  virtual float gate_tau() const { return 0.f; }
+};
+
+// One gated block's gate values from the last forward, for inspection (the workbench's gate view).
+struct GateRecord {
+  std::string block;  // state-dict prefix, e.g. "layer2.blocks.1"
+  float tau;
+  Tensor values;      // (N,K) sigmoid outputs
 };
 
 struct ForwardOptions {
@@ -32,19 +47,29 @@ struct ForwardOptions {
 class Model {
  public:
   Model(const ModelConfig& config, uint64_t init_seed);
+  // x must be f32 and on the model's device (the binding moves it there).
   Tensor forward(const Tensor& x, const ForwardOptions& options);
   // Backward of the last training forward; accumulates into the parameter gradients.
   void backward(const Tensor& dlogits);
   StateDict& state() { return state_; }
   const ModelConfig& config() const { return config_; }
   int64_t macs(int64_t input_size) const;
+  // Moves the state (StateDict::to) and drops saved activations; bf16 needs a CUDA device.
+  void to(Device device, DType activations);
+  Device device() const { return device_; }
+  DType activation_dtype() const { return activations_; }
+  // Gate values of every gated block from the last forward (empty for ResNet or before a forward).
+  std::vector<GateRecord> last_gates() const;
 
  private:
   ModelConfig config_;
+  Device device_ = Device::cpu();
+  DType activations_ = DType::F32;
   StateDict state_;
   std::unique_ptr<ConvBn> stem_;
   PoolParams pool_;
   std::vector<std::unique_ptr<Block>> blocks_;
+  std::vector<std::string> block_names_;
   StateEntry* head_weight_;
   StateEntry* head_bias_;
   // saved for backward

@@ -20,6 +20,8 @@ class PixBottleneck : public Block {
   Tensor forward(const Tensor& x, bool train) override;
   void backward(const Tensor& dy, Tensor& dx) override;
   int64_t macs(int64_t& h, int64_t& w) const override;
+  Tensor last_gate() const override { return p_; }
+  float gate_tau() const override { return pix_.tau; }
 
  private:
   PixGate gate_;
