@@ -33,7 +33,7 @@ const float = <D extends number | null>(d: D, group: FlagGroup, help: string, ch
 const string = <D extends string | null>(d: D, group: FlagGroup, help: string, check?: z.ZodType) => spec('string', d, group, help, check);
 const bool = (d: boolean, group: FlagGroup, help: string) => spec('bool', d, group, help);
 const toggle = (group: FlagGroup, help: string) => spec('switch', false, group, help);
-const floats = <D extends number[] | null>(d: D, group: FlagGroup, help: string) => spec('floats', d, group, help);
+const floats = <D extends number[] | null>(d: D, group: FlagGroup, help: string, check?: z.ZodType) => spec('floats', d, group, help, check);
 
 const positive = z.number().positive();
 const nonNegative = z.number().min(0);
@@ -85,6 +85,8 @@ export const runFlags = {
   model_ema: bool(false, 'ema', 'Keep an exponential moving average of the weights'),
   model_ema_decay: float(0.9999, 'ema', 'EMA decay', probability),
   model_ema_eval: bool(false, 'ema', 'Evaluate the EMA weights too'),
+  model_ema_decays: floats(null, 'ema', 'More EMA decays kept (and evaluated with model_ema_eval) beside model_ema_decay (workbench extension)',
+    z.array(z.number().min(0).max(1))),
   // checkpoints
   finetune: string('', 'checkpoints', 'Checkpoint to fine-tune from'),
   model_key: string('model|module', 'checkpoints', 'Keys of the model state in a fine-tuning checkpoint'),

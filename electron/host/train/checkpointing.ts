@@ -1,6 +1,7 @@
 // Training checkpoints: checkpoint-{epoch}.safetensors in the run's output folder holding the
-// model (`model.` keys), the optimizer state (`optimizer.`), the EMA weights (`model_ema.`), and
-// metadata (epoch, the run config as JSON). Writes are atomic (temporary file, fsync, rename), so
+// model (`model.` keys), the optimizer state (`optimizer.`), the EMA weights (`model_ema.`, and
+// `model_ema_<decay>.` for each extra decay), and metadata (epoch, the run config as JSON). Writes
+// are atomic (temporary file, fsync, rename), so
 // a crash at any moment leaves the previous checkpoints complete; only the newest `keep` numbered
 // checkpoints stay. The model keys load directly into PyTorch after stripping `model.`.
 import { readdirSync, rmSync } from 'node:fs';
@@ -20,6 +21,13 @@ export interface TrainingState {
   model: Model;
   optimizer?: Stateful;
   ema?: Stateful;
+  /** EMAs of --model_ema_decays, by decay. */
+  extraEmas?: { decay: number; ema: Stateful }[];
+}
+
+/** The key prefix of an extra EMA: `model_ema_0.9998.`. */
+export function extraEmaPrefix(decay: number): string {
+  return `model_ema_${decay}.`;
 }
 
 const NUMBERED = /^checkpoint-(\d+)\.safetensors$/;
@@ -42,6 +50,7 @@ export function saveCheckpoint(path: string, state: TrainingState, metadata: Rec
   }
   if (state.optimizer) collect('optimizer.', state.optimizer.stateDict(), tensors);
   if (state.ema) collect('model_ema.', state.ema.stateDict(), tensors);
+  for (const { decay, ema } of state.extraEmas ?? []) collect(extraEmaPrefix(decay), ema.stateDict(), tensors);
   writeSafetensors(path, tensors, { ...metadata, model: state.model.name, num_classes: String(state.model.numClasses) });
 }
 
@@ -91,5 +100,9 @@ export function loadCheckpoint(path: string, state: TrainingState): Record<strin
   if (state.optimizer && optimizer.size) state.optimizer.loadStateDict(engineTensors(optimizer));
   const ema = group(tensors, 'model_ema.');
   if (state.ema && ema.size) state.ema.loadStateDict(engineTensors(ema));
+  for (const extra of state.extraEmas ?? []) {
+    const saved = group(tensors, extraEmaPrefix(extra.decay));
+    if (saved.size) extra.ema.loadStateDict(engineTensors(saved));
+  }
   return metadata;
 }

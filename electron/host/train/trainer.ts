@@ -57,8 +57,10 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   }
   const optimizer = createOptimizer(model, config);
   const ema = config.model_ema ? new engine.ModelEma(model, { decay: config.model_ema_decay }) : undefined;
+  const extraEmas = config.model_ema ? (config.model_ema_decays ?? []).map((decay) => ({ decay, ema: new engine.ModelEma(model, { decay }) })) : [];
   const emaModel = ema && config.model_ema_eval ? new engine.Model(config.model, { numClasses: classes }) : undefined;
-  const state: TrainingState = { model, optimizer, ...(ema ? { ema } : {}) };
+  const state: TrainingState = { model, optimizer, ...(ema ? { ema } : {}), extraEmas };
+  if (config.model_ema_decays?.length && !config.model_ema) events.message?.('--model_ema_decays has no effect without --model_ema true');
   if (config.bce_loss && !mixupActive(config)) events.message?.('--bce_loss has no effect without Mixup/CutMix, as in the official script');
   const criterion = lossFor(config, classes);
   const mixing = mixupActive(config) ? mixupConfig(config) : undefined;
@@ -141,6 +143,7 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
         gradNorm = optimizer.step({ lr: lr[step]!, weightDecay: wd[step]!, clipGrad: config.clip_grad });
         model.zeroGrad();
         ema?.update(model);
+        for (const extra of extraEmas) extra.ema.update(model);
         nextStep = step + 1;
       }
       lossSum += loss;
@@ -174,6 +177,12 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
           if (files && config.save_ckpt) {
             saveCheckpoint(join(files.dir, 'checkpoint-best-ema.safetensors'), state, { ...metadata, epoch: String(epoch), next_step: String(nextStep) });
           }
+        }
+        for (const extra of extraEmas) {
+          extra.ema.copyTo(emaModel);
+          const extraResult = await evaluate(emaModel, valLoader, config.input_size);
+          Object.assign(record, { [`ema_${extra.decay}_test_acc1`]: extraResult.acc1, [`ema_${extra.decay}_test_acc5`]: extraResult.acc5,
+            [`ema_${extra.decay}_test_loss`]: extraResult.loss });
         }
       }
     }

@@ -71,7 +71,7 @@ describe('trainer', () => {
   });
 
   it('stops on request, and resumes at the same step with the same losses as an uninterrupted run', async () => {
-    const recipe = { opt: 'adamw', lr: 2e-3, weight_decay: 0.05, model_ema: true, model_ema_decay: 0.9 } as const;
+    const recipe = { opt: 'adamw', lr: 2e-3, weight_decay: 0.05, model_ema: true, model_ema_decay: 0.9, model_ema_decays: [0.5] };
     const straight: number[] = [];
     await runTraining(config({ ...recipe, output_dir: mkdtempSync(join(tmpdir(), 'pix-run-')) }), { iteration: (m) => straight.push(m.loss) });
 
@@ -83,7 +83,7 @@ describe('trainer', () => {
     assert.deepEqual(outcome, { status: 'stopped', epoch: 0 });
     const saved = readSafetensors(join(out, 'checkpoint-0.safetensors'));
     assert.equal(saved.metadata.next_step, '5');
-    assert.ok(saved.tensors.has('optimizer.step') && saved.tensors.has('model_ema.conv_stem.weight'));
+    assert.ok(saved.tensors.has('optimizer.step') && saved.tensors.has('model_ema.conv_stem.weight') && saved.tensors.has('model_ema_0.5.conv_stem.weight'));
     const steps: number[] = [];
     const again = await runTraining(config({ ...recipe, output_dir: out, auto_resume: true }),
       { iteration: (m) => { steps.push(m.step); losses.push(m.loss); } });
@@ -96,10 +96,14 @@ describe('trainer', () => {
   it('trains with the recipe\'s parts: LAMB, Mixup/CutMix with BCE, clipping, EMA evaluated', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
     const outcome = await runTraining(config({ output_dir: out, epochs: 1, opt: 'lamb', lr: 3.5e-3, weight_decay: 0.35, drop: 0.05,
-      mixup: 0.15, cutmix: 1.0, bce_loss: true, clip_grad: 5, model_ema: true, model_ema_eval: true, model_ema_decay: 0.99, batch_size: 20 }));
+      mixup: 0.15, cutmix: 1.0, bce_loss: true, clip_grad: 5, model_ema: true, model_ema_eval: true, model_ema_decay: 0.99,
+      model_ema_decays: [0, 0.9], batch_size: 20 }));
     assert.equal(outcome.status, 'completed');
     const [epoch] = lines(join(out, 'log.txt'));
-    for (const key of ['ema_test_acc1', 'ema_test_acc5', 'ema_test_loss']) assert.ok(key in epoch!, key);
+    for (const key of ['ema_test_acc1', 'ema_test_acc5', 'ema_test_loss', 'ema_0.9_test_acc1', 'ema_0.9_test_loss']) assert.ok(key in epoch!, key);
+    // Decay 0 keeps an exact copy of the weights and BN buffers: it must evaluate as the model does.
+    assert.equal(epoch!['ema_0_test_acc1'], epoch!.test_acc1);
+    assert.equal(epoch!['ema_0_test_loss'], epoch!.test_loss);
     assert.ok(readdirSync(out).includes('checkpoint-best-ema.safetensors'));
     assert.ok(lines(join(out, 'metrics.jsonl')).every((m) => typeof m.grad_norm === 'number' && Number.isFinite(m.loss)));
   });
