@@ -1,9 +1,21 @@
-// Batches for training and evaluation: order (shuffled by seed and epoch, or in file order), the
-// per-sample transform, and assembly into one NHWC float32 batch. The next batches decode while
-// the caller trains on the current one (sharp decodes on libuv's thread pool).
+// Batches for training and evaluation: the order (sampler.ts: shuffled by seed and epoch or kept,
+// split between ranks like torch's DistributedSampler), the per-sample transform, decoding on
+// num_workers worker threads (0: on this thread, with sharp on libuv's pool), prefetching a bounded
+// number of batches ahead and delivering them in order. Every sample's randomness is keyed by
+// (seed, epoch, index), so the batches are the same bytes whatever the worker count.
+//
+// A file that cannot be decoded (BadImageError) is listed and replaced by the next index of the
+// epoch's order whose file decodes, so batch shapes stay fixed and the choice is deterministic.
+// The run fails once the distinct bad files exceed maxBadFraction of the dataset; any other error
+// fails it at once.
 import type { Sample } from './image_folder';
-import { sampleRandom, shuffledIndices } from './sample_random';
-import { loadImage, type Transform } from './transforms';
+import { decodeBatch, samplePixels, type DecodeItem, type DecodeResult } from './batch_decode';
+import { checkSamplerOptions, epochIndices, samplesPerRank } from './sampler';
+import type { Transform } from './transforms';
+import { DecodePool } from './worker_pool';
+
+/** The workbench's default for --max_bad_fraction (shared/config.ts). */
+export const DEFAULT_MAX_BAD_FRACTION = 0.001;
 
 export interface LoaderOptions {
   batchSize: number;
@@ -12,54 +24,142 @@ export interface LoaderOptions {
   /** Drop the last partial batch (training), or keep it (evaluation). */
   dropLast: boolean;
   seed: number;
-  /** Batches decoded ahead of the one being consumed. */
+  /** Batches decoded ahead of the one being consumed. Default 2 per worker (2 with no workers). */
   prefetch?: number;
+  /** Decoding threads; 0 (the default) decodes on the calling thread. */
+  numWorkers?: number;
+  /** This process's rank and the process count (DistributedSampler); defaults 0 and 1. */
+  rank?: number;
+  worldSize?: number;
+  /** The run fails when more than this fraction of the dataset turns out undecodable. */
+  maxBadFraction?: number;
 }
 
 export interface Batch {
   /** (N, size, size, 3), normalised. */
   images: Float32Array;
   labels: Int32Array;
+  /** Dataset index of each image (a bad file's slot holds its replacement's). */
+  indices: Uint32Array;
   size: number;
 }
 
+export interface BadFile {
+  path: string;
+  reason: string;
+}
+
+type Decode = (items: DecodeItem[]) => Promise<DecodeResult>;
+
+function ignore(): void {}
+
 export class Loader {
+  private readonly bad = new Map<number, string>();
+
   constructor(private readonly samples: readonly Sample[], private readonly options: LoaderOptions) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new Error(`batch size must be a positive integer, got ${options.batchSize}`);
     if (samples.length === 0) throw new Error('the dataset has no samples');
+    const workers = options.numWorkers ?? 0;
+    if (!Number.isInteger(workers) || workers < 0) throw new Error(`the worker count must be a non-negative integer, got ${workers}`);
+    if (options.prefetch !== undefined && !(Number.isInteger(options.prefetch) && options.prefetch >= 0)) {
+      throw new Error(`prefetch must be a non-negative integer, got ${options.prefetch}`);
+    }
+    const fraction = options.maxBadFraction ?? DEFAULT_MAX_BAD_FRACTION;
+    if (!(fraction >= 0 && fraction <= 1)) throw new Error(`the bad-file fraction must be in [0, 1], got ${fraction}`);
+    checkSamplerOptions(samples.length, this.samplerOptions());
+  }
+
+  private samplerOptions() {
+    const { shuffle, seed, rank, worldSize } = this.options;
+    return { shuffle, seed, rank: rank ?? 0, worldSize: worldSize ?? 1 };
+  }
+
+  /** Samples this rank visits per epoch. */
+  samplesPerEpoch(): number {
+    return samplesPerRank(this.samples.length, this.samplerOptions());
   }
 
   batchesPerEpoch(): number {
     const { batchSize, dropLast } = this.options;
-    return dropLast ? Math.floor(this.samples.length / batchSize) : Math.ceil(this.samples.length / batchSize);
+    const n = this.samplesPerEpoch();
+    return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+  }
+
+  /** Every undecodable file met so far (all epochs), in dataset order. */
+  badFiles(): BadFile[] {
+    return [...this.bad.entries()].sort((a, b) => a[0] - b[0]).map(([index, reason]) => ({ path: this.samples[index]!.path, reason }));
   }
 
   async *epoch(epoch: number): AsyncGenerator<Batch> {
-    const { shuffle, seed } = this.options;
-    const order = shuffle ? shuffledIndices(this.samples.length, seed, epoch) : Uint32Array.from(this.samples.keys());
+    const { seed, transform } = this.options;
+    const workers = this.options.numWorkers ?? 0;
+    const order = epochIndices(this.samples.length, epoch, this.samplerOptions());
     const batches = this.batchesPerEpoch();
+    const pool = workers > 0 ? new DecodePool(workers) : undefined;
+    const decode: Decode = pool ? (items) => pool.run({ seed, epoch, transform, items }) : (items) => decodeBatch({ seed, epoch, transform, items });
+    const depth = 1 + (this.options.prefetch ?? 2 * Math.max(1, workers));
     const pending: Promise<Batch>[] = [];
-    const depth = 1 + (this.options.prefetch ?? 2);
-    for (let b = 0; b < Math.min(depth, batches); b++) pending.push(this.load(order, b, epoch));
-    for (let b = 0; b < batches; b++) {
-      const batch = await pending.shift()!;
-      if (b + depth < batches) pending.push(this.load(order, b + depth, epoch));
-      yield batch;
+    const start = (b: number) => {
+      const promise = this.load(order, b, decode);
+      promise.catch(ignore);  // batches abandoned by an early stop must not surface as unhandled
+      pending.push(promise);
+    };
+    try {
+      for (let b = 0; b < Math.min(depth, batches); b++) start(b);
+      for (let b = 0; b < batches; b++) {
+        const batch = await pending.shift()!;
+        if (b + depth < batches) start(b + depth);
+        yield batch;
+      }
+    } finally {
+      await pool?.close();
     }
   }
 
-  private async load(order: Uint32Array, batch: number, epoch: number): Promise<Batch> {
-    const { batchSize, transform, seed } = this.options;
-    const indices = order.subarray(batch * batchSize, Math.min((batch + 1) * batchSize, order.length));
-    const pixels = transform.size * transform.size * 3;
-    const images = new Float32Array(indices.length * pixels);
-    const labels = new Int32Array(indices.length);
-    await Promise.all(Array.from(indices, async (index, i) => {
-      const sample = this.samples[index]!;
-      const random = transform.kind === 'train' ? sampleRandom(seed, epoch, index) : undefined;
-      images.set(await loadImage(sample.path, transform, random), i * pixels);
-      labels[i] = sample.label;
-    }));
-    return { images, labels, size: indices.length };
+  private async load(order: Uint32Array, batch: number, decode: Decode): Promise<Batch> {
+    const { batchSize, transform } = this.options;
+    const first = batch * batchSize;
+    const size = Math.min(batchSize, order.length - first);
+    const positions = Array.from({ length: size }, (_, i) => this.usablePosition(order, first + i));
+    const indices = Uint32Array.from(positions, (p) => order[p % order.length]!);
+    const { images, bad } = await decode(Array.from(indices, (index) => ({ index, path: this.samples[index]!.path })));
+    const pixels = samplePixels(transform);
+    for (const { slot, reason } of bad) {
+      this.recordBad(indices[slot]!, reason);
+      // The next position of the order whose file decodes; known-bad files are passed over
+      // without decoding, which picks the same replacement as trying them again would.
+      for (let p = positions[slot]! + 1; ; p++) {
+        p = this.usablePosition(order, p);
+        const index = order[p % order.length]!;
+        const retry = await decode([{ index, path: this.samples[index]!.path }]);
+        if (retry.bad.length === 0) {
+          images.set(retry.images, slot * pixels);
+          indices[slot] = index;
+          break;
+        }
+        this.recordBad(index, retry.bad[0]!.reason);
+      }
+    }
+    const labels = Int32Array.from(indices, (index) => this.samples[index]!.label);
+    return { images, labels, indices, size };
+  }
+
+  /** The first position at or after `p` (wrapping around the order) whose file is not known to be bad. */
+  private usablePosition(order: Uint32Array, p: number): number {
+    for (let tries = 0; tries < order.length; tries++, p++) {
+      if (!this.bad.has(order[p % order.length]!)) return p;
+    }
+    throw new Error('no file of this epoch could be decoded');
+  }
+
+  private recordBad(index: number, reason: string): void {
+    this.bad.set(index, reason);
+    const limit = this.options.maxBadFraction ?? DEFAULT_MAX_BAD_FRACTION;
+    if (this.bad.size > limit * this.samples.length) {
+      const list = this.badFiles();
+      throw new Error(`${this.bad.size} of ${this.samples.length} images could not be decoded, more than the allowed ` +
+        `${limit} of the dataset (--max_bad_fraction): ${list.slice(0, 3).map((f) => `${f.path} (${f.reason})`).join('; ')}` +
+        `${list.length > 3 ? '; …' : ''}. Run pix data check to list them all, then fix or remove them, or raise --max_bad_fraction`);
+    }
   }
 }

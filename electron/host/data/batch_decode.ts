@@ -1,0 +1,54 @@
+// Decodes a list of samples into one NHWC float32 buffer, slot by slot: the unit of work of a loader
+// worker (loader_worker.ts) and of the in-thread loader alike, so both produce the same bytes. Each
+// sample's randomness is keyed by (seed, epoch, index), never by the slot or the thread. A file that
+// cannot be decoded (BadImageError) leaves its slot empty and is reported; choosing a replacement is
+// the loader's job, not this file's. Any other error propagates.
+import { BadImageError } from './bad_image';
+import { sampleRandom } from './sample_random';
+import { loadImage, type Transform } from './transforms';
+
+export interface DecodeItem {
+  /** Dataset index: keys the sample's randomness. */
+  index: number;
+  path: string;
+}
+
+export interface DecodeTask {
+  seed: number;
+  epoch: number;
+  transform: Transform;
+  items: DecodeItem[];
+}
+
+export interface BadSlot {
+  slot: number;
+  reason: string;
+}
+
+export interface DecodeResult {
+  /** (items, size, size, 3); the slots of bad files hold zeros. */
+  images: Float32Array;
+  bad: BadSlot[];
+}
+
+export function samplePixels(transform: Transform): number {
+  return transform.size * transform.size * 3;
+}
+
+export async function decodeBatch(task: DecodeTask): Promise<DecodeResult> {
+  const { transform, seed, epoch, items } = task;
+  const pixels = samplePixels(transform);
+  const images = new Float32Array(items.length * pixels);
+  const bad: BadSlot[] = [];
+  await Promise.all(items.map(async ({ index, path }, slot) => {
+    const random = transform.kind === 'train' ? sampleRandom(seed, epoch, index) : undefined;
+    try {
+      images.set(await loadImage(path, transform, random), slot * pixels);
+    } catch (error) {
+      if (!(error instanceof BadImageError)) throw error;
+      bad.push({ slot, reason: error.reason });
+    }
+  }));
+  bad.sort((a, b) => a.slot - b.slot);
+  return { images, bad };
+}
