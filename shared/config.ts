@@ -102,6 +102,8 @@ export const runFlags = {
   imagenet_default_mean_and_std: bool(true, 'data', 'Normalise with the ImageNet mean and std'),
   data_set: string('IMNET', 'data', 'Dataset kind', z.enum(['IMNET', 'image_folder', 'CIFAR'])),
   num_workers: int(10, 'data', 'Data loading workers', nonNegative),
+  max_bad_fraction: float(0.001, 'data', 'Undecodable images are skipped (replaced by the next good one) and listed in ' +
+    'bad_files.txt; the run stops once they exceed this fraction of the dataset (workbench flag, not official)', probability),
   real_labels: string('', 'data', 'ReaL labels file for evaluation'),
   // evaluation
   test_freq: int(20, 'evaluation', 'Evaluate every N epochs', positive),
