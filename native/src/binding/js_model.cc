@@ -16,7 +16,8 @@
 namespace pix::binding {
 namespace {
 
-Napi::FunctionReference* model_constructor = nullptr;
+// Per thread: the main thread and each worker load the addon into their own environment.
+thread_local Napi::FunctionReference* model_constructor = nullptr;
 
 class JsModel : public Napi::ObjectWrap<JsModel> {
  public:

@@ -8,7 +8,7 @@
 
 namespace pix::binding {
 
-Napi::FunctionReference* JsTensor::constructor_ = nullptr;
+thread_local Napi::FunctionReference* JsTensor::constructor_ = nullptr;
 
 namespace {
 

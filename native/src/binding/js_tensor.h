@@ -34,7 +34,8 @@ class JsTensor : public Napi::ObjectWrap<JsTensor> {
   const Tensor& live(const char* fn) const;
 
   Tensor tensor_;
-  static Napi::FunctionReference* constructor_;
+  // Per thread: the main thread and each worker load the addon into their own environment.
+  static thread_local Napi::FunctionReference* constructor_;
 };
 
 }  // namespace pix::binding
