@@ -237,6 +237,31 @@ export interface MixupParams {
   box: { y0: number; y1: number; x0: number; x1: number };
 }
 
+/** One augmentation op on an 8-bit RGB image (native/src/image), PIL's arithmetic exactly. */
+export type ImageOp =
+  /** Image.transform(AFFINE): output pixel centre (x+.5, y+.5) samples the input at (a x + b y + c, d x + e y + f). */
+  | { op: 'affine'; matrix: [number, number, number, number, number, number]; resample: 'nearest' | 'bilinear' | 'bicubic'; fill: [number, number, number] }
+  | { op: 'autocontrast' | 'equalize' | 'invert' }
+  | { op: 'posterize'; bits: number }
+  | { op: 'solarize'; threshold: number }
+  | { op: 'solarize_add'; add: number; threshold: number }
+  | { op: 'color' | 'contrast' | 'brightness' | 'sharpness'; factor: number };
+
+/** Rows [top, top + height) and columns [left, left + width). */
+export interface EraseBox { top: number; left: number; height: number; width: number }
+
+export interface NormalizeEraseParams {
+  /** Default: the ImageNet mean and std. */
+  mean?: [number, number, number];
+  std?: [number, number, number];
+  /** timm RandomErasing boxes, filled in order. Default none. */
+  boxes?: EraseBox[];
+  /** 'pixel': N(0,1) per pixel and channel; 'rand': N(0,1) per box and channel; 'const': 0. Default 'pixel'. */
+  mode?: 'pixel' | 'rand' | 'const';
+  /** Seed of the erasing noise (an integer below 2^53). */
+  seed?: number;
+}
+
 export interface NativeEngine {
   Tensor: TensorStatics;
   Model: new (name: string, options?: ModelOptions) => Model;
@@ -262,6 +287,10 @@ export interface NativeEngine {
   pixBackward(x: Tensor, p: Tensor, dy: Tensor, params: PixParams & { dx?: boolean; dp?: boolean }): { dx?: Tensor; dp?: Tensor };
   /** c = alpha * op(a) * op(b) + beta * c on the CPU, in place; a, b, c are 2-D f32 CPU tensors. */
   gemm(a: Tensor, b: Tensor, c: Tensor, params?: GemmParams): void;
+  /** Applies the ops in order to pixels (H,W,3) uint8, in place; synchronous, callable from worker threads. */
+  augmentImage(pixels: Uint8Array, width: number, height: number, ops: ImageOp[]): void;
+  /** (v/255 - mean)/std in float32 into out[offset, offset + H*W*3) (HWC), then the erasing boxes. */
+  normalizeErase(pixels: Uint8Array, width: number, height: number, out: Float32Array, offset: number, params: NormalizeEraseParams): void;
   engineInfo(): Omit<EngineInfo, 'addonPath'>;
   cudaMemoryStats(device: number): CudaMemoryStats;
   /** Waits until the device's queued engine work is done. */
