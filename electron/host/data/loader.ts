@@ -33,6 +33,8 @@ export interface LoaderOptions {
   worldSize?: number;
   /** The run fails when more than this fraction of the dataset turns out undecodable. */
   maxBadFraction?: number;
+  /** Called once per undecodable file, when it is found (before the limit is checked). */
+  onBadFile?: (file: BadFile) => void;
 }
 
 export interface Batch {
@@ -153,7 +155,9 @@ export class Loader {
   }
 
   private recordBad(index: number, reason: string): void {
+    if (this.bad.has(index)) return;  // found by two batches decoding at once
     this.bad.set(index, reason);
+    this.options.onBadFile?.({ path: this.samples[index]!.path, reason });
     const limit = this.options.maxBadFraction ?? DEFAULT_MAX_BAD_FRACTION;
     if (this.bad.size > limit * this.samples.length) {
       const list = this.badFiles();
