@@ -6,10 +6,12 @@
 // the same step, a clean stop on request (the step in flight finishes and is saved), and a stop
 // with a clear message on a non-finite loss (the last good checkpoint stays, the failure is
 // recorded).
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { RunConfig } from '../../../shared/config';
 import { scanImageNetLayout } from '../data/image_folder';
-import { Loader } from '../data/loader';
+import { BadFileList } from '../data/bad_files';
+import { Loader, type BadFile } from '../data/loader';
 import type { TrainTransform } from '../data/transforms';
 import { loadEngine, type Model, type Tensor } from '../engine/addon';
 import { loadCheckpoint, numberedCheckpoints, saveCheckpoint, saveEpochCheckpoint, type TrainingState } from './checkpointing';
@@ -79,8 +81,12 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   }
   const transform: TrainTransform = { kind: 'train', size: config.input_size, scale: [scaleMin!, scaleMax!], ratio: [3 / 4, 4 / 3], hflip: config.hflip,
     interpolation: config.train_interpolation === 'bilinear' ? 'bilinear' : 'bicubic' };
-  const trainLoader = new Loader(train.samples, { batchSize: config.batch_size, transform, shuffle: true, dropLast: true, seed: config.seed });
-  const valLoader = new Loader(valFolder.samples, { batchSize: config.batch_size, shuffle: false, dropLast: false, seed: config.seed,
+  // Loader threads beyond the cores would only compete for them (the official 10 suits an 8-GPU server).
+  const badFiles = files ? new BadFileList(join(files.dir, 'bad_files.txt')) : undefined;
+  const loading = { numWorkers: Math.min(config.num_workers, availableParallelism()), maxBadFraction: config.max_bad_fraction,
+    onBadFile: (file: BadFile) => badFiles?.add(file) };
+  const trainLoader = new Loader(train.samples, { batchSize: config.batch_size, transform, shuffle: true, dropLast: true, seed: config.seed, ...loading });
+  const valLoader = new Loader(valFolder.samples, { batchSize: config.batch_size, shuffle: false, dropLast: false, seed: config.seed, ...loading,
     transform: { kind: 'eval', size: config.input_size, cropPct: config.crop_pct ?? 0.875, interpolation: 'bicubic' } });
 
   // The schedule position is the number of optimizer steps taken; a checkpoint records it, so a
