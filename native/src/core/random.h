@@ -5,10 +5,18 @@
 #include <cstdint>
 #include <string>
 
+// The hash and the uniform are also compiled for the device, so CUDA dropout draws the very masks
+// the CPU draws.
+#ifdef __CUDACC__
+#define PIX_HOST_DEVICE __host__ __device__
+#else
+#define PIX_HOST_DEVICE
+#endif
+
 namespace pix {
 
 // SplitMix64 finaliser: a strong 64-bit mix of one word.
-inline uint64_t splitmix64(uint64_t x) {
+PIX_HOST_DEVICE inline uint64_t splitmix64(uint64_t x) {
   uint64_t z = x + 0x9e3779b97f4a7c15ull;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -23,6 +31,6 @@ inline uint64_t fnv1a64(const std::string& text) {
 }
 
 // A double in [0, 1) from 53 random bits.
-inline double unit_interval(uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; }
+PIX_HOST_DEVICE inline double unit_interval(uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; }
 
 }  // namespace pix

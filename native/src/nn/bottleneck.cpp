@@ -22,13 +22,13 @@ Tensor Bottleneck::forward(const Tensor& x, bool train) {
 }
 
 void Bottleneck::backward(const Tensor& dy, Tensor& dx) {
-  Tensor dt = Tensor::empty(dy.shape(), DType::F32);
-  Tensor dshortcut = down_ ? Tensor::empty(dy.shape(), DType::F32) : dx;
+  Tensor dt = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
+  Tensor dshortcut = down_ ? Tensor::empty(dy.shape(), dy.dtype(), dy.device()) : dx;
   add_relu_backward(out_, dy, dt, dshortcut, GradWrite::Overwrite, down_ ? GradWrite::Overwrite : GradWrite::Accumulate);
   if (down_) down_->backward(dshortcut, dx, GradWrite::Accumulate);
-  Tensor d2 = Tensor::empty(c2_out_, DType::F32);
+  Tensor d2 = Tensor::empty(c2_out_, dy.dtype(), dy.device());
   c3_.backward(dt, d2, GradWrite::Overwrite);
-  Tensor d1 = Tensor::empty(c1_out_, DType::F32);
+  Tensor d1 = Tensor::empty(c1_out_, dy.dtype(), dy.device());
   c2_.backward(d2, d1, GradWrite::Overwrite);
   c1_.backward(d1, dx, GradWrite::Accumulate);
 }

@@ -1,11 +1,10 @@
 #include "nn/layers.h"
 
-#include <cmath>
-
 #include "core/error.h"
 
 #include "ops/global_avg_pool.h"
 #include "ops/linear.h"
+#include "ops/sigmoid.h"
 
 namespace pix::nn {
 
@@ -59,7 +58,7 @@ ConvBn::ConvBn(StateDict& state, const std::string& conv_key, const std::string&
 Tensor ConvBn::forward(const Tensor& x, bool train) { return bn_.forward(conv_.forward(x), train); }
 
 void ConvBn::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write) {
-  Tensor dconv = Tensor::empty(dy.shape(), DType::F32);
+  Tensor dconv = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
   bn_.backward(dy, dconv, GradWrite::Overwrite);
   conv_.backward(dconv, dx, dx_write);
 }
@@ -71,19 +70,13 @@ PixGate::PixGate(StateDict& state, const std::string& key, int64_t channels, int
 
 Tensor PixGate::forward(const Tensor& x) {
   pooled_ = global_avg_pool_forward(x);
-  p_ = linear_forward(pooled_, weight_->value, Tensor());
-  float* ps = p_.data<float>();
-  for (int64_t i = 0; i < p_.numel(); ++i) ps[i] = 1.f / (1.f + std::exp(-ps[i]));
+  p_ = sigmoid_forward(linear_forward(pooled_, weight_->value, Tensor()));
   return p_;
 }
 
 void PixGate::backward(const Tensor& dp, Tensor& dx) {
-  Tensor dz = Tensor::empty(p_.shape(), DType::F32);  // through the sigmoid: dp * p * (1 - p)
-  for (int64_t i = 0; i < p_.numel(); ++i) {
-    const float p = p_.data<float>()[i];
-    dz.data<float>()[i] = dp.data<float>()[i] * p * (1.f - p);
-  }
-  Tensor dpooled = Tensor::zeros(pooled_.shape(), DType::F32);
+  Tensor dz = sigmoid_backward(p_, dp);
+  Tensor dpooled = Tensor::zeros(pooled_.shape(), DType::F32, pooled_.device());
   Tensor no_bias;
   linear_backward(pooled_, weight_->value, dz, dpooled, weight_->grad, no_bias);
   global_avg_pool_backward(dpooled, dx);

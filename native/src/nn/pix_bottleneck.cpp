@@ -32,17 +32,17 @@ Tensor PixBottleneck::forward(const Tensor& x, bool train) {
 void PixBottleneck::backward(const Tensor& dy, Tensor& dx) {
   // The residual join: the branch gets dt, the shortcut the same gradient. dx (the block input's
   // gradient) has three contributors, shortcut, PiX and gate: they accumulate into it.
-  Tensor dt = Tensor::empty(dy.shape(), DType::F32);
-  Tensor dshortcut = proj_ ? Tensor::empty(dy.shape(), DType::F32) : dx;  // identity: straight into dx
+  Tensor dt = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
+  Tensor dshortcut = proj_ ? Tensor::empty(dy.shape(), dy.dtype(), dy.device()) : dx;  // identity: straight into dx
   add_relu_backward(out_, dy, dt, dshortcut, GradWrite::Overwrite, proj_ ? GradWrite::Overwrite : GradWrite::Accumulate);
   if (proj_) proj_->backward(dshortcut, dx, GradWrite::Accumulate);
 
   // conv_exp's input is bn_ce's output: (N, P, Q, S), at the block's output resolution.
-  Tensor dce_out = Tensor::empty({dy.size(0), dy.size(1), dy.size(2), ce_.conv().out_channels()}, DType::F32);
+  Tensor dce_out = Tensor::empty({dy.size(0), dy.size(1), dy.size(2), ce_.conv().out_channels()}, dy.dtype(), dy.device());
   exp_.backward(dt, dce_out, GradWrite::Overwrite);
-  Tensor dpix_out = Tensor::empty({x_.size(0), x_.size(1), x_.size(2), p_.size(1)}, DType::F32);
+  Tensor dpix_out = Tensor::empty({x_.size(0), x_.size(1), x_.size(2), p_.size(1)}, dy.dtype(), dy.device());
   ce_.backward(dce_out, dpix_out, GradWrite::Overwrite);
-  Tensor dp = Tensor::zeros(p_.shape(), DType::F32);
+  Tensor dp = Tensor::zeros(p_.shape(), DType::F32, p_.device());
   pix_backward(x_, p_, dpix_out, pix_, dx, dp);
   gate_.backward(dp, dx);
 }

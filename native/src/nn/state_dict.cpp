@@ -138,6 +138,14 @@ int64_t StateDict::parameter_count() const {
   return total;
 }
 
+void StateDict::to(Device device) {
+  for (const auto& e : entries_) {
+    if (e->kind == EntryKind::NumBatchesTracked) continue;
+    if (e->value.device() != device) e->value = e->value.to(device);
+    if (e->grad.defined() && e->grad.device() != device) e->grad = e->grad.to(device);
+  }
+}
+
 void StateDict::zero_grad() {
   for (const auto& e : entries_)
     if (e->grad.defined()) e->grad.zero_();

@@ -54,6 +54,9 @@ class StateDict {
   StateEntry* find(const std::string& key) const;
   int64_t parameter_count() const;
   void zero_grad();
+  // Moves every value and gradient to `device`; num_batches_tracked stays on the host, where
+  // BatchNorm counts its batches.
+  void to(Device device);
   void set_seed(uint64_t seed) { seed_ = seed; }
 
  private:

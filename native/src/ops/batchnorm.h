@@ -2,6 +2,8 @@
 // ReLU after it (conv -> BN -> ReLU is the common case in ResNets).
 //
 // x, y (N,H,W,C) or any (..., C); gamma, beta, running_mean, running_var, mean, invstd (C).
+// x, y, dx, dy are f32 on the CPU, f32 or bf16 on CUDA; everything per channel is f32, and the
+// statistics are summed in double on both backends.
 // Training normalises with the batch's biased variance and moves the running statistics toward
 // the batch's mean and unbiased variance (PyTorch semantics); evaluation uses running statistics.
 #pragma once
@@ -32,5 +34,25 @@ Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor
 void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
                         Tensor& dbeta, GradWrite dx_write = GradWrite::Accumulate);
+
+// ---- backends (same signatures; arguments already validated) ----
+namespace cpu {
+Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved);
+Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                              const Tensor& running_var, const BatchNormParams& params);
+void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
+                        const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
+                        Tensor& dbeta, GradWrite dx_write);
+}  // namespace cpu
+namespace cuda {
+Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved);
+Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                              const Tensor& running_var, const BatchNormParams& params);
+void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
+                        const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
+                        Tensor& dbeta, GradWrite dx_write);
+}  // namespace cuda
 
 }  // namespace pix

@@ -1,7 +1,9 @@
 // conv2d dispatcher: shape and dtype checks in the caller's terms, then the backend.
 #include "ops/conv2d.h"
 
+#include "core/cuda_dispatch.h"
 #include "core/error.h"
+#include "ops/device_check.h"
 
 namespace pix {
 
@@ -12,8 +14,9 @@ ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params)
             shape_str(w.shape()), " does not match a ", params.kernel, "x", params.kernel, " kernel (O,KH,KW,C)");
   PIX_CHECK(w.size(3) == x.size(3), "conv2d: weight expects ", w.size(3), " input channels, x has ", x.size(3));
   PIX_CHECK(params.stride >= 1 && params.pad >= 0, "conv2d: stride must be >= 1 and pad >= 0");
-  PIX_CHECK(x.dtype() == DType::F32 && w.dtype() == DType::F32, "conv2d: the CPU backend computes in f32");
-  PIX_CHECK(x.device().is_cpu() && w.device().is_cpu(), "conv2d: the CUDA convolution is not in this build yet");
+  check_activation_dtype("conv2d", "x", x);
+  check_f32("conv2d", "weight", w);
+  check_same_device("conv2d", {"x", &x}, {{"weight", &w}});
   ConvShape s{};
   s.n = x.size(0), s.h = x.size(1), s.w = x.size(2), s.c = x.size(3);
   s.o = w.size(0);
@@ -27,27 +30,37 @@ ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params)
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel) {
   const ConvShape s = conv_shape(x, w, params);
-  Tensor y = Tensor::empty({s.n, s.p, s.q, s.o}, DType::F32, x.device());
+  PIX_CHECK(kernel == ConvKernel::Fast || x.device().is_cpu(), "conv2d: the reference kernel runs on the CPU only");
+  Tensor y = Tensor::empty({s.n, s.p, s.q, s.o}, x.dtype(), x.device());
   if (kernel == ConvKernel::Reference)
     cpu::conv2d_forward_reference(x, w, s, y);
-  else
+  else if (x.device().is_cpu())
     cpu::conv2d_forward(x, w, s, y);
+  else
+    PIX_CUDA_CALL(cuda::conv2d_forward(x, w, s, y));
   return y;
 }
 
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvParams& params, Tensor& dx,
                      Tensor& dw, ConvKernel kernel, GradWrite dx_write) {
   const ConvShape s = conv_shape(x, w, params);
-  PIX_CHECK(dy.shape() == Shape({s.n, s.p, s.q, s.o}), "conv2d_backward: dy must be ",
-            shape_str({s.n, s.p, s.q, s.o}), ", got ", shape_str(dy.shape()));
-  PIX_CHECK(dw.defined() && dw.shape() == w.shape(), "conv2d_backward: dw must have the weight's shape");
-  PIX_CHECK(!dx.defined() || dx.shape() == x.shape(), "conv2d_backward: dx must have x's shape");
+  PIX_CHECK(kernel == ConvKernel::Fast || x.device().is_cpu(), "conv2d_backward: the reference kernel runs on the CPU only");
+  PIX_CHECK(dy.shape() == Shape({s.n, s.p, s.q, s.o}) && dy.dtype() == x.dtype(), "conv2d_backward: dy must be ",
+            dtype_name(x.dtype()), " ", shape_str({s.n, s.p, s.q, s.o}), ", got ", dtype_name(dy.dtype()), " ",
+            shape_str(dy.shape()));
+  PIX_CHECK(dw.defined() && dw.shape() == w.shape() && dw.dtype() == DType::F32,
+            "conv2d_backward: dw must be f32 with the weight's shape");
+  PIX_CHECK(!dx.defined() || (dx.shape() == x.shape() && dx.dtype() == x.dtype()),
+            "conv2d_backward: dx must have x's shape and dtype");
+  check_same_device("conv2d_backward", {"x", &x}, {{"dy", &dy}, {"dx", &dx}, {"dw", &dw}});
   Tensor* dx_out = dx.defined() ? &dx : nullptr;
   if (kernel == ConvKernel::Reference) {
     if (dx_out && dx_write == GradWrite::Overwrite) dx_out->zero_();
     cpu::conv2d_backward_reference(x, w, dy, s, dx_out, dw);
-  } else {
+  } else if (x.device().is_cpu()) {
     cpu::conv2d_backward(x, w, dy, s, dx_out, dw, dx_write);
+  } else {
+    PIX_CUDA_CALL(cuda::conv2d_backward(x, w, dy, s, dx_out, dw, dx_write));
   }
 }
 

@@ -4,6 +4,8 @@
 // x (N,H,W,C) -> y (N,P,Q,O) with P = (H + 2*pad - KH)/stride + 1, Q likewise;
 // w (O,KH,KW,C), "OHWI": the engine's weight layout. Checkpoints hold PyTorch's OIHW and are
 // permuted on load/save (nn/state_dict.cpp).
+// dtypes: w and dw are f32. x, y, dx, dy are f32 on the CPU; f32 or bf16 on CUDA, where bf16
+// rounds w to bf16 too and sums the products in f32.
 #pragma once
 
 #include "core/tensor.h"
@@ -25,7 +27,8 @@ struct ConvShape {
 };
 ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params);  // validates
 
-// Which implementation runs: im2col + SGEMM, or the direct loop it is tested against.
+// Which implementation runs: im2col + SGEMM (CUDA: im2col + cuda::gemm), or the direct CPU loop
+// every fast path is tested against.
 enum class ConvKernel { Fast, Reference };
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel = ConvKernel::Fast);
@@ -42,5 +45,11 @@ void conv2d_forward_reference(const Tensor& x, const Tensor& w, const ConvShape&
 void conv2d_backward_reference(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx,
                                Tensor& dw);
 }  // namespace cpu
+
+namespace cuda {
+void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y);
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,
+                     GradWrite dx_write);
+}  // namespace cuda
 
 }  // namespace pix

@@ -2,7 +2,7 @@
 // windows consider only real pixels. The backward sends each output's gradient to the first
 // maximum of its window in (kh, kw) scan order, as PyTorch's CPU kernel does; it recomputes the
 // argmax from x instead of storing indices.
-// x (N,H,W,C) -> y (N,P,Q,C).
+// x (N,H,W,C) -> y (N,P,Q,C); f32 on the CPU, f32 or bf16 on CUDA.
 #pragma once
 
 #include "core/tensor.h"
@@ -17,5 +17,15 @@ struct PoolParams {
 
 Tensor maxpool_forward(const Tensor& x, const PoolParams& params);
 void maxpool_backward(const Tensor& x, const Tensor& dy, const PoolParams& params, Tensor& dx);  // accumulates
+
+// ---- backends (same signatures; arguments already validated) ----
+namespace cpu {
+Tensor maxpool_forward(const Tensor& x, const PoolParams& params);
+void maxpool_backward(const Tensor& x, const Tensor& dy, const PoolParams& params, Tensor& dx);
+}  // namespace cpu
+namespace cuda {
+Tensor maxpool_forward(const Tensor& x, const PoolParams& params);
+void maxpool_backward(const Tensor& x, const Tensor& dy, const PoolParams& params, Tensor& dx);
+}  // namespace cuda
 
 }  // namespace pix

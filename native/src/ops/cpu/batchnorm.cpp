@@ -8,7 +8,7 @@
 #include "core/thread_pool.h"
 #include "ops/batchnorm.h"
 
-namespace pix {
+namespace pix::cpu {
 namespace {
 
 constexpr int64_t kRowsPerTask = 256;
@@ -171,4 +171,4 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
   });
 }
 
-}  // namespace pix
+}  // namespace pix::cpu

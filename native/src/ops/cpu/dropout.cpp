@@ -1,8 +1,9 @@
+// Dropout on the CPU: one loop over the elements, the mask from core/random.h.
 #include "core/error.h"
 #include "core/random.h"
 #include "ops/dropout.h"
 
-namespace pix {
+namespace pix::cpu {
 Tensor dropout_forward(const Tensor& x, float p, uint64_t seed, Tensor& mask) {
   PIX_CHECK(p >= 0.f && p < 1.f, "dropout: p must be in [0, 1), got ", p);
   PIX_CHECK(x.dtype() == DType::F32, "dropout: the CPU backend computes in f32");
@@ -23,4 +24,4 @@ void dropout_backward(const Tensor& dy, const Tensor& mask, Tensor& dx) {
   for (int64_t i = 0; i < dy.numel(); ++i) dx.data<float>()[i] += dy.data<float>()[i] * mask.data<float>()[i];
 }
 
-}  // namespace pix
+}  // namespace pix::cpu

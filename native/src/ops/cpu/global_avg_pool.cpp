@@ -5,7 +5,7 @@
 #include "core/thread_pool.h"
 #include "ops/global_avg_pool.h"
 
-namespace pix {
+namespace pix::cpu {
 
 Tensor global_avg_pool_forward(const Tensor& x) {
   PIX_CHECK(x.dim() == 4 && x.dtype() == DType::F32, "global_avg_pool: x must be f32 (N,H,W,C), got ",
@@ -43,4 +43,4 @@ void global_avg_pool_backward(const Tensor& dy, Tensor& dx) {
   });
 }
 
-}  // namespace pix
+}  // namespace pix::cpu

@@ -1,11 +1,11 @@
+// Layout transposes on the CPU.
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "ops/layout.h"
 
-namespace pix {
-namespace {
+namespace pix::cpu {
 
-// out[n][b][a] = in[n][a][b] for each image: a plain batched 2-D transpose of (A,B) planes.
+// A plain batched 2-D transpose of (A,B) planes.
 Tensor transpose_planes(const Tensor& x, int64_t a, int64_t b, const Shape& out_shape) {
   PIX_CHECK(x.dtype() == DType::F32 && x.device().is_cpu(), "layout: expects an f32 CPU tensor");
   Tensor y = Tensor::empty(out_shape, DType::F32);
@@ -21,16 +21,4 @@ Tensor transpose_planes(const Tensor& x, int64_t a, int64_t b, const Shape& out_
   return y;
 }
 
-}  // namespace
-
-Tensor nchw_to_nhwc(const Tensor& x) {
-  PIX_CHECK(x.dim() == 4, "nchw_to_nhwc: x must be (N,C,H,W), got ", shape_str(x.shape()));
-  return transpose_planes(x, x.size(1), x.size(2) * x.size(3), {x.size(0), x.size(2), x.size(3), x.size(1)});
-}
-
-Tensor nhwc_to_nchw(const Tensor& x) {
-  PIX_CHECK(x.dim() == 4, "nhwc_to_nchw: x must be (N,H,W,C), got ", shape_str(x.shape()));
-  return transpose_planes(x, x.size(1) * x.size(2), x.size(3), {x.size(0), x.size(3), x.size(1), x.size(2)});
-}
-
-}  // namespace pix
+}  // namespace pix::cpu

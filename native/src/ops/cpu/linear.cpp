@@ -3,7 +3,7 @@
 #include "ops/gemm.h"
 #include "ops/linear.h"
 
-namespace pix {
+namespace pix::cpu {
 
 Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b) {
   PIX_CHECK(x.dim() == 2 && w.dim() == 2 && x.size(1) == w.size(1), "linear: x ", shape_str(x.shape()),
@@ -47,4 +47,4 @@ void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor&
   }
 }
 
-}  // namespace pix
+}  // namespace pix::cpu

@@ -6,7 +6,7 @@
 #include "core/thread_pool.h"
 #include "ops/maxpool.h"
 
-namespace pix {
+namespace pix::cpu {
 namespace {
 
 struct PoolShape {
@@ -86,4 +86,4 @@ void maxpool_backward(const Tensor& x, const Tensor& dy, const PoolParams& param
   });
 }
 
-}  // namespace pix
+}  // namespace pix::cpu

@@ -1,0 +1,251 @@
+// BatchNorm on CUDA over (rows, C) = NHWC activations, f32 or bf16 storage, f32 per-channel
+// tensors, statistics summed in double like the CPU backend (and in the same formulas, so the two
+// agree to rounding).
+//
+// Per-channel sums run in two deterministic passes: blocks of kChannelTile channels x one chunk of
+// rows write partial sums, then one thread per channel adds its chunks in order. The elementwise
+// passes (normalise, input gradient) are grid-stride loops.
+// Fast path, later: one fused statistics+normalise kernel with vector loads, and BN folded into
+// the next conv's epilogue in evaluation.
+#include "ops/batchnorm.h"
+#include "ops/cuda/launch.cuh"
+
+namespace pix::cuda {
+namespace {
+
+constexpr int kChannelTile = 32;          // one warp reads 32 consecutive channels of a row
+constexpr int kRowLanes = 8;              // rows a block walks side by side (blockDim.y)
+constexpr int64_t kRowsPerChunk = 512;    // rows one block sums before the ordered final pass
+constexpr int64_t kMaxChunks = 65535;     // gridDim.y limit
+
+struct Chunks {
+  int64_t rows_per_chunk, count;
+};
+
+Chunks chunks_for(int64_t rows) {
+  const int64_t per = std::max(kRowsPerChunk, (rows + kMaxChunks - 1) / kMaxChunks);
+  return {per, (rows + per - 1) / per};
+}
+
+// partial[(chunk*2 + 0)*C + ch] and [(chunk*2 + 1)*C + ch]: the chunk's two sums for channel ch.
+// Forward: sums of (x - x[0,ch]) and its square (shifted so the variance does not cancel).
+// Backward: sums of g and g*xhat, g = dy masked by y > 0 when y is given (fused ReLU).
+template <typename T, bool kBackward>
+__global__ void channel_partials(const T* __restrict__ x, const T* __restrict__ y, const T* __restrict__ dy,
+                                 const float* __restrict__ mean, const float* __restrict__ invstd, int64_t rows,
+                                 int64_t c, int64_t rows_per_chunk, double* __restrict__ partial) {
+  const int64_t ch = blockIdx.x * static_cast<int64_t>(kChannelTile) + threadIdx.x;
+  const int64_t r0 = blockIdx.y * rows_per_chunk;
+  const int64_t r1 = min(rows, r0 + rows_per_chunk);
+  double a = 0, b = 0;
+  if (ch < c) {
+    const float center = kBackward ? mean[ch] : to_float(x[ch]);
+    for (int64_t r = r0 + threadIdx.y; r < r1; r += kRowLanes) {
+      const int64_t i = r * c + ch;
+      if constexpr (kBackward) {
+        const float g = y && to_float(y[i]) <= 0.f ? 0.f : to_float(dy[i]);
+        a += g;
+        b += static_cast<double>(g) * (to_float(x[i]) - center) * invstd[ch];
+      } else {
+        const double v = to_float(x[i]) - center;
+        a += v;
+        b += v * v;
+      }
+    }
+  }
+  __shared__ double sa[kRowLanes][kChannelTile], sb[kRowLanes][kChannelTile];
+  sa[threadIdx.y][threadIdx.x] = a;
+  sb[threadIdx.y][threadIdx.x] = b;
+  __syncthreads();
+  if (threadIdx.y != 0 || ch >= c) return;
+  for (int lane = 1; lane < kRowLanes; ++lane) a += sa[lane][threadIdx.x], b += sb[lane][threadIdx.x];
+  partial[(blockIdx.y * 2 + 0) * c + ch] = a;
+  partial[(blockIdx.y * 2 + 1) * c + ch] = b;
+}
+
+__device__ void add_chunks(const double* partial, int64_t chunks, int64_t c, int64_t ch, double* a, double* b) {
+  *a = 0, *b = 0;
+  for (int64_t k = 0; k < chunks; ++k) *a += partial[(k * 2) * c + ch], *b += partial[(k * 2 + 1) * c + ch];
+}
+
+// Batch statistics, the running-statistics update (unbiased variance) and the normalisation's
+// per-channel scale and shift, as the CPU backend computes them.
+__global__ void finish_train_stats(const double* __restrict__ partial, int64_t chunks, const float* __restrict__ x0,
+                                   const float* __restrict__ gamma, const float* __restrict__ beta, float* running_mean,
+                                   float* running_var, float* saved_mean, float* saved_invstd, float* scale,
+                                   float* shift, int64_t rows, int64_t c, float eps, float momentum) {
+  PIX_GRID_STRIDE(ch, c) {
+    double s, ss;
+    add_chunks(partial, chunks, c, ch, &s, &ss);
+    const double n = static_cast<double>(rows);
+    const double m = s / n;
+    const double mean = x0[ch] + m;
+    const double var = fmax(0.0, ss / n - m * m);
+    const float mean_f = static_cast<float>(mean);
+    const float invstd = static_cast<float>(1.0 / sqrt(var + eps));
+    saved_mean[ch] = mean_f;
+    saved_invstd[ch] = invstd;
+    running_mean[ch] = static_cast<float>((1.0 - momentum) * running_mean[ch] + momentum * mean);
+    running_var[ch] = static_cast<float>((1.0 - momentum) * running_var[ch] + momentum * var * n / (n - 1.0));
+    scale[ch] = gamma[ch] * invstd;
+    shift[ch] = beta[ch] - mean_f * scale[ch];
+  }
+}
+
+// The shifts of the forward pass need x's first row as f32 whatever x's dtype.
+template <typename T>
+__global__ void first_row(const T* __restrict__ x, float* __restrict__ out, int64_t c) {
+  PIX_GRID_STRIDE(ch, c) out[ch] = to_float(x[ch]);
+}
+
+__global__ void eval_scale_shift(const float* __restrict__ gamma, const float* __restrict__ beta,
+                                 const float* __restrict__ running_mean, const float* __restrict__ running_var,
+                                 float* scale, float* shift, int64_t c, float eps) {
+  PIX_GRID_STRIDE(ch, c) {
+    const float invstd = static_cast<float>(1.0 / sqrt(static_cast<double>(running_var[ch]) + eps));
+    scale[ch] = gamma[ch] * invstd;
+    shift[ch] = beta[ch] - running_mean[ch] * scale[ch];
+  }
+}
+
+template <typename T>
+__global__ void normalize(const T* __restrict__ x, const float* __restrict__ scale, const float* __restrict__ shift,
+                          T* __restrict__ y, int64_t n, int64_t c, bool relu) {
+  PIX_GRID_STRIDE(i, n) {
+    const int64_t ch = i % c;
+    const float v = to_float(x[i]) * scale[ch] + shift[ch];
+    y[i] = from_float<T>(relu && v < 0.f ? 0.f : v);
+  }
+}
+
+// dbeta += sum g, dgamma += sum g*xhat; coefficients of the input gradient into coef (3, C).
+__global__ void finish_backward_stats(const double* __restrict__ partial, int64_t chunks, const float* __restrict__ gamma,
+                                      const float* __restrict__ invstd, float* dgamma, float* dbeta, float* coef,
+                                      int64_t rows, int64_t c) {
+  PIX_GRID_STRIDE(ch, c) {
+    double sg, sgx;
+    add_chunks(partial, chunks, c, ch, &sg, &sgx);
+    dbeta[ch] += static_cast<float>(sg);
+    dgamma[ch] += static_cast<float>(sgx);
+    const double n = static_cast<double>(rows);
+    const float k = gamma[ch] * invstd[ch];
+    coef[ch] = k;                                         // of g
+    coef[c + ch] = static_cast<float>(k * sg / n);        // of the mean gradient
+    coef[2 * c + ch] = static_cast<float>(k * sgx / n);   // of xhat
+  }
+}
+
+template <typename T>
+__global__ void input_gradient(const T* __restrict__ x, const T* __restrict__ y, const T* __restrict__ dy,
+                               const float* __restrict__ mean, const float* __restrict__ invstd,
+                               const float* __restrict__ coef, T* dx, int64_t n, int64_t c, bool overwrite) {
+  PIX_GRID_STRIDE(i, n) {
+    const int64_t ch = i % c;
+    const float g = y && to_float(y[i]) <= 0.f ? 0.f : to_float(dy[i]);
+    const float xhat = (to_float(x[i]) - mean[ch]) * invstd[ch];
+    const float d = coef[ch] * g - coef[c + ch] - coef[2 * c + ch] * xhat;
+    dx[i] = from_float<T>(overwrite ? d : to_float(dx[i]) + d);
+  }
+}
+
+template <typename T, bool kBackward>
+Tensor launch_partials(const Tensor& x, const T* y, const T* dy, const float* mean, const float* invstd,
+                       cudaStream_t st, Chunks* chunks_out) {
+  const int64_t c = x.size(-1), rows = x.numel() / c;
+  const Chunks chunks = chunks_for(rows);
+  Tensor partial = Tensor::empty({chunks.count, 2, c}, DType::F64, x.device());
+  const dim3 block(kChannelTile, kRowLanes);
+  const dim3 grid(static_cast<unsigned>((c + kChannelTile - 1) / kChannelTile), static_cast<unsigned>(chunks.count));
+  channel_partials<T, kBackward><<<grid, block, 0, st>>>(x.data<T>(), y, dy, mean, invstd, rows, c,
+                                                          chunks.rows_per_chunk, partial.data<double>());
+  PIX_CUDA_CHECK_LAUNCH(kBackward ? "batchnorm_backward (channel sums)" : "batchnorm (channel sums)");
+  *chunks_out = chunks;
+  return partial;
+}
+
+template <typename T>
+Tensor normalize_with(const Tensor& x, const Tensor& scale_shift, bool relu, cudaStream_t st) {
+  const int64_t c = x.size(-1), n = x.numel();
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  normalize<T><<<grid_for(n), kThreads, 0, st>>>(x.data<T>(), scale_shift.data<float>(),
+                                                 scale_shift.data<float>() + c, y.data<T>(), n, c, relu);
+  PIX_CUDA_CHECK_LAUNCH("batchnorm (normalise)");
+  return y;
+}
+
+}  // namespace
+
+Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved) {
+  const int device = x.device().index;
+  set_device(device);
+  cudaStream_t st = stream(device);
+  const int64_t c = x.size(-1), rows = x.numel() / c;
+  saved.mean = Tensor::empty({c}, DType::F32, x.device());
+  saved.invstd = Tensor::empty({c}, DType::F32, x.device());
+  Tensor scale_shift = Tensor::empty({2, c}, DType::F32, x.device());
+  Tensor x0 = Tensor::empty({c}, DType::F32, x.device());
+  Tensor y;
+  with_activation_type(x.dtype(), "batchnorm", [&](auto zero) {
+    using T = decltype(zero);
+    first_row<T><<<grid_for(c), kThreads, 0, st>>>(x.data<T>(), x0.data<float>(), c);
+    PIX_CUDA_CHECK_LAUNCH("batchnorm (first row)");
+    Chunks chunks{};
+    Tensor partial = launch_partials<T, false>(x, nullptr, nullptr, nullptr, nullptr, st, &chunks);
+    finish_train_stats<<<grid_for(c), kThreads, 0, st>>>(
+        partial.data<double>(), chunks.count, x0.data<float>(), gamma.data<float>(), beta.data<float>(),
+        running_mean.data<float>(), running_var.data<float>(), saved.mean.data<float>(), saved.invstd.data<float>(),
+        scale_shift.data<float>(), scale_shift.data<float>() + c, rows, c, params.eps, params.momentum);
+    PIX_CUDA_CHECK_LAUNCH("batchnorm (statistics)");
+    y = normalize_with<T>(x, scale_shift, params.relu, st);
+  });
+  return y;
+}
+
+Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                              const Tensor& running_var, const BatchNormParams& params) {
+  const int device = x.device().index;
+  set_device(device);
+  cudaStream_t st = stream(device);
+  const int64_t c = x.size(-1);
+  Tensor scale_shift = Tensor::empty({2, c}, DType::F32, x.device());
+  eval_scale_shift<<<grid_for(c), kThreads, 0, st>>>(gamma.data<float>(), beta.data<float>(),
+                                                      running_mean.data<float>(), running_var.data<float>(),
+                                                      scale_shift.data<float>(), scale_shift.data<float>() + c, c,
+                                                      params.eps);
+  PIX_CUDA_CHECK_LAUNCH("batchnorm (evaluation scale)");
+  Tensor y;
+  with_activation_type(x.dtype(), "batchnorm", [&](auto zero) {
+    using T = decltype(zero);
+    y = normalize_with<T>(x, scale_shift, params.relu, st);
+  });
+  return y;
+}
+
+void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
+                        const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
+                        Tensor& dbeta, GradWrite dx_write) {
+  const int device = x.device().index;
+  set_device(device);
+  cudaStream_t st = stream(device);
+  const int64_t c = x.size(-1), n = x.numel(), rows = n / c;
+  Tensor coef = Tensor::empty({3, c}, DType::F32, x.device());
+  with_activation_type(x.dtype(), "batchnorm_backward", [&](auto zero) {
+    using T = decltype(zero);
+    const T* ys = params.relu ? y.data<T>() : nullptr;
+    Chunks chunks{};
+    Tensor partial = launch_partials<T, true>(x, ys, dy.data<T>(), saved.mean.data<float>(),
+                                              saved.invstd.data<float>(), st, &chunks);
+    finish_backward_stats<<<grid_for(c), kThreads, 0, st>>>(partial.data<double>(), chunks.count, gamma.data<float>(),
+                                                             saved.invstd.data<float>(), dgamma.data<float>(),
+                                                             dbeta.data<float>(), coef.data<float>(), rows, c);
+    PIX_CUDA_CHECK_LAUNCH("batchnorm_backward (parameter gradients)");
+    if (!dx.defined()) return;
+    input_gradient<T><<<grid_for(n), kThreads, 0, st>>>(x.data<T>(), ys, dy.data<T>(), saved.mean.data<float>(),
+                                                        saved.invstd.data<float>(), coef.data<float>(), dx.data<T>(),
+                                                        n, c, dx_write == GradWrite::Overwrite);
+    PIX_CUDA_CHECK_LAUNCH("batchnorm_backward (input gradient)");
+  });
+}
+
+}  // namespace pix::cuda

@@ -1,0 +1,163 @@
+// 2-D convolution on CUDA, NHWC activations and OHWI weights, the project's own path:
+// im2col into a column buffer, then cuda::gemm (the same lowering as the CPU backend). A 1x1,
+// stride-1, unpadded convolution needs no columns: x already is the (N*H*W, C) matrix.
+//
+//   forward:          y (M,O)   = cols (M,K) * w^T          M = N*P*Q, K = KH*KW*C
+//   backward data:    dcols (M,K) = dy (M,O) * w (O,K), then col2im gathers into dx
+//   backward weight:  dw (O,K) += dy^T (O,M) * cols (M,K)
+//
+// Images go through in chunks whose columns fit kColumnBudget bytes, so ImageNet batches do not
+// need gigabytes of columns. bf16 activations round w to bf16 as well; products sum in f32, dw is
+// f32 and dcols stay f32 until col2im rounds the finished sum once.
+// Fast path, later: cuDNN (PIX_HAVE_CUDNN) or an implicit-GEMM tensor-core kernel, behind this same
+// entry point.
+#include "ops/cast.h"
+#include "ops/conv2d.h"
+#include "ops/cuda/gemm.h"
+#include "ops/cuda/launch.cuh"
+
+namespace pix::cuda {
+namespace {
+
+constexpr int64_t kColumnBudget = int64_t{256} << 20;  // bytes of column buffer per chunk of images
+
+// cols (rows of images [n0, n0+count), K) from x: row r = (n*P + p)*Q + q, column (kh*KW + kw)*C + c,
+// zero where the window hangs over the padding.
+template <typename T>
+__global__ void im2col(const T* __restrict__ x, T* __restrict__ cols, ConvShape s, int64_t n0, int64_t count) {
+  const int64_t k = static_cast<int64_t>(s.kernel) * s.kernel * s.c;
+  PIX_GRID_STRIDE(i, count * s.p * s.q * k) {
+    const int64_t col = i % k, row = i / k;
+    const int64_t c = col % s.c, kw = (col / s.c) % s.kernel, kh = col / (s.c * s.kernel);
+    const int64_t q = row % s.q, p = (row / s.q) % s.p, n = n0 + row / (s.q * s.p);
+    const int64_t h = p * s.stride - s.pad + kh, w = q * s.stride - s.pad + kw;
+    cols[i] = h >= 0 && h < s.h && w >= 0 && w < s.w ? x[((n * s.h + h) * s.w + w) * s.c + c] : from_float<T>(0.f);
+  }
+}
+
+// dx of images [n0, n0+count) from f32 dcols: each input element sums the column entries it fed,
+// in (kh, kw) order; written or added as `overwrite` says.
+template <typename T>
+__global__ void col2im(const float* __restrict__ dcols, T* __restrict__ dx, ConvShape s, int64_t n0, int64_t count,
+                       bool overwrite) {
+  const int64_t k = static_cast<int64_t>(s.kernel) * s.kernel * s.c;
+  PIX_GRID_STRIDE(i, count * s.h * s.w * s.c) {
+    const int64_t c = i % s.c, w = (i / s.c) % s.w, h = (i / (s.c * s.w)) % s.h, n = i / (s.c * s.w * s.h);
+    float acc = 0.f;
+    for (int kh = 0; kh < s.kernel; ++kh) {
+      const int64_t ph = h + s.pad - kh;
+      if (ph < 0 || ph % s.stride != 0 || ph / s.stride >= s.p) continue;
+      for (int kw = 0; kw < s.kernel; ++kw) {
+        const int64_t qw = w + s.pad - kw;
+        if (qw < 0 || qw % s.stride != 0 || qw / s.stride >= s.q) continue;
+        const int64_t row = (n * s.p + ph / s.stride) * s.q + qw / s.stride;
+        acc += dcols[row * k + (kh * s.kernel + kw) * s.c + c];
+      }
+    }
+    T* out = dx + (n0 * s.h * s.w * s.c) + i;
+    *out = from_float<T>(overwrite ? acc : to_float(*out) + acc);
+  }
+}
+
+struct Lowering {
+  bool direct;              // 1x1, stride 1, no padding: x is the column matrix
+  int64_t k;                // KH*KW*C
+  int64_t images_per_chunk;
+};
+
+Lowering lowering_for(const ConvShape& s, size_t bytes_per_column_value) {
+  Lowering l{};
+  l.direct = s.kernel == 1 && s.stride == 1 && s.pad == 0;
+  l.k = static_cast<int64_t>(s.kernel) * s.kernel * s.c;
+  const int64_t per_image = std::max<int64_t>(1, s.p * s.q * l.k * static_cast<int64_t>(bytes_per_column_value));
+  l.images_per_chunk = l.direct ? s.n : std::max<int64_t>(1, std::min<int64_t>(s.n, kColumnBudget / per_image));
+  return l;
+}
+
+// The weight in the activations' dtype (a bf16 copy for bf16 activations).
+Tensor weight_for(const Tensor& w, DType activations) {
+  return activations == DType::F32 ? w : ::pix::cast(w, activations);
+}
+
+template <typename T>
+void fill_columns(const Tensor& x, const ConvShape& s, const Lowering& l, int64_t n0, int64_t count, Tensor& cols,
+                  cudaStream_t st) {
+  im2col<T><<<grid_for(count * s.p * s.q * l.k), kThreads, 0, st>>>(x.data<T>(), cols.data<T>(), s, n0, count);
+  PIX_CUDA_CHECK_LAUNCH("conv2d (im2col)");
+}
+
+}  // namespace
+
+void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y) {
+  const int device = x.device().index;
+  set_device(device);
+  cudaStream_t st = stream(device);
+  const DType dt = x.dtype();
+  const Lowering l = lowering_for(s, dtype_size(dt));
+  const Tensor wt = weight_for(w, dt);
+  Tensor cols;
+  if (!l.direct) cols = Tensor::empty({l.images_per_chunk * s.p * s.q, l.k}, dt, x.device());
+  with_activation_type(dt, "conv2d", [&](auto zero) {
+    using T = decltype(zero);
+    for (int64_t n0 = 0; n0 < s.n; n0 += l.images_per_chunk) {
+      const int64_t count = std::min(l.images_per_chunk, s.n - n0);
+      const T* a = x.data<T>();
+      if (!l.direct) {
+        fill_columns<T>(x, s, l, n0, count, cols, st);
+        a = cols.data<T>();
+      }
+      GemmParams g;
+      g.trans_b = true;
+      g.m = count * s.p * s.q, g.n = s.o, g.k = l.k, g.lda = l.k, g.ldb = l.k, g.ldc = s.o;
+      gemm(device, g, dt, a, wt.raw_data(), dt, y.data<T>() + n0 * s.p * s.q * s.o);
+    }
+  });
+}
+
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,
+                     GradWrite dx_write) {
+  const int device = x.device().index;
+  set_device(device);
+  cudaStream_t st = stream(device);
+  const DType dt = x.dtype();
+  // The chunk must hold the columns (dtype of x) and, for dx, the f32 column gradients.
+  const Lowering l = lowering_for(s, dtype_size(dt) + (dx ? sizeof(float) : 0));
+  const Tensor wt = weight_for(w, dt);
+  Tensor cols, dcols;
+  if (!l.direct) {
+    cols = Tensor::empty({l.images_per_chunk * s.p * s.q, l.k}, dt, x.device());
+    if (dx) dcols = Tensor::empty({l.images_per_chunk * s.p * s.q, l.k}, DType::F32, x.device());
+  }
+  const bool overwrite = dx_write == GradWrite::Overwrite;
+  with_activation_type(dt, "conv2d_backward", [&](auto zero) {
+    using T = decltype(zero);
+    for (int64_t n0 = 0; n0 < s.n; n0 += l.images_per_chunk) {
+      const int64_t count = std::min(l.images_per_chunk, s.n - n0);
+      const int64_t rows = count * s.p * s.q;
+      const T* dys = dy.data<T>() + n0 * s.p * s.q * s.o;
+      const T* a = x.data<T>() + (l.direct ? n0 * s.h * s.w * s.c : 0);
+      if (!l.direct) {
+        fill_columns<T>(x, s, l, n0, count, cols, st);
+        a = cols.data<T>();
+      }
+      GemmParams gw;  // dw (O,K) += dy^T (O,rows) * cols (rows,K)
+      gw.trans_a = true;
+      gw.m = s.o, gw.n = l.k, gw.k = rows, gw.lda = s.o, gw.ldb = l.k, gw.ldc = l.k, gw.beta = 1.f;
+      gemm(device, gw, dt, dys, a, DType::F32, dw.raw_data());
+      if (!dx) continue;
+      GemmParams gx;  // dcols (rows,K) = dy (rows,O) * w (O,K)
+      gx.m = rows, gx.n = l.k, gx.k = s.o, gx.lda = s.o, gx.ldb = l.k, gx.ldc = l.k;
+      if (l.direct) {
+        gx.beta = overwrite ? 0.f : 1.f;
+        gemm(device, gx, dt, dys, wt.raw_data(), dt, dx->data<T>() + n0 * s.h * s.w * s.c);
+        continue;
+      }
+      gemm(device, gx, dt, dys, wt.raw_data(), DType::F32, dcols.raw_data());
+      col2im<T><<<grid_for(count * s.h * s.w * s.c), kThreads, 0, st>>>(dcols.data<float>(), dx->data<T>(), s, n0,
+                                                                       count, overwrite);
+      PIX_CUDA_CHECK_LAUNCH("conv2d_backward (col2im)");
+    }
+  });
+}
+
+}  // namespace pix::cuda
