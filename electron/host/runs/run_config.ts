@@ -1,0 +1,94 @@
+// From the partial config a client sends to the complete config a worker trains with, refusing
+// everything that would fail after the run started: unknown flags, values the run-config schema
+// rejects, flags this build cannot honour (the trainer's own unsupportedFlags), an unknown model, a
+// dataset that does not scan, fewer images than one batch. Errors name the field. data_path ''
+// means the embedded demo digits with the demo preset over every flag not given, as `pix train`
+// does; output_dir '' means the run's own folder. Not the trainer: it checks, it does not train.
+import { isAbsolute, resolve } from 'node:path';
+import { runConfigSchema, runFlags, type RunConfig, type RunFlagName } from '../../../shared/config';
+import { scanImageNetLayout } from '../data/image_folder';
+import { loadEngine } from '../engine/addon';
+import { unsupportedFlags } from '../train/components';
+import { applyDemoPreset } from '../train/demo_preset';
+
+/** A config refused before anything started; `fields` maps each flag to its problem. */
+export class RunConfigError extends Error {
+  constructor(readonly fields: Record<string, string>) {
+    super(`the run config has problems: ${Object.entries(fields).map(([field, problem]) => `${field}: ${problem}`).join('; ')}`);
+  }
+}
+
+export interface ResolvedRunConfig {
+  config: RunConfig;
+  /** data_path as given ('' = the demo digits). */
+  dataset: string;
+}
+
+/** `--aa none: ...` lines of unsupportedFlags, keyed by the flag they start with. */
+function unsupportedByField(config: RunConfig): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of unsupportedFlags(config)) {
+    const match = /^--(\w+)\s*(.*)$/.exec(line);
+    const field = match?.[1] ?? 'config';
+    out[field] = out[field] ? `${out[field]}; ${line}` : line;
+  }
+  return out;
+}
+
+function knownModel(name: string): boolean {
+  const wanted = name.toLowerCase();
+  return loadEngine().modelRegistry().some((m) => m.name.toLowerCase() === wanted || m.aliases.some((a) => a.toLowerCase() === wanted));
+}
+
+function absolutePath(field: string, value: string, problems: Record<string, string>): string {
+  if (value === '' || isAbsolute(value)) return value;
+  problems[field] = `'${value}' must be an absolute path (the host's working folder is not the client's)`;
+  return value;
+}
+
+export function resolveRunConfig(partial: Record<string, unknown>, runFolder: string): ResolvedRunConfig {
+  const problems: Record<string, string> = {};
+  for (const key of Object.keys(partial)) if (!(key in runFlags)) problems[key] = 'not a run flag';
+  const parsed = runConfigSchema.safeParse(partial);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems[issue.path.join('.') || 'config'] = issue.message;
+  }
+  if (Object.keys(problems).length || !parsed.success) throw new RunConfigError(problems);
+
+  const given = new Set(Object.keys(partial) as RunFlagName[]);
+  const dataset = parsed.data.data_path;
+  let config = dataset ? parsed.data : applyDemoPreset(parsed.data, given);
+  for (const field of ['data_path', 'eval_data_path', 'output_dir', 'finetune', 'resume'] as const) {
+    config = { ...config, [field]: absolutePath(field, config[field], problems) };
+  }
+  config = { ...config, output_dir: config.output_dir ? resolve(config.output_dir) : runFolder };
+
+  Object.assign(problems, unsupportedByField(config));
+  if (!knownModel(config.model)) {
+    problems.model = `unknown model '${config.model}' (valid: ${loadEngine().modelRegistry().map((m) => m.name).join(', ')})`;
+  }
+  if (!problems.data_path) {
+    try {
+      const { train } = scanImageNetLayout(config.data_path);
+      const effective = config.batch_size * config.update_freq * config.nproc_per_node;
+      if (train.samples.length < effective) {
+        problems.batch_size = `${train.samples.length} training images are fewer than one effective batch of ${effective}`;
+      }
+    } catch (error) {
+      problems.data_path = (error as Error).message;
+    }
+  }
+  if (config.eval_data_path && !problems.eval_data_path) {
+    try {
+      scanImageNetLayout(config.eval_data_path);
+    } catch (error) {
+      problems.eval_data_path = (error as Error).message;
+    }
+  }
+  const [low, high] = config.scale;
+  if (config.scale.length !== 2 || !(low! > 0 && low! <= high! && high! <= 1)) {
+    problems.scale = `must be two numbers 0 < min <= max <= 1, got ${config.scale.join(' ')}`;
+  }
+  if (Object.keys(problems).length) throw new RunConfigError(problems);
+  return { config, dataset };
+}

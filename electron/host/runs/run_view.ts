@@ -1,0 +1,102 @@
+// The read side of one run's files for the UI: epoch records of log.txt and the iteration columns
+// of metrics.jsonl (both read incrementally), the checkpoints in the output folder, the files the
+// loader skipped (bad_files.txt), and the tail of the run's console (console.log in the record
+// folder: the worker's output and the host's notes). Not the writer: the trainer and the manager
+// write these files; this only reads them.
+import { appendFileSync, closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CheckpointEntry, EpochRecord } from '../../../shared/api';
+import { JsonLinesReader } from './jsonl_reader';
+import { RunSeries } from './series';
+
+const CHECKPOINT = /^(checkpoint-(\d+|best|best-ema))\.(safetensors|pth)$/;
+const TAIL_BYTES = 64 << 10;
+
+export class RunView {
+  readonly series: RunSeries;
+  private readonly epochReader: JsonLinesReader<EpochRecord>;
+  private epochs: EpochRecord[] = [];
+
+  constructor(readonly recordFolder: string, readonly outputDir: string, itersPerEpoch: () => number | null) {
+    this.series = new RunSeries(outputDir, itersPerEpoch);
+    this.epochReader = new JsonLinesReader(join(outputDir, 'log.txt'));
+  }
+
+  /** log.txt's records; the new ones since the last call are returned too. */
+  epochRecords(): { all: EpochRecord[]; added: EpochRecord[] } {
+    const update = this.epochReader.read();
+    if (update.restarted) this.epochs = [];
+    const added = update.lines.filter((r) => typeof r.epoch === 'number');
+    this.epochs.push(...added);
+    return { all: this.epochs, added };
+  }
+
+  checkpoints(): CheckpointEntry[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.outputDir);
+    } catch {
+      return [];
+    }
+    return names.flatMap((name) => {
+      const match = CHECKPOINT.exec(name);
+      if (!match) return [];
+      const path = join(this.outputDir, name);
+      try {
+        const stat = statSync(path);
+        return [{ path, name: match[1]!, epoch: /^\d+$/.test(match[2]!) ? Number(match[2]) : null, bytes: stat.size, modifiedAt: stat.mtimeMs }];
+      } catch {
+        return [];  // removed by the retention rule between listing and stat
+      }
+    }).sort((a, b) => (b.epoch ?? -1) - (a.epoch ?? -1) || (a.name < b.name ? -1 : 1));
+  }
+
+  /** bad_files.txt: one file per line, as a JSON object {path, reason} or as 'path<TAB>reason'. */
+  badFiles(): { path: string; reason: string }[] {
+    let text: string;
+    try {
+      text = readFileSync(join(this.outputDir, 'bad_files.txt'), 'utf8');
+    } catch {
+      return [];
+    }
+    return text.split('\n').filter((l) => l.trim()).map((line) => {
+      if (line.startsWith('{')) {
+        try {
+          const entry = JSON.parse(line) as { path?: unknown; reason?: unknown };
+          return { path: String(entry.path ?? ''), reason: String(entry.reason ?? '') };
+        } catch {
+          // not JSON after all: read it as text below
+        }
+      }
+      const [path, ...reason] = line.split('\t');
+      return { path: path!, reason: reason.join('\t') };
+    });
+  }
+
+  appendConsole(lines: string[]): void {
+    if (lines.length) appendFileSync(join(this.recordFolder, 'console.log'), lines.map((l) => l + '\n').join(''));
+  }
+
+  /** The newest `count` console lines. */
+  consoleTail(count: number): string[] {
+    const path = join(this.recordFolder, 'console.log');
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return [];
+    }
+    try {
+      const size = statSync(path).size;
+      const length = Math.min(size, TAIL_BYTES);
+      const buffer = Buffer.alloc(length);
+      readSync(fd, buffer, 0, length, size - length);
+      const lines = buffer.toString('utf8').split('\n');
+      if (length < size) lines.shift();  // the first line is cut
+      if (lines.at(-1) === '') lines.pop();
+      return lines.slice(-count);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
