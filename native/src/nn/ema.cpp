@@ -2,8 +2,10 @@
 
 #include <map>
 
+#include "core/cuda_dispatch.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "ops/cuda/optimizer_kernels.h"
 
 namespace pix::nn {
 namespace {
@@ -51,8 +53,14 @@ void ModelEma::update(const StateDict& model) {
       e.copy_from(w);
       continue;
     }
+    PIX_CHECK(e.device() == w.device(), "ModelEma.update: the average of '", entries_[i].key, "' is on ",
+              e.device().str(), " but the model's is on ", w.device().str(), "; make the average after moving the model");
     float* ep = e.data<float>();
     const float* wp = w.data<float>();
+    if (e.device().is_cuda()) {
+      PIX_CUDA_CALL(cuda::ema_update(e.device().index, ep, wp, d, c, e.numel()));
+      continue;
+    }
     parallel_for(e.numel(), kGrain, [&](int64_t begin, int64_t end) {
       for (int64_t j = begin; j < end; ++j) ep[j] = ep[j] * d + c * wp[j];
     });
@@ -79,7 +87,9 @@ void ModelEma::import_state(const NamedTensors& state) {
   for (const auto& e : entries_) {
     const auto it = given.find(e.key);
     PIX_CHECK(it != given.end(), "EMA state: '", e.key, "' is missing");
-    values.push_back(clone(e.from_torch_layout(*it->second)));
+    Tensor value = Tensor::empty(e.value.shape(), e.value.dtype(), e.value.device());
+    value.copy_from(e.from_torch_layout(*it->second));
+    values.push_back(std::move(value));
     given.erase(it);
   }
   PIX_CHECK(given.empty(), "EMA state: '", given.begin()->first, "' is not a key of the model");

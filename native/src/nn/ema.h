@@ -3,7 +3,8 @@
 // num_batches_tracked is copied (timm would truncate its average back to an integer; the value is
 // unused with BatchNorm momentum set). The average lives in its own tensors, in the engine's layout,
 // starting from a copy of the model; copy_to puts it into a model for evaluation.
-// Not here: timm's device placement and warm-up decay (ModelEmaV3), CUDA.
+// The average lives on the model's device at construction (CUDA entries update there).
+// Not here: timm's device placement options and warm-up decay (ModelEmaV3).
 #pragma once
 
 #include <vector>

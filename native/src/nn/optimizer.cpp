@@ -5,8 +5,10 @@
 #include <cmath>
 #include <map>
 
+#include "core/cuda_dispatch.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "ops/cuda/optimizer_kernels.h"
 
 namespace pix::nn {
 namespace {
@@ -47,10 +49,17 @@ double sum_squares(const float* x, int64_t n) {
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
+// Device index of a parameter on CUDA (the element loops below branch on it once per parameter).
+[[maybe_unused]] int cuda_index(const StateEntry& e) { return e.value.device().index; }
+
 double global_grad_norm(const std::vector<StateEntry*>& params) {
   double sum = 0;
   for (const StateEntry* e : params) {
     const float* g = e->grad.data<float>();
+    if (e->grad.device().is_cuda()) {
+      PIX_CUDA_CALL(sum += cuda::sum_squares(cuda_index(*e), g, e->grad.numel()));
+      continue;
+    }
     sum += blocked_sums<1>(e->grad.numel(), [g](int64_t begin, int64_t end) {
       return std::array<double, 1>{sum_squares(g + begin, end - begin)};
     })[0];
@@ -61,6 +70,10 @@ double global_grad_norm(const std::vector<StateEntry*>& params) {
 void scale_grads(const std::vector<StateEntry*>& params, float factor) {
   for (StateEntry* e : params) {
     float* g = e->grad.data<float>();
+    if (e->grad.device().is_cuda()) {
+      PIX_CUDA_CALL(cuda::scale_in_place(cuda_index(*e), g, factor, e->grad.numel()));
+      continue;
+    }
     parallel_for(e->grad.numel(), kGrain, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) g[i] *= factor;
     });
@@ -107,7 +120,10 @@ double Optimizer::step(const StepParams& p) {
 
 float* Optimizer::slot(size_t s, size_t i) {
   Tensor& t = slots_[s][i];
-  if (!t.defined()) t = Tensor::zeros(parameters_[i]->value.shape(), DType::F32);
+  const Tensor& value = parameters_[i]->value;
+  if (!t.defined()) t = Tensor::zeros(value.shape(), DType::F32, value.device());
+  // A model moved after the slots were made: they follow it.
+  if (t.device() != value.device()) t = t.to(value.device());
   return t.data<float>();
 }
 
@@ -154,7 +170,7 @@ void Optimizer::import_state(const NamedTensors& state) {
     PIX_CHECK(it != given.end(), "optimizer state: '", name, "' is missing (step ", steps, ")");
     const StateEntry& e = *parameters_[where.second];
     Tensor& t = slots[where.first][where.second];
-    t = Tensor::empty(e.value.shape(), DType::F32);
+    t = Tensor::empty(e.value.shape(), DType::F32, e.value.device());
     t.copy_from(e.from_torch_layout(*it->second));
   }
   slots_ = std::move(slots);
@@ -205,6 +221,11 @@ void Sgd::update(double lr, double weight_decay, double) {
     s.wd = uses_weight_decay(e) ? static_cast<float>(weight_decay) : 0.f;
     float* w = e.value.data<float>();
     const float* g = e.grad.data<float>();
+    if (e.value.device().is_cuda()) {
+      float* buf = config_.momentum == 0 ? nullptr : slot(0, i);
+      PIX_CUDA_CALL(cuda::sgd_update(cuda_index(e), {s.wd, s.neg_lr, s.mu, s.kd, s.kb}, g, w, buf, e.value.numel()));
+      continue;
+    }
     if (config_.momentum == 0) {
       parallel_for(e.value.numel(), kGrain, [=](int64_t begin, int64_t end) {
         sgd_plain_elements(s.wd, s.neg_lr, g + begin, w + begin, end - begin);
@@ -262,6 +283,11 @@ void AdamW::update(double lr, double weight_decay, double) {
     const float* g = e.grad.data<float>();
     float* m = slot(0, i);
     float* v = slot(1, i);
+    if (e.value.device().is_cuda()) {
+      PIX_CUDA_CALL(cuda::adamw_update(cuda_index(e), {s.b1, s.c1, s.b2, s.c2, s.eps, s.neg_step, s.bc2_sqrt, s.decay},
+                                       g, w, m, v, e.value.numel()));
+      continue;
+    }
     parallel_for(e.value.numel(), kGrain, [=](int64_t begin, int64_t end) {
       adamw_elements(s, g + begin, w + begin, m + begin, v + begin, end - begin);
     });
@@ -325,6 +351,12 @@ void Lamb::update(double lr, double weight_decay, double grad_norm) {
     const float* g = e.grad.data<float>();
     float* m = slot(0, i);
     float* v = slot(1, i);
+    if (e.value.device().is_cuda()) {
+      PIX_CUDA_CALL(cuda::lamb_update(cuda_index(e),
+                                      {s.clip, s.b1, s.c1, s.b2, s.c2, s.bc1, s.bc2_sqrt, s.eps, s.wd, neg_lr}, g, w, m,
+                                      v, n));
+      continue;
+    }
     // Pass 1: moments, and the squared norms of w and of the direction for the trust ratio, in runs
     // whose directions wait in a stack buffer for the (double) sums.
     const auto sums = blocked_sums<2>(n, [=](int64_t begin, int64_t end) {

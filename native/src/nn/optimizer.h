@@ -5,7 +5,9 @@
 // layout and exports it under torch's names in PyTorch layouts for checkpoints. An optimizer is
 // bound to one StateDict, which must outlive it. Updates run on the thread pool; norms are summed
 // in double over fixed blocks, so every result is the same for any thread count.
-// Not here: the schedules (the trainer passes lr and weight decay per step), amsgrad, CUDA.
+// Parameters on a CUDA device update there (ops/cuda/optimizer_kernels.h: the same formulas; norms
+// summed in double too, in a different but fixed order); slots live on their parameter's device.
+// Not here: the schedules (the trainer passes lr and weight decay per step), amsgrad.
 #pragma once
 
 #include <string>
