@@ -101,7 +101,7 @@ export class RunSeries {
     const update = this.reader.read();
     if (update.restarted) this.columns.clear();
     const perEpoch = this.itersPerEpoch();
-    for (const point of update.lines) this.columns.append({ ...point, epoch: epochAxis(point, perEpoch) } as IterationPoint & { epoch: number });
+    for (const point of update.lines) this.columns.append({ ...point, epoch: epochAxis(point, perEpoch) });
     return update.lines;
   }
 
