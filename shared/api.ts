@@ -392,6 +392,11 @@ export function eventChannelOf(event: WorkbenchEvent): string {
   return `workbench-event:${event}`;
 }
 
+/** IPC channel of a desktop dialog. */
+export function dialogChannelOf(dialog: keyof WorkbenchDialogs): string {
+  return `workbench-dialog:${dialog}`;
+}
+
 /** Validates a request that crossed a process or network boundary; throws a message naming the fields. */
 export function parseRequest<M extends WorkbenchMethod>(method: M, request: unknown): RequestOf<M> {
   const result = requestSchemas[method].safeParse(request);
