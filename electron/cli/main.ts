@@ -4,14 +4,16 @@ import { join } from 'node:path';
 import { closest, type Command } from './command';
 import { benchCommand } from './commands/bench';
 import { convertCommand } from './commands/convert';
+import { dataCommand } from './commands/data';
 import { evalCommand } from './commands/eval';
 import { infoCommand } from './commands/info';
 import { inspectCommand } from './commands/inspect';
 import { modelsCommand } from './commands/models';
 import { predictCommand } from './commands/predict';
+import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 
-const commands: readonly Command[] = [infoCommand, modelsCommand, trainCommand, evalCommand, predictCommand, inspectCommand, convertCommand, benchCommand];
+const commands: readonly Command[] = [infoCommand, modelsCommand, trainCommand, evalCommand, predictCommand, inspectCommand, convertCommand, benchCommand, dataCommand, serveCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
