@@ -5,6 +5,7 @@
 
 namespace pix::binding {
 void InitOps(Napi::Env env, Napi::Object exports);
+void InitLayerOps(Napi::Env env, Napi::Object exports);
 void InitTrainOps(Napi::Env env, Napi::Object exports);
 void InitInfo(Napi::Env env, Napi::Object exports);
 void InitGemm(Napi::Env env, Napi::Object exports);
@@ -16,6 +17,7 @@ void InitImage(Napi::Env env, Napi::Object exports);
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pix::binding::JsTensor::Init(env, exports);
   pix::binding::InitOps(env, exports);
+  pix::binding::InitLayerOps(env, exports);
   pix::binding::InitTrainOps(env, exports);
   pix::binding::InitInfo(env, exports);
   pix::binding::InitGemm(env, exports);
