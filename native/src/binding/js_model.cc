@@ -29,7 +29,8 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
         env, "Model",
         {InstanceAccessor<&JsModel::Name>("name"), InstanceAccessor<&JsModel::NumClasses>("numClasses"),
          InstanceAccessor<&JsModel::Family>("family"), InstanceAccessor<&JsModel::ParameterCount>("parameterCount"),
-         InstanceMethod<&JsModel::Macs>("macs"), InstanceMethod<&JsModel::StateEntries>("stateEntries"),
+         InstanceAccessor<&JsModel::DeviceName>("device"),
+         InstanceAccessor<&JsModel::Activations>("activations"), InstanceMethod<&JsModel::Macs>("macs"), InstanceMethod<&JsModel::StateEntries>("stateEntries"),
          InstanceMethod<&JsModel::GetState>("getState"), InstanceMethod<&JsModel::SetState>("setState"),
          InstanceMethod<&JsModel::GetGrad>("getGrad"), InstanceMethod<&JsModel::SetGrad>("setGrad"),
          InstanceMethod<&JsModel::ZeroGrad>("zeroGrad"), InstanceMethod<&JsModel::LastGates>("lastGates"),
@@ -39,7 +40,9 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
     exports.Set("modelRegistry", Napi::Function::New<Registry>(env, "modelRegistry"));
   }
 
-  // new Model(name, { numClasses?, drop?, seed? })
+  // new Model(name, { numClasses?, drop?, seed?, device = 'cpu', activations = 'f32' }): built on the
+  // CPU, then moved to `device`; activations 'bf16' (CUDA only) computes activations in bf16 over f32
+  // master weights (nn::Model::to).
   explicit JsModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsModel>(info) {
     guarded(info.Env(), [&] {
       const char* fn = "new Model";
@@ -52,7 +55,12 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
       const double seed = number_field(options, "seed", 0, fn);
       const nn::ModelConfig config =
           nn::model_config(info[0].As<Napi::String>().Utf8Value(), static_cast<int64_t>(classes), static_cast<float>(drop));
+      const Device device = Device::parse(string_field(options, "device", "cpu", fn));
+      const std::string activations = string_field(options, "activations", "f32", fn);
+      PIX_CHECK(activations == "f32" || activations == "bf16", fn, ": activations must be 'f32' or 'bf16', got '",
+                activations, "'");
       model_ = std::make_shared<nn::Model>(config, static_cast<uint64_t>(seed));
+      if (device.is_cuda() || activations != "f32") model_->to(device, parse_dtype(activations));
     });
   }
 
@@ -92,6 +100,12 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
   }
   Napi::Value Family(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), model().config().family == nn::Family::PiX ? "pix" : "resnet");
+  }
+  Napi::Value DeviceName(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), model().device().str());
+  }
+  Napi::Value Activations(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), dtype_name(model().activation_dtype()));
   }
   Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(model().state().parameter_count()));
@@ -224,6 +238,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
   }
 
   // forward(x, { train = false, dropout = false, seed = 0, layout = 'nchw' }) -> Promise<Tensor>
+  // x may be on any device: it is copied to the model's first; the logits stay on the model's.
   Napi::Value Forward(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       const char* fn = "forward";
@@ -241,16 +256,20 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
       PIX_CHECK(channels == 3, fn, ": x must have 3 colour channels, got ", channels, " (shape ", shape_str(x.shape()),
                 ", layout ", layout, ")");
       const bool nchw = layout == "nchw";
-      return Queue(info.Env(), fn, [x, o, nchw](nn::Model& m) { return m.forward(nchw ? nchw_to_nhwc(x) : x, o); });
+      return Queue(info.Env(), fn, [x, o, nchw](nn::Model& m) {
+        const Tensor placed = x.device() == m.device() ? x : x.to(m.device());
+        return m.forward(nchw ? nchw_to_nhwc(placed) : placed, o);
+      });
     });
   }
 
-  // backward(dlogits) -> Promise<void>: accumulates into the gradients.
+  // backward(dlogits) -> Promise<void>: accumulates into the gradients. dlogits may be on any
+  // device (the losses run on the host): it is copied to the model's.
   Napi::Value Backward(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       Tensor dlogits = JsTensor::FromValue(info[0], "backward", "dlogits");
       return Queue(info.Env(), "backward", [dlogits](nn::Model& m) {
-        m.backward(dlogits);
+        m.backward(dlogits.device() == m.device() ? dlogits : dlogits.to(m.device()));
         return Tensor();
       });
     });
