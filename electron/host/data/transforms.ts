@@ -1,9 +1,20 @@
-// Image transforms with sharp (libvips), producing normalised float32 HWC pixels.
-// Evaluation: resize the shorter side to floor(size / crop_pct), centre-crop size x size (timm's
-// eval transform). Training: RandomResizedCrop (torchvision's parameter draw: 10 tries of an area
-// fraction from `scale` and a log-uniform aspect ratio from `ratio`, else a centre crop) and an
-// optional horizontal flip. timm's RandAugment and RandomErasing are not here yet.
-import type { Sharp } from 'sharp';
+// Image transforms: decoding with sharp (libvips) to 8-bit sRGB, the geometric step in sharp, the
+// pixel work in the engine (native/src/image), ending in normalised float32 HWC written where the
+// caller asks. Evaluation: resize the shorter side to floor(size / crop_pct), centre-crop size x size
+// (timm's eval transform). Training (timm's create_transform): torchvision's RandomResizedCrop
+// (bilinear, bicubic or a random one of the two per sample), a horizontal flip, timm's RandAugment,
+// ToTensor + Normalize in float32, timm's RandomErasing. Every random decision comes from the
+// sample's Random stream in a fixed order, so a sample is the same on any thread.
+// A file that cannot become an image (truncated, corrupt, empty, not an image, over the pixel limit)
+// raises BadImageError and nothing else; alpha is dropped and grey, palette, CMYK and 16-bit images
+// become 8-bit RGB, as PIL's convert('RGB') gives torchvision's ImageFolder.
+// Not here: the resize itself is libvips', not PIL's (close, not bit-exact).
+import type { Metadata, Sharp } from 'sharp';
+import { loadEngine } from '../engine/addon';
+import { drawRandAugment, parseRandAugment, randAugmentHparams, type RandAugmentConfig } from './augment/rand_augment';
+import { drawErasing, randomErasingConfig, type RandomErasingConfig } from './augment/random_erasing';
+import { randint, roundHalfEven, uniform } from './augment/python_numbers';
+import { BadImageError, DEFAULT_PIXEL_LIMIT } from './bad_image';
 import type { Random } from './sample_random';
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -18,16 +29,51 @@ export interface EvalTransform {
   interpolation: Interpolation;
 }
 
+/** Plain data, so it crosses to loader worker threads as it is. */
 export interface TrainTransform {
   kind: 'train';
   size: number;
   scale: [number, number];
   ratio: [number, number];
   hflip: number;
-  interpolation: Interpolation;
+  /** 'random': bilinear or bicubic drawn per sample for the crop, and per op for RandAugment's geometric ops. */
+  interpolation: Interpolation | 'random';
+  /** timm RandAugment; absent: none (--aa none). */
+  randAugment?: RandAugmentConfig;
+  /** timm RandomErasing; absent: none (--reprob 0). */
+  erasing?: RandomErasingConfig;
 }
 
 export type Transform = EvalTransform | TrainTransform;
+
+/** The training flags of the official script that shape the transform. */
+export interface TrainTransformFlags {
+  input_size: number;
+  scale: [number, number];
+  hflip: number;
+  train_interpolation: string;
+  aa: string | null | undefined;
+  reprob: number;
+  remode: string;
+  recount: number;
+}
+
+/** timm's create_transform(is_training=True) from the script's flags; throws naming a bad flag. */
+export function trainTransformFromFlags(flags: TrainTransformFlags): TrainTransform {
+  const interpolation = flags.train_interpolation;
+  if (interpolation !== 'bicubic' && interpolation !== 'bilinear' && interpolation !== 'random') {
+    throw new Error(`--train_interpolation must be bicubic, bilinear or random, got '${interpolation}'`);
+  }
+  const transform: TrainTransform = { kind: 'train', size: flags.input_size, scale: flags.scale, ratio: [3 / 4, 4 / 3], hflip: flags.hflip, interpolation };
+  if (flags.aa && flags.aa !== 'none') transform.randAugment = parseRandAugment(flags.aa);
+  if (flags.reprob > 0) transform.erasing = randomErasingConfig(flags.reprob, flags.remode, flags.recount);
+  return transform;
+}
+
+export interface LoadOptions {
+  /** Images with more pixels (by their header) are refused before decoding. Default DEFAULT_PIXEL_LIMIT. */
+  pixelLimit?: number;
+}
 
 const KERNEL = { bicubic: 'cubic', bilinear: 'linear' } as const;
 
@@ -48,52 +94,130 @@ interface Crop {
   height: number;
 }
 
-/** torchvision RandomResizedCrop.get_params. */
+/** torchvision RandomResizedCrop.get_params (Python's rounding and inclusive randint). */
 export function randomResizedCrop(width: number, height: number, scale: [number, number], ratio: [number, number], random: Random): Crop {
   const area = width * height;
-  const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])];
+  const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])] as const;
   for (let attempt = 0; attempt < 10; attempt++) {
-    const targetArea = area * (scale[0] + random() * (scale[1] - scale[0]));
-    const aspect = Math.exp(logRatio[0]! + random() * (logRatio[1]! - logRatio[0]!));
-    const w = Math.round(Math.sqrt(targetArea * aspect));
-    const h = Math.round(Math.sqrt(targetArea / aspect));
+    const targetArea = area * uniform(random, scale[0], scale[1]);
+    const aspect = Math.exp(uniform(random, logRatio[0], logRatio[1]));
+    const w = roundHalfEven(Math.sqrt(targetArea * aspect));
+    const h = roundHalfEven(Math.sqrt(targetArea / aspect));
     if (w > 0 && h > 0 && w <= width && h <= height) {
-      return { top: Math.floor(random() * (height - h + 1)), left: Math.floor(random() * (width - w + 1)), width: w, height: h };
+      const top = randint(random, 0, height - h);
+      return { top, left: randint(random, 0, width - w), width: w, height: h };
     }
   }
   // Fallback: the largest centred crop whose aspect ratio lies within `ratio`.
   const inRatio = width / height;
   let w = width;
   let h = height;
-  if (inRatio < ratio[0]) h = Math.round(w / ratio[0]);
-  else if (inRatio > ratio[1]) w = Math.round(h * ratio[1]);
+  if (inRatio < Math.min(...ratio)) h = roundHalfEven(w / Math.min(...ratio));
+  else if (inRatio > Math.max(...ratio)) w = roundHalfEven(h * Math.max(...ratio));
   return { top: Math.floor((height - h) / 2), left: Math.floor((width - w) / 2), width: w, height: h };
 }
 
-/** Decodes one image and applies the transform: size*size*3 normalised floats, HWC. */
-export async function loadImage(path: string, transform: Transform, random: Random | undefined): Promise<Float32Array> {
-  const image = sharp(path, { failOn: 'error', limitInputPixels: 1 << 28 }).removeAlpha().toColourspace('srgb');
-  const { width, height } = await image.metadata();
-  if (!width || !height) throw new Error(`${path}: cannot read the image size`);
-  const kernel = KERNEL[transform.interpolation];
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Opens a file and reads its header; anything that is not a usable image is a BadImageError. */
+async function open(path: string, pixelLimit: number): Promise<{ image: Sharp; meta: Metadata; width: number; height: number }> {
+  let image: Sharp;
+  let meta: Metadata;
+  try {
+    // failOn 'truncated': a JPEG or PNG cut short is refused (libvips would pad it with grey), as
+    // PIL refuses it. sharp's own pixel limit is off: the header check below refuses big images
+    // before anything is decoded, with a message that says so.
+    image = sharp(path, { failOn: 'truncated', limitInputPixels: false });
+    meta = await image.metadata();
+  } catch (error) {
+    throw new BadImageError(path, `not a readable image (${reason(error)})`);
+  }
+  const { width, height } = meta;
+  if (!width || !height) throw new BadImageError(path, 'the image header has no size');
+  if (width * height > pixelLimit) {
+    throw new BadImageError(path, `${width}x${height} = ${width * height} pixels is above the pixel limit of ${pixelLimit}`);
+  }
+  // PIL's convert('RGB'): alpha dropped, never composited; every colour space and depth to 8-bit sRGB.
+  return { image: image.removeAlpha().toColourspace('srgb'), meta, width, height };
+}
+
+/**
+ * The training crop and resize. For a JPEG whose crop is at least twice the output size both ways,
+ * the whole image is resized and the crop extracted after, so libvips can shrink the JPEG while
+ * decoding it (its DCT scaling); the crop then lands within half an output pixel of where the
+ * crop-then-resize order puts it.
+ */
+function trainGeometry(image: Sharp, meta: Metadata, crop: Crop, size: number, kernel: 'cubic' | 'linear'): Sharp {
+  const { width, height } = meta as { width: number; height: number };
+  if (meta.format === 'jpeg' && crop.width >= 2 * size && crop.height >= 2 * size) {
+    const sx = size / crop.width;
+    const sy = size / crop.height;
+    const scaledWidth = Math.max(size, Math.round(width * sx));
+    const scaledHeight = Math.max(size, Math.round(height * sy));
+    const left = Math.min(Math.round(crop.left * sx), scaledWidth - size);
+    const top = Math.min(Math.round(crop.top * sy), scaledHeight - size);
+    return image.resize(scaledWidth, scaledHeight, { fit: 'fill', kernel }).extract({ left, top, width: size, height: size });
+  }
+  return image.extract(crop).resize(size, size, { fit: 'fill', kernel });
+}
+
+/**
+ * Decodes one image, applies the transform and writes size*size*3 normalised floats (HWC) into
+ * out[offset ...]: the loader's path, which fills its batch buffer without a copy.
+ */
+export async function loadImageInto(path: string, transform: Transform, random: Random | undefined, out: Float32Array, offset: number, options: LoadOptions = {}): Promise<void> {
+  const { size } = transform;
+  if (offset < 0 || offset + size * size * 3 > out.length) throw new Error(`loadImageInto: ${size}x${size}x3 floats do not fit in ${out.length} at offset ${offset}`);
+  const { image, meta, width, height } = await open(path, options.pixelLimit ?? DEFAULT_PIXEL_LIMIT);
   let pipeline: Sharp;
+  let train: { random: Random; transform: TrainTransform } | undefined;
   if (transform.kind === 'eval') {
     const scaled = Math.floor(transform.size / transform.cropPct);
     const [w, h] = width <= height ? [scaled, Math.round((height * scaled) / width)] : [Math.round((width * scaled) / height), scaled];
-    const left = Math.floor((w - transform.size) / 2);
-    const top = Math.floor((h - transform.size) / 2);
-    pipeline = image.resize(w, h, { fit: 'fill', kernel }).extract({ left, top, width: transform.size, height: transform.size });
+    const left = Math.floor((w - size) / 2);
+    const top = Math.floor((h - size) / 2);
+    pipeline = image.resize(w, h, { fit: 'fill', kernel: KERNEL[transform.interpolation] }).extract({ left, top, width: size, height: size });
   } else {
     if (!random) throw new Error('the training transform needs a random stream');
+    train = { random, transform };
     const crop = randomResizedCrop(width, height, transform.scale, transform.ratio, random);
-    pipeline = image.extract(crop).resize(transform.size, transform.size, { fit: 'fill', kernel });
+    // timm's RandomResizedCropAndInterpolation: random.choice of the interpolation after the crop.
+    const interpolation = transform.interpolation === 'random' ? (Math.floor(random() * 2) === 0 ? 'bilinear' : 'bicubic') : transform.interpolation;
+    pipeline = trainGeometry(image, meta, crop, size, KERNEL[interpolation]);
     if (random() < transform.hflip) pipeline = pipeline.flop();
   }
-  const pixels = await pipeline.raw().toBuffer();
-  const out = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) {
-    const c = i % 3;
-    out[i] = (pixels[i]! / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!;
+  let pixels: Buffer;
+  let info: { width: number; height: number; channels: number };
+  try {
+    ({ data: pixels, info } = await pipeline.raw().toBuffer({ resolveWithObject: true }));
+  } catch (error) {
+    throw new BadImageError(path, `cannot be decoded (${reason(error)})`);
   }
+  if (info.width !== size || info.height !== size || info.channels !== 3) {
+    throw new Error(`${path}: decoding gave ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x3`);
+  }
+
+  const engine = loadEngine();
+  let erase: { boxes: { top: number; left: number; height: number; width: number }[]; seed: number; mode: 'pixel' | 'rand' | 'const' } | undefined;
+  if (train) {
+    const { transform: t, random: r } = train;
+    if (t.randAugment) {
+      const ops = drawRandAugment(t.randAugment, randAugmentHparams(size, IMAGENET_MEAN, t.interpolation), size, size, r);
+      if (ops.length > 0) engine.augmentImage(pixels, size, size, ops);
+    }
+    if (t.erasing) {
+      const draw = drawErasing(t.erasing, size, size, r);
+      if (draw) erase = { ...draw, mode: t.erasing.mode };
+    }
+  }
+  engine.normalizeErase(pixels, size, size, out, offset, { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], ...erase });
+}
+
+/** Decodes one image and applies the transform: size*size*3 normalised floats, HWC. */
+export async function loadImage(path: string, transform: Transform, random: Random | undefined, options: LoadOptions = {}): Promise<Float32Array> {
+  const out = new Float32Array(transform.size * transform.size * 3);
+  await loadImageInto(path, transform, random, out, 0, options);
   return out;
 }
