@@ -70,3 +70,31 @@ export function epochRows(records: readonly EpochRecord[]): EpochRow[] {
   }
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
 }
+
+/** One drawn line pair (raw and smoothed) of a chart, before merging. */
+export interface LineInput {
+  rows: readonly LineRow[];
+}
+
+export type MergedRow = { x: number } & Record<string, number | null>;
+
+/**
+ * Several lines (runs, or metrics of one run) as one table on the union of their x values, with
+ * columns `s{i}_raw` and `s{i}_smoothed`; a line without a point at some x has no entry there (the
+ * chart connects across). One table keeps the tooltip and the drag-to-zoom on a single x axis.
+ */
+export function mergeLines(lines: readonly LineInput[]): MergedRow[] {
+  const byX = new Map<number, MergedRow>();
+  lines.forEach((line, i) => {
+    for (const row of line.rows) {
+      let merged = byX.get(row.x);
+      if (!merged) {
+        merged = { x: row.x } as MergedRow;
+        byX.set(row.x, merged);
+      }
+      merged[`s${i}_raw`] = row.raw;
+      merged[`s${i}_smoothed`] = row.smoothed;
+    }
+  });
+  return [...byX.values()].sort((a, b) => a.x - b.x);
+}

@@ -1,0 +1,21 @@
+// The two ways a page reports on a request: an error box naming the problem (role=alert, so screen
+// readers announce it) and a quiet busy line. Presentation only.
+import type { ReactNode } from 'react';
+import type { AsyncResult } from '../store/asyncResult';
+
+export function ErrorNotice({ title, message, children }: { title: string; message: string; children?: ReactNode }) {
+  return (
+    <div className="notice notice-error" role="alert">
+      <p>{title}</p>
+      <pre className="notice-detail">{message}</pre>
+      {children}
+    </div>
+  );
+}
+
+/** Busy text while in flight, the error when failed, nothing otherwise. */
+export function ResultStatus({ result, busy, failed }: { result: AsyncResult<unknown>; busy: string; failed: string }) {
+  if (result.status === 'busy') return <p className="loading" role="status">{busy}</p>;
+  if (result.status === 'failed') return <ErrorNotice title={failed} message={result.message} />;
+  return null;
+}

@@ -1,0 +1,40 @@
+// A histogram (bin edges and counts) as a step area on a numeric axis, with optional marker lines
+// (the gate threshold τ). Used for tensor values and for gate values alike.
+import { Area, AreaChart, CartesianGrid, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { Histogram } from '../../../../shared/api';
+import { formatMetric } from '../../format';
+
+/** Each bin as a step from its left edge; the last edge closes the final step. */
+export function histogramSteps(histogram: Histogram): { x: number; count: number }[] {
+  const steps = histogram.counts.map((count, i) => ({ x: histogram.edges[i], count }));
+  const last = histogram.counts.length;
+  if (last > 0) steps.push({ x: histogram.edges[last], count: histogram.counts[last - 1] });
+  return steps;
+}
+
+export function HistogramChart({ histogram, markers = [], height = 180, label }: {
+  histogram: Histogram;
+  markers?: { x: number; label: string }[];
+  height?: number;
+  label: string;
+}) {
+  return (
+    <figure className="chart" aria-label={label}>
+      <ResponsiveContainer width="100%" height={height}>
+        <AreaChart data={histogramSteps(histogram)} margin={{ top: 6, right: 12, bottom: 4, left: 0 }}>
+          <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
+          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tickFormatter={(v: number) => formatMetric(v)} stroke="var(--text-muted)" fontSize={11} />
+          <YAxis stroke="var(--text-muted)" fontSize={11} width={48} tickFormatter={(v: number) => formatMetric(v)} />
+          <Tooltip
+            contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }}
+            labelFormatter={(x) => `from ${formatMetric(Number(x))}`}
+          />
+          <Area type="stepAfter" dataKey="count" stroke="var(--accent)" fill="var(--accent)" fillOpacity={0.3} isAnimationActive={false} />
+          {markers.map((m) => (
+            <ReferenceLine key={m.label} x={m.x} stroke="var(--error)" strokeDasharray="4 2" label={{ value: m.label, fill: 'var(--error)', fontSize: 11, position: 'top' }} />
+          ))}
+        </AreaChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}

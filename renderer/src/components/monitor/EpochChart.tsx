@@ -1,0 +1,65 @@
+// Per-epoch accuracy of the watched runs (top-1, top-5, EMA top-1) from their log records. Epochs
+// come a few per run, so this draws every point; no downsampling, no smoothing.
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { EpochRecord } from '../../../../shared/api';
+import { epochRows } from '../../charts/chartData';
+
+export interface EpochLine {
+  label: string;
+  color: string;
+  records: EpochRecord[];
+}
+
+const measures = [
+  { key: 'acc1', name: 'acc1', dash: undefined },
+  { key: 'acc5', name: 'acc5', dash: '2 3' },
+  { key: 'emaAcc1', name: 'EMA acc1', dash: '6 3' },
+] as const;
+
+export function EpochChart({ lines }: { lines: EpochLine[] }) {
+  const perRun = lines.map((line) => epochRows(line.records));
+  // One row per epoch with each run's measures in its own columns.
+  const byEpoch = new Map<number, Record<string, number | null>>();
+  perRun.forEach((rows, i) => {
+    for (const row of rows) {
+      const merged = byEpoch.get(row.epoch) ?? { epoch: row.epoch };
+      for (const m of measures) merged[`r${i}_${m.key}`] = row[m.key];
+      byEpoch.set(row.epoch, merged);
+    }
+  });
+  const data = [...byEpoch.values()].sort((a, b) => (a.epoch ?? 0) - (b.epoch ?? 0));
+  return (
+    <figure className="chart" aria-label="Accuracy per epoch">
+      <figcaption>
+        <span className="chart-title">Accuracy per epoch (%)</span>
+      </figcaption>
+      {data.length === 0 ? (
+        <div className="chart-empty">No evaluation yet</div>
+      ) : (
+        <ResponsiveContainer width="100%" height={200}>
+          <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: 0 }}>
+            <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
+            <XAxis dataKey="epoch" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} stroke="var(--text-muted)" fontSize={11} />
+            <YAxis domain={['auto', 'auto']} stroke="var(--text-muted)" fontSize={11} width={40} />
+            <Tooltip contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }} />
+            <Legend wrapperStyle={{ fontSize: 11 }} />
+            {lines.map((line, i) =>
+              measures.map((m) => (
+                <Line
+                  key={`${i}${m.key}`}
+                  dataKey={`r${i}_${m.key}`}
+                  name={lines.length > 1 ? `${line.label} ${m.name}` : m.name}
+                  stroke={line.color}
+                  strokeDasharray={m.dash}
+                  isAnimationActive={false}
+                  connectNulls
+                  dot={{ r: 2 }}
+                />
+              )),
+            )}
+          </LineChart>
+        </ResponsiveContainer>
+      )}
+    </figure>
+  );
+}

@@ -1,0 +1,94 @@
+// The run list as a table: status (with queue position), model, dataset, best top-1, images/s,
+// start and duration, and the actions a run's status allows. Filtering happens in the store's
+// pure filterRuns; this file only lays rows out.
+import { useState } from 'react';
+import type { RunSummary } from '../../../../shared/api';
+import { formatDuration, formatMetric, formatPercent, formatTime } from '../../format';
+
+export interface RunActions {
+  open: (id: string) => void;
+  stop: (id: string) => void;
+  resume: (id: string) => void;
+  clone: (id: string) => void;
+  remove: (id: string) => void;
+}
+
+export function RunTable({ runs, actions, now }: { runs: RunSummary[]; actions: RunActions; now: number }) {
+  return (
+    <table className="table runs-table">
+      <thead>
+        <tr>
+          <th scope="col">Run</th>
+          <th scope="col">Status</th>
+          <th scope="col">Model</th>
+          <th scope="col">Dataset</th>
+          <th scope="col" className="numeric">Epoch</th>
+          <th scope="col" className="numeric">Best acc1</th>
+          <th scope="col" className="numeric">Images/s</th>
+          <th scope="col">Started</th>
+          <th scope="col" className="numeric">Duration</th>
+          <th scope="col">
+            <span className="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((run) => (
+          <RunRow key={run.id} run={run} actions={actions} now={now} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function RunRow({ run, actions, now }: { run: RunSummary; actions: RunActions; now: number }) {
+  const [confirming, setConfirming] = useState(false);
+  const active = run.status === 'running' || run.status === 'queued' || run.status === 'stopping';
+  const duration = run.startedAt === null ? null : ((run.finishedAt ?? now) - run.startedAt) / 1000;
+  return (
+    <tr aria-label={`Run ${run.name}`}>
+      <td>
+        <button type="button" className="link" onClick={() => actions.open(run.id)} title={run.outputDir}>
+          {run.name}
+        </button>
+        {run.error && <div className="cell-error">{run.error}</div>}
+      </td>
+      <td>
+        <span className={`pill status-${run.status}`}>{run.status}</span>
+        {run.queuePosition !== null && <span className="muted"> #{run.queuePosition} in queue</span>}
+      </td>
+      <td>{run.model}</td>
+      <td className="path">{run.dataset || 'demo digits'}</td>
+      <td className="numeric">
+        {run.epoch}/{run.epochs}
+      </td>
+      <td className="numeric">{formatPercent(run.bestAcc1)}</td>
+      <td className="numeric">{formatMetric(run.imagesPerSecond)}</td>
+      <td>{formatTime(run.startedAt)}</td>
+      <td className="numeric">{formatDuration(duration)}</td>
+      <td className="row-actions">
+        {active ? (
+          <button type="button" onClick={() => actions.stop(run.id)} disabled={run.status === 'stopping'} aria-label={`Stop ${run.name}`}>
+            Stop
+          </button>
+        ) : run.status !== 'completed' ? (
+          <button type="button" onClick={() => actions.resume(run.id)} aria-label={`Resume ${run.name}`}>
+            Resume
+          </button>
+        ) : null}
+        <button type="button" onClick={() => actions.clone(run.id)} aria-label={`Clone ${run.name}`}>
+          Clone
+        </button>
+        {confirming ? (
+          <button type="button" className="danger" onClick={() => actions.remove(run.id)} onBlur={() => setConfirming(false)} autoFocus>
+            Confirm delete
+          </button>
+        ) : (
+          <button type="button" onClick={() => setConfirming(true)} disabled={active} aria-label={`Delete ${run.name}`}>
+            Delete
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,117 @@
+// What to measure: models (the PiX and ResNet pair by default), device, precision, mode, batch
+// sizes, input size, repeats. The request is checked against the contract's schema in the store;
+// here only the batch list's text is read, naming any entry that is not a number.
+import { useEffect, useState, type FormEvent } from 'react';
+import { useStore } from 'zustand';
+import type { ModelEntry } from '../../../../shared/api';
+import { useStores } from '../../store/stores';
+import type { ThroughputRequest } from '../../store/throughput';
+
+/** The default pair: the published PiX network and its ResNet baseline, when the host has them. */
+export function defaultModels(models: readonly ModelEntry[]): string[] {
+  const wanted = ['pix_resnet50_cs', 'resnet50'];
+  const found = wanted.filter((name) => models.some((m) => m.name === name));
+  if (found.length === wanted.length) return found;
+  const pix = models.find((m) => m.pix);
+  const plain = models.find((m) => !m.pix);
+  return [pix, plain].filter((m): m is ModelEntry => m !== undefined).map((m) => m.name);
+}
+
+export function parseBatchSizes(text: string): { sizes: number[]; problem: string | null } {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  const bad = parts.find((p) => !/^\d+$/.test(p) || Number(p) < 1);
+  if (bad !== undefined) return { sizes: [], problem: `"${bad}" is not a batch size (a whole number ≥ 1)` };
+  if (parts.length === 0) return { sizes: [], problem: 'at least one batch size is needed' };
+  return { sizes: parts.map(Number), problem: null };
+}
+
+export function ThroughputForm({ running }: { running: boolean }) {
+  const stores = useStores();
+  const models = useStore(stores.runs, (s) => s.models);
+  const engine = useStore(stores.engine, (s) => s.engine);
+  const [chosen, setChosen] = useState<string[] | null>(null);
+  const [device, setDevice] = useState('cpu');
+  const [precision, setPrecision] = useState<'fp32' | 'bf16'>('fp32');
+  const [mode, setMode] = useState<'train' | 'infer'>('infer');
+  const [batches, setBatches] = useState('16');
+  const [inputSize, setInputSize] = useState('224');
+  const [repeats, setRepeats] = useState('5');
+
+  useEffect(() => {
+    if (stores.runs.getState().list.status === 'idle') void stores.runs.getState().load();
+    if (stores.engine.getState().engine.status === 'idle') void stores.engine.getState().load();
+  }, [stores.runs, stores.engine]);
+
+  const selected = chosen ?? defaultModels(models);
+  const batch = parseBatchSizes(batches);
+  const devices = ['cpu', ...(engine.status === 'loaded' ? engine.info.backends.cuda.devices.map((d) => `cuda:${d.index}`) : [])];
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const request: ThroughputRequest = {
+      models: selected, device, precision, mode, batchSizes: batch.sizes, inputSize: Number(inputSize), repeats: Number(repeats),
+    };
+    void stores.throughput.getState().compare(request);
+  };
+  const toggle = (name: string) => setChosen(selected.includes(name) ? selected.filter((n) => n !== name) : [...selected, name]);
+
+  return (
+    <form className="throughput-form" onSubmit={submit} aria-label="Throughput comparison">
+      <fieldset className="model-choices">
+        <legend>Models</legend>
+        {models.map((m) => (
+          <label key={m.name} className="check">
+            <input type="checkbox" checked={selected.includes(m.name)} onChange={() => toggle(m.name)} />
+            {m.name}
+            {m.pix && <span className="tag">PiX</span>}
+          </label>
+        ))}
+      </fieldset>
+      <div className="flag-grid">
+        <div className="field">
+          <label htmlFor="tp-device">Device</label>
+          <select id="tp-device" value={device} onChange={(e) => setDevice(e.target.value)}>
+            {devices.map((d) => <option key={d} value={d}>{d}</option>)}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="tp-precision">Precision</label>
+          <select id="tp-precision" value={precision} onChange={(e) => setPrecision(e.target.value as 'fp32' | 'bf16')}>
+            <option value="fp32">fp32</option>
+            <option value="bf16">bf16</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="tp-mode">Mode</label>
+          <select id="tp-mode" value={mode} onChange={(e) => setMode(e.target.value as 'train' | 'infer')}>
+            <option value="infer">inference</option>
+            <option value="train">training step</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="tp-batches">Batch sizes</label>
+          <input id="tp-batches" type="text" value={batches} onChange={(e) => setBatches(e.target.value)} aria-invalid={batch.problem ? true : undefined} />
+          {batch.problem && <span className="field-error">{batch.problem}</span>}
+        </div>
+        <div className="field">
+          <label htmlFor="tp-size">Input size</label>
+          <input id="tp-size" type="text" inputMode="numeric" value={inputSize} onChange={(e) => setInputSize(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="tp-repeats">Repeats</label>
+          <input id="tp-repeats" type="text" inputMode="numeric" value={repeats} onChange={(e) => setRepeats(e.target.value)} />
+        </div>
+      </div>
+      <div className="actions">
+        <button type="submit" className="primary" disabled={running || batch.problem !== null || selected.length === 0}>
+          Compare throughput
+        </button>
+        {running && (
+          <button type="button" onClick={() => void stores.throughput.getState().cancel()}>
+            Cancel
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}

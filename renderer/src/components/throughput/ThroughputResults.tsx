@@ -1,0 +1,142 @@
+// One comparison's results: images/s per model and batch size as bars with min–max whiskers, the
+// measurement table with latency, and the speed-up realised beside the MAC ratio promised
+// ("FLOPs saved vs speed realised"). CSV and PNG export of what is shown.
+import { useRef, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, Cell, ErrorBar, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ThroughputReport } from '../../../../shared/api';
+import { downloadSvgAsPng } from '../../charts/svgToPng';
+import { downloadText } from '../../download';
+import { errorMessage, formatCount, formatMetric, formatTime } from '../../format';
+import { reportCsv } from '../../store/throughput';
+import { ErrorNotice } from '../Notice';
+
+const pixColor = '#6ea8fe';
+const baselineColor = '#f0883e';
+
+/** Bars in batch-size order, each with its whisker as [below median, above median]. */
+export function throughputBars(report: ThroughputReport) {
+  const pixModels = new Set(report.ratios.map((r) => r.pix));
+  return [...report.measurements]
+    .sort((a, b) => a.batchSize - b.batchSize || a.model.localeCompare(b.model))
+    .map((m) => ({
+      label: `${m.model} · b${m.batchSize}`,
+      median: m.median,
+      spread: [m.median - m.min, m.max - m.median] as [number, number],
+      pix: pixModels.has(m.model) || /pix/i.test(m.model),
+    }));
+}
+
+export function ThroughputResults({ report }: { report: ThroughputReport }) {
+  const chartBox = useRef<HTMLDivElement>(null);
+  const [exportError, setExportError] = useState<string | null>(null);
+  const bars = throughputBars(report);
+  const name = `throughput-${report.device.replace(':', '')}-${report.precision}-${report.mode}-${report.id}`;
+
+  const exportPng = async () => {
+    setExportError(null);
+    const svg = chartBox.current?.querySelector('svg.recharts-surface');
+    try {
+      if (!(svg instanceof SVGSVGElement)) throw new Error('there is no chart to export yet');
+      await downloadSvgAsPng(svg, `${name}.png`);
+    } catch (error) {
+      setExportError(errorMessage(error));
+    }
+  };
+
+  return (
+    <div className="throughput-results">
+      <header className="panel-header">
+        <h2>
+          {report.device} · {report.precision} · {report.mode === 'train' ? 'training step' : 'inference'} · {report.inputSize}×{report.inputSize}
+        </h2>
+        <span className="muted">{formatTime(report.startedAt)}</span>
+        <span className="actions">
+          <button type="button" onClick={() => downloadText(reportCsv(report), `${name}.csv`, 'text/csv')} disabled={report.measurements.length === 0}>
+            Export CSV
+          </button>
+          <button type="button" onClick={() => void exportPng()} disabled={report.measurements.length === 0}>
+            Export PNG
+          </button>
+        </span>
+      </header>
+      {report.error && <ErrorNotice title="The comparison did not finish." message={report.error} />}
+      {exportError && <ErrorNotice title="Export failed." message={exportError} />}
+
+      {report.ratios.length > 0 && (
+        <table className="table ratios">
+          <caption>FLOPs saved vs speed realised</caption>
+          <thead>
+            <tr>
+              <th scope="col">Batch</th>
+              <th scope="col">PiX</th>
+              <th scope="col">Baseline</th>
+              <th scope="col" className="numeric">Speed-up (images/s)</th>
+              <th scope="col" className="numeric">MAC ratio (promised)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.ratios.map((r) => (
+              <tr key={`${r.batchSize}${r.pix}${r.resnet}`}>
+                <td>{r.batchSize}</td>
+                <td>{r.pix}</td>
+                <td>{r.resnet}</td>
+                <td className={`numeric ${r.speedup >= 1 ? 'good' : 'bad'}`}>{r.speedup.toFixed(2)}×</td>
+                <td className="numeric">{r.macRatio.toFixed(2)}×</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      {bars.length > 0 && (
+        <div ref={chartBox} className="chart" aria-label="Images per second">
+          <ResponsiveContainer width="100%" height={Math.max(160, 34 * bars.length + 40)}>
+            <BarChart data={bars} layout="vertical" margin={{ top: 6, right: 24, bottom: 4, left: 8 }}>
+              <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" horizontal={false} />
+              <XAxis type="number" stroke="var(--text-muted)" fontSize={11} tickFormatter={(v: number) => formatMetric(v)} label={{ value: 'images/s (median, whiskers min–max)', position: 'insideBottomRight', offset: -2, fontSize: 10, fill: 'var(--text-muted)' }} />
+              <YAxis type="category" dataKey="label" width={190} stroke="var(--text-muted)" fontSize={11} />
+              <Tooltip contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }} formatter={(v) => formatMetric(Number(v))} />
+              <Bar dataKey="median" name="images/s" isAnimationActive={false}>
+                {bars.map((b) => <Cell key={b.label} fill={b.pix ? pixColor : baselineColor} />)}
+                <ErrorBar dataKey="spread" width={6} stroke="var(--text)" direction="x" />
+              </Bar>
+            </BarChart>
+          </ResponsiveContainer>
+        </div>
+      )}
+
+      {report.measurements.length > 0 && (
+        <div className="table-scroll">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Model</th>
+                <th scope="col" className="numeric">Batch</th>
+                <th scope="col" className="numeric">Images/s (median)</th>
+                <th scope="col" className="numeric">Min</th>
+                <th scope="col" className="numeric">Max</th>
+                <th scope="col" className="numeric">Latency (ms/batch)</th>
+                <th scope="col" className="numeric">Parameters</th>
+                <th scope="col" className="numeric">MACs (224²)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.measurements.map((m) => (
+                <tr key={`${m.model}${m.batchSize}`}>
+                  <td>{m.model}</td>
+                  <td className="numeric">{m.batchSize}</td>
+                  <td className="numeric">{formatMetric(m.median)}</td>
+                  <td className="numeric">{formatMetric(m.min)}</td>
+                  <td className="numeric">{formatMetric(m.max)}</td>
+                  <td className="numeric">{formatMetric(m.latencyMs)}</td>
+                  <td className="numeric">{formatCount(m.parameters)}</td>
+                  <td className="numeric">{formatMetric(m.macs)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
