@@ -44,6 +44,8 @@ interface LiveRun {
   stepSeconds: number[];
   rates: number[];
   timer: NodeJS.Timeout | undefined;
+  /** log.txt records already sent as runEpoch events. */
+  epochsSent: number;
 }
 
 function median(values: number[]): number | null {
@@ -116,7 +118,7 @@ export class RunManager {
     const record = this.record(id);
     const view = this.view(record);
     return {
-      ...this.summary(record), config: record.config, epochRecords: view.epochRecords().all,
+      ...this.summary(record), config: record.config, epochRecords: view.epochRecords(),
       logTail: view.consoleTail(LOG_TAIL_LINES), checkpoints: view.checkpoints(), badFiles: view.badFiles(),
     };
   }
@@ -216,7 +218,7 @@ export class RunManager {
 
   private summary(record: RunRecord): RunSummary {
     const view = this.view(record);
-    const epochs = view.epochRecords().all;
+    const epochs = view.epochRecords();
     const live = this.live.get(record.id);
     const totalSteps = record.itersPerEpoch ? record.itersPerEpoch * record.config.epochs : 0;
     const secondsPerStep = live ? median(live.stepSeconds) : null;
@@ -254,7 +256,7 @@ export class RunManager {
       onMessage: (message) => this.onWorkerMessage(id, message),
       onOutput: (line) => this.addLines(id, [line]),
     });
-    this.live.set(id, { worker, points: [], lines: [], stepSeconds: [], rates: [], timer: undefined });
+    this.live.set(id, { worker, points: [], lines: [], stepSeconds: [], rates: [], timer: undefined, epochsSent: view.epochRecords().length });
     this.save({ ...record, status: 'running', device, startedAt: Date.now(), finishedAt: null, error: null, attempts: record.attempts + 1 });
     void worker.exit.then((exit) => this.onWorkerExit(id, exit));
   }
@@ -279,7 +281,7 @@ export class RunManager {
       case 'epoch':
         this.store.write(record);
         this.flush(id);
-        for (const added of this.view(record).epochRecords().added) this.emit('runEpoch', { id, record: added });
+        this.sendEpochs(id, run);
         this.emit('runUpdated', this.summary(record));
         break;
       case 'message':
@@ -321,16 +323,25 @@ export class RunManager {
     }
   }
 
+  /** runEpoch for the log.txt records this attempt added that were not sent yet. */
+  private sendEpochs(id: string, run: LiveRun): void {
+    const record = this.records.get(id);
+    if (!record) return;
+    const all = this.view(record).epochRecords();
+    for (const added of all.slice(run.epochsSent)) this.emit('runEpoch', { id, record: added });
+    run.epochsSent = all.length;
+  }
+
   private onWorkerExit(id: string, exit: WorkerExit): void {
     this.flush(id);
     const run = this.live.get(id);
+    if (run) this.sendEpochs(id, run);
     this.live.delete(id);
     if (run?.timer) clearTimeout(run.timer);
     this.queue.remove(id);
     const record = this.records.get(id);
     if (record) {
       const view = this.view(record);
-      for (const added of view.epochRecords().added) this.emit('runEpoch', { id, record: added });
       const finishedAt = Date.now();
       let next: RunRecord;
       if ('crashed' in exit) {

@@ -22,13 +22,12 @@ export class RunView {
     this.epochReader = new JsonLinesReader(join(outputDir, 'log.txt'));
   }
 
-  /** log.txt's records; the new ones since the last call are returned too. */
-  epochRecords(): { all: EpochRecord[]; added: EpochRecord[] } {
+  /** log.txt's records, including those appended since the last call. */
+  epochRecords(): EpochRecord[] {
     const update = this.epochReader.read();
     if (update.restarted) this.epochs = [];
-    const added = update.lines.filter((r) => typeof r.epoch === 'number');
-    this.epochs.push(...added);
-    return { all: this.epochs, added };
+    this.epochs.push(...update.lines.filter((r) => typeof r.epoch === 'number'));
+    return this.epochs;
   }
 
   checkpoints(): CheckpointEntry[] {
