@@ -57,8 +57,6 @@ export function lossFor(config: RunConfig, classes: number): { targets(labels: T
 /** Flags set to values that need features this build does not have; each line says what to pass instead. */
 export function unsupportedFlags(config: RunConfig): string[] {
   const out: string[] = [];
-  if (config.aa && config.aa !== 'none') out.push(`--aa ${config.aa}: RandAugment is not available in this build yet; pass --aa none`);
-  if (config.reprob > 0) out.push(`--reprob ${config.reprob}: random erasing is not available in this build yet; pass --reprob 0`);
   if (mixupActive(config) && config.mixup_mode !== 'batch') out.push(`--mixup_mode ${config.mixup_mode}: only 'batch' is available`);
   if (mixupActive(config) && config.batch_size % 2 !== 0) out.push(`--batch_size ${config.batch_size}: Mixup/CutMix pair each image with another, so the batch size must be even`);
   if (config.device !== 'cpu') out.push(`--device ${config.device}: the networks train on the CPU in this build`);

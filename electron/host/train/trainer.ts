@@ -12,7 +12,7 @@ import type { RunConfig } from '../../../shared/config';
 import { scanImageNetLayout } from '../data/image_folder';
 import { BadFileList } from '../data/bad_files';
 import { Loader, type BadFile } from '../data/loader';
-import type { TrainTransform } from '../data/transforms';
+import { trainTransformFromFlags, type TrainTransform } from '../data/transforms';
 import { loadEngine, type Model, type Tensor } from '../engine/addon';
 import { loadCheckpoint, numberedCheckpoints, saveCheckpoint, saveEpochCheckpoint, type TrainingState } from './checkpointing';
 import { evaluate, type EvalResult } from './evaluate';
@@ -79,8 +79,8 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   if (config.scale.length !== 2 || !(scaleMin! > 0 && scaleMin! <= scaleMax! && scaleMax! <= 1)) {
     throw new Error(`--scale must be two numbers 0 < min <= max <= 1, got ${config.scale.join(' ')}`);
   }
-  const transform: TrainTransform = { kind: 'train', size: config.input_size, scale: [scaleMin!, scaleMax!], ratio: [3 / 4, 4 / 3], hflip: config.hflip,
-    interpolation: config.train_interpolation === 'bilinear' ? 'bilinear' : 'bicubic' };
+  // timm's create_transform: RandomResizedCrop, flip, RandAugment (--aa), normalisation, RandomErasing (--reprob).
+  const transform: TrainTransform = trainTransformFromFlags({ ...config, scale: [scaleMin!, scaleMax!] });
   // Loader threads beyond the cores would only compete for them (the official 10 suits an 8-GPU server).
   const badFiles = files ? new BadFileList(join(files.dir, 'bad_files.txt')) : undefined;
   const loading = { numWorkers: Math.min(config.num_workers, availableParallelism()), maxBadFraction: config.max_bad_fraction,
