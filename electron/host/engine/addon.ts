@@ -111,6 +111,10 @@ export interface Model {
   readonly numClasses: number;
   readonly family: 'pix' | 'resnet';
   readonly parameterCount: number;
+  /** Where the model lives: 'cpu' or 'cuda:N'. */
+  readonly device: string;
+  /** The dtype its activations compute in: 'f32', or 'bf16' (CUDA only, over f32 master weights). */
+  readonly activations: 'f32' | 'bf16';
   /** Multiply-accumulates of convolutions and the classifier for one square image. */
   macs(inputSize?: number): number;
   stateEntries(): StateEntryInfo[];
@@ -144,6 +148,32 @@ export interface ModelOptions {
   drop?: number;
   /** Seed of the Xavier-uniform initialisation. Default 0. */
   seed?: number;
+  /** 'cpu' (default), 'cuda' or 'cuda:N': the model is built on the CPU and moved there. */
+  device?: string;
+  /** Activation dtype, default 'f32'; 'bf16' needs a CUDA device. Weights, their gradients and BN statistics stay f32. */
+  activations?: 'f32' | 'bf16';
+}
+
+export interface ConvOpParams {
+  kernel?: number;
+  stride?: number;
+  pad?: number;
+  /** The CPU's direct loop instead of the fast path (CPU only). */
+  reference?: boolean;
+}
+
+export interface BatchNormOpParams {
+  /** Batch statistics (and running-statistics update, in place). Default true. */
+  train?: boolean;
+  relu?: boolean;
+  eps?: number;
+  momentum?: number;
+}
+
+export interface PoolOpParams {
+  kernel?: number;
+  stride?: number;
+  pad?: number;
 }
 
 export interface RegisteredModel {
@@ -285,6 +315,25 @@ export interface NativeEngine {
   modelRegistry(): RegisteredModel[];
   pixForward(x: Tensor, p: Tensor, params: PixParams): Tensor;
   pixBackward(x: Tensor, p: Tensor, dy: Tensor, params: PixParams & { dx?: boolean; dp?: boolean }): { dx?: Tensor; dp?: Tensor };
+  // The layer ops on NHWC tensors of any one device (binding/js_layer_ops.cc); backward calls return fresh gradients.
+  conv2dForward(x: Tensor, w: Tensor, params?: ConvOpParams): Tensor;
+  conv2dBackward(x: Tensor, w: Tensor, dy: Tensor, params?: ConvOpParams & { dx?: boolean }): { dx?: Tensor; dw: Tensor };
+  batchnormForward(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+    params?: BatchNormOpParams): { y: Tensor; mean?: Tensor; invstd?: Tensor };
+  batchnormBackward(x: Tensor, y: Tensor, dy: Tensor, gamma: Tensor, mean: Tensor, invstd: Tensor,
+    params?: { relu?: boolean }): { dx: Tensor; dgamma: Tensor; dbeta: Tensor };
+  maxpoolForward(x: Tensor, params?: PoolOpParams): Tensor;
+  maxpoolBackward(x: Tensor, dy: Tensor, params?: PoolOpParams): Tensor;
+  globalAvgPoolForward(x: Tensor): Tensor;
+  globalAvgPoolBackward(x: Tensor, dy: Tensor): Tensor;
+  addReluForward(a: Tensor, b: Tensor): Tensor;
+  addReluBackward(y: Tensor, dy: Tensor): { da: Tensor; db: Tensor };
+  linearForward(x: Tensor, w: Tensor, b?: Tensor): Tensor;
+  linearBackward(x: Tensor, w: Tensor, dy: Tensor, params?: { bias?: boolean }): { dx: Tensor; dw: Tensor; db?: Tensor };
+  dropoutForward(x: Tensor, p: number, seed: number): { y: Tensor; mask: Tensor };
+  dropoutBackward(dy: Tensor, mask: Tensor): Tensor;
+  nchwToNhwc(x: Tensor): Tensor;
+  nhwcToNchw(x: Tensor): Tensor;
   /** c = alpha * op(a) * op(b) + beta * c on the CPU, in place; a, b, c are 2-D f32 CPU tensors. */
   gemm(a: Tensor, b: Tensor, c: Tensor, params?: GemmParams): void;
   /** Applies the ops in order to pixels (H,W,3) uint8, in place; synchronous, callable from worker threads. */
