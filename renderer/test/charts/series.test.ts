@@ -1,7 +1,7 @@
 // Live iterations appended to a host-downsampled series, and the point where the host is asked again.
 import { describe, expect, it } from 'vitest';
 import type { IterationPoint, Series } from '../../../shared/api';
-import { epochRows, hostWindow, lineRows, selectionWindow } from '../../src/charts/chartData';
+import { epochRows, hostWindow, lineRows, mergeLines, selectionWindow } from '../../src/charts/chartData';
 import { appendIterations, emptySeries, needsRefetch, xOf } from '../../src/charts/series';
 
 function point(step: number, loss: number, time = 1000 + step): IterationPoint {
@@ -70,5 +70,19 @@ describe('chart rows', () => {
       { epoch: 1, test_acc1: 55, test_acc5: 85 },
     ]);
     expect(rows).toEqual([{ epoch: 1, acc1: 55, acc5: 85, emaAcc1: null }]);
+  });
+});
+
+describe('mergeLines', () => {
+  it('puts several lines on the union of their x values, each in its own columns', () => {
+    const merged = mergeLines([
+      { rows: [{ x: 0, raw: 1, smoothed: 1 }, { x: 2, raw: 3, smoothed: 2 }] },
+      { rows: [{ x: 1, raw: 5, smoothed: 5 }, { x: 2, raw: 7, smoothed: 6 }] },
+    ]);
+    expect(merged).toEqual([
+      { x: 0, s0_raw: 1, s0_smoothed: 1 },
+      { x: 1, s1_raw: 5, s1_smoothed: 5 },
+      { x: 2, s0_raw: 3, s0_smoothed: 2, s1_raw: 7, s1_smoothed: 6 },
+    ]);
   });
 });

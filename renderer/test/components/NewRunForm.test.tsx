@@ -1,0 +1,104 @@
+// The New-run form: generated from runFlags, validated inline by runConfigSchema and the host's
+// dataset check, Start enabled only when everything is valid, the host's refusal shown.
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DatasetCheck } from '../../../shared/api';
+import { runFlags } from '../../../shared/config';
+import { NewRunForm } from '../../src/components/runForm/NewRunForm';
+import { fakeClient } from '../fakeClient';
+import { renderWithStores } from '../render';
+import { models, run } from '../sampleData';
+
+afterEach(cleanup);
+
+const digits: DatasetCheck = { ok: true, path: '', classes: 10, classNames: [], trainImages: 9000, valImages: 1000 };
+
+function setup(options: { dataset?: (path: string) => DatasetCheck; startRun?: () => Promise<never> } = {}) {
+  const client = fakeClient({
+    checkDataset: async ({ path }) => (options.dataset ? options.dataset(path) : { ...digits, path }),
+    startRun: options.startRun ?? (async () => run()),
+    engineInfo: async () => { throw new Error('no engine in this test'); },
+  });
+  const started: string[] = [];
+  const view = renderWithStores(<NewRunForm initial={{ name: '', config: {} }} onStarted={(r) => started.push(r.id)} onCancel={() => {}} />, client);
+  view.stores.runs.setState({ models });
+  return { client, started, ...view };
+}
+
+const startButton = () => screen.getByRole('button', { name: 'Start run' });
+
+describe('NewRunForm', () => {
+  it('has one labelled field per run flag, named by its flag, in its group', () => {
+    setup();
+    for (const name of Object.keys(runFlags)) expect(screen.getByLabelText(new RegExp(`\\(--${name}\\)$`))).toBeTruthy();
+    expect(screen.getByLabelText('Peak learning rate (--lr)')).toHaveProperty('value', '0.004');
+    const schedule = screen.getByText('Schedule').closest('details') as HTMLElement;
+    expect(within(schedule).getByLabelText('Training epochs (--epochs)')).toBeTruthy();
+  });
+
+  it('enables Start once the dataset checks out, and shows its counts and the derived batch', async () => {
+    setup();
+    expect(startButton()).toHaveProperty('disabled', true);
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false));
+    expect(screen.getByText(/10 classes · 9,000 train \/ 1,000 val images/)).toBeTruthy();
+    expect(screen.getByTestId('effective-batch').textContent).toBe('64 = 64 × 1 × 1');
+    fireEvent.change(screen.getByLabelText('Gradient accumulation steps (--update_freq)'), { target: { value: '2' } });
+    fireEvent.change(screen.getByLabelText('Processes (GPUs) on this node (--nproc_per_node)'), { target: { value: '3' } });
+    expect(screen.getByTestId('effective-batch').textContent).toBe('384 = 64 × 2 × 3');
+    expect(screen.getByTestId('iterations-per-epoch').textContent).toBe('23');
+  });
+
+  it('names an impossible value inline and keeps Start disabled until it is fixed', async () => {
+    setup();
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false));
+    const lr = screen.getByLabelText('Peak learning rate (--lr)');
+    fireEvent.change(lr, { target: { value: '-0.1' } });
+    expect(lr.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(lr.getAttribute('aria-describedby') as string)?.textContent).toMatch(/>0|positive|too small/i);
+    expect(startButton()).toHaveProperty('disabled', true);
+
+    fireEvent.change(screen.getByLabelText('Batch size per process (--batch_size)'), { target: { value: '0' } });
+    expect(screen.getByText('--batch_size')).toBeTruthy();
+    fireEvent.change(lr, { target: { value: 'abc' } });
+    expect(screen.getAllByText(/"abc" is not a number/).length).toBeGreaterThan(0);
+
+    fireEvent.change(lr, { target: { value: '0.1' } });
+    fireEvent.change(screen.getByLabelText('Batch size per process (--batch_size)'), { target: { value: '32' } });
+    expect(startButton()).toHaveProperty('disabled', false);
+  });
+
+  it('shows the host\'s reason for a missing dataset and refuses to start', async () => {
+    setup({ dataset: (path) => (path === '' ? digits : { ok: false, path, problem: `${path} does not exist` }) });
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false));
+    fireEvent.change(screen.getByLabelText(/\(--data_path\)$/), { target: { value: '/data/missing' } });
+    await waitFor(() => expect(screen.getAllByText('/data/missing does not exist').length).toBeGreaterThan(0));
+    expect(startButton()).toHaveProperty('disabled', true);
+  });
+
+  it('fills the form from a preset in one click', async () => {
+    setup();
+    fireEvent.click(screen.getByRole('button', { name: 'Demo: embedded digits' }));
+    expect(screen.getByLabelText('Peak learning rate (--lr)')).toHaveProperty('value', '0.1');
+    expect(screen.getByLabelText('Image size (--input_size)')).toHaveProperty('value', '16');
+    expect(screen.getByLabelText('Optimizer (--opt)')).toHaveProperty('value', 'momentum');
+  });
+
+  it('sends the validated config and shows the host\'s refusal when start fails', async () => {
+    const { client } = setup({ startRun: async () => { throw new Error('startRun: no free device for cuda:3'); } });
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false));
+    fireEvent.change(screen.getByLabelText('Training epochs (--epochs)'), { target: { value: '1' } });
+    fireEvent.click(startButton());
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('no free device for cuda:3'));
+    const request = client.calls.find((c) => c.method === 'startRun')?.request as { config: Record<string, unknown> };
+    expect(request.config.epochs).toBe(1);
+    expect(request.config.lr).toBe(0.004);
+    expect(request.config.opt_betas).toBeNull();
+  });
+
+  it('reports a started run', async () => {
+    const { started } = setup();
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false));
+    fireEvent.click(startButton());
+    await waitFor(() => expect(started).toEqual(['r1']));
+  });
+});

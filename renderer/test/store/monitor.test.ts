@@ -1,0 +1,72 @@
+// The monitor's series: asked of the host at the chart's width over the zoom window, grown by live
+// iterations, and asked again (not thinned) once the live tail outgrows the chart.
+import { describe, expect, it } from 'vitest';
+import type { IterationPoint, RunDetail, Series } from '../../../shared/api';
+import { defaultRunConfig } from '../../../shared/config';
+import { createMonitorStore, monitoredMetrics, seriesKey } from '../../src/store/monitor';
+import { fakeClient } from '../fakeClient';
+import { run } from '../sampleData';
+
+const detail: RunDetail = { ...run(), config: defaultRunConfig(), epochRecords: [], logTail: ['epoch 0 started'], checkpoints: [], badFiles: [] };
+
+function iteration(step: number): IterationPoint {
+  return { epoch: 0, step, time: 1000 + step, loss: 1 / step, lr: 0.1, weight_decay: 0, grad_norm: 1, images_per_second: 500, data_seconds: 0.01, step_seconds: 0.1 };
+}
+
+function setup() {
+  const requests: { metric: string; from?: number; to?: number; maxPoints: number }[] = [];
+  const client = fakeClient({
+    getRun: async () => detail,
+    runSeries: async (request): Promise<Series> => {
+      requests.push(request);
+      return { metric: request.metric, axis: request.axis, x: [1, 2], y: [1, 0.5], windowPoints: 2, totalPoints: 2, xMin: 1, xMax: 2 };
+    },
+  });
+  const store = createMonitorStore(client);
+  const off = store.getState().connect();
+  return { client, store, requests, off };
+}
+
+describe('monitor store', () => {
+  it('asks for every charted metric at the chart width, then for the zoom window', async () => {
+    const { store, requests } = setup();
+    store.setState({ maxPoints: 300 });
+    await store.getState().open('r1');
+    expect(requests.map((r) => r.metric).sort()).toEqual([...monitoredMetrics].sort());
+    expect(requests.every((r) => r.maxPoints === 300 && r.from === undefined && r.to === undefined)).toBe(true);
+
+    requests.length = 0;
+    store.getState().zoom({ from: 10, to: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(requests).toHaveLength(monitoredMetrics.length);
+    expect(requests.every((r) => r.from === 10 && r.to === 20)).toBe(true);
+  });
+
+  it('appends live iterations and asks the host again once the tail passes twice the width', async () => {
+    const { client, store, requests } = setup();
+    store.setState({ maxPoints: 4 });
+    await store.getState().open('r1');
+    requests.length = 0;
+
+    client.emit('runIterations', { id: 'r1', points: [iteration(2), iteration(3), iteration(4)] });
+    const loss = store.getState().series[seriesKey('r1', 'loss')];
+    expect(loss.x).toEqual([1, 2, 3, 4]);
+    expect(loss.y).toEqual([1, 0.5, 1 / 3, 0.25]);
+    expect(requests).toHaveLength(0);
+
+    client.emit('runIterations', { id: 'r1', points: [5, 6, 7, 8, 9].map(iteration) });
+    expect(store.getState().series[seriesKey('r1', 'loss')].x).toHaveLength(9);
+    expect(requests.map((r) => r.metric).sort()).toEqual([...monitoredMetrics].sort());
+  });
+
+  it('ignores iterations of runs not on screen and keeps log and epoch records current', async () => {
+    const { client, store } = setup();
+    await store.getState().open('r1');
+    client.emit('runIterations', { id: 'other', points: [iteration(5)] });
+    expect(store.getState().series[seriesKey('r1', 'loss')].x).toEqual([1, 2]);
+    client.emit('runLog', { id: 'r1', lines: ['step 5 loss 0.2'] });
+    client.emit('runEpoch', { id: 'r1', record: { epoch: 0, test_acc1: 91 } });
+    expect(store.getState().details.r1.logTail).toEqual(['epoch 0 started', 'step 5 loss 0.2']);
+    expect(store.getState().details.r1.epochRecords).toEqual([{ epoch: 0, test_acc1: 91 }]);
+  });
+});

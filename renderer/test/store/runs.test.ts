@@ -1,0 +1,65 @@
+// The run list: filtering, and staying current from the host's events and actions.
+import { describe, expect, it } from 'vitest';
+import { createRunsStore, filterRuns, removeRun, upsertRun } from '../../src/store/runs';
+import { fakeClient } from '../fakeClient';
+import { models, run } from '../sampleData';
+
+const runs = [
+  run({ id: 'a', name: 'pix digits', status: 'running', createdAt: 3 }),
+  run({ id: 'b', name: 'baseline', model: 'resnet_small', status: 'completed', createdAt: 2 }),
+  run({ id: 'c', name: 'imagenet long', dataset: '/data/imagenet', status: 'failed', createdAt: 1 }),
+];
+
+describe('filterRuns', () => {
+  it('matches every typed word against name, model and dataset, case-insensitively', () => {
+    expect(filterRuns(runs, 'SMALL', 'all').map((r) => r.id)).toEqual(['b']);
+    expect(filterRuns(runs, 'imagenet pix', 'all').map((r) => r.id)).toEqual(['c']);
+    expect(filterRuns(runs, 'demo', 'all').map((r) => r.id)).toEqual(['a', 'b']);
+    expect(filterRuns(runs, '', 'all')).toHaveLength(3);
+  });
+
+  it('filters by status', () => {
+    expect(filterRuns(runs, '', 'failed').map((r) => r.id)).toEqual(['c']);
+    expect(filterRuns(runs, 'pix', 'completed')).toEqual([]);
+  });
+});
+
+describe('upsertRun / removeRun', () => {
+  it('replaces a known run in place, adds a new one newest-first, removes by id', () => {
+    const updated = upsertRun(runs, { ...runs[1], status: 'stopped' });
+    expect(updated.map((r) => [r.id, r.status])).toEqual([['a', 'running'], ['b', 'stopped'], ['c', 'failed']]);
+    expect(upsertRun(runs, run({ id: 'd', createdAt: 9 }))[0].id).toBe('d');
+    expect(removeRun(runs, 'b').map((r) => r.id)).toEqual(['a', 'c']);
+  });
+});
+
+describe('runs store', () => {
+  it('loads, follows runUpdated/runDeleted, and keeps an action\'s refusal', async () => {
+    const client = fakeClient({
+      listRuns: async () => runs,
+      listModels: async () => models,
+      stopRun: async () => { throw new Error('stopRun: run c is not running'); },
+      resumeRun: async ({ id }) => ({ ...runs.find((r) => r.id === id)!, status: 'queued', queuePosition: 1 }),
+    });
+    const store = createRunsStore(client);
+    const off = store.getState().connect();
+    await store.getState().load();
+    expect(store.getState().list.status).toBe('done');
+    expect(store.getState().models).toEqual(models);
+
+    client.emit('runUpdated', { ...runs[0], step: 99 });
+    expect(store.getState().runs[0].step).toBe(99);
+    client.emit('runDeleted', { id: 'b' });
+    expect(store.getState().runs.map((r) => r.id)).toEqual(['a', 'c']);
+
+    await store.getState().stop('c');
+    expect(store.getState().actionError).toBe('stopRun: run c is not running');
+    await store.getState().resume('c');
+    expect(store.getState().actionError).toBeNull();
+    expect(store.getState().runs.find((r) => r.id === 'c')?.queuePosition).toBe(1);
+
+    off();
+    client.emit('runDeleted', { id: 'a' });
+    expect(store.getState().runs).toHaveLength(2);
+  });
+});
