@@ -27,7 +27,7 @@ export type Stores = ReturnType<typeof createStores>;
 
 /** Subscribes every store to the host's events; the returned function unsubscribes them all. */
 export function connectStores(stores: Stores): () => void {
-  const offs = [stores.navigation, stores.runs, stores.monitor, stores.system, stores.throughput].map((store) => store.getState().connect());
+  const offs = [stores.runs, stores.monitor, stores.system, stores.throughput].map((store) => store.getState().connect());
   return () => offs.forEach((off) => off());
 }
 
