@@ -1,7 +1,9 @@
 // Throughput of the engine's networks on synthetic data: images/s for inference (eval forward) and
 // for a full training step (train forward, cross-entropy, backward, SGD step), median over timed
-// repeats after warm-up, at a chosen CPU compute precision. Shared by `pix bench` and the
-// workbench's comparison panel.
+// repeats after warm-up, at a chosen compute precision. Shared by `pix bench` and the workbench's
+// comparison panel. On CUDA the images live on the device before timing, each timed step ends
+// with the device synchronised, and precision bf16 means bf16 activations (f32 master weights);
+// the loss runs on the host, as the trainer computes it.
 import { loadEngine, type CpuPrecision, type Model, type Optimizer, type Tensor } from '../engine/addon';
 
 export type BenchMode = 'train' | 'infer';
@@ -14,7 +16,8 @@ export interface BenchOptions {
   inputSize: number;
   warmup: number;
   repeats: number;
-  /** Of the convolutions and the classifier (setCpuPrecision); the rest stays f32. Default 'fp32'. */
+  /** CPU: of the convolutions and the classifier (setCpuPrecision), the rest stays f32. CUDA: the
+   *  activations' dtype. Default 'fp32'. */
   precision?: CpuPrecision;
 }
 
@@ -53,33 +56,43 @@ function oneHotTargets(batch: number, classes: number): Tensor {
   return engine.smoothOneHot(labels, classes, 0);
 }
 
+/** The CUDA ordinal of 'cuda' / 'cuda:N', or undefined for the CPU. */
+function cudaIndex(device: string): number | undefined {
+  return device === 'cpu' ? undefined : Number(device.split(':')[1] ?? 0);
+}
+
 async function step(model: Model, mode: BenchMode, x: Tensor, targets: Tensor, optimizer: Optimizer): Promise<void> {
+  const engine = loadEngine();
+  const cuda = cudaIndex(model.device);
   if (mode === 'infer') {
     (await model.forward(x)).dispose();
+    if (cuda !== undefined) engine.cudaSynchronize(cuda);
     return;
   }
   const logits = await model.forward(x, { train: true });
-  const { dlogits } = loadEngine().crossEntropy(logits, targets);
+  const hostLogits = cuda === undefined ? logits : logits.to('cpu');
+  const { dlogits } = engine.crossEntropy(hostLogits, targets);
   await model.backward(dlogits);
   optimizer.step({ lr: 1e-3 });
   model.zeroGrad();
+  if (cuda !== undefined) engine.cudaSynchronize(cuda);
   logits.dispose();
   dlogits.dispose();
 }
 
 export async function benchmark(options: BenchOptions): Promise<BenchResult> {
-  if (options.device !== 'cpu') {
-    throw new Error(`device '${options.device}': the engine's networks run on the CPU in this build (CUDA layers are not implemented yet)`);
-  }
   const engine = loadEngine();
   const precision = options.precision ?? 'fp32';
-  const model = new engine.Model(options.model);
+  const onCuda = options.device !== 'cpu';
+  const model = new engine.Model(options.model, onCuda
+    ? { device: options.device, activations: precision === 'bf16' ? 'bf16' : 'f32' } : {});
   const optimizer = new engine.Optimizer(model, { type: 'momentum', momentum: 0.9 });
-  const x = syntheticImages(options.batchSize, options.inputSize);
+  const hostImages = syntheticImages(options.batchSize, options.inputSize);
+  const x = onCuda ? hostImages.to(model.device) : hostImages;
   const targets = oneHotTargets(options.batchSize, model.numClasses);
   const samples: number[] = [];
   const before = engine.cpuPrecision();
-  engine.setCpuPrecision(precision);  // process-wide: restored below for callers that run other work
+  if (!onCuda) engine.setCpuPrecision(precision);  // process-wide: restored below for callers that run other work
   try {
     for (let i = 0; i < options.warmup; i++) await step(model, options.mode, x, targets, optimizer);
     for (let i = 0; i < options.repeats; i++) {

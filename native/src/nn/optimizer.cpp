@@ -222,8 +222,8 @@ void Sgd::update(double lr, double weight_decay, double) {
     float* w = e.value.data<float>();
     const float* g = e.grad.data<float>();
     if (e.value.device().is_cuda()) {
-      float* buf = config_.momentum == 0 ? nullptr : slot(0, i);
-      PIX_CUDA_CALL(cuda::sgd_update(cuda_index(e), {s.wd, s.neg_lr, s.mu, s.kd, s.kb}, g, w, buf, e.value.numel()));
+      PIX_CUDA_CALL(cuda::sgd_update(cuda_index(e), {s.wd, s.neg_lr, s.mu, s.kd, s.kb}, g, w,
+                                     config_.momentum == 0 ? nullptr : slot(0, i), e.value.numel()));
       continue;
     }
     if (config_.momentum == 0) {
