@@ -1,12 +1,19 @@
-// The one place the renderer obtains its WorkbenchApi. Pages and stores call workbenchApi() and
-// never touch window.pix, so another transport (the serve mode's WebSocket) plugs in here alone.
-import type { WorkbenchApi } from '../../../shared/api';
+// The one place the renderer obtains its WorkbenchClient: the Electron preload's `window.pix` in
+// the desktop app, otherwise (a browser on `pix serve`) the HTTP + WebSocket client with the token
+// from the page's URL. Stores and pages take the client they are given and never look for a
+// transport themselves.
+import type { WorkbenchClient } from '../../../shared/api';
+import { takeAccessToken } from './access_token';
+import { createServeClient } from './serve_client';
 
-export function workbenchApi(): WorkbenchApi {
-  if (!window.pix) {
-    throw new Error(
-      'The workbench API is not available: window.pix is missing. Open this page in the PiX Workbench app.',
-    );
-  }
-  return window.pix;
+let client: WorkbenchClient | undefined;
+
+export function getClient(): WorkbenchClient {
+  client ??= window.pix ?? createServeClient({
+    origin: window.location.origin,
+    token: takeAccessToken(window.location, window.sessionStorage, window.history),
+    fetch: window.fetch.bind(window),
+    WebSocket: window.WebSocket,
+  });
+  return client;
 }

@@ -1,8 +1,8 @@
 // What the Electron preload (electron/preload.ts) exposes. Absent outside Electron, hence optional.
-import type { WorkbenchApi } from '../../../shared/api';
+import type { WorkbenchClient } from '../../../shared/api';
 
 declare global {
   interface Window {
-    readonly pix?: WorkbenchApi;
+    readonly pix?: WorkbenchClient;
   }
 }

@@ -1,0 +1,114 @@
+// The WorkbenchClient of a browser talking to `pix serve` (electron/host/serve/): each method is a
+// `POST /api/<method>` with the access token as a bearer credential, and events arrive on the
+// `/api/events` WebSocket, opened on the first subscription and reopened with backoff when it
+// drops. Without a token, or once the server refuses it, every call rejects with a message that
+// tells the user what to do, and the socket stays closed.
+import {
+  workbenchMethods, type Subscribe, type WorkbenchApi, type WorkbenchClient, type WorkbenchEvent,
+} from '../../../shared/api';
+import { MISSING_TOKEN_MESSAGE, REJECTED_TOKEN_MESSAGE } from './access_token';
+import { DEFAULT_BACKOFF, openEventStream, type Backoff, type EventStream } from './event_stream';
+
+/** Mirrors electron/host/serve/auth.ts: the socket's protocol, and the entry that carries the token. */
+const EVENTS_PROTOCOL = 'pix-events';
+const TOKEN_PROTOCOL_PREFIX = 'pix-token.';
+
+export interface ServeClientOptions {
+  /** The server's origin, e.g. http://127.0.0.1:8765 */
+  origin: string;
+  token: string | null;
+  fetch: typeof fetch;
+  WebSocket: typeof WebSocket;
+  backoff?: Backoff;
+}
+
+type Listener = (payload: unknown) => void;
+
+export function createServeClient(options: ServeClientOptions): WorkbenchClient {
+  const { origin, token } = options;
+  let rejected = false;
+  let stream: EventStream | undefined;
+  const listeners = new Map<string, Set<Listener>>();
+
+  function accessProblem(): string | undefined {
+    if (token === null) return MISSING_TOKEN_MESSAGE;
+    return rejected ? REJECTED_TOKEN_MESSAGE : undefined;
+  }
+
+  function refuseToken(): void {
+    rejected = true;
+    stream?.stop();
+    stream = undefined;
+  }
+
+  async function post(method: string, request: unknown): Promise<unknown> {
+    const problem = accessProblem();
+    if (problem) throw new Error(problem);
+    let response: Response;
+    try {
+      response = await options.fetch(`${origin}/api/${method}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, ...(request === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        body: request === undefined ? undefined : JSON.stringify(request),
+      });
+    } catch (error) {
+      throw new Error(`Cannot reach the workbench server at ${origin} (${error instanceof Error ? error.message : String(error)}); is \`pix serve\` still running?`);
+    }
+    if (response.status === 401) {
+      refuseToken();
+      throw new Error(REJECTED_TOKEN_MESSAGE);
+    }
+    const body = (await response.json().catch(() => undefined)) as { error?: unknown } | undefined;
+    if (!response.ok) {
+      throw new Error(typeof body?.error === 'string' ? body.error : `${method}: the server answered HTTP ${response.status}`);
+    }
+    return body;
+  }
+
+  /** A socket that never opened may have been refused (401) or found nobody; only HTTP can tell. */
+  async function checkToken(): Promise<void> {
+    try {
+      const response = await options.fetch(`${origin}/api/session`, { headers: { Authorization: `Bearer ${token}` } });
+      if (response.status === 401) refuseToken();
+    } catch {
+      // Unreachable: the stream keeps retrying, and calls say so themselves.
+    }
+  }
+
+  function deliver(data: string): void {
+    const message = JSON.parse(data) as { event?: unknown; payload?: unknown };
+    if (typeof message.event !== 'string') throw new Error(`events socket: a message without an event name: ${data.slice(0, 200)}`);
+    // Copied: a listener may unsubscribe while the event is delivered.
+    for (const listener of [...(listeners.get(message.event) ?? [])]) listener(message.payload);
+  }
+
+  function ensureStream(): void {
+    if (stream || accessProblem()) return;
+    stream = openEventStream({
+      url: `${origin.replace(/^http/, 'ws')}/api/events`,
+      protocols: [EVENTS_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`],
+      WebSocket: options.WebSocket,
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      onMessage: deliver,
+      onClose: (opened) => {
+        if (!opened) void checkToken();
+      },
+    });
+  }
+
+  const api = Object.fromEntries(
+    workbenchMethods.map((method) => [method, (request?: unknown) => post(method, request)]),
+  ) as WorkbenchApi;
+
+  const on: Subscribe = (event, listener) => {
+    const set = listeners.get(event) ?? new Set<Listener>();
+    listeners.set(event as WorkbenchEvent, set);
+    set.add(listener as Listener);
+    ensureStream();
+    return () => {
+      set.delete(listener as Listener);
+    };
+  };
+
+  return { api, on };
+}
