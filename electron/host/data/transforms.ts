@@ -140,7 +140,16 @@ async function open(path: string, pixelLimit: number): Promise<{ image: Sharp; m
     throw new BadImageError(path, `${width}x${height} = ${width * height} pixels is above the pixel limit of ${pixelLimit}`);
   }
   // PIL's convert('RGB'): alpha dropped, never composited; every colour space and depth to 8-bit sRGB.
-  return { image: image.removeAlpha().toColourspace('srgb'), meta, width, height };
+  if (!meta.hasAlpha) return { image: image.removeAlpha().toColourspace('srgb'), meta, width, height };
+  // libvips resizes RGBA premultiplied and drops alpha only at the end, which changes the colours
+  // near transparent pixels; PIL drops alpha first. So images with alpha are decoded to RGB here.
+  try {
+    const { data, info } = await image.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const rgb = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+    return { image: rgb.toColourspace('srgb'), meta: { ...meta, format: 'raw' }, width, height };
+  } catch (error) {
+    throw new BadImageError(path, `cannot be decoded (${reason(error)})`);
+  }
 }
 
 /**

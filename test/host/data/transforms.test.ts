@@ -1,0 +1,186 @@
+// The image transforms (electron/host/data/transforms.ts): bad files raise BadImageError and only
+// that (truncated, empty, not an image, over the pixel limit by the header alone), every colour
+// form becomes 8-bit RGB the way PIL's convert('RGB') does (alpha dropped, not composited), the
+// full training transform (RandAugment, random interpolation, erasing) is a pure function of
+// (seed, epoch, index) on any thread, and loadImageInto writes only its slice.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
+import { BadImageError } from '../../../electron/host/data/bad_image';
+import { sampleRandom } from '../../../electron/host/data/sample_random';
+import {
+  IMAGENET_MEAN, IMAGENET_STD, loadImage, loadImageInto, trainTransformFromFlags, type EvalTransform, type TrainTransform,
+} from '../../../electron/host/data/transforms';
+
+const dir = mkdtempSync(join(tmpdir(), 'pix-transforms-'));
+const path = (name: string) => join(dir, name);
+const evalTransform: EvalTransform = { kind: 'eval', size: 32, cropPct: 0.875, interpolation: 'bicubic' };
+const fullTrain: TrainTransform = trainTransformFromFlags({
+  input_size: 48, scale: [0.08, 1], hflip: 0.5, train_interpolation: 'random', aa: 'rand-m9-mstd0.5-inc1', reprob: 0.5, remode: 'pixel', recount: 2,
+});
+
+/** A PNG whose header claims width x height over 2x2 pixels of data: only the header is sound. */
+async function headerOnlyPng(width: number, height: number): Promise<Buffer> {
+  const png = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#808080' } }).png().toBuffer();
+  const ihdr = Buffer.from(png.subarray(8, 8 + 25));  // length, 'IHDR', 13 data bytes, CRC
+  ihdr.writeUInt32BE(width, 8);
+  ihdr.writeUInt32BE(height, 12);
+  ihdr.writeUInt32BE(crc32(ihdr.subarray(4, 21)), 21);
+  // The 2x2 image's own data follows: a valid file up to the point where decoding would start.
+  return Buffer.concat([png.subarray(0, 8), ihdr, png.subarray(8 + 25)]);
+}
+
+before(async () => {
+  const raw = Buffer.alloc(120 * 90 * 3);
+  for (let i = 0; i < raw.length; i++) raw[i] = (Math.imul(i, 2654435761) >>> 24) ^ (i % 90);
+  const rgb = () => sharp(raw, { raw: { width: 120, height: 90, channels: 3 } });
+  const jpeg = await rgb().jpeg({ quality: 90 }).toBuffer();
+  writeFileSync(path('ok.jpg'), jpeg);
+  writeFileSync(path('truncated.jpg'), jpeg.subarray(0, jpeg.length >> 1));
+  writeFileSync(path('empty.jpg'), Buffer.alloc(0));
+  writeFileSync(path('text.jpg'), 'not an image at all\n');
+  writeFileSync(path('huge.png'), await headerOnlyPng(40000, 40000));
+  writeFileSync(path('rgb.png'), await rgb().png().toBuffer());
+  writeFileSync(path('alpha.png'), await rgb().ensureAlpha(0.25).png().toBuffer());
+  writeFileSync(path('rgb16.png'), await rgb().toColourspace('rgb16').png().toBuffer());
+  writeFileSync(path('grey.png'), await rgb().greyscale().png().toBuffer());
+  writeFileSync(path('grey16.png'), await rgb().greyscale().toColourspace('grey16').png().toBuffer());
+  writeFileSync(path('palette.png'), await rgb().png({ palette: true }).toBuffer());
+  writeFileSync(path('cmyk.jpg'), await rgb().toColourspace('cmyk').jpeg().toBuffer());
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Back from normalised floats to 8-bit values. */
+function bytes(x: Float32Array): number[] {
+  return Array.from(x, (v, i) => Math.round((v * IMAGENET_STD[i % 3]! + IMAGENET_MEAN[i % 3]!) * 255));
+}
+
+describe('bad files', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['truncated.jpg', /truncated\.jpg: cannot be decoded \(.*premature end/i],
+    ['empty.jpg', /empty\.jpg: not a readable image/],
+    ['text.jpg', /text\.jpg: not a readable image \(.*unsupported image format/],
+    ['missing.jpg', /missing\.jpg: not a readable image \(.*missing/],
+    ['huge.png', /huge\.png: 40000x40000 = 1600000000 pixels is above the pixel limit of 268435456/],
+  ];
+  for (const [name, message] of cases) {
+    it(`${name}: BadImageError in evaluation and training`, async () => {
+      for (const [transform, random] of [[evalTransform, undefined], [fullTrain, sampleRandom(0, 0, 0)]] as const) {
+        const error = await loadImage(path(name), transform, random).then(() => undefined, (e: unknown) => e);
+        assert.ok(error instanceof BadImageError, `${name}: ${String(error)}`);
+        assert.match(error.message, message);
+        assert.equal(error.path, path(name));
+      }
+    });
+  }
+
+  it('refuses by the header before decoding, at a chosen pixel limit', async () => {
+    await assert.rejects(loadImage(path('ok.jpg'), evalTransform, undefined, { pixelLimit: 120 * 90 - 1 }),
+      (e: unknown) => e instanceof BadImageError && /120x90 = 10800 pixels is above the pixel limit of 10799/.test(e.message));
+    await loadImage(path('ok.jpg'), evalTransform, undefined, { pixelLimit: 120 * 90 });
+  });
+});
+
+describe('colour forms become 8-bit RGB', () => {
+  it('drops alpha without compositing, as convert("RGB") does', async () => {
+    assert.deepEqual(await loadImage(path('alpha.png'), evalTransform, undefined), await loadImage(path('rgb.png'), evalTransform, undefined));
+  });
+
+  it('reads 16-bit RGB as its 8-bit values', async () => {
+    const a = bytes(await loadImage(path('rgb16.png'), evalTransform, undefined));
+    const b = bytes(await loadImage(path('rgb.png'), evalTransform, undefined));
+    assert.ok(a.every((v, i) => Math.abs(v - b[i]!) <= 1));
+  });
+
+  it('spreads grey (8 and 16 bits) to three equal channels', async () => {
+    for (const name of ['grey.png', 'grey16.png']) {
+      const v = bytes(await loadImage(path(name), evalTransform, undefined));
+      for (let i = 0; i < v.length; i += 3) assert.ok(v[i] === v[i + 1] && v[i] === v[i + 2], `${name} pixel ${i / 3}: ${v.slice(i, i + 3)}`);
+    }
+    const grey = bytes(await loadImage(path('grey.png'), evalTransform, undefined));
+    const grey16 = bytes(await loadImage(path('grey16.png'), evalTransform, undefined));
+    assert.ok(grey.every((v, i) => Math.abs(v - grey16[i]!) <= 1));
+  });
+
+  it('converts palette and CMYK images', async () => {
+    for (const name of ['palette.png', 'cmyk.jpg']) {
+      const out = await loadImage(path(name), evalTransform, undefined);
+      assert.equal(out.length, 32 * 32 * 3);
+      assert.ok(out.every(Number.isFinite));
+    }
+    // A palette of the same picture stays close to it (the quantiser's error only).
+    const palette = bytes(await loadImage(path('palette.png'), evalTransform, undefined));
+    const rgb = bytes(await loadImage(path('rgb.png'), evalTransform, undefined));
+    assert.ok(palette.reduce((s, v, i) => s + Math.abs(v - rgb[i]!), 0) / rgb.length < 24);
+  });
+});
+
+describe('the training transform', () => {
+  it('is a pure function of (seed, epoch, index)', async () => {
+    const a = await loadImage(path('ok.jpg'), fullTrain, sampleRandom(3, 1, 7));
+    assert.deepEqual(await loadImage(path('ok.jpg'), fullTrain, sampleRandom(3, 1, 7)), a);
+    const others = await Promise.all([8, 9, 10].map((i) => loadImage(path('ok.jpg'), fullTrain, sampleRandom(3, 1, i))));
+    assert.ok(others.every((o) => Buffer.compare(Buffer.from(o.buffer), Buffer.from(a.buffer)) !== 0));
+  });
+
+  it('gives the same floats in a worker thread', async () => {
+    const script = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { loadImage } = require(workerData.transforms);
+      const { sampleRandom } = require(workerData.sampleRandom);
+      loadImage(workerData.file, workerData.transform, sampleRandom(3, 1, 7)).then((out) => parentPort.postMessage(out));`;
+    const workerData = {
+      transforms: require.resolve('../../../electron/host/data/transforms'), sampleRandom: require.resolve('../../../electron/host/data/sample_random'),
+      file: path('ok.jpg'), transform: fullTrain,
+    };
+    const fromWorker = await new Promise<Float32Array>((resolve, reject) => {
+      const worker = new Worker(script, { eval: true, workerData });
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    assert.deepEqual(fromWorker, await loadImage(path('ok.jpg'), fullTrain, sampleRandom(3, 1, 7)));
+  });
+
+  it('writes into a batch buffer at an offset, touching nothing else', async () => {
+    const n = 48 * 48 * 3;
+    const batch = new Float32Array(3 * n).fill(-9);
+    await loadImageInto(path('ok.jpg'), fullTrain, sampleRandom(3, 1, 7), batch, n);
+    assert.deepEqual(batch.subarray(n, 2 * n), await loadImage(path('ok.jpg'), fullTrain, sampleRandom(3, 1, 7)));
+    assert.ok(batch.subarray(0, n).every((v) => v === -9) && batch.subarray(2 * n).every((v) => v === -9));
+    await assert.rejects(loadImageInto(path('ok.jpg'), fullTrain, sampleRandom(0, 0, 0), batch, 2 * n + 1), /do not fit/);
+  });
+
+  it('erases boxes with zeros in const mode', async () => {
+    const transform = trainTransformFromFlags({ input_size: 40, scale: [0.08, 1], hflip: 0.5, train_interpolation: 'bicubic', aa: 'none', reprob: 1, remode: 'const', recount: 1 });
+    let erased = 0;
+    for (let i = 0; i < 5; i++) {
+      const out = await loadImage(path('ok.jpg'), transform, sampleRandom(0, 0, i));
+      const zeros = out.reduce((s, v) => s + (v === 0 ? 1 : 0), 0);
+      if (zeros >= 0.02 * 40 * 40 * 3 * 0.5) erased++;
+    }
+    assert.ok(erased >= 4, `${erased} of 5 images erased at reprob 1`);
+  });
+});
+
+describe('trainTransformFromFlags', () => {
+  const flags = { input_size: 224, scale: [0.08, 1] as [number, number], hflip: 0.5, train_interpolation: 'bicubic', aa: 'rand-m7-mstd0.5-inc1', reprob: 0.25, remode: 'pixel', recount: 1 };
+  it('builds the recipe transform', () => {
+    const t = trainTransformFromFlags(flags);
+    assert.equal(t.randAugment?.magnitude, 7);
+    assert.deepEqual(t.erasing && [t.erasing.probability, t.erasing.mode, t.erasing.maxCount], [0.25, 'pixel', 1]);
+    assert.equal(t.interpolation, 'bicubic');
+  });
+  it("leaves out what 'none' and 0 turn off, and names bad flags", () => {
+    const t = trainTransformFromFlags({ ...flags, aa: 'none', reprob: 0 });
+    assert.equal(t.randAugment, undefined);
+    assert.equal(t.erasing, undefined);
+    assert.throws(() => trainTransformFromFlags({ ...flags, train_interpolation: 'lanczos' }), /--train_interpolation must be bicubic, bilinear or random, got 'lanczos'/);
+  });
+});
+
