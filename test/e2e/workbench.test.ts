@@ -1,0 +1,181 @@
+// End to end: `pix serve` with the real engine, the built renderer in Debian's Chromium (driven by
+// playwright-core), and one user's path through the workbench: start the demo run from the form,
+// watch the loss chart fill, stop and resume it, open its checkpoint in the inspector, and compare
+// the throughput of the two tiny networks. Screenshots go to test-results/e2e/ to be looked at.
+// Skips, saying why, without /usr/bin/chromium or a built renderer (npm run build).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+const root = join(__dirname, '..', '..', '..');
+const chromiumPath = '/usr/bin/chromium';
+const rendererIndex = join(root, 'dist', 'renderer', 'index.html');
+const pixBin = join(root, 'bin', 'pix.js');
+const screenshots = join(root, 'test-results', 'e2e');
+
+function skipReason(): string | null {
+  if (!existsSync(chromiumPath)) return `${chromiumPath} is missing (apt-get install -y chromium)`;
+  if (!existsSync(rendererIndex)) return `the renderer is not built: ${rendererIndex} is missing (npm run build)`;
+  return null;
+}
+
+const reason = skipReason();
+if (reason) console.log(`# e2e skipped: ${reason}`);
+
+/** Starts `pix serve` on a free port with its own home; resolves to the page URL it prints (token in the fragment). */
+function startServe(home: string): Promise<{ child: ChildProcess; pageUrl: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [pixBin, 'serve', '--port', '0', '--home', home], {
+      cwd: root,
+      env: { ...process.env, PIX_NUM_THREADS: '2' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`pix serve printed no URL within 60 s:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Open this URL[^:]*: (\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, pageUrl: match[1] });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`pix serve exited with ${code} before serving:\n${output}`));
+    });
+  });
+}
+
+let serve: { child: ChildProcess; pageUrl: string } | null = null;
+let context: BrowserContext | null = null;
+let page: Page;
+let work = '';
+const pageErrors: string[] = [];
+
+before(async () => {
+  if (reason) return;
+  mkdirSync(screenshots, { recursive: true });
+  work = mkdtempSync(join(tmpdir(), 'pix-e2e-'));
+  serve = await startServe(join(work, 'home'));
+  context = await chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 1440, height: 960 },
+    acceptDownloads: true,
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.setDefaultTimeout(30_000);
+});
+
+after(async () => {
+  await context?.close();
+  if (serve) {
+    const exited = new Promise((resolve) => serve?.child.once('exit', resolve));
+    serve.child.kill('SIGINT');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
+  }
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function shot(name: string) {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+}
+
+/** The number of points the Training loss chart draws now. */
+async function lossPoints(): Promise<number> {
+  const attribute = await page.locator('figure[aria-label="Training loss"]').getAttribute('data-points');
+  return Number(attribute ?? 0);
+}
+
+async function runStatus(): Promise<string> {
+  return (await page.locator('.run-header .pill').first().textContent()) ?? '';
+}
+
+/** Polls until the check holds, or fails naming what was awaited. */
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      await shot(`timeout-${what.replace(/\W+/g, '-')}`);
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const statusIs = (...wanted: string[]) => async () => wanted.includes(await runStatus());
+
+test('the workbench end to end against pix serve', { skip: reason ?? false, timeout: 600_000 }, async () => {
+  assert.ok(serve);
+  await page.goto(serve.pageUrl);
+  await page.getByRole('heading', { name: 'Runs' }).waitFor();
+  await page.getByText('Connected').waitFor();
+
+  // A run from the form: the demo preset, one epoch.
+  await page.getByRole('button', { name: 'New run' }).click();
+  await page.getByRole('button', { name: 'Demo: embedded digits' }).click();
+  await page.getByLabel('Training epochs (--epochs)').fill('1');
+  const start = page.getByRole('button', { name: 'Start run' });
+  await page.getByText(/10 classes/).waitFor();
+  assert.equal(await start.isEnabled(), true, 'Start run stays disabled on the demo preset');
+  await shot('01-new-run-form');
+  await start.click();
+
+  // The monitor opens on the new run; the loss chart receives points live.
+  await page.getByRole('heading', { name: 'Run monitor' }).waitFor();
+  await waitUntil('the first loss points', async () => (await lossPoints()) >= 5, 180_000);
+  const first = await lossPoints();
+  await waitUntil('more loss points arriving live', async () => (await lossPoints()) > first, 60_000);
+  await shot('02-monitor-live');
+
+  // Stop: the step in flight finishes and the run saves.
+  await page.locator('.run-header').getByRole('button', { name: 'Stop' }).click();
+  await waitUntil('the run to stop', statusIs('stopped'), 120_000);
+  const stoppedAt = await lossPoints();
+  await shot('03-monitor-stopped');
+
+  // Resume: it continues and finishes its epoch.
+  await page.locator('.run-header').getByRole('button', { name: 'Resume' }).click();
+  await waitUntil('the run to resume', statusIs('queued', 'running', 'completed'), 120_000);
+  await waitUntil('the run to complete', statusIs('completed'), 300_000);
+  assert.ok((await lossPoints()) >= stoppedAt, 'the loss chart lost points across the resume');
+  assert.equal(await runStatus(), 'completed');
+  await page.locator('.checkpoint-list button').first().waitFor();
+  await shot('04-monitor-completed');
+
+  // Its checkpoint in the inspector: tensors, a histogram, gate statistics.
+  await page.locator('.checkpoint-list button').first().click();
+  await page.getByRole('heading', { name: 'Checkpoints' }).waitFor();
+  await page.getByRole('heading', { name: 'Tensors' }).waitFor();
+  await page.locator('.tensor-table tbody button').first().click();
+  await page.locator('figure[aria-label^="Histogram of"]').waitFor();
+  await page.getByLabel('Images (1–512)').fill('16');
+  await page.getByRole('button', { name: 'Compute gate statistics' }).click();
+  await page.locator('.gate-block').first().waitFor({ timeout: 120_000 });
+  await shot('05-inspector');
+
+  // A small throughput comparison of the tiny networks.
+  await page.getByRole('button', { name: 'Throughput' }).click();
+  await page.getByRole('heading', { name: 'Throughput', level: 1 }).waitFor();
+  for (const box of await page.locator('.model-choices input[type="checkbox"]:checked').all()) await box.uncheck();
+  await page.getByLabel('pix_resnet_tiny_cs').check();
+  await page.getByLabel('resnet_tiny', { exact: true }).check();
+  await page.getByLabel('Batch sizes').fill('8');
+  await page.getByLabel('Input size').fill('32');
+  await page.getByLabel('Repeats').fill('2');
+  await page.getByRole('button', { name: 'Compare throughput' }).click();
+  await page.locator('table.ratios tbody tr').first().waitFor({ timeout: 180_000 });
+  await shot('06-throughput');
+
+  assert.deepEqual(pageErrors, [], `the page threw: ${pageErrors.join('; ')}`);
+});
