@@ -11,7 +11,7 @@ import { checkDataset, type DatasetReport } from '../../host/data/dataset_check'
 import { scanImageNetLayout } from '../../host/data/image_folder';
 import { benchLoader } from '../../host/data/loader_throughput';
 import { previewGrid } from '../../host/data/preview_grid';
-import type { TrainTransform } from '../../host/data/transforms';
+import { trainTransformFromFlags, type TrainTransform } from '../../host/data/transforms';
 import { closest, type Command } from '../command';
 import { formatTable } from '../table';
 
@@ -19,8 +19,8 @@ type FlagOptions = Record<string, { type: 'string'; default?: string } | { type:
 
 const USAGE = {
   check: 'pix data check --data_path D [--num_workers K] [--json]',
-  bench: 'pix data bench --data_path D [--num_workers K] [--batch_size 64] [--input_size 224] [--aa none] [--reprob 0] [--passes 3] [--seed 0] [--json]',
-  preview: 'pix data preview --data_path D --output grid.png [--count 16] [--seed 0] [--input_size 224] [--aa none] [--reprob 0]',
+  bench: 'pix data bench --data_path D [--num_workers K] [--batch_size 64] [--input_size 224] [--aa rand-m9-mstd0.5-inc1] [--reprob 0.25] [--passes 3] [--seed 0] [--json]',
+  preview: 'pix data preview --data_path D --output grid.png [--count 16] [--seed 0] [--input_size 224] [--aa rand-m9-mstd0.5-inc1] [--reprob 0.25]',
 } as const;
 type Subcommand = keyof typeof USAGE;
 
@@ -50,12 +50,11 @@ function required(sub: Subcommand, name: string, value: string | boolean | undef
   return value;
 }
 
-/** The training transform of `pix train` (timm's create_transform) at this size. */
+/** The training transform of `pix train` (timm's create_transform) at this size, the other flags at their defaults. */
 function trainTransform(inputSize: number, aa: string, reprob: number): TrainTransform {
-  if (aa !== 'none') throw new Error(`--aa ${aa}: RandAugment is not available in this build yet; pass --aa none`);
-  if (reprob !== 0) throw new Error(`--reprob ${reprob}: random erasing is not available in this build yet; pass --reprob 0`);
   const [scaleMin, scaleMax] = runFlags.scale.default;
-  return { kind: 'train', size: inputSize, scale: [scaleMin!, scaleMax!], ratio: [3 / 4, 4 / 3], hflip: runFlags.hflip.default, interpolation: 'bicubic' };
+  return trainTransformFromFlags({ input_size: inputSize, scale: [scaleMin!, scaleMax!], hflip: runFlags.hflip.default,
+    train_interpolation: runFlags.train_interpolation.default, aa, reprob, remode: runFlags.remode.default, recount: runFlags.recount.default });
 }
 
 function probability(name: string, text: string): number {
@@ -108,8 +107,8 @@ async function check(args: string[]): Promise<number> {
 async function bench(args: string[]): Promise<number> {
   const values = parseFlags('bench', args, {
     data_path: { type: 'string' }, num_workers: { type: 'string', default: String(availableParallelism()) },
-    batch_size: { type: 'string', default: '64' }, input_size: { type: 'string', default: '224' }, aa: { type: 'string', default: 'none' },
-    reprob: { type: 'string', default: '0' }, passes: { type: 'string', default: '3' }, seed: { type: 'string', default: '0' },
+    batch_size: { type: 'string', default: '64' }, input_size: { type: 'string', default: '224' }, aa: { type: 'string', default: runFlags.aa.default },
+    reprob: { type: 'string', default: String(runFlags.reprob.default) }, passes: { type: 'string', default: '3' }, seed: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   });
   const dataPath = required('bench', 'data_path', values.data_path);
@@ -133,7 +132,8 @@ async function bench(args: string[]): Promise<number> {
 async function preview(args: string[]): Promise<number> {
   const values = parseFlags('preview', args, {
     data_path: { type: 'string' }, output: { type: 'string' }, count: { type: 'string', default: '16' }, seed: { type: 'string', default: '0' },
-    input_size: { type: 'string', default: '224' }, aa: { type: 'string', default: 'none' }, reprob: { type: 'string', default: '0' },
+    input_size: { type: 'string', default: '224' }, aa: { type: 'string', default: runFlags.aa.default },
+    reprob: { type: 'string', default: String(runFlags.reprob.default) },
   });
   const output = required('preview', 'output', values.output);
   const { train } = scanImageNetLayout(required('preview', 'data_path', values.data_path));

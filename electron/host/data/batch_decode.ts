@@ -5,7 +5,7 @@
 // the loader's job, not this file's. Any other error propagates.
 import { BadImageError } from './bad_image';
 import { sampleRandom } from './sample_random';
-import { loadImage, type Transform } from './transforms';
+import { loadImageInto, type Transform } from './transforms';
 
 export interface DecodeItem {
   /** Dataset index: keys the sample's randomness. */
@@ -43,7 +43,7 @@ export async function decodeBatch(task: DecodeTask): Promise<DecodeResult> {
   await Promise.all(items.map(async ({ index, path }, slot) => {
     const random = transform.kind === 'train' ? sampleRandom(seed, epoch, index) : undefined;
     try {
-      images.set(await loadImage(path, transform, random), slot * pixels);
+      await loadImageInto(path, transform, random, images, slot * pixels);
     } catch (error) {
       if (!(error instanceof BadImageError)) throw error;
       bad.push({ slot, reason: error.reason });

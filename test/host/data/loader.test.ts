@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { scanImageFolder, scanImageNetLayout } from '../../../electron/host/data/image_folder';
 import { Loader, type Batch, type LoaderOptions } from '../../../electron/host/data/loader';
 import { sampleRandom } from '../../../electron/host/data/sample_random';
-import { randomResizedCrop, type TrainTransform } from '../../../electron/host/data/transforms';
+import { randomResizedCrop, trainTransformFromFlags, type TrainTransform } from '../../../electron/host/data/transforms';
 import { liveLoaderWorkers } from '../../../electron/host/data/worker_pool';
 import { imageTree } from '../../helpers/image_tree';
 
@@ -62,7 +62,10 @@ describe('Loader', () => {
 
   it('gives bit-identical batches with 0, 1 and 3 workers', async () => {
     const samples = train.samples.slice(0, 200);
-    const make = (numWorkers: number) => new Loader(samples, { batchSize: 24, shuffle: true, dropLast: true, seed: 5, transform: trainTransform, numWorkers });
+    // The full recipe transform: RandAugment and random erasing run in the engine, on each worker's thread.
+    const transform = trainTransformFromFlags({ input_size: 16, scale: [0.5, 1], hflip: 0.5, train_interpolation: 'random',
+      aa: 'rand-m9-mstd0.5-inc1', reprob: 0.5, remode: 'pixel', recount: 1 });
+    const make = (numWorkers: number) => new Loader(samples, { batchSize: 24, shuffle: true, dropLast: true, seed: 5, transform, numWorkers });
     const [inline, one, three] = await Promise.all([0, 1, 3].map((w) => allBatches(make(w), 2)));
     assert.equal(inline!.length, 8);
     for (const other of [one!, three!]) {

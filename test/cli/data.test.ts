@@ -1,0 +1,101 @@
+// `pix data` and `pix train` on a folder with planted bad files (a truncated JPEG, a zero-byte
+// file, text named .jpg, a corrupt PNG): check names each one with its reason and fails; training
+// skips them, lists them in bad_files.txt, and stops once they exceed --max_bad_fraction. bench and
+// preview on a clean folder; closest-flag hints.
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { imageTree } from '../helpers/image_tree';
+
+const pix = join(__dirname, '..', '..', '..', 'bin', 'pix.js');
+const cache = mkdtempSync(join(tmpdir(), 'pix-cache-'));
+
+function run(args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [pix, ...args], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cache } });
+}
+
+const trainFlags = ['--model', 'pix_resnet_tiny_cs', '--input_size', '16', '--batch_size', '5', '--epochs', '1', '--opt', 'momentum',
+  '--lr', '0.01', '--warmup_epochs', '0', '--aa', 'none', '--reprob', '0', '--mixup', '0', '--cutmix', '0', '--num_workers', '2'];
+
+describe('pix data', () => {
+  const planted = imageTree(8, true);
+  const clean = imageTree(12, false);
+
+  it('check names every bad file with its reason and exits 1', async () => {
+    const { root, bad } = await planted;
+    const text = run(['data', 'check', '--data_path', root, '--num_workers', '2']);
+    assert.equal(text.status, 1, text.stderr);
+    assert.match(text.stdout, /2 classes; train\/ 20 images, val\/ 4 images/);
+    assert.match(text.stdout, /^a\s+10\s+2$/m);
+    const listed = text.stdout.split('\n').filter((l) => l.includes('\t'));
+    assert.deepEqual(listed.map((l) => l.split('\t')[0]).sort(), bad);
+    assert.match(text.stderr, /decoded 24\/24 images/);
+    const json = run(['data', 'check', '--data_path', root, '--num_workers', '0', '--json']);
+    const report = JSON.parse(json.stdout) as { train: { images: number; classes: { name: string; images: number }[] }; bad: { path: string; reason: string }[] };
+    assert.deepEqual(report.train.classes, [{ name: 'a', images: 10 }, { name: 'b', images: 10 }]);
+    assert.deepEqual(report.bad.map((b) => b.path).sort(), bad);
+    for (const b of report.bad) assert.ok(b.reason.length > 0, b.path);
+  });
+
+  it('check passes a clean folder', async () => {
+    const result = run(['data', 'check', '--data_path', (await clean).root]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /every image decodes/);
+  });
+
+  it('training skips the bad files and lists them in bad_files.txt', async () => {
+    const { root, bad } = await planted;
+    const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+    const result = run(['train', '--data_path', root, '--output_dir', out, '--max_bad_fraction', '0.25', ...trainFlags]);
+    assert.equal(result.status, 0, result.stderr);
+    const lines = readFileSync(join(out, 'bad_files.txt'), 'utf8').trim().split('\n');
+    assert.deepEqual(lines.map((l) => l.split('\t')[0]).sort(), bad);
+    for (const line of lines) assert.match(line, /^[^\t]+\t\S.*$/);
+  });
+
+  it('training stops once the bad files exceed --max_bad_fraction, keeping the list', async () => {
+    const { root } = await planted;
+    const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+    const result = run(['train', '--data_path', root, '--output_dir', out, ...trainFlags]);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /1 of 20 images could not be decoded, more than the allowed 0\.001 of the dataset \(--max_bad_fraction\)/);
+    assert.equal(readFileSync(join(out, 'bad_files.txt'), 'utf8').trim().split('\n').length, 1);
+  });
+
+  it('bench reports images/s of the training loader', async () => {
+    const result = run(['data', 'bench', '--data_path', (await clean).root, '--num_workers', '1', '--batch_size', '4', '--input_size', '16', '--passes', '2', '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as { imagesPerSecond: number; imagesPerCpuSecond: number; passes: { images: number }[] };
+    // 24 images make 6 batches of 4; the first of each pass is not timed.
+    assert.deepEqual(report.passes.map((p) => p.images), [20, 20]);
+    assert.ok(report.imagesPerSecond > 0 && report.imagesPerCpuSecond > 0);
+  });
+
+  it('preview draws a grid of training samples, the same for the same seed', async () => {
+    const { root } = await clean;
+    const dir = mkdtempSync(join(tmpdir(), 'pix-preview-'));
+    const png = (name: string, seed: string) => {
+      const result = run(['data', 'preview', '--data_path', root, '--output', join(dir, name), '--count', '5', '--input_size', '16', '--seed', seed]);
+      assert.equal(result.status, 0, result.stderr);
+      return readFileSync(join(dir, name));
+    };
+    const [a, b, c] = [png('a.png', '1'), png('b.png', '1'), png('c.png', '2')];
+    // 5 tiles: 3 columns, 2 rows of 16 px with 2 px between.
+    const meta = await sharp(a).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['png', 52, 34]);
+    assert.ok(a.equals(b));
+    assert.ok(!a.equals(c));
+  });
+
+  it('names the closest flag or subcommand', () => {
+    const flag = run(['data', 'bench', '--data_path', '/x', '--num_worker', '2']);
+    assert.equal(flag.status, 1);
+    assert.match(flag.stderr, /unknown flag --num_worker for pix data bench \(did you mean --num_workers\?\)/);
+    assert.match(run(['data', 'preveiw']).stderr, /unknown subcommand 'preveiw' \(did you mean 'preview'\?\)/);
+    assert.match(run(['data', 'preview', '--data_path', '/x']).stderr, /--output is required/);
+  });
+});
