@@ -1,13 +1,103 @@
+// The workbench shell: navigation between the pages, the connection state (the host unreachable is
+// said plainly with a Retry), and the stores subscribed to the host's events for the app's life.
+// Pages are switched, not routed: the hash only remembers which one is open.
+import { useEffect, type KeyboardEvent } from 'react';
+import { useStore } from 'zustand';
+import { ErrorNotice } from './components/Notice';
+import { SystemMeter } from './components/monitor/SystemPanel';
+import { formatPercent } from './format';
+import { CheckpointsPage } from './pages/CheckpointsPage';
 import { EnginePage } from './pages/EnginePage';
+import { MonitorPage } from './pages/MonitorPage';
+import { RunsPage } from './pages/RunsPage';
+import { ThroughputPage } from './pages/ThroughputPage';
+import { pages, type Page } from './store/navigation';
+import { connectStores, StoresProvider, useStores, type Stores } from './store/stores';
 
-export function App() {
+const pageTitles: Record<Page, string> = {
+  runs: 'Runs',
+  monitor: 'Run monitor',
+  checkpoints: 'Checkpoints',
+  throughput: 'Throughput',
+  engine: 'Engine',
+};
+
+export function App({ stores }: { stores: Stores }) {
+  useEffect(() => connectStores(stores), [stores]);
+  useEffect(() => {
+    void stores.system.getState().probe();
+  }, [stores]);
   return (
-    <div className="app">
-      <header className="app-header">
-        <span className="app-title">PiX Workbench</span>
-      </header>
+    <StoresProvider stores={stores}>
+      <Shell />
+    </StoresProvider>
+  );
+}
+
+function Shell() {
+  const stores = useStores();
+  const page = useStore(stores.navigation, (s) => s.page);
+  const go = useStore(stores.navigation, (s) => s.go);
+  const connection = useStore(stores.system, (s) => s.connection);
+  const stats = useStore(stores.system, (s) => s.stats);
+
+  // Alt+1…5 jump between pages from anywhere; the nav itself is plain buttons in tab order.
+  const onKeyDown = (event: KeyboardEvent) => {
+    const index = Number(event.key) - 1;
+    if (event.altKey && index >= 0 && index < pages.length) {
+      event.preventDefault();
+      go(pages[index]);
+    }
+  };
+
+  return (
+    <div className="app" onKeyDown={onKeyDown}>
+      <aside className="sidebar">
+        <div className="app-title">PiX Workbench</div>
+        <nav aria-label="Pages">
+          <ul>
+            {pages.map((name, i) => (
+              <li key={name}>
+                <button
+                  type="button"
+                  className="nav-item"
+                  aria-current={page === name ? 'page' : undefined}
+                  title={`${pageTitles[name]} (Alt+${i + 1})`}
+                  onClick={() => go(name)}
+                >
+                  {pageTitles[name]}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="sidebar-footer" aria-label="Host">
+          <span className={`dot dot-${connection.status}`} aria-hidden="true" />
+          {connection.status === 'connected' ? 'Connected' : connection.status === 'connecting' ? 'Connecting…' : 'Disconnected'}
+          {stats && (
+            <div className="sidebar-stats">
+              <SystemMeter label="CPU" percent={stats.cpuPercent} />
+              <SystemMeter label="RAM" percent={(100 * stats.memoryUsedBytes) / stats.memoryTotalBytes} />
+              {stats.gpus.map((gpu) => (
+                <SystemMeter key={gpu.index} label={`GPU${gpu.index}`} percent={gpu.utilizationPercent} title={`${gpu.name}: ${formatPercent(gpu.utilizationPercent, 0)}`} />
+              ))}
+            </div>
+          )}
+        </div>
+      </aside>
       <main className="app-main">
-        <EnginePage />
+        {connection.status === 'failed' && (
+          <ErrorNotice title="Cannot reach the workbench host." message={connection.message}>
+            <button type="button" onClick={() => void stores.system.getState().probe()}>
+              Retry
+            </button>
+          </ErrorNotice>
+        )}
+        {page === 'runs' && <RunsPage />}
+        {page === 'monitor' && <MonitorPage />}
+        {page === 'checkpoints' && <CheckpointsPage />}
+        {page === 'throughput' && <ThroughputPage />}
+        {page === 'engine' && <EnginePage />}
       </main>
     </div>
   );
