@@ -1,11 +1,189 @@
-// The host side of the WorkbenchApi contract (shared/api.ts). Plain Node with no `electron` import,
-// so the Electron shell, the serve mode and the tests all drive the same implementation.
-import type { WorkbenchApi } from '../../shared/api';
+// The host side of the WorkbenchApi contract (shared/api.ts): one object per workbench home that
+// implements every method and pushes the events. Plain Node with no `electron` import, so the
+// Electron shell, the serve mode and the tests all drive the same implementation. Transports
+// validate requests with parseRequest first; paths are still checked here (absolute, existing),
+// since a request may come from a browser. Engine work never runs on this event loop: training in
+// supervised run workers, evaluation, gates, classification and the model catalog in task
+// processes, throughput in its own process; only file reads (checkpoints, metrics) happen here.
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { DatasetCheck, WorkbenchApi, WorkbenchClient } from '../../shared/api';
+import { inspectCheckpoint, tensorHistogram, diffCheckpoints } from './checkpoints/checkpoint_report';
+import { convertCheckpoint } from './checkpoints/convert';
+import { ThroughputComparisons } from './bench/compare';
+import { scanImageNetLayout } from './data/image_folder';
 import { engineInfo } from './engine/addon';
+import type { CatalogEntry } from './engine/model_catalog';
+import { EventHub } from './host_events';
+import { TaskRunner } from './jobs/run_task';
+import { exportRuns } from './runs/export';
+import { resolveRunConfig } from './runs/run_config';
+import { RunManager } from './runs/run_manager';
+import { RunStore } from './runs/run_store';
+import { SystemMonitor } from './system_stats';
+import { DEMO_DATASET } from './train/demo_preset';
 
-export function createHostApi(): WorkbenchApi {
-  return {
-    // async so that an addon failure reaches the caller as a rejection, as the contract promises.
+export interface Host extends WorkbenchClient {
+  /** Asks running workers to save and stop, ends task processes, stops the monitor. */
+  close(): Promise<void>;
+}
+
+export interface HostOptions {
+  home?: string;
+  /** Stand-in run worker (tests); default the training worker. */
+  runWorkerScript?: string;
+  heartbeatTimeoutMs?: number;
+}
+
+const SYSTEM_STATS_INTERVAL_MS = 2000;
+
+/** options.home, else PIX_WORKBENCH_HOME, else $XDG_DATA_HOME/pix-workbench, else ~/.local/share/pix-workbench. */
+export function workbenchHome(home?: string): string {
+  if (home) return resolve(home);
+  if (process.env.PIX_WORKBENCH_HOME) return resolve(process.env.PIX_WORKBENCH_HOME);
+  const data = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(data, 'pix-workbench');
+}
+
+/** An existing file named by an absolute path; the message names the field. */
+function existingFile(path: string, field: string): string {
+  if (!isAbsolute(path)) throw new Error(`${field}: '${path}' must be an absolute path`);
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new Error(`${field}: ${path} does not exist`);
+  }
+  if (!isFile) throw new Error(`${field}: ${path} is not a file`);
+  return resolve(path);
+}
+
+/** A path to write: absolute, in an existing folder. */
+function writablePath(path: string, field: string): string {
+  if (!isAbsolute(path)) throw new Error(`${field}: '${path}' must be an absolute path`);
+  if (!existsSync(dirname(path))) throw new Error(`${field}: the folder ${dirname(path)} does not exist`);
+  return resolve(path);
+}
+
+/** '' is the embedded demo; anything else an absolute folder. */
+function dataFolder(path: string, field: string): string {
+  if (path === '') return DEMO_DATASET;
+  if (!isAbsolute(path)) throw new Error(`${field}: '${path}' must be an absolute path`);
+  return resolve(path);
+}
+
+function checkDataset(path: string): DatasetCheck {
+  try {
+    const { train, val } = scanImageNetLayout(dataFolder(path, 'path'));
+    return { ok: true, path, classes: train.classes.length, classNames: train.classes, trainImages: train.samples.length, valImages: val.samples.length };
+  } catch (error) {
+    return { ok: false, path, problem: (error as Error).message };
+  }
+}
+
+export function createHost(options: HostOptions = {}): Host {
+  const home = workbenchHome(options.home);
+  const monitor = new SystemMonitor();
+  let statsTimer: NodeJS.Timeout | undefined;
+  const hub: EventHub = new EventHub((event, count) => {
+    if (event !== 'systemStats') return;
+    if (count > 0 && !statsTimer) {
+      const tick = () => void monitor.sample().then((stats) => hub.emit('systemStats', stats));
+      statsTimer = setInterval(tick, SYSTEM_STATS_INTERVAL_MS);
+      tick();
+    } else if (count === 0 && statsTimer) {
+      clearInterval(statsTimer);
+      statsTimer = undefined;
+    }
+  });
+  const store = new RunStore(home);
+  const runs = new RunManager({
+    store, emit: hub.emit, cudaDevices: engineInfo().backends.cuda.devices.length,
+    ...(options.runWorkerScript ? { workerScript: options.runWorkerScript } : {}),
+    ...(options.heartbeatTimeoutMs ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}),
+  });
+  const tasks = new TaskRunner();
+  const throughput = new ThroughputComparisons(home, hub.emit);
+  let catalog: Promise<CatalogEntry[]> | undefined;
+  const modelCatalog = () => {
+    catalog ??= tasks.run('catalog', {}).catch((error: unknown) => {
+      catalog = undefined;  // a failed build is not kept: the next call tries again
+      throw error;
+    });
+    return catalog;
+  };
+
+  // async throughout, so that a synchronous throw reaches the caller as a rejection, as the contract promises.
+  const api: WorkbenchApi = {
     engineInfo: async () => engineInfo(),
+    systemStats: () => monitor.sample(),
+    listModels: async () => (await modelCatalog()).map(({ name, aliases, parameters, macs224, family }) =>
+      ({ name, aliases, parameters, macs: macs224, pix: family === 'pix' })),
+    checkDataset: async ({ path }) => checkDataset(path),
+
+    listRuns: async () => runs.list(),
+    getRun: async ({ id }) => runs.get(id),
+    startRun: async ({ name, config }) => {
+      const id = store.newId();
+      return runs.create(id, name ?? '', resolveRunConfig(config, store.folderOf(id)));
+    },
+    stopRun: async ({ id }) => runs.stop(id),
+    resumeRun: async ({ id }) => runs.resume(id),
+    deleteRun: async ({ id }) => {
+      runs.delete(id);
+      return { deleted: true };
+    },
+    runSeries: async ({ id, ...window }) => runs.series(id, window),
+    exportRuns: async ({ ids, format }) => exportRuns(ids.map((id) => runs.exportSource(id).record), format),
+
+    inspectCheckpoint: async ({ path }) => inspectCheckpoint(existingFile(path, 'path'), await modelCatalog()),
+    tensorHistogram: async ({ path, name, bins }) => tensorHistogram(existingFile(path, 'path'), name, bins),
+    diffCheckpoints: async ({ a, b }) => diffCheckpoints(existingFile(a, 'a'), existingFile(b, 'b')),
+    evaluateCheckpoint: async ({ path, model, dataPath, inputSize, batchSize }) => tasks.run('evaluate', {
+      path: existingFile(path, 'path'), model, dataPath: dataFolder(dataPath, 'dataPath'), inputSize, batchSize, catalog: await modelCatalog(),
+    }),
+    convertCheckpoint: async ({ from, to }) => {
+      const input = existingFile(from, 'from');
+      const output = writablePath(to, 'to');
+      if (input === output) throw new Error('to: converting a file onto itself would destroy it; choose another output path');
+      const { path, bytes } = convertCheckpoint(input, output);
+      return { path, bytes };
+    },
+    gateStatistics: async ({ path, model, dataPath, images, inputSize }) => tasks.run('gates', {
+      path: existingFile(path, 'path'), model, dataPath: dataFolder(dataPath, 'dataPath'), images, inputSize, catalog: await modelCatalog(),
+    }),
+    classifyImage: async ({ path, model, image, inputSize }) => {
+      const checkpoint = existingFile(path, 'path');
+      const upload = 'base64' in image ? mkdtempSync(join(tmpdir(), 'pix-upload-')) : undefined;
+      try {
+        let imageFile: string;
+        if (upload) {
+          imageFile = join(upload, 'image');
+          writeFileSync(imageFile, Buffer.from((image as { base64: string }).base64, 'base64'));
+        } else {
+          imageFile = existingFile((image as { file: string }).file, 'image.file');
+        }
+        return await tasks.run('classify', { path: checkpoint, model, inputSize, imageFile, catalog: await modelCatalog() });
+      } finally {
+        if (upload) rmSync(upload, { recursive: true, force: true });
+      }
+    },
+
+    startThroughput: async (request) => throughput.start(request),
+    cancelThroughput: async ({ id }) => throughput.cancel(id),
+    throughputHistory: async () => throughput.history(),
+  };
+
+  return {
+    api,
+    on: hub.on,
+    async close() {
+      if (statsTimer) clearInterval(statsTimer);
+      statsTimer = undefined;
+      throughput.close();
+      tasks.close();
+      await runs.close();
+    },
   };
 }

@@ -1,29 +1,8 @@
 // `pix convert IN OUT`: a model's weights between PyTorch .pth and safetensors. IN's format is
-// read from its content; OUT's extension picks the format written. Only the model's state dict
-// travels (a training checkpoint's optimizer and EMA state stay behind), under the official key
-// names and PyTorch layouts, with the epoch; args go into safetensors metadata only (see write_pth.ts).
-import { extname } from 'node:path';
+// read from its content; OUT's extension picks the format written (host/checkpoints/convert.ts).
 import { parseArgs } from 'node:util';
-import { readCheckpointTensors } from '../../host/checkpoints/pth/read_checkpoint';
-import { writePth } from '../../host/checkpoints/pth/write_pth';
-import { writeSafetensors } from '../../host/checkpoints/safetensors';
+import { convertCheckpoint } from '../../host/checkpoints/convert';
 import type { Command } from '../command';
-
-/** safetensors metadata is a string map: numbers and objects (args) become JSON. */
-function stringMetadata(metadata: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = { format: 'pt' };  // safetensors' tag for PyTorch layouts
-  for (const [key, value] of Object.entries(metadata)) {
-    out[key] = typeof value === 'string' ? value : JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  }
-  return out;
-}
-
-function epochOf(metadata: Record<string, unknown>): number | undefined {
-  const { epoch } = metadata;
-  if (typeof epoch === 'number' && Number.isSafeInteger(epoch)) return epoch;
-  if (typeof epoch === 'string' && /^-?\d+$/.test(epoch)) return Number(epoch);
-  return undefined;
-}
 
 export const convertCommand: Command = {
   name: 'convert',
@@ -36,19 +15,9 @@ export const convertCommand: Command = {
     });
     if (positionals.length !== 2) throw new Error(`give an input and an output file; usage: ${convertCommand.usage}`);
     const [input, output] = positionals as [string, string];
-    const extension = extname(output).toLowerCase();
-    if (!['.safetensors', '.pth', '.pt'].includes(extension)) {
-      throw new Error(`${output}: the output must end in .safetensors, .pth or .pt, which picks its format`);
-    }
-    const { tensors, metadata, stateDictKey } = readCheckpointTensors(input, values.model_key);
-    if (extension === '.safetensors') {
-      writeSafetensors(output, tensors, stringMetadata(metadata));
-    } else {
-      const epoch = epochOf(metadata);
-      writePth(output, tensors, epoch === undefined ? {} : { epoch });
-    }
-    const from = stateDictKey === undefined ? '' : ` (the state dict under '${stateDictKey}')`;
-    console.log(`wrote ${tensors.size} tensors of ${input}${from} to ${output}`);
+    const result = convertCheckpoint(input, output, values.model_key);
+    const from = result.stateDictKey === undefined ? '' : ` (the state dict under '${result.stateDictKey}')`;
+    console.log(`wrote ${result.tensors} tensors of ${input}${from} to ${output}`);
     return 0;
   },
 };

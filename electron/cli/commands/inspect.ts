@@ -3,42 +3,12 @@
 // PyTorch .pth files (read by the safe unpickler: nothing in them runs) and safetensors.
 import { parseArgs } from 'node:util';
 import { readCheckpointTensors } from '../../host/checkpoints/pth/read_checkpoint';
-import type { StoredTensor } from '../../host/checkpoints/safetensors';
+import { summarize } from '../../host/checkpoints/tensor_stats';
 import type { Command } from '../command';
 import { formatTable } from '../table';
 
 // name, shape and dtype read left to right; the statistics line up on their right edge.
 const NUMERIC_COLUMNS = new Set([3, 4, 5, 6]);
-
-export interface TensorSummary {
-  name: string;
-  shape: number[];
-  dtype: string;
-  /** NaN (null in JSON) for an empty tensor; std also for a single value, as torch.std gives. */
-  min: number;
-  max: number;
-  mean: number;
-  std: number;
-}
-
-/** Statistics in float64; std is unbiased, as torch.std computes it. */
-export function summarize(name: string, { shape, dtype, data }: StoredTensor): TensorSummary {
-  const n = data.length;
-  const at = (i: number) => Number(data[i]!);
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const v = at(i);
-    if (v < min) min = v;
-    if (v > max) max = v;
-    sum += v;
-  }
-  const mean = n ? sum / n : NaN;
-  let squares = 0;
-  for (let i = 0; i < n; i++) squares += (at(i) - mean) ** 2;
-  return { name, shape, dtype, min: n ? min : NaN, max: n ? max : NaN, mean, std: n > 1 ? Math.sqrt(squares / (n - 1)) : NaN };
-}
 
 /** Python ints past 2^53 arrive as bigint, which JSON.stringify refuses. */
 function toJson(value: unknown, indent?: number): string {

@@ -34,12 +34,12 @@ export interface BenchResult {
   samples: number[];
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function syntheticImages(batch: number, size: number): Tensor {
+export function syntheticImages(batch: number, size: number): Tensor {
   const { Tensor } = loadEngine();
   const data = new Float32Array(batch * 3 * size * size);
   let state = 12345;
@@ -50,7 +50,7 @@ function syntheticImages(batch: number, size: number): Tensor {
   return Tensor.fromArray(data, [batch, 3, size, size]);
 }
 
-function oneHotTargets(batch: number, classes: number): Tensor {
+export function oneHotTargets(batch: number, classes: number): Tensor {
   const engine = loadEngine();
   const labels = engine.Tensor.fromArray(BigInt64Array.from({ length: batch }, (_, i) => BigInt((i * 7919) % classes)), [batch]);
   return engine.smoothOneHot(labels, classes, 0);
@@ -61,7 +61,7 @@ function cudaIndex(device: string): number | undefined {
   return device === 'cpu' ? undefined : Number(device.split(':')[1] ?? 0);
 }
 
-async function step(model: Model, mode: BenchMode, x: Tensor, targets: Tensor, optimizer: Optimizer): Promise<void> {
+export async function step(model: Model, mode: BenchMode, x: Tensor, targets: Tensor, optimizer: Optimizer): Promise<void> {
   const engine = loadEngine();
   const cuda = cudaIndex(model.device);
   if (mode === 'infer') {

@@ -8,7 +8,8 @@
 // After a host restart, a run recorded as running or stopping has lost its worker: it becomes
 // failed with a note that resume continues from the last checkpoint; queued runs queue again.
 import { join } from 'node:path';
-import type { EpochRecord, IterationPoint, RunDetail, RunSummary, Series, WorkbenchEvent, WorkbenchEvents } from '../../../shared/api';
+import type { EpochRecord, IterationPoint, RunDetail, RunSummary, Series } from '../../../shared/api';
+import type { Emit } from '../host_events';
 import { DeviceQueue, describeRequest, requestOf } from '../jobs/device_queue';
 import { superviseWorker, type SupervisedWorker, type WorkerExit } from '../jobs/supervisor';
 import type { WorkerToHost } from '../jobs/worker_protocol';
@@ -17,8 +18,6 @@ import { checkMove, isActive } from './run_status';
 import type { RunRecord, RunStore } from './run_store';
 import { RunView } from './run_view';
 import type { SeriesWindow } from './series';
-
-export type Emit = <E extends WorkbenchEvent>(event: E, payload: WorkbenchEvents[E]) => void;
 
 export interface RunManagerOptions {
   store: RunStore;

@@ -1,0 +1,62 @@
+// The throughput comparison's child process: builds every requested model once, and for each batch
+// size warms each up, then times one step per model per repeat, interleaved (A, B, A, B, …) so
+// that drift of the machine (clock, heat, other load) hits every model alike. Reports each timed
+// step as it happens and the models' sizes at the end. Uses the step of bench/throughput.ts.
+import { loadEngine, type Model } from '../engine/addon';
+import { oneHotTargets, step, syntheticImages, type BenchMode } from './throughput';
+
+export interface CompareRequest {
+  models: string[];
+  device: string;
+  precision: 'fp32' | 'bf16';
+  mode: BenchMode;
+  batchSizes: number[];
+  inputSize: number;
+  repeats: number;
+}
+
+export type CompareMessage =
+  | { type: 'sample'; model: string; batchSize: number; repeat: number; seconds: number }
+  | { type: 'done'; models: { requested: string; name: string; parameters: number; macs: number }[] }
+  | { type: 'error'; error: string };
+
+const WARMUP_STEPS = 2;
+
+async function compare(request: CompareRequest, send: (m: CompareMessage) => void): Promise<void> {
+  if (request.device !== 'cpu') {
+    throw new Error(`device '${request.device}': the engine's networks run on the CPU in this build (CUDA layers are not implemented yet)`);
+  }
+  const engine = loadEngine();
+  engine.setCpuPrecision(request.precision);
+  const models: { requested: string; model: Model }[] = request.models.map((name) => ({ requested: name, model: new engine.Model(name) }));
+  for (const batchSize of request.batchSizes) {
+    const x = syntheticImages(batchSize, request.inputSize);
+    const inputs = models.map(({ model }) => ({ model, targets: oneHotTargets(batchSize, model.numClasses),
+      optimizer: new engine.Optimizer(model, { type: 'momentum', momentum: 0.9 }) }));
+    for (const { model, targets, optimizer } of inputs) {
+      for (let i = 0; i < WARMUP_STEPS; i++) await step(model, request.mode, x, targets, optimizer);
+    }
+    for (let repeat = 0; repeat < request.repeats; repeat++) {
+      for (const [i, { model, targets, optimizer }] of inputs.entries()) {
+        const start = process.hrtime.bigint();
+        await step(model, request.mode, x, targets, optimizer);
+        send({ type: 'sample', model: models[i]!.requested, batchSize, repeat, seconds: Number(process.hrtime.bigint() - start) / 1e9 });
+      }
+    }
+    x.dispose();
+  }
+  send({ type: 'done', models: models.map(({ requested, model }) => ({ requested, name: model.name, parameters: model.parameterCount, macs: model.macs(request.inputSize) })) });
+}
+
+process.once('message', (request: CompareRequest) => {
+  const send = (message: CompareMessage) => {
+    if (process.connected) process.send!(message);
+  };
+  compare(request, send).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      if (process.connected) process.send!({ type: 'error', error: error instanceof Error ? error.message : String(error) }, () => process.exit(1));
+      else process.exit(1);
+    },
+  );
+});

@@ -1,0 +1,79 @@
+// The engine work the workbench does on request besides training — building the model catalog,
+// evaluating a checkpoint, gate statistics, classifying one image — as plain functions of JSON
+// payloads, so task_worker.ts can run them in a child process and keep the host's event loop free.
+import type { EvalSummary, GateBlockStats, ImageClassification } from '../../../shared/api';
+import { classifyImage, gateStatistics } from '../checkpoints/gate_statistics';
+import { inputSizeFor, loadInferenceModel, type InferenceModel } from '../checkpoints/inference_model';
+import { scanImageNetLayout, type Sample } from '../data/image_folder';
+import { Loader } from '../data/loader';
+import type { EvalTransform } from '../data/transforms';
+import { loadImage } from '../data/transforms';
+import { buildModelCatalog, type CatalogEntry } from '../engine/model_catalog';
+import { evaluate } from '../train/evaluate';
+import { DEMO_DATASET } from '../train/demo_preset';
+
+interface CheckpointRequest {
+  path: string;
+  model?: string | undefined;
+  inputSize?: number | undefined;
+  catalog: CatalogEntry[];
+}
+
+export interface CheckpointTasks {
+  catalog(payload: Record<string, never>): Promise<CatalogEntry[]>;
+  evaluate(payload: CheckpointRequest & { dataPath: string; batchSize?: number | undefined }): Promise<EvalSummary>;
+  gates(payload: CheckpointRequest & { dataPath: string; images: number }): Promise<{ blocks: GateBlockStats[]; images: number }>;
+  classify(payload: CheckpointRequest & { imageFile: string }): Promise<ImageClassification>;
+}
+
+export type TaskName = keyof CheckpointTasks;
+
+function evalTransform(loaded: InferenceModel, size: number): EvalTransform {
+  const cropPct = loaded.config?.crop_pct;
+  return { kind: 'eval', size, cropPct: typeof cropPct === 'number' ? cropPct : 0.875, interpolation: 'bicubic' };
+}
+
+function valSplit(dataPath: string, classes: number) {
+  const root = dataPath || DEMO_DATASET;
+  const { val } = scanImageNetLayout(root);
+  if (val.classes.length !== classes) throw new Error(`the checkpoint has ${classes} classes but ${root} has ${val.classes.length}`);
+  return val;
+}
+
+/** `count` samples spread evenly over the split, so every class is seen. */
+function spread(samples: Sample[], count: number): Sample[] {
+  const n = Math.min(count, samples.length);
+  return Array.from({ length: n }, (_, i) => samples[Math.floor((i * samples.length) / n)]!);
+}
+
+export const checkpointTasks: CheckpointTasks = {
+  catalog: async () => buildModelCatalog(),
+
+  async evaluate({ path, model, inputSize, batchSize, dataPath, catalog }) {
+    const started = performance.now();
+    const loaded = loadInferenceModel(path, model, catalog);
+    const size = inputSizeFor(inputSize, loaded);
+    const val = valSplit(dataPath, loaded.model.numClasses);
+    const loader = new Loader(val.samples, { batchSize: batchSize ?? 64, shuffle: false, dropLast: false, seed: 0, transform: evalTransform(loaded, size) });
+    const result = await evaluate(loaded.model, loader, size);
+    return { ...result, seconds: (performance.now() - started) / 1000 };
+  },
+
+  async gates({ path, model, inputSize, dataPath, images, catalog }) {
+    const loaded = loadInferenceModel(path, model, catalog);
+    const size = inputSizeFor(inputSize, loaded);
+    const samples = spread(valSplit(dataPath, loaded.model.numClasses).samples, images);
+    const loader = new Loader(samples, { batchSize: samples.length, shuffle: false, dropLast: false, seed: 0, transform: evalTransform(loaded, size) });
+    for await (const batch of loader.epoch(0)) {
+      return { blocks: await gateStatistics(loaded.model, batch.images, batch.size, size), images: batch.size };
+    }
+    throw new Error('no images to sample');
+  },
+
+  async classify({ path, model, inputSize, imageFile, catalog }) {
+    const loaded = loadInferenceModel(path, model, catalog);
+    const size = inputSizeFor(inputSize, loaded);
+    const image = await loadImage(imageFile, evalTransform(loaded, size), undefined);
+    return classifyImage(loaded.model, image, size, loaded.classNames);
+  },
+};

@@ -1,0 +1,40 @@
+// Runs a checkpoint task in its own child process (task_worker.ts) and settles with its result.
+// The host keeps one TaskRunner, so closing the host ends every task still running.
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { CheckpointTasks, TaskName } from './checkpoint_tasks';
+
+type Reply = { ok: true; result: unknown } | { ok: false; error: string };
+
+export class TaskRunner {
+  private readonly children = new Set<ChildProcess>();
+
+  constructor(private readonly script = join(__dirname, 'task_worker.js')) {}
+
+  run<T extends TaskName>(task: T, payload: Parameters<CheckpointTasks[T]>[0]): ReturnType<CheckpointTasks[T]> {
+    return new Promise<unknown>((resolve, reject) => {
+      const child = fork(this.script, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      this.children.add(child);
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString()).slice(-2000);
+      });
+      let reply: Reply | undefined;
+      child.once('message', (message: Reply) => {
+        reply = message;
+      });
+      child.once('exit', (code, signal) => {
+        this.children.delete(child);
+        if (reply?.ok) resolve(reply.result);
+        else if (reply) reject(new Error(reply.error));
+        else reject(new Error(`the ${task} task's process ${signal ? `was killed by ${signal}` : `exited with code ${code}`} before answering` +
+          (stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : '')));
+      });
+      child.send({ task, payload });
+    }) as ReturnType<CheckpointTasks[T]>;
+  }
+
+  close(): void {
+    for (const child of this.children) child.kill('SIGKILL');
+  }
+}
