@@ -47,7 +47,8 @@ double cubic(double v1, double v2, double v3, double v4, double d) {
   return p1 + d * (p2 + d * (p3 + d * p4));
 }
 
-// bicubic_filter32RGB: columns clipped to the image; rows outside it repeat the previous row.
+// bicubic_filter32RGB: columns clipped to the image; a row outside it repeats the row before (the
+// first one is clipped), which is the same as reading the previous row's pixels again.
 bool bicubic(const ImageU8& im, double xin, double yin, uint8_t* out) {
   if (xin < 0.0 || xin >= im.width || yin < 0.0 || yin >= im.height) return false;
   xin -= 0.5;
@@ -56,22 +57,19 @@ bool bicubic(const ImageU8& im, double xin, double yin, uint8_t* out) {
   const double dx = xin - x, dy = yin - y;
   --x;
   --y;
-  int xs[4];
-  for (int k = 0; k < 4; ++k) xs[k] = clip_index(x + k, im.width);
+  int64_t xs[4];
+  for (int k = 0; k < 4; ++k) xs[k] = static_cast<int64_t>(clip_index(x + k, im.width)) * kChannels;
+  const uint8_t* rows[4];
+  rows[0] = im.row(clip_index(y, im.height));
+  for (int k = 1; k < 4; ++k) rows[k] = y + k >= 0 && y + k < im.height ? im.row(y + k) : rows[k - 1];
   for (int c = 0; c < kChannels; ++c) {
-    double rows[4];
+    double v[4];
     for (int k = 0; k < 4; ++k) {
-      const int yy = k == 0 ? clip_index(y, im.height) : y + k;
-      if (k > 0 && !(yy >= 0 && yy < im.height)) {
-        rows[k] = rows[k - 1];
-        continue;
-      }
-      const uint8_t* line = im.row(yy);
-      rows[k] = cubic(line[xs[0] * kChannels + c], line[xs[1] * kChannels + c], line[xs[2] * kChannels + c],
-                      line[xs[3] * kChannels + c], dx);
+      const uint8_t* line = rows[k] + c;
+      v[k] = cubic(line[xs[0]], line[xs[1]], line[xs[2]], line[xs[3]], dx);
     }
-    const double v = cubic(rows[0], rows[1], rows[2], rows[3], dy);
-    out[c] = v <= 0.0 ? 0 : v >= 255.0 ? 255 : static_cast<uint8_t>(v);
+    const double value = cubic(v[0], v[1], v[2], v[3], dy);
+    out[c] = value <= 0.0 ? 0 : value >= 255.0 ? 255 : static_cast<uint8_t>(value);
   }
   return true;
 }

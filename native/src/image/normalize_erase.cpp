@@ -25,11 +25,14 @@ void normalize_erase(const ImageU8& img, float* out, const NormalizeEraseParams&
     PIX_CHECK(params.std[c] != 0.0f && std::isfinite(params.std[c]) && std::isfinite(params.mean[c]),
               "normalize_erase: mean and std must be finite and std non-zero");
   }
+  // Every (channel, value) pair's result once, computed as torch does it; the image is then lookups.
+  float table[kChannels][256];
+  for (int c = 0; c < kChannels; ++c) {
+    for (int v = 0; v < 256; ++v) table[c][v] = (static_cast<float>(v) / 255.0f - params.mean[c]) / params.std[c];
+  }
   const uint8_t* p = img.data;
   for (int64_t i = 0, n = img.pixels(); i < n; ++i, p += kChannels) {
-    for (int c = 0; c < kChannels; ++c) {
-      out[i * kChannels + c] = (static_cast<float>(p[c]) / 255.0f - params.mean[c]) / params.std[c];
-    }
+    for (int c = 0; c < kChannels; ++c) out[i * kChannels + c] = table[c][p[c]];
   }
 
   uint64_t draws = 0;  // the noise counter runs on across boxes, so boxes never share values
