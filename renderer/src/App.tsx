@@ -53,36 +53,38 @@ function Shell() {
   return (
     <div className="app" onKeyDown={onKeyDown}>
       <aside className="sidebar">
-        <div className="app-title">PiX Workbench</div>
-        <nav aria-label="Pages">
-          <ul>
-            {pages.map((name, i) => (
-              <li key={name}>
-                <button
-                  type="button"
-                  className="nav-item"
-                  aria-current={page === name ? 'page' : undefined}
-                  title={`${pageTitles[name]} (Alt+${i + 1})`}
-                  onClick={() => go(name)}
-                >
-                  {pageTitles[name]}
-                </button>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <div className="sidebar-footer" aria-label="Host">
-          <span className={`dot dot-${connection.status}`} aria-hidden="true" />
-          {connection.status === 'connected' ? 'Connected' : connection.status === 'connecting' ? 'Connecting…' : 'Disconnected'}
-          {stats && (
-            <div className="sidebar-stats">
-              <SystemMeter label="CPU" percent={stats.cpuPercent} />
-              <SystemMeter label="RAM" percent={(100 * stats.memoryUsedBytes) / stats.memoryTotalBytes} />
-              {stats.gpus.map((gpu) => (
-                <SystemMeter key={gpu.index} label={`GPU${gpu.index}`} percent={gpu.utilizationPercent} title={`${gpu.name}: ${formatPercent(gpu.utilizationPercent, 0)}`} />
+        <div className="sidebar-inner">
+          <div className="app-title">PiX Workbench</div>
+          <nav aria-label="Pages">
+            <ul>
+              {pages.map((name, i) => (
+                <li key={name}>
+                  <button
+                    type="button"
+                    className="nav-item"
+                    aria-current={page === name ? 'page' : undefined}
+                    title={`${pageTitles[name]} (Alt+${i + 1})`}
+                    onClick={() => go(name)}
+                  >
+                    {pageTitles[name]}
+                  </button>
+                </li>
               ))}
-            </div>
-          )}
+            </ul>
+          </nav>
+          <div className="sidebar-footer" aria-label="Host">
+            <span className={`dot dot-${connection.status}`} aria-hidden="true" />
+            {connection.status === 'connected' ? 'Connected' : connection.status === 'connecting' ? 'Connecting…' : 'Disconnected'}
+            {stats && (
+              <div className="sidebar-stats">
+                <SystemMeter label="CPU" percent={stats.cpuPercent} />
+                <SystemMeter label="RAM" percent={(100 * stats.memoryUsedBytes) / stats.memoryTotalBytes} />
+                {stats.gpus.map((gpu) => (
+                  <SystemMeter key={gpu.index} label={`GPU${gpu.index}`} percent={gpu.utilizationPercent} title={`${gpu.name}: ${formatPercent(gpu.utilizationPercent, 0)}`} />
+                ))}
+              </div>
+            )}
+          </div>
         </div>
       </aside>
       <main className="app-main">

@@ -14,6 +14,11 @@ export function formatMetric(n: number | null | undefined): string {
   return Number(n.toPrecision(3)).toString();
 }
 
+/** Multiply-accumulates as G/M (4.09 G). */
+export function formatMacs(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : formatCount(n);
+}
+
 export function formatPercent(n: number | null | undefined, digits = 2): string {
   return n === null || n === undefined || !Number.isFinite(n) ? '—' : `${n.toFixed(digits)}%`;
 }

@@ -33,13 +33,13 @@ export function MonitorPage() {
     if (stores.runs.getState().list.status === 'idle') void stores.runs.getState().load();
   }, [stores.runs]);
 
-  // Ask the host for about one point per pixel of a chart (two charts per row), in steps of 50 px
-  // so a window being resized does not refetch on every pixel.
+  // Ask the host for about one point per pixel of a chart, in steps of 50 px so a window being
+  // resized does not refetch on every pixel.
   useEffect(() => {
     const el = chartsBox.current;
     if (!el || typeof ResizeObserver === 'undefined') return;
     const observer = new ResizeObserver(() => {
-      const perChart = el.clientWidth / (el.clientWidth > 900 ? 2 : 1);
+      const perChart = (el.firstElementChild as HTMLElement | null)?.clientWidth ?? el.clientWidth;
       stores.monitor.getState().setMaxPoints(Math.max(100, Math.round(perChart / 50) * 50));
     });
     observer.observe(el);

@@ -37,10 +37,10 @@ export function GateStatisticsTool({ model, inputSize }: { model: string; inputS
       </form>
       {!countOk && <p className="field-error">Images must be a whole number from 1 to 512.</p>}
       <ResultStatus result={gates} busy="Running the sample…" failed="Gate statistics failed." />
+      {gates.status === 'done' && <p className="muted">Over {gates.value.images} images; the dashed line is the threshold τ.</p>}
+      {gates.status === 'done' && gates.value.blocks.length === 0 && <p className="muted">This network has no PiX blocks.</p>}
       {gates.status === 'done' && (
         <div className="gate-blocks">
-          <p className="muted">{gates.value.images} images</p>
-          {gates.value.blocks.length === 0 && <p className="muted">This network has no PiX blocks.</p>}
           {gates.value.blocks.map((block) => (
             <div key={block.block} className="gate-block">
               <div className="gate-block-head">

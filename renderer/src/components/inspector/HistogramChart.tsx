@@ -31,7 +31,7 @@ export function HistogramChart({ histogram, markers = [], height = 180, label }:
           />
           <Area type="stepAfter" dataKey="count" stroke="var(--accent)" fill="var(--accent)" fillOpacity={0.3} isAnimationActive={false} />
           {markers.map((m) => (
-            <ReferenceLine key={m.label} x={m.x} stroke="var(--error)" strokeDasharray="4 2" label={{ value: m.label, fill: 'var(--error)', fontSize: 11, position: 'top' }} />
+            <ReferenceLine key={m.label} x={m.x} stroke="var(--error)" strokeDasharray="4 2" label={{ value: m.label, fill: 'var(--error)', fontSize: 11, position: 'insideTopRight' }} />
           ))}
         </AreaChart>
       </ResponsiveContainer>

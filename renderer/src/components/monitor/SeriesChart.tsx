@@ -40,6 +40,16 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
     <figure className="chart" aria-label={title} data-points={drawn}>
       <figcaption>
         <span className="chart-title">{title}</span>
+        {lines.length > 1 && (
+          <span className="chart-legend">
+            {lines.map((line) => (
+              <span key={line.label} className="chart-legend-item">
+                <span className="swatch" style={{ background: line.color }} aria-hidden="true" />
+                {line.label}
+              </span>
+            ))}
+          </span>
+        )}
         <span className="muted" title="points in the window / points drawn">
           {points.toLocaleString('en-US')} pts{drawn < points ? ` · ${drawn.toLocaleString('en-US')} drawn` : ''}
         </span>

@@ -54,6 +54,11 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
   const allErrors = problem ? { ...errors, data_path: errors.data_path ?? problem } : errors;
   const ready = config !== null && dataset.status === 'checked' && dataset.check.ok;
 
+  // A preset or clone may name a model by alias (PiXResNet50_cs); the select shows the model it means.
+  const modelValue = (value: FieldValue) => {
+    const text = String(value).toLowerCase();
+    return models.find((m) => m.name.toLowerCase() === text || m.aliases.some((a) => a.toLowerCase() === text))?.name ?? value;
+  };
   const set = (flag: RunFlagName, value: FieldValue) => setValues((old) => ({ ...old, [flag]: value }));
 
   const modelOptions = models.map((m) => ({ value: m.name, label: `${m.name}${m.pix ? ' · PiX' : ''} · ${(m.parameters / 1e6).toFixed(2)} M params` }));
@@ -111,7 +116,7 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
                 <FlagField
                   key={field.name}
                   field={field}
-                  value={values[field.name]}
+                  value={field.name === 'model' ? modelValue(values.model) : values[field.name]}
                   error={allErrors[field.name]}
                   onChange={(v) => set(field.name, v)}
                   options={field.name === 'model' && models.length > 0 ? modelOptions : field.name === 'device' ? deviceOptions : undefined}

@@ -66,7 +66,8 @@ function RunRow({ run, actions, now }: { run: RunSummary; actions: RunActions; n
       <td className="numeric">{formatMetric(run.imagesPerSecond)}</td>
       <td>{formatTime(run.startedAt)}</td>
       <td className="numeric">{formatDuration(duration)}</td>
-      <td className="row-actions">
+      <td>
+        <div className="row-actions">
         {active ? (
           <button type="button" onClick={() => actions.stop(run.id)} disabled={run.status === 'stopping'} aria-label={`Stop ${run.name}`}>
             Stop
@@ -88,6 +89,7 @@ function RunRow({ run, actions, now }: { run: RunSummary; actions: RunActions; n
             Delete
           </button>
         )}
+        </div>
       </td>
     </tr>
   );

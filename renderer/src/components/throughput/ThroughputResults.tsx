@@ -6,7 +6,7 @@ import { Bar, BarChart, CartesianGrid, Cell, ErrorBar, ResponsiveContainer, Tool
 import type { ThroughputReport } from '../../../../shared/api';
 import { downloadSvgAsPng } from '../../charts/svgToPng';
 import { downloadText } from '../../download';
-import { errorMessage, formatCount, formatMetric, formatTime } from '../../format';
+import { errorMessage, formatCount, formatMacs, formatMetric, formatTime } from '../../format';
 import { reportCsv } from '../../store/throughput';
 import { ErrorNotice } from '../Notice';
 
@@ -117,7 +117,7 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
                 <th scope="col" className="numeric">Max</th>
                 <th scope="col" className="numeric">Latency (ms/batch)</th>
                 <th scope="col" className="numeric">Parameters</th>
-                <th scope="col" className="numeric">MACs (224²)</th>
+                <th scope="col" className="numeric">MACs</th>
               </tr>
             </thead>
             <tbody>
@@ -130,7 +130,7 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
                   <td className="numeric">{formatMetric(m.max)}</td>
                   <td className="numeric">{formatMetric(m.latencyMs)}</td>
                   <td className="numeric">{formatCount(m.parameters)}</td>
-                  <td className="numeric">{formatMetric(m.macs)}</td>
+                  <td className="numeric">{formatMacs(m.macs)}</td>
                 </tr>
               ))}
             </tbody>
