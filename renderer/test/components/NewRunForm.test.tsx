@@ -26,6 +26,8 @@ function setup(options: { dataset?: (path: string) => DatasetCheck; startRun?: (
 }
 
 const startButton = () => screen.getByRole('button', { name: 'Start run' });
+// The dataset check waits for typing to pause; on two shared cores a render can take a while.
+const slow = { timeout: 5000 };
 
 describe('NewRunForm', () => {
   it('has one labelled field per run flag, named by its flag, in its group', () => {
@@ -39,7 +41,7 @@ describe('NewRunForm', () => {
   it('enables Start once the dataset checks out, and shows its counts and the derived batch', async () => {
     setup();
     expect(startButton()).toHaveProperty('disabled', true);
-    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false));
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false), slow);
     expect(screen.getByText(/10 classes · 9,000 train \/ 1,000 val images/)).toBeTruthy();
     expect(screen.getByTestId('effective-batch').textContent).toBe('64 = 64 × 1 × 1');
     fireEvent.change(screen.getByLabelText('Gradient accumulation steps (--update_freq)'), { target: { value: '2' } });
@@ -50,7 +52,7 @@ describe('NewRunForm', () => {
 
   it('names an impossible value inline and keeps Start disabled until it is fixed', async () => {
     setup();
-    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false));
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false), slow);
     const lr = screen.getByLabelText('Peak learning rate (--lr)');
     fireEvent.change(lr, { target: { value: '-0.1' } });
     expect(lr.getAttribute('aria-invalid')).toBe('true');
@@ -69,9 +71,9 @@ describe('NewRunForm', () => {
 
   it('shows the host\'s reason for a missing dataset and refuses to start', async () => {
     setup({ dataset: (path) => (path === '' ? digits : { ok: false, path, problem: `${path} does not exist` }) });
-    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false));
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false), slow);
     fireEvent.change(screen.getByLabelText(/\(--data_path\)$/), { target: { value: '/data/missing' } });
-    await waitFor(() => expect(screen.getAllByText('/data/missing does not exist').length).toBeGreaterThan(0));
+    await waitFor(() => expect(screen.getAllByText('/data/missing does not exist').length).toBeGreaterThan(0), slow);
     expect(startButton()).toHaveProperty('disabled', true);
   });
 
@@ -85,10 +87,10 @@ describe('NewRunForm', () => {
 
   it('sends the validated config and shows the host\'s refusal when start fails', async () => {
     const { client } = setup({ startRun: async () => { throw new Error('startRun: no free device for cuda:3'); } });
-    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false));
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false), slow);
     fireEvent.change(screen.getByLabelText('Training epochs (--epochs)'), { target: { value: '1' } });
     fireEvent.click(startButton());
-    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('no free device for cuda:3'));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('no free device for cuda:3'), slow);
     const request = client.calls.find((c) => c.method === 'startRun')?.request as { config: Record<string, unknown> };
     expect(request.config.epochs).toBe(1);
     expect(request.config.lr).toBe(0.004);
@@ -97,8 +99,8 @@ describe('NewRunForm', () => {
 
   it('reports a started run', async () => {
     const { started } = setup();
-    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false));
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false), slow);
     fireEvent.click(startButton());
-    await waitFor(() => expect(started).toEqual(['r1']));
+    await waitFor(() => expect(started).toEqual(['r1']), slow);
   });
 });
