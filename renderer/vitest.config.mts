@@ -13,5 +13,7 @@ export default defineConfig({
     // Two shared cores: one worker keeps the suite from starving everyone else's builds.
     pool: 'threads',
     maxWorkers: 1,
+    // Renders wait on debounced host checks; a loaded CI machine needs more than the 5 s default.
+    testTimeout: 20_000,
   },
 });
