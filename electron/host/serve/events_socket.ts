@@ -1,5 +1,5 @@
 // `/api/events`: a WebSocket that pushes every WorkbenchEvents event as `{ event, payload }` JSON to
-// every connected browser. One host subscription per event for the server's lifetime, one JSON
+// every connected browser. One host subscription per event while any socket is open, one JSON
 // encoding per event, however many sockets listen. One-way: what a client sends is ignored.
 // The upgrade is authenticated by the server before it reaches handleUpgrade here.
 import type { IncomingMessage } from 'node:http';
@@ -31,8 +31,13 @@ export function createEventsSocket(client: Pick<WorkbenchClient, 'on'>): EventsS
 
   server.on('connection', (socket) => {
     alive.add(socket);
+    listen();
     socket.on('pong', () => alive.add(socket));
     socket.on('error', () => socket.terminate());
+    // ws has already removed a closed socket from server.clients.
+    socket.on('close', () => {
+      if (server.clients.size === 0) stopListening();
+    });
   });
 
   const heartbeat = setInterval(() => {
@@ -47,16 +52,25 @@ export function createEventsSocket(client: Pick<WorkbenchClient, 'on'>): EventsS
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
-  const unsubscribes = workbenchEvents.map((event) =>
-    client.on(event, (payload) => {
-      const message = JSON.stringify({ event, payload });
-      for (const socket of server.clients) {
-        if (socket.readyState !== WebSocket.OPEN) continue;
-        if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.terminate();
-        else socket.send(message);
-      }
-    }),
-  );
+  function broadcast(message: string): void {
+    for (const socket of server.clients) {
+      if (socket.readyState !== WebSocket.OPEN) continue;
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.terminate();
+      else socket.send(message);
+    }
+  }
+
+  // Subscribed only while a browser listens: the host does work per listener (it samples system
+  // stats only while someone wants them), which a server with no tab open should not cause.
+  let unsubscribes: (() => void)[] = [];
+  function listen(): void {
+    if (unsubscribes.length > 0) return;
+    unsubscribes = workbenchEvents.map((event) => client.on(event, (payload) => broadcast(JSON.stringify({ event, payload }))));
+  }
+  function stopListening(): void {
+    for (const unsubscribe of unsubscribes) unsubscribe();
+    unsubscribes = [];
+  }
 
   return {
     handleUpgrade(request, socket, head) {
@@ -64,7 +78,7 @@ export function createEventsSocket(client: Pick<WorkbenchClient, 'on'>): EventsS
     },
     close() {
       clearInterval(heartbeat);
-      for (const unsubscribe of unsubscribes) unsubscribe();
+      stopListening();
       for (const socket of server.clients) socket.close(1001, 'server shutting down');
       return new Promise((resolve) => {
         // Sockets that do not finish the closing handshake promptly are cut.
