@@ -5,8 +5,8 @@
 // each request downsamples afresh from the columns.
 //
 // x stays ascending because a resumed run repeats steps after its last checkpoint: an appended
-// point whose step is not past the last one replaces the points from that step on (the attempt that
-// got lost is not what the weights went on from).
+// point that goes back to a step already completed replaces the points from that step on (the
+// attempt that got lost is not what the weights went on from).
 import { join } from 'node:path';
 import { iterationMetricNames, type IterationMetricName, type IterationPoint, type Series, type SeriesAxis } from '../../../shared/api';
 import { lttbIndices } from '../../../shared/lttb';
@@ -33,7 +33,11 @@ export class MetricColumns {
 
   append(point: IterationPoint): void {
     const steps = this.columns.get('step')!;
-    if (this.length > 0 && point.step < steps[this.length - 1]!) this.length = this.firstIndexAtOrAfter('step', point.step);
+    const last = this.length - 1;
+    // A step seen again after it completed (it has a gradient norm: its last micro-batch) is a resumed
+    // attempt; accumulation micro-batches of one step share the step but come before its norm.
+    const repeated = last >= 0 && (point.step < steps[last]! || (point.step === steps[last]! && !Number.isNaN(this.columns.get('grad_norm')![last]!)));
+    if (repeated) this.length = this.firstIndexAtOrAfter('step', point.step);
     if (this.length === steps.length) this.grow();
     for (const name of COLUMNS) {
       const value = point[name];

@@ -47,10 +47,17 @@ describe('RunSeries', () => {
   it('replaces steps a resumed run repeats, keeping x ascending', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pix-series-'));
     writeFileSync(join(dir, 'metrics.jsonl'), [0, 1, 2, 3, 4, 5, 6].map((s) => line(point(s))).join('') +
-      [4, 5, 6, 7].map((s) => line(point(s, 10, { loss: 100 + s }))).join(''));
+      [4, 5, 6, 7].map((s) => line(point(s, 10, { loss: 100 + s }))).join('') + [7, 8].map((s) => line(point(s, 10, { loss: 200 + s }))).join(''));
     const series = new RunSeries(dir, () => 10).window({ metric: 'loss', axis: 'step', maxPoints: 100 });
-    assert.deepEqual(series.x, [0, 1, 2, 3, 4, 5, 6, 7]);
-    assert.deepEqual(series.y.slice(4), [104, 105, 106, 107]);
+    assert.deepEqual(series.x, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(series.y.slice(4), [104, 105, 106, 207, 208]);
+  });
+
+  it('keeps the micro-batches of one accumulated step (no gradient norm until its last)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pix-series-'));
+    const micro = (step: number, last: boolean) => line(point(step, 10, { grad_norm: last ? 1 : null }));
+    writeFileSync(join(dir, 'metrics.jsonl'), micro(0, false) + micro(0, true) + micro(1, false) + micro(1, true));
+    assert.equal(new RunSeries(dir, () => 10).window({ metric: 'loss', axis: 'step', maxPoints: 100 }).totalPoints, 4);
   });
 
   it('leaves out iterations without a value (grad_norm on accumulation micro-steps)', () => {
