@@ -1,0 +1,51 @@
+// The Runs page: the list filtered as typed, status actions by status, Clone pre-filling the form.
+import { cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunDetail } from '../../../shared/api';
+import { defaultRunConfig } from '../../../shared/config';
+import { RunsPage } from '../../src/pages/RunsPage';
+import { fakeClient } from '../fakeClient';
+import { renderWithStores } from '../render';
+import { models, run } from '../sampleData';
+
+afterEach(cleanup);
+
+const runs = [
+  run({ id: 'a', name: 'pix-digits', status: 'running', createdAt: 3 }),
+  run({ id: 'b', name: 'resnet-digits', model: 'resnet_small', status: 'stopped', createdAt: 2 }),
+];
+const detailOfB: RunDetail = { ...runs[1], config: { ...defaultRunConfig(), lr: 0.25, model: 'resnet_small' }, epochRecords: [], logTail: [], checkpoints: [], badFiles: [] };
+
+function setup() {
+  const client = fakeClient({
+    listRuns: async () => runs,
+    listModels: async () => models,
+    getRun: async () => detailOfB,
+    checkDataset: async ({ path }) => ({ ok: true, path, classes: 10, classNames: [], trainImages: 9000, valImages: 1000 }),
+    engineInfo: async () => { throw new Error('no engine in this test'); },
+  });
+  return { client, ...renderWithStores(<RunsPage />, client) };
+}
+
+describe('RunsPage', () => {
+  it('lists runs with the actions their status allows, and filters as typed', async () => {
+    setup();
+    await screen.findByRole('row', { name: 'Run pix-digits' });
+    expect(screen.getByRole('button', { name: 'Stop pix-digits' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Resume resnet-digits' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Resume pix-digits' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Delete pix-digits' })).toHaveProperty('disabled', true);
+
+    fireEvent.change(screen.getByLabelText('Filter runs'), { target: { value: 'RESNET-' } });
+    expect(screen.queryByRole('row', { name: 'Run pix-digits' })).toBeNull();
+    expect(screen.getByRole('row', { name: 'Run resnet-digits' })).toBeTruthy();
+    expect(screen.getByText('1 of 2 runs')).toBeTruthy();
+  });
+
+  it('Clone opens the form with the run\'s config and name', async () => {
+    setup();
+    fireEvent.click(await screen.findByRole('button', { name: 'Clone resnet-digits' }));
+    await waitFor(() => expect(screen.getByLabelText('Peak learning rate (--lr)')).toHaveProperty('value', '0.25'));
+    expect(screen.getByLabelText('Run name')).toHaveProperty('value', 'resnet-digits (copy)');
+  });
+});
