@@ -1,5 +1,6 @@
 // The run configuration: every flag of the official PiX training script, by its official name and
-// default (SPEC §4), plus the workbench's own (device, nproc_per_node). This one table drives the
+// default (SPEC §4), plus the workbench's own (device, torch.distributed.launch's process flags, a few
+// transform and EMA extensions, marked in their help). This one table drives the
 // `pix train` flag parser, the New-run form and the saved run record, so a flag exists in exactly
 // one place. Values are validated by the zod schema derived from it.
 import { z } from 'zod';
@@ -116,6 +117,10 @@ export const runFlags = {
   use_amp: bool(false, 'runtime', 'Mixed precision (bf16 autocast on the GPU)'),
   device: string('cpu', 'runtime', 'cpu, cuda or cuda:N', z.string().regex(/^(cpu|cuda(:\d+)?)$/)),
   nproc_per_node: int(1, 'runtime', 'Processes (GPUs) on this node', positive),
+  nnodes: int(1, 'runtime', 'Machines in the run (torch.distributed.launch\'s --nnodes)', positive),
+  node_rank: int(0, 'runtime', 'This machine\'s index among --nnodes', nonNegative),
+  master_addr: string('127.0.0.1', 'runtime', 'Address of node 0, where the processes meet', z.string().min(1)),
+  master_port: int(29500, 'runtime', 'Port of the meeting point on node 0', z.number().int().min(1).max(65535)),
 } satisfies Record<string, FlagSpec>;
 
 export type RunFlagName = keyof typeof runFlags;

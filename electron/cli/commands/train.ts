@@ -1,6 +1,11 @@
 // `pix train`: the official training script's flags (shared/config.ts), a progress line with ETA,
 // loss and images/s, and Ctrl-C that finishes the step in flight, saves and exits (a second
 // Ctrl-C quits at once). Without --data_path it trains a small PiX model on the embedded digits.
+// With --nproc_per_node N (and --nnodes) it launches N ranks of itself, which meet at
+// --master_addr:--master_port and train data-parallel; rank 0 prints and saves.
+import { join } from 'node:path';
+import { exitWithLauncher, launchLocalRanks, rankFromEnv } from '../../host/distributed/launch';
+import { joinProcessGroup, type ProcessGroup } from '../../host/distributed/process_group';
 import { applyDemoPreset } from '../../host/train/demo_preset';
 import { runTraining, type StopFlag } from '../../host/train/trainer';
 import { parseRunFlagsWithSources } from '../run_flags';
@@ -18,22 +23,39 @@ export const trainCommand: Command = {
   async run(args) {
     const parsed = parseRunFlagsWithSources(args);
     const config = parsed.config.data_path ? parsed.config : applyDemoPreset(parsed.config, parsed.given);
+    const worldSize = config.nproc_per_node * config.nnodes;
+    const place = rankFromEnv();
+    if (worldSize > 1 && !place) {
+      if (config.node_rank >= config.nnodes) throw new Error(`--node_rank ${config.node_rank} must be below --nnodes ${config.nnodes}`);
+      console.log(`launching ${config.nproc_per_node} processes on this node (world size ${worldSize}, master ${config.master_addr}:${config.master_port})`);
+      return launchLocalRanks({ entry: join(__dirname, '..', '..', '..', '..', 'bin', 'pix.js'), args: ['train', ...args],
+        nprocPerNode: config.nproc_per_node, nnodes: config.nnodes, nodeRank: config.node_rank, message: (text) => console.error(`pix: ${text}`) });
+    }
+    let group: ProcessGroup | undefined;
+    if (place) {
+      if (place.worldSize !== worldSize) throw new Error(`this rank was launched for world size ${place.worldSize}, but the flags give ${worldSize}`);
+      exitWithLauncher();
+      group = await joinProcessGroup({ rank: place.rank, worldSize, masterAddr: config.master_addr, masterPort: config.master_port });
+    }
+    // Rank 0 speaks for the run; the other ranks print only their errors.
+    const log = !group || group.rank === 0 ? (text: string) => console.log(text) : () => {};
     const stop: StopFlag = { requested: false };
     const onSignal = () => {
       if (stop.requested) process.exit(130);
       stop.requested = true;
-      process.stderr.write('\npix: stopping after this step and saving (Ctrl-C again to quit at once)\n');
+      if (!group) process.stderr.write('\npix: stopping after this step and saving (Ctrl-C again to quit at once)\n');
     };
     process.on('SIGINT', onSignal);
     const tty = process.stderr.isTTY;
     const started = Date.now();
     try {
-      console.log(`training ${config.model} on ${config.data_path} for ${config.epochs} epochs` +
+      log(`training ${config.model} on ${config.data_path} for ${config.epochs} epochs` +
+        (group ? ` on ${group.worldSize} processes` : '') +
         (config.output_dir ? `, writing to ${config.output_dir}` : ' (no --output_dir: nothing is saved)'));
       const outcome = await runTraining(config, {
-        message: (text) => console.log(text),
+        message: log,
         iteration: (m, { done, total }) => {
-          if (!tty && done !== total) return;
+          if ((group && group.rank !== 0) || (!tty && done !== total)) return;
           const elapsed = (Date.now() - started) / 1000;
           const stepsLeft = (config.epochs - m.epoch - 1) * total + (total - done);
           const eta = (elapsed / Math.max(1, m.step + 1)) * stepsLeft;
@@ -43,27 +65,30 @@ export const trainCommand: Command = {
             `lr ${m.lr.toPrecision(3)} ${m.images_per_second.toFixed(0)} img/s ETA ${duration(eta)}${tty ? '' : '\n'}`);
         },
         epoch: (record) => {
+          if (group && group.rank !== 0) return;
           if (tty) process.stderr.write('\n');
           const test = record.test_acc1 !== undefined
             ? ` test acc1 ${(record.test_acc1 as number).toFixed(2)}% acc5 ${(record.test_acc5 as number).toFixed(2)}% loss ${(record.test_loss as number).toFixed(4)}`
             : '';
-          console.log(`epoch ${record.epoch}: train loss ${(record.train_loss as number).toFixed(4)}${test}`);
+          log(`epoch ${record.epoch}: train loss ${(record.train_loss as number).toFixed(4)}${test}`);
         },
-      }, stop);
+      }, stop, group);
       if (outcome.status === 'failed') {
-        console.error(`pix: ${outcome.reason}`);
+        // Every rank reaches the same verdict (the loss is all-reduced); rank 0 says it.
+        if (!group || group.rank === 0) console.error(`pix: ${outcome.reason}`);
         return 1;
       }
       if (outcome.status === 'stopped') {
-        console.log(`stopped after epoch ${outcome.epoch}; resume with --auto_resume true (same --output_dir)`);
+        log(`stopped after epoch ${outcome.epoch}; resume with --auto_resume true (same --output_dir)`);
         return 130;
       }
       const best = outcome.best;
-      if (best && config.eval) console.log(`top-1 ${best.acc1.toFixed(2)}%  top-5 ${best.acc5.toFixed(2)}%  loss ${best.loss.toFixed(4)}  (${best.images} images)`);
-      else if (best) console.log(`best test acc1 ${best.acc1.toFixed(2)}% in ${duration((Date.now() - started) / 1000)}`);
+      if (best && config.eval) log(`top-1 ${best.acc1.toFixed(2)}%  top-5 ${best.acc5.toFixed(2)}%  loss ${best.loss.toFixed(4)}  (${best.images} images)`);
+      else if (best) log(`best test acc1 ${best.acc1.toFixed(2)}% in ${duration((Date.now() - started) / 1000)}`);
       return 0;
     } finally {
       process.off('SIGINT', onSignal);
+      group?.close();
     }
   },
 };

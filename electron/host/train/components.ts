@@ -60,6 +60,5 @@ export function unsupportedFlags(config: RunConfig): string[] {
   if (mixupActive(config) && config.mixup_mode !== 'batch') out.push(`--mixup_mode ${config.mixup_mode}: only 'batch' is available`);
   if (mixupActive(config) && config.batch_size % 2 !== 0) out.push(`--batch_size ${config.batch_size}: Mixup/CutMix pair each image with another, so the batch size must be even`);
   if (config.device !== 'cpu') out.push(`--device ${config.device}: the networks train on the CPU in this build`);
-  if (config.nproc_per_node !== 1) out.push('--nproc_per_node: multi-process training is not available in this build');
   return out;
 }

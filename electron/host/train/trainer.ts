@@ -5,7 +5,9 @@
 // checkpoints every save_ckpt_freq epochs plus checkpoint-best(-ema), resume and auto-resume at
 // the same step, a clean stop on request (the step in flight finishes and is saved), and a stop
 // with a clear message on a non-finite loss (the last good checkpoint stays, the failure is
-// recorded).
+// recorded). Given a process group, it is one rank of a data-parallel run (DDP's semantics):
+// its share of each epoch, gradients averaged before every step, the same stop and failure
+// verdicts on every rank, evaluation sharded and gathered, and files written by rank 0 alone.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { RunConfig } from '../../../shared/config';
@@ -20,6 +22,8 @@ import { RunFiles, type IterationMetrics } from './run_files';
 import { cosineSchedule } from './schedule';
 import { createOptimizer, lossFor, mixupActive, mixupConfig, unsupportedFlags } from './components';
 import { loadFinetuneWeights } from './finetune';
+import { averageGradients, broadcastState } from '../distributed/model_sync';
+import type { ProcessGroup } from '../distributed/process_group';
 
 export interface TrainerEvents {
   iteration?(metrics: IterationMetrics, progress: { done: number; total: number }): void;
@@ -41,9 +45,15 @@ function shouldEvaluate(config: RunConfig, epoch: number): boolean {
   return (epoch + 1) % config.test_freq === 0 || epoch + 1 >= config.test_epoch || epoch + 1 === config.epochs;
 }
 
-export async function runTraining(config: RunConfig, events: TrainerEvents = {}, stop: StopFlag = { requested: false }): Promise<TrainOutcome> {
+export async function runTraining(config: RunConfig, events: TrainerEvents = {}, stop: StopFlag = { requested: false },
+  group?: ProcessGroup): Promise<TrainOutcome> {
   const problems = unsupportedFlags(config);
   if (problems.length) throw new Error(problems.join('\n'));
+  const worldSize = group?.worldSize ?? 1;
+  const isMain = (group?.rank ?? 0) === 0;
+  if (config.nproc_per_node * config.nnodes !== worldSize) {
+    throw new Error(`--nproc_per_node ${config.nproc_per_node} x --nnodes ${config.nnodes} processes need the launcher: run them through \`pix train\``);
+  }
   const engine = loadEngine();
   const { train, val } = scanImageNetLayout(config.data_path);
   const valFolder = config.eval_data_path ? scanImageNetLayout(config.eval_data_path).val : val;
@@ -66,9 +76,9 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   if (config.bce_loss && !mixupActive(config)) events.message?.('--bce_loss has no effect without Mixup/CutMix, as in the official script');
   const criterion = lossFor(config, classes);
   const mixing = mixupActive(config) ? mixupConfig(config) : undefined;
-  const files = config.output_dir ? new RunFiles(config.output_dir) : undefined;
+  const files = config.output_dir && isMain ? new RunFiles(config.output_dir) : undefined;
 
-  const effectiveBatch = config.batch_size * config.update_freq * config.nproc_per_node;
+  const effectiveBatch = config.batch_size * config.update_freq * worldSize;
   const itersPerEpoch = Math.floor(train.samples.length / effectiveBatch);
   if (itersPerEpoch < 1) throw new Error(`${train.samples.length} training images are fewer than one effective batch of ${effectiveBatch}`);
   const lr = cosineSchedule({ base: config.lr, final: config.min_lr, epochs: config.epochs, itersPerEpoch,
@@ -85,8 +95,10 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   const badFiles = files ? new BadFileList(join(files.dir, 'bad_files.txt')) : undefined;
   const loading = { numWorkers: Math.min(config.num_workers, availableParallelism()), maxBadFraction: config.max_bad_fraction,
     onBadFile: (file: BadFile) => badFiles?.add(file) };
-  const trainLoader = new Loader(train.samples, { batchSize: config.batch_size, transform, shuffle: true, dropLast: true, seed: config.seed, ...loading });
+  const shard = { rank: group?.rank ?? 0, worldSize };
+  const trainLoader = new Loader(train.samples, { batchSize: config.batch_size, transform, shuffle: true, dropLast: true, seed: config.seed, ...loading, ...shard });
   const valLoader = new Loader(valFolder.samples, { batchSize: config.batch_size, shuffle: false, dropLast: false, seed: config.seed, ...loading,
+    ...(config.dist_eval ? shard : {}),
     transform: { kind: 'eval', size: config.input_size, cropPct: config.crop_pct ?? 0.875, interpolation: 'bicubic' } });
 
   // The schedule position is the number of optimizer steps taken; a checkpoint records it, so a
@@ -100,10 +112,22 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
       : `resumed from ${resumeFrom}: continuing at epoch ${Math.floor(nextStep / itersPerEpoch)}, step ${nextStep}`);
   }
 
+  // Every rank starts from rank 0's weights, as DDP's constructor makes them.
+  if (group) await broadcastState(model, group);
+  const evaluateOn = async (network: Model): Promise<EvalResult> => {
+    if (!group) return evaluate(network, valLoader, config.input_size);
+    await broadcastState(network, group);  // DDP's broadcast_buffers: rank 0's BatchNorm statistics
+    const local = await evaluate(network, valLoader, config.input_size);
+    if (!config.dist_eval) return local;
+    const sums = Float64Array.of(local.acc1 * local.images, local.acc5 * local.images, local.loss * local.images, local.images);
+    await group.allReduceSum(sums);
+    return { acc1: sums[0]! / sums[3]!, acc5: sums[1]! / sums[3]!, loss: sums[2]! / sums[3]!, images: sums[3]! };
+  };
+
   if (config.use_amp) events.message?.('--use_amp: mixed precision applies on the GPU; CPU training stays in f32');
   if (config.eval) {
     // The official --eval: evaluate the loaded weights (--resume or --finetune) and stop.
-    return { status: 'completed', best: await evaluate(model, valLoader, config.input_size) };
+    return { status: 'completed', best: await evaluateOn(model) };
   }
 
   const metadata = { config: JSON.stringify(config) };
@@ -111,6 +135,7 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   let bestEma: EvalResult | null = null;
   for (let epoch = Math.floor(nextStep / itersPerEpoch); epoch < config.epochs; epoch++) {
     let lossSum = 0;
+    let stepLoss = 0;  // of the micro-batches since the last optimizer step
     let micro = 0;
     const skip = (nextStep - epoch * itersPerEpoch) * config.update_freq;
     let dataStart = performance.now();
@@ -134,18 +159,30 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
       const targets = criterion.targets(labels, lam);
       const logits = await model.forward(x, { train: true, dropout: true, layout: 'nhwc', seed: config.seed * 1_000_003 + step });
       const { loss, dlogits } = criterion.loss(logits, targets);
-      if (!Number.isFinite(loss)) {
-        const reason = `the loss became ${loss} at epoch ${epoch}, step ${step}: training stopped; the last good checkpoint is kept. ` +
+      const diverged = (value: number) => {
+        const reason = `the loss became ${value} at epoch ${epoch}, step ${step}: training stopped; the last good checkpoint is kept. ` +
           'Try a lower --lr or enable --clip_grad.';
         files?.recordFailure(reason, { epoch, step, lr: lr[step] });
-        return { status: 'failed', reason };
-      }
+        return { status: 'failed', reason } as const;
+      };
+      // Ranks judge the loss together, after the all-reduce, so that all of them stop.
+      if (!group && !Number.isFinite(loss)) return diverged(loss);
       // Gradient accumulation: each micro-batch contributes 1/update_freq of the mean.
       const scaled = config.update_freq === 1 ? dlogits : scaleTensor(dlogits, 1 / config.update_freq);
       await model.backward(scaled);
       micro++;
+      stepLoss += loss;
       let gradNorm: number | null = null;
+      let stepBoundary = false;
       if (micro % config.update_freq === 0) {
+        stepBoundary = true;
+        if (group) {
+          // The loss and each rank's stop request ride along with the gradients.
+          const [lossTotal, stopVotes] = await averageGradients(model, group, [stepLoss, stop.requested ? 1 : 0]);
+          if (!Number.isFinite(lossTotal!)) return diverged(lossTotal! / worldSize / config.update_freq);
+          stop.requested = stopVotes! > 0;
+        }
+        stepLoss = 0;
         gradNorm = optimizer.step({ lr: lr[step]!, weightDecay: wd[step]!, clipGrad: config.clip_grad });
         model.zeroGrad();
         ema?.update(model);
@@ -155,18 +192,21 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
       lossSum += loss;
       const stepSeconds = (performance.now() - start) / 1000;
       const metrics: IterationMetrics = { epoch, step, loss, lr: lr[step]!, weight_decay: wd[step]!, grad_norm: gradNorm,
-        images_per_second: batch.size / (stepSeconds + dataSeconds), data_seconds: dataSeconds, step_seconds: stepSeconds, time: Date.now() / 1000 };
+        images_per_second: (batch.size * worldSize) / (stepSeconds + dataSeconds), data_seconds: dataSeconds, step_seconds: stepSeconds, time: Date.now() / 1000 };
       files?.appendIteration(metrics);
       events.iteration?.(metrics, { done: step - epoch * itersPerEpoch + 1, total: itersPerEpoch });
       for (const t of [x, labels, targets, logits, dlogits, scaled]) t.dispose();
-      if (stop.requested) break;
+      // A rank stops only where all of them do: at a step boundary, on the agreed verdict.
+      if (stop.requested && (!group || stepBoundary)) break;
       dataStart = performance.now();
     }
-    const record: Record<string, unknown> = { train_loss: lossSum / Math.max(1, micro - skip), train_lr: lr[Math.min(lr.length - 1, (epoch + 1) * itersPerEpoch - 1)],
+    const trainLoss = Float64Array.of(lossSum, Math.max(1, micro - skip));
+    await group?.allReduceSum(trainLoss);  // the official logger's synchronize_between_processes
+    const record: Record<string, unknown> = { train_loss: trainLoss[0]! / trainLoss[1]!, train_lr: lr[Math.min(lr.length - 1, (epoch + 1) * itersPerEpoch - 1)],
       train_min_lr: config.min_lr, train_weight_decay: wd[Math.min(wd.length - 1, (epoch + 1) * itersPerEpoch - 1)], epoch,
       n_parameters: model.parameterCount };
     if (!stop.requested && shouldEvaluate(config, epoch)) {
-      const result = await evaluate(model, valLoader, config.input_size);
+      const result = await evaluateOn(model);
       Object.assign(record, { test_acc1: result.acc1, test_acc5: result.acc5, test_loss: result.loss });
       if (!best || result.acc1 > best.acc1) {
         best = result;
@@ -176,7 +216,7 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
       }
       if (ema && emaModel) {
         ema.copyTo(emaModel);
-        const emaResult = await evaluate(emaModel, valLoader, config.input_size);
+        const emaResult = await evaluateOn(emaModel);
         Object.assign(record, { ema_test_acc1: emaResult.acc1, ema_test_acc5: emaResult.acc5, ema_test_loss: emaResult.loss });
         if (!bestEma || emaResult.acc1 > bestEma.acc1) {
           bestEma = emaResult;
@@ -186,7 +226,7 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
         }
         for (const extra of extraEmas) {
           extra.ema.copyTo(emaModel);
-          const extraResult = await evaluate(emaModel, valLoader, config.input_size);
+          const extraResult = await evaluateOn(emaModel);
           Object.assign(record, { [`ema_${extra.decay}_test_acc1`]: extraResult.acc1, [`ema_${extra.decay}_test_acc5`]: extraResult.acc5,
             [`ema_${extra.decay}_test_loss`]: extraResult.loss });
         }

@@ -2,28 +2,14 @@
 // official formats, checkpoint retention, determinism (same seed and data, same losses), a stop
 // request that saves a resumable checkpoint, and refusals of flags this build cannot honour.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultRunConfig, type RunConfig } from '../../../shared/config';
 import { readSafetensors } from '../../../electron/host/checkpoints/safetensors';
-import { DEMO_DATASET } from '../../../electron/host/train/demo_preset';
 import { runTraining } from '../../../electron/host/train/trainer';
-
-/** A copy of the first images of each digit: 30 per class to train, 10 to validate. */
-function smallDigits(): string {
-  const root = mkdtempSync(join(tmpdir(), 'pix-digits-'));
-  for (const [split, count] of [['train', 30], ['val', 10]] as const) {
-    for (let digit = 0; digit < 10; digit++) {
-      const from = join(DEMO_DATASET, split, String(digit));
-      const to = join(root, split, String(digit));
-      mkdirSync(to, { recursive: true });
-      for (const file of readdirSync(from).sort().slice(0, count)) copyFileSync(join(from, file), join(to, file));
-    }
-  }
-  return root;
-}
+import { smallDigits } from '../../helpers/small_digits';
 
 const data = smallDigits();
 
@@ -126,5 +112,6 @@ describe('trainer', () => {
     await assert.rejects(runTraining(config({ aa: 'rand-m9-x3' })), /--aa rand-m9-x3: unknown section 'x3'/);
     await assert.rejects(runTraining(config({ data_path: join(tmpdir(), 'pix-missing') })), /is not a folder/);
     await assert.rejects(runTraining(config({ batch_size: 1000 })), /fewer than one effective batch of 1000/);
+    await assert.rejects(runTraining(config({ nproc_per_node: 2 })), /processes need the launcher: run them through `pix train`/);
   });
 });
