@@ -247,7 +247,7 @@ export class RunManager {
     const device = devices.join(',');
     const config = devices.length === 1 && devices[0] !== 'cpu' ? { ...record.config, device: devices[0]! } : record.config;
     const view = this.view(record);
-    view.appendConsole([`[workbench] attempt ${record.attempts + 1} on ${device}${config.auto_resume ? ' (resuming)' : ''}`]);
+    this.note(id, `attempt ${record.attempts + 1} on ${device}${config.auto_resume ? ' (resuming)' : ''}`);
     const worker = superviseWorker({
       script: this.workerScript,
       payload: { config },
@@ -290,6 +290,15 @@ export class RunManager {
       case 'outcome':
         break;
     }
+  }
+
+  /** The host's own line in the run's console (attempts, endings), sent at once. */
+  private note(id: string, text: string): void {
+    const record = this.records.get(id);
+    if (!record) return;
+    const lines = [`[workbench] ${text}`];
+    this.view(record).appendConsole(lines);
+    this.emit('runLog', { id, lines });
   }
 
   private addLines(id: string, lines: string[]): void {
@@ -352,7 +361,7 @@ export class RunManager {
       } else {
         next = { ...record, status: exit.outcome.status, finishedAt };
       }
-      view.appendConsole([`[workbench] ${next.status}${next.error ? `: ${next.error}` : ''}`]);
+      this.note(id, `${next.status}${next.error ? `: ${next.error}` : ''}`);
       this.save(next);
     }
     this.schedule();
