@@ -28,6 +28,8 @@ export function EpochChart({ lines }: { lines: EpochLine[] }) {
     }
   });
   const data = [...byEpoch.values()].sort((a, b) => (a.epoch ?? 0) - (b.epoch ?? 0));
+  // A measure no run has (EMA without --model_ema_eval) gets no line and no legend entry.
+  const shown = measures.filter((m) => perRun.some((rows) => rows.some((row) => row[m.key] !== null)));
   return (
     <figure className="chart" aria-label="Accuracy per epoch">
       <figcaption>
@@ -39,12 +41,13 @@ export function EpochChart({ lines }: { lines: EpochLine[] }) {
         <ResponsiveContainer width="100%" height={200}>
           <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: 0 }}>
             <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
-            <XAxis dataKey="epoch" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} stroke="var(--text-muted)" fontSize={11} />
+            {/* Half an epoch either side, so a single evaluated epoch is a visible point, not an edge. */}
+            <XAxis dataKey="epoch" type="number" domain={['dataMin - 0.5', 'dataMax + 0.5']} allowDecimals={false} stroke="var(--text-muted)" fontSize={11} />
             <YAxis domain={['auto', 'auto']} stroke="var(--text-muted)" fontSize={11} width={40} />
             <Tooltip contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }} />
             <Legend wrapperStyle={{ fontSize: 11 }} />
             {lines.map((line, i) =>
-              measures.map((m) => (
+              shown.map((m) => (
                 <Line
                   key={`${i}${m.key}`}
                   dataKey={`r${i}_${m.key}`}
@@ -53,7 +56,7 @@ export function EpochChart({ lines }: { lines: EpochLine[] }) {
                   strokeDasharray={m.dash}
                   isAnimationActive={false}
                   connectNulls
-                  dot={{ r: 2 }}
+                  dot={{ r: 3 }}
                 />
               )),
             )}

@@ -7,7 +7,7 @@ import type { Series, SeriesAxis } from '../../../../shared/api';
 import { axisLabels, lineRows, mergeLines, selectionWindow } from '../../charts/chartData';
 import type { XWindow } from '../../charts/series';
 import type { Smoothing } from '../../charts/smoothing';
-import { formatMetric } from '../../format';
+import { axisTickFormatter, formatMetric } from '../../format';
 
 export interface ChartLine {
   label: string;
@@ -33,6 +33,19 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
   const points = lines.reduce((n, line) => n + (line.series?.windowPoints ?? 0), 0);
   const drawn = lines.reduce((n, line) => n + (line.series?.x.length ?? 0), 0);
   const smoothed = smoothing.kind !== 'none';
+  const ticks = useMemo(() => {
+    let [xMin, xMax, yMin, yMax] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (const row of data) {
+      xMin = Math.min(xMin, row.x);
+      xMax = Math.max(xMax, row.x);
+      for (const [key, value] of Object.entries(row)) {
+        if (key === 'x' || value === null || !Number.isFinite(value)) continue;
+        yMin = Math.min(yMin, value);
+        yMax = Math.max(yMax, value);
+      }
+    }
+    return { x: axisTickFormatter(window.from ?? xMin, window.to ?? xMax), y: axisTickFormatter(yMin, yMax) };
+  }, [data, window]);
 
   const labelOf = (state: { activeLabel?: unknown }) => (typeof state.activeLabel === 'number' ? state.activeLabel : Number(state.activeLabel));
 
@@ -81,14 +94,14 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
               type="number"
               domain={[window.from ?? 'dataMin', window.to ?? 'dataMax']}
               allowDataOverflow
-              tickFormatter={(v: number) => formatMetric(v)}
+              tickFormatter={ticks.x}
               stroke="var(--text-muted)"
               fontSize={11}
               label={{ value: axisLabels[axis], position: 'insideBottomRight', offset: -2, fontSize: 10, fill: 'var(--text-muted)' }}
             />
             <YAxis
               domain={['auto', 'auto']}
-              tickFormatter={(v: number) => formatMetric(v)}
+              tickFormatter={ticks.y}
               stroke="var(--text-muted)"
               fontSize={11}
               width={56}
