@@ -1,0 +1,79 @@
+// The throughput comparison in its child process with the tiny networks: progress per timed step,
+// a report with every repeat, the PiX/ResNet speed-up beside the MAC ratio, the history file; a
+// cancel that ends it at once; a device the networks cannot use, reported as the report's error.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { ThroughputReport, WorkbenchEvent } from '../../../shared/api';
+import { pairRatios, resnetCounterpart, ThroughputComparisons } from '../../../electron/host/bench/compare';
+import type { CompareRequest } from '../../../electron/host/bench/compare_worker';
+import { loadEngine } from '../../../electron/host/engine/addon';
+
+function harness() {
+  const events: { event: WorkbenchEvent; payload: unknown }[] = [];
+  let finished: (report: ThroughputReport) => void = () => {};
+  const done = new Promise<ThroughputReport>((resolve) => { finished = resolve; });
+  const comparisons = new ThroughputComparisons(mkdtempSync(join(tmpdir(), 'pix-home-')), (event, payload) => {
+    events.push({ event, payload });
+    if (event === 'throughputDone') finished(payload as ThroughputReport);
+  });
+  return { comparisons, events, done };
+}
+
+const request: CompareRequest = { models: ['pix_resnet_tiny_cs', 'resnet_tiny'], device: 'cpu', precision: 'fp32', mode: 'infer',
+  batchSizes: [2, 4], inputSize: 32, repeats: 3 };
+
+describe('throughput comparison', () => {
+  it('pairs each PiX network with its ResNet', () => {
+    assert.equal(resnetCounterpart('pix_resnet50_cs'), 'resnet50');
+    assert.equal(resnetCounterpart('pix_resnet_tiny_cs'), 'resnet_tiny');
+    assert.equal(resnetCounterpart('resnet50'), null);
+    const m = (model: string, median: number, macs: number) => ({ model, batchSize: 8, samples: [median], min: median, median, max: median, latencyMs: 1, parameters: 1, macs });
+    assert.deepEqual(pairRatios([m('pix_resnet50_cs', 150, 3), m('resnet50', 100, 4)]), [{ batchSize: 8, pix: 'pix_resnet50_cs', resnet: 'resnet50', speedup: 1.5, macRatio: 4 / 3 }]);
+  });
+
+  it('measures the models interleaved and reports spread, latency and ratios', async () => {
+    const h = harness();
+    const started = h.comparisons.start(request);
+    assert.equal(started.finishedAt, null);
+    assert.throws(() => h.comparisons.start(request), /is still running/);
+    const report = await h.done;
+    assert.equal(report.error, null);
+    const progress = h.events.filter((e) => e.event === 'throughputProgress').map((e) => e.payload as { done: number; total: number; current: string });
+    assert.deepEqual(progress.map((p) => p.done), Array.from({ length: 12 }, (_, i) => i + 1));
+    assert.ok(progress.every((p) => p.total === 12));
+    // Interleaved: the two models alternate within each batch size.
+    assert.deepEqual(progress.slice(0, 4).map((p) => p.current.split(' ')[0]), ['pix_resnet_tiny_cs', 'resnet_tiny', 'pix_resnet_tiny_cs', 'resnet_tiny']);
+    assert.equal(report.measurements.length, 4);
+    for (const m of report.measurements) {
+      assert.equal(m.samples.length, 3);
+      assert.ok(m.min <= m.median && m.median <= m.max);
+      assert.ok(Math.abs(m.latencyMs - (1000 * m.batchSize) / m.median) / m.latencyMs < 1e-9);
+    }
+    const engine = loadEngine();
+    const macRatio = new engine.Model('resnet_tiny').macs(32) / new engine.Model('pix_resnet_tiny_cs').macs(32);
+    assert.deepEqual(report.ratios.map((r) => r.batchSize), [2, 4]);
+    for (const r of report.ratios) assert.ok(Math.abs(r.macRatio - macRatio) < 1e-12);
+    const history = h.comparisons.history();
+    assert.deepEqual(history.map((r) => r.id), [report.id]);
+    for (const r of report.ratios) console.log(`# tiny networks, CPU fp32 infer, batch ${r.batchSize}: PiX/ResNet ${r.speedup.toFixed(2)}x, MAC ratio ${r.macRatio.toFixed(2)}`);
+  });
+
+  it('cancels a running comparison at once', async () => {
+    const h = harness();
+    const report = h.comparisons.start({ ...request, repeats: 100, batchSizes: [8] });
+    while (!h.events.some((e) => e.event === 'throughputProgress')) await new Promise((r) => setTimeout(r, 10));
+    h.comparisons.cancel(report.id);
+    const done = await h.done;
+    assert.equal(done.error, 'cancelled');
+    assert.throws(() => h.comparisons.cancel(report.id), /no comparison .* is running/);
+  });
+
+  it('reports a device the networks cannot use as the error', async () => {
+    const h = harness();
+    h.comparisons.start({ ...request, device: 'cuda:0' });
+    assert.match((await h.done).error!, /device 'cuda:0': the engine's networks run on the CPU in this build/);
+  });
+});
