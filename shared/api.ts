@@ -176,7 +176,7 @@ export interface GateBlockStats {
   tau: number;
   /** Channel subsets per pixel (K = ceil(C / zeta)). */
   subsets: number;
-  /** Fraction of gate values above tau (pick = max) across the batch and subsets. */
+  /** Fraction of gate values below tau (pick: the subset's max; at or above tau it mixes, SPEC §2) across the batch and subsets. */
   pickFraction: number;
   histogram: Histogram;
 }
