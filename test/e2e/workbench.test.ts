@@ -4,7 +4,7 @@
 // the throughput of the two tiny networks. Screenshots go to test-results/e2e/ to be looked at.
 // Skips, saying why, without /usr/bin/chromium or a built renderer (npm run build).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -162,12 +162,16 @@ test('the workbench end to end against pix serve', { skip: reason ?? false, time
   await page.getByLabel('Images (1–512)').fill('16');
   await page.getByRole('button', { name: 'Compute gate statistics' }).click();
   await page.locator('.gate-block').first().waitFor({ timeout: 120_000 });
+  // One real digit classified: top-5 and which subsets picked, per block.
+  const digit = join(root, 'resources', 'demo-digits', 'val', '7');
+  await page.getByLabel('Image file').setInputFiles(join(digit, readdirSync(digit).find((f) => f.endsWith('.png')) as string));
+  await page.locator('.gate-strip').first().waitFor({ timeout: 120_000 });
   await shot('05-inspector');
 
   // A small throughput comparison of the tiny networks.
   await page.getByRole('button', { name: 'Throughput' }).click();
   await page.getByRole('heading', { name: 'Throughput', level: 1 }).waitFor();
-  for (const box of await page.locator('.model-choices input[type="checkbox"]:checked').all()) await box.uncheck();
+  for (const box of await page.locator('.model-choices input[type="checkbox"]').all()) await box.setChecked(false);
   await page.getByLabel('pix_resnet_tiny_cs').check();
   await page.getByLabel('resnet_tiny', { exact: true }).check();
   await page.getByLabel('Batch sizes').fill('8');
@@ -176,6 +180,16 @@ test('the workbench end to end against pix serve', { skip: reason ?? false, time
   await page.getByRole('button', { name: 'Compare throughput' }).click();
   await page.locator('table.ratios tbody tr').first().waitFor({ timeout: 180_000 });
   await shot('06-throughput');
+
+  // Exports: the report as CSV, the chart drawn onto a canvas as PNG.
+  const csv = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export CSV' }).click();
+  assert.match((await csv).suggestedFilename(), /\.csv$/);
+  const png = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export PNG' }).click();
+  const pngFile = join(screenshots, '07-throughput-export.png');
+  await (await png).saveAs(pngFile);
+  assert.deepEqual([...readFileSync(pngFile).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'the PNG export is not a PNG');
 
   assert.deepEqual(pageErrors, [], `the page threw: ${pageErrors.join('; ')}`);
 });
