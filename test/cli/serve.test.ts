@@ -10,6 +10,37 @@ import { after, before, describe, it } from 'node:test';
 const projectRoot = join(__dirname, '..', '..', '..');
 const pix = join(projectRoot, 'bin', 'pix.js');
 
+interface Served {
+  pageUrl: string;
+  /** Ctrl-C, then what the process printed and its exit code. */
+  interrupt(): Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+/** Starts `pix serve` and resolves once it has printed the URL to open. */
+function startPixServe(args: string[]): Promise<Served> {
+  const child = spawn(process.execPath, [pix, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = /Open this URL \(it carries the access token\): (http:\/\/[\d.]+:\d+\/#token=[A-Za-z0-9_-]{43})\n/.exec(stdout);
+      if (match) {
+        resolve({
+          pageUrl: match[1],
+          async interrupt() {
+            child.kill('SIGINT');
+            return { code: await exited, stdout, stderr };
+          },
+        });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`pix serve exited (${code}) before printing its URL:\n${stdout}${stderr}`)));
+  });
+}
+
 describe('pix serve', () => {
   let home: string;
 
@@ -24,20 +55,8 @@ describe('pix serve', () => {
   after(() => rmSync(home, { recursive: true, force: true }));
 
   it('prints a working URL and exits cleanly on SIGINT', async () => {
-    const child = spawn(process.execPath, [pix, 'serve', '--port', '0', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const pageUrl = await new Promise<string>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-        const match = /Open this URL \(it carries the access token\): (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43})\n/.exec(stdout);
-        if (match) resolve(match[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`pix serve exited (${code}) before printing its URL:\n${stdout}${stderr}`)));
-    });
-    const url = new URL(pageUrl);
+    const served = await startPixServe(['--port', '0', '--home', home]);
+    const url = new URL(served.pageUrl);
     const token = url.hash.slice('#token='.length);
 
     const page = await fetch(new URL('/', url));
@@ -50,11 +69,19 @@ describe('pix serve', () => {
     assert.equal(models.status, 200, await models.clone().text());
     assert.ok(((await models.json()) as { name: string }[]).some((m) => m.name === 'pix_resnet50_cs'));
 
-    child.kill('SIGINT');
-    assert.equal(await exited, 0, stderr);
+    const { code, stdout, stderr } = await served.interrupt();
+    assert.equal(code, 0, stderr);
     assert.match(stdout, /SIGINT: stopping/);
     assert.equal(stderr, '', 'a loopback bind warns about nothing');
     await assert.rejects(fetch(new URL('/', url)), 'the port is closed');
+  });
+
+  it('warns loudly when bound beyond this machine', async () => {
+    const served = await startPixServe(['--host', '0.0.0.0', '--port', '0', '--home', home]);
+    const { code, stderr } = await served.interrupt();
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /WARNING: serving on 0\.0\.0\.0, reachable from other machines, over plain HTTP/);
+    assert.match(stderr, /ssh -L \d+:127\.0\.0\.1:\d+/);
   });
 
   it('refuses a port that is not one, naming the flag', () => {
