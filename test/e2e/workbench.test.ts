@@ -87,8 +87,9 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function shot(name: string) {
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+/** The whole page, or (fullPage false) the window as the user sees it, sticky parts in place. */
+async function shot(name: string, fullPage = true) {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage });
 }
 
 /** The number of points the Training loss chart draws now. */
@@ -128,7 +129,8 @@ test('the workbench end to end against pix serve', { skip: reason ?? false, time
   const start = page.getByRole('button', { name: 'Start run' });
   await page.getByText(/10 classes/).waitFor();
   assert.equal(await start.isEnabled(), true, 'Start run stays disabled on the demo preset');
-  await shot('01-new-run-form');
+  await page.getByRole('heading', { name: 'New run' }).scrollIntoViewIfNeeded();
+  await shot('01-new-run-form', false);
   await start.click();
 
   // The monitor opens on the new run; the loss chart receives points live.

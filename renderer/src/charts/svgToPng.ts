@@ -8,7 +8,10 @@ export function resolveCssVariables(svgText: string, lookup: (name: string) => s
   return svgText.replace(/var\((--[\w-]+)\)/g, (whole, name: string) => lookup(name).trim() || whole);
 }
 
-export async function downloadSvgAsPng(svg: SVGSVGElement, fileName: string, scale = 2): Promise<void> {
+/** Height of the caption band above the chart, in CSS pixels. */
+const captionHeight = 28;
+
+export async function downloadSvgAsPng(svg: SVGSVGElement, fileName: string, caption: string, scale = 2): Promise<void> {
   const { width, height } = svg.getBoundingClientRect();
   if (width === 0 || height === 0) throw new Error('the chart has no size to export (is it on screen?)');
   const rootStyle = getComputedStyle(document.documentElement);
@@ -27,14 +30,18 @@ export async function downloadSvgAsPng(svg: SVGSVGElement, fileName: string, sca
   });
   const canvas = document.createElement('canvas');
   canvas.width = Math.round(width * scale);
-  canvas.height = Math.round(height * scale);
+  canvas.height = Math.round((height + captionHeight) * scale);
   const context = canvas.getContext('2d');
   if (!context) throw new Error('this browser gives no 2D canvas to draw the PNG on');
   // The page background under the chart, so the PNG is not transparent.
   context.fillStyle = rootStyle.getPropertyValue('--surface').trim() || '#ffffff';
   context.fillRect(0, 0, canvas.width, canvas.height);
   context.scale(scale, scale);
-  context.drawImage(image, 0, 0, width, height);
+  // The caption says what was measured, so the PNG means something outside the app.
+  context.fillStyle = rootStyle.getPropertyValue('--text').trim() || '#000000';
+  context.font = `600 13px ${rootStyle.fontFamily}`;
+  context.fillText(caption, 8, 18);
+  context.drawImage(image, 0, captionHeight, width, height);
   const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
   if (!blob) throw new Error('the canvas could not be encoded as PNG');
   downloadBlob(blob, fileName);

@@ -52,6 +52,8 @@ export interface RunsState {
   actionError: string | null;
   draft: RunDraft | null;
   load: () => Promise<void>;
+  /** The model catalog, asked for apart from the list: the host may take a while to build it. */
+  loadModels: () => Promise<void>;
   setFilterText: (text: string) => void;
   setStatusFilter: (status: StatusFilter) => void;
   /** Resolves to the new run, or throws the host's refusal for the form to show. */
@@ -84,14 +86,21 @@ export function createRunsStore(client: WorkbenchClient) {
       actionError: null,
       draft: null,
       load: async () => {
+        void get().loadModels();
         await track(
           async () => {
-            const [runs, models] = await Promise.all([client.api.listRuns(), client.api.listModels()]);
-            set({ runs: sortRuns(runs), models });
+            set({ runs: sortRuns(await client.api.listRuns()) });
             return true as const;
           },
           (list) => set({ list }),
         );
+      },
+      loadModels: async () => {
+        try {
+          set({ models: await client.api.listModels() });
+        } catch (error) {
+          set({ actionError: `Could not list the models: ${errorMessage(error)}` });
+        }
       },
       setFilterText: (filterText) => set({ filterText }),
       setStatusFilter: (statusFilter) => set({ statusFilter }),

@@ -45,6 +45,7 @@ describe('runs store', () => {
     const off = store.getState().connect();
     await store.getState().load();
     expect(store.getState().list.status).toBe('done');
+    await new Promise((resolve) => setTimeout(resolve, 0));
     expect(store.getState().models).toEqual(models);
 
     client.emit('runUpdated', { ...runs[0], step: 99 });

@@ -30,6 +30,7 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
   const chartBox = useRef<HTMLDivElement>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   const bars = throughputBars(report);
+  const caption = `Throughput · ${report.device} · ${report.precision} · ${report.mode === 'train' ? 'training step' : 'inference'} · ${report.inputSize}×${report.inputSize}`;
   const name = `throughput-${report.device.replace(':', '')}-${report.precision}-${report.mode}-${report.id}`;
 
   const exportPng = async () => {
@@ -37,7 +38,7 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
     const svg = chartBox.current?.querySelector('svg.recharts-surface');
     try {
       if (!(svg instanceof SVGSVGElement)) throw new Error('there is no chart to export yet');
-      await downloadSvgAsPng(svg, `${name}.png`);
+      await downloadSvgAsPng(svg, `${name}.png`, caption);
     } catch (error) {
       setExportError(errorMessage(error));
     }
@@ -46,9 +47,7 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
   return (
     <div className="throughput-results">
       <header className="panel-header">
-        <h2>
-          {report.device} · {report.precision} · {report.mode === 'train' ? 'training step' : 'inference'} · {report.inputSize}×{report.inputSize}
-        </h2>
+        <h2>{caption}</h2>
         <span className="muted">{formatTime(report.startedAt)}</span>
         <span className="actions">
           <button type="button" onClick={() => downloadText(reportCsv(report), `${name}.csv`, 'text/csv')} disabled={report.measurements.length === 0}>
