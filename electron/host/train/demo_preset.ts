@@ -2,11 +2,23 @@
 // official defaults target ImageNet on 8 GPUs; for 10,000 28x28 digits on a laptop CPU these
 // values (shared/presets.ts, also the New-run form's demo preset) replace every default the user
 // did not set explicitly.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig, RunFlagName } from '../../../shared/config';
 import { demoDigitsValues } from '../../../shared/presets';
 
-export const DEMO_DATASET = join(__dirname, '..', '..', '..', '..', 'resources', 'demo-digits');
+/**
+ * In a packaged app the digits are plain files beside the archive (electron-builder.yml's
+ * extraResources: libvips reads images by path and cannot see inside app.asar); in a checkout they
+ * are under resources/, written by `npm install`.
+ */
+function demoDatasetPath(): string {
+  const packaged = (process as { resourcesPath?: string }).resourcesPath;
+  if (packaged && existsSync(join(packaged, 'demo-digits'))) return join(packaged, 'demo-digits');
+  return join(__dirname, '..', '..', '..', '..', 'resources', 'demo-digits');
+}
+
+export const DEMO_DATASET = demoDatasetPath();
 
 export function applyDemoPreset(config: RunConfig, given: ReadonlySet<RunFlagName>): RunConfig {
   const out: Record<string, unknown> = { ...config, data_path: DEMO_DATASET };
