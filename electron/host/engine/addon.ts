@@ -70,6 +70,10 @@ export interface GemmParams {
   m?: number;
   n?: number;
   k?: number;
+  /** Epilogue, applied after the product: + bias[j] ((N) f32), + residual ((M,N), apart from c), then ReLU. */
+  bias?: Tensor;
+  residual?: Tensor;
+  relu?: boolean;
 }
 
 export interface CudaMemoryStats {
@@ -103,6 +107,11 @@ export interface ForwardOptions {
   seed?: number;
   /** Layout of x. Default 'nchw' (as PyTorch takes images). */
   layout?: Layout;
+  /**
+   * Evaluation on the CPU runs each conv -> BatchNorm as one convolution with BatchNorm folded in.
+   * Default true; false keeps BatchNorm a layer of its own (the reference, for tests and benchmarks).
+   */
+  foldBatchNorm?: boolean;
 }
 
 /** A network of the engine. Tensors crossing getState/setState/getGrad use PyTorch layouts (OIHW). */
@@ -160,6 +169,15 @@ export interface ConvOpParams {
   pad?: number;
   /** The CPU's direct loop instead of the fast path (CPU only). */
   reference?: boolean;
+}
+
+/** conv2dForward's epilogue (CPU only): y = relu?(conv(x) + bias[o] (+ residual)). */
+export interface ConvEpilogueParams {
+  /** (O) f32. */
+  bias?: Tensor;
+  /** Shaped like the output (N,P,Q,O). */
+  residual?: Tensor;
+  relu?: boolean;
 }
 
 export interface BatchNormOpParams {
@@ -316,7 +334,7 @@ export interface NativeEngine {
   pixForward(x: Tensor, p: Tensor, params: PixParams): Tensor;
   pixBackward(x: Tensor, p: Tensor, dy: Tensor, params: PixParams & { dx?: boolean; dp?: boolean }): { dx?: Tensor; dp?: Tensor };
   // The layer ops on NHWC tensors of any one device (binding/js_layer_ops.cc); backward calls return fresh gradients.
-  conv2dForward(x: Tensor, w: Tensor, params?: ConvOpParams): Tensor;
+  conv2dForward(x: Tensor, w: Tensor, params?: ConvOpParams & ConvEpilogueParams): Tensor;
   conv2dBackward(x: Tensor, w: Tensor, dy: Tensor, params?: ConvOpParams & { dx?: boolean }): { dx?: Tensor; dw: Tensor };
   batchnormForward(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
     params?: BatchNormOpParams): { y: Tensor; mean?: Tensor; invstd?: Tensor };

@@ -17,12 +17,16 @@ namespace {
 
 constexpr const char* kFn = "gemm";
 
-const Tensor& matrix_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  const Tensor& t = JsTensor::FromValue(info[index], kFn, name);
+const Tensor& matrix_arg_value(const Napi::Value& value, const char* name) {
+  const Tensor& t = JsTensor::FromValue(value, kFn, name);
   PIX_CHECK(t.dim() == 2, kFn, ": ", name, " must be 2-D, got shape ", shape_str(t.shape()));
   PIX_CHECK(t.dtype() == DType::F32, kFn, ": ", name, " must be f32, got ", dtype_name(t.dtype()));
   PIX_CHECK(t.device().is_cpu(), kFn, ": ", name, " must be on the cpu, got ", t.device().str());
   return t;
+}
+
+const Tensor& matrix_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  return matrix_arg_value(info[index], name);
 }
 
 // An optional size: -1 when the field is absent.
@@ -58,10 +62,12 @@ void check_stored(const Tensor& t, const char* name, const char* layout, int64_t
     PIX_CHECK(t.size(0) >= rows, kFn, ": ", name, " has ", t.size(0), " rows but ", layout, " needs ", rows);
 }
 
-// gemm(a, b, c, { transA, transB, alpha = 1, beta = 0, kernel = 'fast', precision = 'fp32', m, n, k })
+// gemm(a, b, c, { transA, transB, alpha = 1, beta = 0, kernel = 'fast', precision = 'fp32', m, n, k,
+//                 bias, residual, relu = false })
 // kernel: 'fast' (the best for this CPU), 'avx512' | 'avx2' | 'portable' (that kernel; the CPU must
 // have it) or 'reference'. precision: 'fp32' or 'bf16' (ops/gemm.h), whatever the CPU networks use.
-// m, n, k: all three or none; without them they come from the shapes.
+// m, n, k: all three or none; without them they come from the shapes. bias (N), residual (M,N) and
+// relu: the epilogue (ops/gemm.h).
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const Tensor& a = matrix_arg(info, 0, "a");
@@ -93,6 +99,21 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     else
       check_stored(b, "b", "B stored (K,N)", p.k, p.n, derived);
     check_stored(c, "c", "C (M,N)", p.m, p.n, derived);
+
+    if (!options.Get("bias").IsUndefined()) {
+      const Tensor& bias = JsTensor::FromValue(options.Get("bias"), kFn, "bias");
+      PIX_CHECK(bias.dtype() == DType::F32 && bias.device().is_cpu() && bias.numel() == p.n, kFn,
+                ": bias must be f32 on the cpu with n = ", p.n, " values");
+      p.epilogue.bias = bias.data<float>();
+    }
+    if (!options.Get("residual").IsUndefined()) {
+      const Tensor& residual = matrix_arg_value(options.Get("residual"), "residual");
+      check_stored(residual, "residual", "the residual (M,N)", p.m, p.n, true);
+      PIX_CHECK(!share_memory(c, residual), kFn, ": c must not share memory with the residual");
+      p.epilogue.residual = residual.data<float>();
+      p.epilogue.ldr = residual.size(1);
+    }
+    p.epilogue.relu = bool_field(options, "relu", false, kFn);
 
     const std::string kernel = string_field(options, "kernel", "fast", kFn);
     if (kernel == "fast")

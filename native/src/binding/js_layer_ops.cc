@@ -49,14 +49,23 @@ ConvParams conv_params(const Napi::Object& o, const char* fn, ConvKernel* kernel
   return p;
 }
 
-// conv2dForward(x (N,H,W,C), w (O,KH,KW,C), params) -> y (N,P,Q,O)
+// conv2dForward(x (N,H,W,C), w (O,KH,KW,C), params & { bias?, residual?, relu? }) -> y (N,P,Q,O);
+// bias, residual or relu given: the CPU's conv with an epilogue (ops/conv2d.h).
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const char* fn = "conv2dForward";
     ConvKernel kernel;
-    const ConvParams p = conv_params(options_at(info, 2), fn, &kernel);
-    return JsTensor::Wrap(info.Env(), conv2d_forward(JsTensor::FromValue(info[0], fn, "x"),
-                                                     JsTensor::FromValue(info[1], fn, "w"), p, kernel));
+    const Napi::Object o = options_at(info, 2);
+    const ConvParams p = conv_params(o, fn, &kernel);
+    const Tensor& x = JsTensor::FromValue(info[0], fn, "x");
+    const Tensor& w = JsTensor::FromValue(info[1], fn, "w");
+    if (o.Get("bias").IsUndefined() && o.Get("residual").IsUndefined() && o.Get("relu").IsUndefined())
+      return JsTensor::Wrap(info.Env(), conv2d_forward(x, w, p, kernel));
+    ConvEpilogue epilogue;
+    if (!o.Get("bias").IsUndefined()) epilogue.bias = JsTensor::FromValue(o.Get("bias"), fn, "bias");
+    if (!o.Get("residual").IsUndefined()) epilogue.residual = JsTensor::FromValue(o.Get("residual"), fn, "residual");
+    epilogue.relu = bool_field(o, "relu", false, fn);
+    return JsTensor::Wrap(info.Env(), conv2d_forward(x, w, p, epilogue, kernel));
   });
 }
 

@@ -129,7 +129,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
       Napi::Array shape = Napi::Array::New(env, e->torch_shape.size());
       for (size_t i = 0; i < e->torch_shape.size(); ++i) shape.Set(static_cast<uint32_t>(i), static_cast<double>(e->torch_shape[i]));
       o.Set("shape", shape);
-      o.Set("dtype", dtype_name(e->value.dtype()));
+      o.Set("dtype", dtype_name(e->value().dtype()));
       o.Set("kind", nn::entry_kind_name(e->kind));
       o.Set("parameter", e->is_parameter());
       out.Set(out.Length(), o);
@@ -237,7 +237,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
     return promise;
   }
 
-  // forward(x, { train = false, dropout = false, seed = 0, layout = 'nchw' }) -> Promise<Tensor>
+  // forward(x, { train = false, dropout = false, seed = 0, layout = 'nchw', foldBatchNorm = true }) -> Promise<Tensor>
   // x may be on any device: it is copied to the model's first; the logits stay on the model's.
   Napi::Value Forward(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
@@ -248,6 +248,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
       o.train = bool_field(options, "train", false, fn);
       o.dropout = bool_field(options, "dropout", false, fn);
       o.seed = static_cast<uint64_t>(number_field(options, "seed", 0, fn));
+      o.fold_batchnorm = bool_field(options, "foldBatchNorm", true, fn);
       const std::string layout = string_field(options, "layout", "nchw", fn);
       PIX_CHECK(layout == "nchw" || layout == "nhwc", fn, ": layout must be 'nchw' or 'nhwc'");
       PIX_CHECK(x.dim() == 4, fn, ": x must be 4-D images, got ", shape_str(x.shape()));

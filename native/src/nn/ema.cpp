@@ -27,7 +27,7 @@ ModelEma::ModelEma(const StateDict& model, double decay) : decay_(decay) {
     copy.key = e->key;
     copy.kind = e->kind;
     copy.torch_shape = e->torch_shape;
-    copy.value = clone(e->value);
+    copy.mutable_value() = clone(e->value());
     entries_.push_back(std::move(copy));
   }
 }
@@ -37,9 +37,9 @@ void ModelEma::check_same_model(const StateDict& model, const char* fn) const {
   PIX_CHECK(theirs.size() == entries_.size(), fn, ": the model has ", theirs.size(), " state entries, the average ",
             entries_.size());
   for (size_t i = 0; i < entries_.size(); ++i)
-    PIX_CHECK(theirs[i]->key == entries_[i].key && theirs[i]->value.shape() == entries_[i].value.shape(), fn,
-              ": the model's entry ", i, " is '", theirs[i]->key, "' ", shape_str(theirs[i]->value.shape()),
-              ", the average's '", entries_[i].key, "' ", shape_str(entries_[i].value.shape()));
+    PIX_CHECK(theirs[i]->key == entries_[i].key && theirs[i]->value().shape() == entries_[i].value().shape(), fn,
+              ": the model's entry ", i, " is '", theirs[i]->key, "' ", shape_str(theirs[i]->value().shape()),
+              ", the average's '", entries_[i].key, "' ", shape_str(entries_[i].value().shape()));
 }
 
 void ModelEma::update(const StateDict& model) {
@@ -47,8 +47,8 @@ void ModelEma::update(const StateDict& model) {
   // Scalars rounded to f32 once, as torch does for `ema * decay + (1 - decay) * w` on f32 tensors.
   const float d = static_cast<float>(decay_), c = static_cast<float>(1 - decay_);
   for (size_t i = 0; i < entries_.size(); ++i) {
-    const Tensor& w = model.entries()[i]->value;
-    Tensor& e = entries_[i].value;
+    const Tensor& w = model.entries()[i]->value();
+    Tensor& e = entries_[i].mutable_value();
     if (e.dtype() != DType::F32) {
       e.copy_from(w);
       continue;
@@ -69,7 +69,7 @@ void ModelEma::update(const StateDict& model) {
 
 void ModelEma::copy_to(StateDict& model) const {
   check_same_model(model, "ModelEma.copy_to");
-  for (size_t i = 0; i < entries_.size(); ++i) model.entries()[i]->value.copy_from(entries_[i].value);
+  for (size_t i = 0; i < entries_.size(); ++i) model.entries()[i]->mutable_value().copy_from(entries_[i].value());
 }
 
 NamedTensors ModelEma::export_state() const {
@@ -87,13 +87,13 @@ void ModelEma::import_state(const NamedTensors& state) {
   for (const auto& e : entries_) {
     const auto it = given.find(e.key);
     PIX_CHECK(it != given.end(), "EMA state: '", e.key, "' is missing");
-    Tensor value = Tensor::empty(e.value.shape(), e.value.dtype(), e.value.device());
+    Tensor value = Tensor::empty(e.value().shape(), e.value().dtype(), e.value().device());
     value.copy_from(e.from_torch_layout(*it->second));
     values.push_back(std::move(value));
     given.erase(it);
   }
   PIX_CHECK(given.empty(), "EMA state: '", given.begin()->first, "' is not a key of the model");
-  for (size_t i = 0; i < entries_.size(); ++i) entries_[i].value = std::move(values[i]);
+  for (size_t i = 0; i < entries_.size(); ++i) entries_[i].mutable_value() = std::move(values[i]);
 }
 
 }  // namespace pix::nn

@@ -1,12 +1,21 @@
 #include "nn/layers.h"
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "core/error.h"
+#include "core/thread_pool.h"
 
 #include "ops/global_avg_pool.h"
 #include "ops/linear.h"
 #include "ops/sigmoid.h"
 
 namespace pix::nn {
+namespace {
+// Weights scaled per parallel_for chunk at least when folding: less is not worth a wake-up.
+constexpr int64_t kFoldGrain = int64_t{1} << 14;
+}  // namespace
 
 // ---- Conv ------------------------------------------------------------------------------------
 
@@ -15,14 +24,14 @@ Conv::Conv(StateDict& state, const std::string& key, int64_t in, int64_t out, Co
 
 Tensor Conv::forward(const Tensor& x) {
   x_ = x;
-  return conv2d_forward(x, weight_->value, params_);
+  return conv2d_forward(x, weight_->value(), params_);
 }
 
 void Conv::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write) {
-  conv2d_backward(x_, weight_->value, dy, params_, dx, weight_->grad, ConvKernel::Fast, dx_write);
+  conv2d_backward(x_, weight_->value(), dy, params_, dx, weight_->grad, ConvKernel::Fast, dx_write);
 }
 
-int64_t Conv::macs(int64_t p, int64_t q) const { return p * q * weight_->value.numel(); }
+int64_t Conv::macs(int64_t p, int64_t q) const { return p * q * weight_->value().numel(); }
 
 // ---- BatchNorm -------------------------------------------------------------------------------
 
@@ -34,19 +43,19 @@ BatchNorm::BatchNorm(StateDict& state, const std::string& prefix, int64_t channe
 Tensor BatchNorm::forward(const Tensor& x, bool train) {
   if (!train) {
     x_ = Tensor();
-    return batchnorm_forward_eval(x, e_.weight->value, e_.bias->value, e_.running_mean->value, e_.running_var->value,
-                                  params_);
+    return batchnorm_forward_eval(x, e_.weight->value(), e_.bias->value(), e_.running_mean->value(),
+                                  e_.running_var->value(), params_);
   }
   x_ = x;
-  y_ = batchnorm_forward_train(x, e_.weight->value, e_.bias->value, e_.running_mean->value, e_.running_var->value,
-                               params_, saved_);
-  e_.num_batches_tracked->value.data<int64_t>()[0] += 1;
+  y_ = batchnorm_forward_train(x, e_.weight->value(), e_.bias->value(), e_.running_mean->mutable_value(),
+                               e_.running_var->mutable_value(), params_, saved_);
+  e_.num_batches_tracked->mutable_value().data<int64_t>()[0] += 1;
   return y_;
 }
 
 void BatchNorm::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write) {
   PIX_CHECK(x_.defined(), "backward needs a training-mode forward first");
-  batchnorm_backward(x_, y_, dy, e_.weight->value, saved_, params_, dx, e_.weight->grad, e_.bias->grad, dx_write);
+  batchnorm_backward(x_, y_, dy, e_.weight->value(), saved_, params_, dx, e_.weight->grad, e_.bias->grad, dx_write);
 }
 
 // ---- ConvBn ----------------------------------------------------------------------------------
@@ -55,7 +64,47 @@ ConvBn::ConvBn(StateDict& state, const std::string& conv_key, const std::string&
                ConvParams params, bool relu)
     : conv_(state, conv_key, in, out, params), bn_(state, bn_prefix, out, relu) {}
 
-Tensor ConvBn::forward(const Tensor& x, bool train) { return bn_.forward(conv_.forward(x), train); }
+Tensor ConvBn::forward(const Tensor& x, bool train) {
+  if (train) folded_weight_ = folded_bias_ = Tensor();  // stale after this forward; no memory held in training
+  return bn_.forward(conv_.forward(x), train);
+}
+
+Tensor ConvBn::infer(const Tensor& x, const Tensor& shortcut) {
+  PIX_CHECK(!(bn_.params().relu && shortcut.defined()), "ConvBn::infer: a residual join needs a layer without ReLU");
+  refold();
+  ConvEpilogue epilogue;
+  epilogue.bias = folded_bias_;
+  epilogue.residual = shortcut;
+  epilogue.relu = bn_.params().relu || shortcut.defined();
+  return conv2d_forward(x, folded_weight_, conv_.params(), epilogue);
+}
+
+void ConvBn::refold() {
+  const StateEntry& w = conv_.weight();
+  const StateDict::BnEntries& bn = bn_.entries();
+  const std::array<uint64_t, 5> versions{w.version(), bn.weight->version(), bn.bias->version(),
+                                         bn.running_mean->version(), bn.running_var->version()};
+  if (folded_weight_.defined() && versions == folded_versions_) return;
+  const int64_t channels = w.value().size(0), per_channel = w.value().numel() / channels;
+  std::vector<double> scale(channels);
+  folded_bias_ = Tensor::empty({channels}, DType::F32);
+  const float* gamma = bn.weight->value().data<float>();
+  const float* beta = bn.bias->value().data<float>();
+  const float* mean = bn.running_mean->value().data<float>();
+  const float* var = bn.running_var->value().data<float>();
+  for (int64_t o = 0; o < channels; ++o) {  // in double: one rounding per folded value
+    scale[o] = gamma[o] / std::sqrt(static_cast<double>(var[o]) + bn_.params().eps);
+    folded_bias_.data<float>()[o] = static_cast<float>(beta[o] - mean[o] * scale[o]);
+  }
+  folded_weight_ = Tensor::empty(w.value().shape(), DType::F32);
+  const float* src = w.value().data<float>();
+  float* dst = folded_weight_.data<float>();
+  parallel_for(channels, std::max<int64_t>(1, kFoldGrain / per_channel), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin * per_channel; i < end * per_channel; ++i)
+      dst[i] = static_cast<float>(src[i] * scale[i / per_channel]);
+  });
+  folded_versions_ = versions;
+}
 
 void ConvBn::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write) {
   Tensor dconv = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
@@ -70,7 +119,7 @@ PixGate::PixGate(StateDict& state, const std::string& key, int64_t channels, int
 
 Tensor PixGate::forward(const Tensor& x) {
   pooled_ = global_avg_pool_forward(x);
-  p_ = sigmoid_forward(linear_forward(pooled_, weight_->value, Tensor()));
+  p_ = sigmoid_forward(linear_forward(pooled_, weight_->value(), Tensor()));
   return p_;
 }
 
@@ -78,7 +127,7 @@ void PixGate::backward(const Tensor& dp, Tensor& dx) {
   Tensor dz = sigmoid_backward(p_, dp);
   Tensor dpooled = Tensor::zeros(pooled_.shape(), DType::F32, pooled_.device());
   Tensor no_bias;
-  linear_backward(pooled_, weight_->value, dz, dpooled, weight_->grad, no_bias);
+  linear_backward(pooled_, weight_->value(), dz, dpooled, weight_->grad, no_bias);
   global_avg_pool_backward(dpooled, dx);
 }
 

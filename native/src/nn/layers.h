@@ -4,8 +4,13 @@
 // order).
 //
 // Activations are NHWC: x (N,H,W,C). `train` selects batch statistics in BatchNorm.
+//
+// Inference on the CPU (ConvBn::infer) runs conv -> BN (-> ReLU) as one convolution with BatchNorm
+// folded into its weights, ending in the convolution's epilogue; training and CUDA keep the two
+// layers (forward).
 #pragma once
 
+#include <array>
 #include <string>
 
 #include "nn/state_dict.h"
@@ -23,7 +28,8 @@ class Conv {
   void backward(const Tensor& dy, Tensor& dx, GradWrite dx_write);
   int64_t macs(int64_t p, int64_t q) const;  // multiply-accumulates for a P x Q output
   const ConvParams& params() const { return params_; }
-  int64_t out_channels() const { return weight_->value.size(0); }
+  int64_t out_channels() const { return weight_->value().size(0); }
+  const StateEntry& weight() const { return *weight_; }
 
  private:
   StateEntry* weight_;
@@ -36,6 +42,8 @@ class BatchNorm {
   BatchNorm(StateDict& state, const std::string& prefix, int64_t channels, bool relu);
   Tensor forward(const Tensor& x, bool train);
   void backward(const Tensor& dy, Tensor& dx, GradWrite dx_write);
+  const StateDict::BnEntries& entries() const { return e_; }
+  const BatchNormParams& params() const { return params_; }
 
  private:
   StateDict::BnEntries e_;
@@ -53,9 +61,24 @@ class ConvBn {
   void backward(const Tensor& dy, Tensor& dx, GradWrite dx_write);
   const Conv& conv() const { return conv_; }
 
+  // Evaluation mode on the CPU in f32 (can_infer): BatchNorm with its running statistics folded
+  // into the convolution, w' = w * s (per output channel o), b' = beta - mean * s with
+  // s = gamma / sqrt(var + eps), and y = ReLU?(conv(x, w') + b') written once. With a shortcut
+  // (only on a layer without its own ReLU) it is a bottleneck's residual join:
+  // y = ReLU(conv(x, w') + b' + shortcut). Saves nothing for a backward.
+  static bool can_infer(const Tensor& x) { return x.device().is_cpu() && x.dtype() == DType::F32; }
+  Tensor infer(const Tensor& x, const Tensor& shortcut = Tensor());
+
  private:
+  // The folded weights, recomputed when any of the entries they are made of has been written since
+  // (StateEntry::version counts every write: a load, an optimizer step, a training forward's
+  // statistics update, a move), and dropped by a training forward, which makes them stale.
+  void refold();
+
   Conv conv_;
   BatchNorm bn_;
+  Tensor folded_weight_, folded_bias_;
+  std::array<uint64_t, 5> folded_versions_{};  // of the conv weight and gamma, beta, mean, var
 };
 
 // The PiX gate: p (N,K) = sigmoid(GAP(x) * w^T), w = conv_sqz (K,C) without bias.
@@ -64,7 +87,7 @@ class PixGate {
   PixGate(StateDict& state, const std::string& key, int64_t channels, int64_t subsets);
   Tensor forward(const Tensor& x);
   void backward(const Tensor& dp, Tensor& dx);  // dx (N,H,W,C) += through the pooling
-  int64_t macs() const { return weight_->value.numel(); }
+  int64_t macs() const { return weight_->value().numel(); }
 
  private:
   StateEntry* weight_;

@@ -48,13 +48,15 @@ Tensor Model::forward(const Tensor& x, const ForwardOptions& options) {
   PIX_CHECK(x.dim() == 4 && x.size(3) == 3, "model input must be (N,H,W,3) images, got ", shape_str(x.shape()));
   PIX_CHECK(x.dtype() == DType::F32, "model input must be f32, got ", dtype_name(x.dtype()));
   PIX_CHECK(x.device() == device_, "model input is on ", x.device().str(), " but the model is on ", device_.str());
-  Tensor t = stem_->forward(activations_ == DType::F32 ? x : cast(x, activations_), options.train);
+  const Tensor input = activations_ == DType::F32 ? x : cast(x, activations_);
+  const bool fold = !options.train && options.fold_batchnorm;
+  Tensor t = fold && ConvBn::can_infer(input) ? stem_->infer(input) : stem_->forward(input, options.train);
   stem_out_ = t;
   if (config_.stem == Stem::ImageNet) t = maxpool_forward(t, pool_);
   block_inputs_.clear();
   for (auto& block : blocks_) {
     block_inputs_.push_back(t.shape());
-    t = block->forward(t, options.train);
+    t = block->forward(t, options.train, fold);
   }
   pooled_ = t;
   head_in_ = global_avg_pool_forward(t);
@@ -63,7 +65,7 @@ Tensor Model::forward(const Tensor& x, const ForwardOptions& options) {
   if (options.train && options.dropout && config_.drop > 0.f)
     features_ = dropout_forward(head_in_, config_.drop, options.seed, dropout_mask_);
   last_forward_trained_ = options.train;
-  return linear_forward(features_, head_weight_->value, head_bias_->value);
+  return linear_forward(features_, head_weight_->value(), head_bias_->value());
 }
 
 void Model::backward(const Tensor& dlogits) {
@@ -73,7 +75,7 @@ void Model::backward(const Tensor& dlogits) {
   PIX_CHECK(dlogits.dtype() == DType::F32 && dlogits.device() == device_, "backward: dlogits must be f32 on ",
             device_.str(), ", got ", dtype_name(dlogits.dtype()), " on ", dlogits.device().str());
   Tensor dfeatures = Tensor::zeros(head_in_.shape(), DType::F32, device_);
-  linear_backward(features_, head_weight_->value, dlogits, dfeatures, head_weight_->grad, head_bias_->grad);
+  linear_backward(features_, head_weight_->value(), dlogits, dfeatures, head_weight_->grad, head_bias_->grad);
   if (dropout_mask_.defined()) {
     Tensor dpooled = Tensor::zeros(head_in_.shape(), DType::F32, device_);
     dropout_backward(dfeatures, dropout_mask_, dpooled);
@@ -123,7 +125,7 @@ int64_t Model::macs(int64_t input_size) const {
   int64_t total = stem_->conv().macs(h, w);
   if (config_.stem == Stem::ImageNet) h = w = (h + 2 * pool_.pad - pool_.kernel) / pool_.stride + 1;
   for (const auto& block : blocks_) total += block->macs(h, w);
-  return total + head_weight_->value.numel();
+  return total + head_weight_->value().numel();
 }
 
 }  // namespace pix::nn

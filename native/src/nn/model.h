@@ -22,7 +22,9 @@ namespace pix::nn {
 class Block {
  public:
   virtual ~Block() = default;
-  virtual Tensor forward(const Tensor& x, bool train) = 0;
+  // fold: in evaluation, run each conv -> BN as one convolution with BatchNorm folded in
+  // (ConvBn::infer) where it can run (ConvBn::can_infer).
+  virtual Tensor forward(const Tensor& x, bool train, bool fold) = 0;
   virtual void backward(const Tensor& dy, Tensor& dx) = 0;  // dx accumulates
   // Multiply-accumulates of the block's convolutions for an h x w input; updates h, w to the output.
   virtual int64_t macs(int64_t& h, int64_t& w) const = 0;
@@ -42,6 +44,9 @@ struct ForwardOptions {
   bool train = false;    // BatchNorm uses (and updates) batch statistics
   bool dropout = false;  // head dropout active (only meaningful with train)
   uint64_t seed = 0;     // dropout mask seed
+  // Evaluation on the CPU folds BatchNorm into the convolutions (ConvBn::infer); false runs BatchNorm
+  // as its own layer, the reference the folded path is tested and measured against.
+  bool fold_batchnorm = true;
 };
 
 class Model {

@@ -50,7 +50,7 @@ double sum_squares(const float* x, int64_t n) {
 }
 
 // Device index of a parameter on CUDA (the element loops below branch on it once per parameter).
-[[maybe_unused]] int cuda_index(const StateEntry& e) { return e.value.device().index; }
+[[maybe_unused]] int cuda_index(const StateEntry& e) { return e.value().device().index; }
 
 double global_grad_norm(const std::vector<StateEntry*>& params) {
   double sum = 0;
@@ -120,7 +120,7 @@ double Optimizer::step(const StepParams& p) {
 
 float* Optimizer::slot(size_t s, size_t i) {
   Tensor& t = slots_[s][i];
-  const Tensor& value = parameters_[i]->value;
+  const Tensor& value = parameters_[i]->value();
   if (!t.defined()) t = Tensor::zeros(value.shape(), DType::F32, value.device());
   // A model moved after the slots were made: they follow it.
   if (t.device() != value.device()) t = t.to(value.device());
@@ -170,7 +170,7 @@ void Optimizer::import_state(const NamedTensors& state) {
     PIX_CHECK(it != given.end(), "optimizer state: '", name, "' is missing (step ", steps, ")");
     const StateEntry& e = *parameters_[where.second];
     Tensor& t = slots[where.first][where.second];
-    t = Tensor::empty(e.value.shape(), DType::F32, e.value.device());
+    t = Tensor::empty(e.value().shape(), DType::F32, e.value().device());
     t.copy_from(e.from_torch_layout(*it->second));
   }
   slots_ = std::move(slots);
@@ -219,21 +219,21 @@ void Sgd::update(double lr, double weight_decay, double) {
   for (size_t i = 0; i < parameters_.size(); ++i) {
     StateEntry& e = *parameters_[i];
     s.wd = uses_weight_decay(e) ? static_cast<float>(weight_decay) : 0.f;
-    float* w = e.value.data<float>();
+    float* w = e.mutable_value().data<float>();
     const float* g = e.grad.data<float>();
-    if (e.value.device().is_cuda()) {
+    if (e.value().device().is_cuda()) {
       PIX_CUDA_CALL(cuda::sgd_update(cuda_index(e), {s.wd, s.neg_lr, s.mu, s.kd, s.kb}, g, w,
-                                     config_.momentum == 0 ? nullptr : slot(0, i), e.value.numel()));
+                                     config_.momentum == 0 ? nullptr : slot(0, i), e.value().numel()));
       continue;
     }
     if (config_.momentum == 0) {
-      parallel_for(e.value.numel(), kGrain, [=](int64_t begin, int64_t end) {
+      parallel_for(e.value().numel(), kGrain, [=](int64_t begin, int64_t end) {
         sgd_plain_elements(s.wd, s.neg_lr, g + begin, w + begin, end - begin);
       });
       continue;
     }
     float* buf = slot(0, i);
-    parallel_for(e.value.numel(), kGrain, [=](int64_t begin, int64_t end) {
+    parallel_for(e.value().numel(), kGrain, [=](int64_t begin, int64_t end) {
       sgd_elements(s, g + begin, w + begin, buf + begin, end - begin);
     });
   }
@@ -279,16 +279,16 @@ void AdamW::update(double lr, double weight_decay, double) {
   for (size_t i = 0; i < parameters_.size(); ++i) {
     StateEntry& e = *parameters_[i];
     s.decay = static_cast<float>(1 - lr * (uses_weight_decay(e) ? weight_decay : 0));
-    float* w = e.value.data<float>();
+    float* w = e.mutable_value().data<float>();
     const float* g = e.grad.data<float>();
     float* m = slot(0, i);
     float* v = slot(1, i);
-    if (e.value.device().is_cuda()) {
+    if (e.value().device().is_cuda()) {
       PIX_CUDA_CALL(cuda::adamw_update(cuda_index(e), {s.b1, s.c1, s.b2, s.c2, s.eps, s.neg_step, s.bc2_sqrt, s.decay},
-                                       g, w, m, v, e.value.numel()));
+                                       g, w, m, v, e.value().numel()));
       continue;
     }
-    parallel_for(e.value.numel(), kGrain, [=](int64_t begin, int64_t end) {
+    parallel_for(e.value().numel(), kGrain, [=](int64_t begin, int64_t end) {
       adamw_elements(s, g + begin, w + begin, m + begin, v + begin, end - begin);
     });
   }
@@ -345,13 +345,13 @@ void Lamb::update(double lr, double weight_decay, double grad_norm) {
   const float neg_lr = static_cast<float>(-lr);
   for (size_t i = 0; i < parameters_.size(); ++i) {
     StateEntry& e = *parameters_[i];
-    const int64_t n = e.value.numel();
+    const int64_t n = e.value().numel();
     s.wd = uses_weight_decay(e) ? static_cast<float>(weight_decay) : 0.f;
-    float* w = e.value.data<float>();
+    float* w = e.mutable_value().data<float>();
     const float* g = e.grad.data<float>();
     float* m = slot(0, i);
     float* v = slot(1, i);
-    if (e.value.device().is_cuda()) {
+    if (e.value().device().is_cuda()) {
       PIX_CUDA_CALL(cuda::lamb_update(cuda_index(e),
                                       {s.clip, s.b1, s.c1, s.b2, s.c2, s.bc1, s.bc2_sqrt, s.eps, s.wd, neg_lr}, g, w, m,
                                       v, n));

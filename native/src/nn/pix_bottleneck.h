@@ -17,7 +17,7 @@ class PixBottleneck : public Block {
  public:
   PixBottleneck(StateDict& state, const std::string& prefix, int64_t in, int64_t out, int zeta, int stride,
                 bool projection);
-  Tensor forward(const Tensor& x, bool train) override;
+  Tensor forward(const Tensor& x, bool train, bool fold) override;
   void backward(const Tensor& dy, Tensor& dx) override;
   int64_t macs(int64_t& h, int64_t& w) const override;
   Tensor last_gate() const override { return p_; }

@@ -42,7 +42,7 @@ bool StateEntry::is_parameter() const {
   return kind != EntryKind::RunningMean && kind != EntryKind::RunningVar && kind != EntryKind::NumBatchesTracked;
 }
 
-Tensor StateEntry::to_torch() const { return to_torch_layout(value); }
+Tensor StateEntry::to_torch() const { return to_torch_layout(value_); }
 
 Tensor StateEntry::grad_to_torch() const {
   PIX_CHECK(grad.defined(), "'", key, "' is a buffer and has no gradient");
@@ -63,18 +63,18 @@ Tensor StateEntry::to_torch_layout(const Tensor& engine) const {
   return out;
 }
 
-void StateEntry::from_torch(const Tensor& torch) { value.copy_from(from_torch_layout(torch)); }
+void StateEntry::from_torch(const Tensor& torch) { mutable_value().copy_from(from_torch_layout(torch)); }
 
 Tensor StateEntry::from_torch_layout(const Tensor& torch) const {
   PIX_CHECK(torch.shape() == torch_shape, "'", key, "' has shape ", shape_str(torch.shape()), ", the model expects ",
             shape_str(torch_shape));
-  PIX_CHECK(torch.dtype() == value.dtype(), "'", key, "' is ", dtype_name(torch.dtype()), ", the model expects ",
-            dtype_name(value.dtype()));
+  PIX_CHECK(torch.dtype() == value_.dtype(), "'", key, "' is ", dtype_name(torch.dtype()), ", the model expects ",
+            dtype_name(value_.dtype()));
   const Tensor src = torch.to(Device::cpu());
-  if (kind != EntryKind::ConvWeight) return src.reshape(value.shape());
+  if (kind != EntryKind::ConvWeight) return src.reshape(value_.shape());
   // OIHW -> OHWI
   const int64_t o = torch_shape[0], c = torch_shape[1], kh = torch_shape[2], kw = torch_shape[3];
-  Tensor host = Tensor::empty(value.shape(), DType::F32);
+  Tensor host = Tensor::empty(value_.shape(), DType::F32);
   for (int64_t a = 0; a < o; ++a)
     for (int64_t i = 0; i < c; ++i)
       for (int64_t h = 0; h < kh; ++h)
@@ -91,7 +91,7 @@ StateEntry* StateDict::add(const std::string& key, EntryKind kind, Shape torch_s
   entry->kind = kind;
   entry->torch_shape = std::move(torch_shape);
   const DType dtype = kind == EntryKind::NumBatchesTracked ? DType::I64 : DType::F32;
-  entry->value = Tensor::zeros(engine_shape, dtype);
+  entry->mutable_value() = Tensor::zeros(engine_shape, dtype);
   if (parameter) entry->grad = Tensor::zeros(engine_shape, DType::F32);
   entries_.push_back(std::move(entry));
   return entries_.back().get();
@@ -99,13 +99,13 @@ StateEntry* StateDict::add(const std::string& key, EntryKind kind, Shape torch_s
 
 StateEntry* StateDict::conv_weight(const std::string& key, int64_t out, int64_t in, int kernel) {
   StateEntry* e = add(key, EntryKind::ConvWeight, {out, in, kernel, kernel}, {out, kernel, kernel, in}, true);
-  xavier_uniform(e->value, key, seed_, in * kernel * kernel, out * kernel * kernel);
+  xavier_uniform(e->mutable_value(), key, seed_, in * kernel * kernel, out * kernel * kernel);
   return e;
 }
 
 StateEntry* StateDict::linear_weight(const std::string& key, int64_t out, int64_t in, bool as_1x1_conv) {
   StateEntry* e = add(key, EntryKind::LinearWeight, as_1x1_conv ? Shape{out, in, 1, 1} : Shape{out, in}, {out, in}, true);
-  xavier_uniform(e->value, key, seed_, in, out);
+  xavier_uniform(e->mutable_value(), key, seed_, in, out);
   return e;
 }
 
@@ -120,8 +120,8 @@ StateDict::BnEntries StateDict::batchnorm(const std::string& prefix, int64_t cha
   bn.running_mean = add(prefix + ".running_mean", EntryKind::RunningMean, {channels}, {channels}, false);
   bn.running_var = add(prefix + ".running_var", EntryKind::RunningVar, {channels}, {channels}, false);
   bn.num_batches_tracked = add(prefix + ".num_batches_tracked", EntryKind::NumBatchesTracked, {}, {}, false);
-  fill(bn.weight->value, 1.f);
-  fill(bn.running_var->value, 1.f);
+  fill(bn.weight->mutable_value(), 1.f);
+  fill(bn.running_var->mutable_value(), 1.f);
   return bn;
 }
 
@@ -134,14 +134,14 @@ StateEntry* StateDict::find(const std::string& key) const {
 int64_t StateDict::parameter_count() const {
   int64_t total = 0;
   for (const auto& e : entries_)
-    if (e->is_parameter()) total += e->value.numel();
+    if (e->is_parameter()) total += e->value().numel();
   return total;
 }
 
 void StateDict::to(Device device) {
   for (const auto& e : entries_) {
     if (e->kind == EntryKind::NumBatchesTracked) continue;
-    if (e->value.device() != device) e->value = e->value.to(device);
+    if (e->value().device() != device) e->mutable_value() = e->value().to(device);
     if (e->grad.defined() && e->grad.device() != device) e->grad = e->grad.to(device);
   }
 }

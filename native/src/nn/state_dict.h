@@ -2,6 +2,10 @@
 // checkpoints interchange with the PyTorch code. Each entry keeps its value in the engine's
 // layout (conv weights OHWI, 1x1 weights as (O,C)) and knows its PyTorch shape; to_torch and
 // from_torch convert at the boundary.
+//
+// Each value counts its writes (version): whatever the engine derives from values and caches — the
+// inference weights with BatchNorm folded in (nn/layers.h) — compares versions to know it is stale.
+// So the value is read through value() and written only through mutable_value(), which counts.
 #pragma once
 
 #include <memory>
@@ -20,8 +24,16 @@ struct StateEntry {
   std::string key;
   EntryKind kind;
   Shape torch_shape;  // what PyTorch's state_dict holds
-  Tensor value;       // engine layout
   Tensor grad;        // parameters only; undefined for buffers
+
+  // The value, in the engine layout. Call mutable_value() right before each write (an optimizer
+  // step, a load, a BatchNorm statistics update, a move): it counts one.
+  const Tensor& value() const { return value_; }
+  Tensor& mutable_value() {
+    ++version_;
+    return value_;
+  }
+  uint64_t version() const { return version_; }
 
   bool is_parameter() const;
   Tensor to_torch() const;               // a copy in PyTorch's layout
@@ -33,6 +45,10 @@ struct StateEntry {
   // layouts agree its result may share memory with its argument.
   Tensor to_torch_layout(const Tensor& engine) const;
   Tensor from_torch_layout(const Tensor& torch) const;
+
+ private:
+  Tensor value_;
+  uint64_t version_ = 0;
 };
 
 // Tensors under state-dict names: an optimizer's or an EMA's state for checkpoints.

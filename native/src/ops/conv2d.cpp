@@ -33,11 +33,34 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params
   PIX_CHECK(kernel == ConvKernel::Fast || x.device().is_cpu(), "conv2d: the reference kernel runs on the CPU only");
   Tensor y = Tensor::empty({s.n, s.p, s.q, s.o}, x.dtype(), x.device());
   if (kernel == ConvKernel::Reference)
-    cpu::conv2d_forward_reference(x, w, s, y);
+    cpu::conv2d_forward_reference(x, w, s, ConvEpilogue{}, y);
   else if (x.device().is_cpu())
-    cpu::conv2d_forward(x, w, s, y);
+    cpu::conv2d_forward(x, w, s, ConvEpilogue{}, y);
   else
     PIX_CUDA_CALL(cuda::conv2d_forward(x, w, s, y));
+  return y;
+}
+
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, const ConvEpilogue& epilogue,
+                      ConvKernel kernel) {
+  const ConvShape s = conv_shape(x, w, params);
+  PIX_CHECK(x.device().is_cpu(), "conv2d: the epilogue (bias, residual, ReLU) runs on the CPU only");
+  const Shape y_shape{s.n, s.p, s.q, s.o};
+  if (epilogue.bias.defined()) {
+    check_f32("conv2d", "bias", epilogue.bias);
+    PIX_CHECK(epilogue.bias.shape() == Shape({s.o}), "conv2d: bias must be (", s.o, "), got ",
+              shape_str(epilogue.bias.shape()));
+  }
+  if (epilogue.residual.defined())
+    PIX_CHECK(epilogue.residual.shape() == y_shape && epilogue.residual.dtype() == x.dtype(), "conv2d: residual must be ",
+              dtype_name(x.dtype()), " ", shape_str(y_shape), " like the output, got ", dtype_name(epilogue.residual.dtype()),
+              " ", shape_str(epilogue.residual.shape()));
+  check_same_device("conv2d", {"x", &x}, {{"bias", &epilogue.bias}, {"residual", &epilogue.residual}});
+  Tensor y = Tensor::empty(y_shape, x.dtype(), x.device());
+  if (kernel == ConvKernel::Reference)
+    cpu::conv2d_forward_reference(x, w, s, epilogue, y);
+  else
+    cpu::conv2d_forward(x, w, s, epilogue, y);
   return y;
 }
 

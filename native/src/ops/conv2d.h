@@ -1,5 +1,6 @@
-// 2-D convolution on NHWC activations, without bias (ResNet convs are followed by BatchNorm; the
-// classifier's bias lives in linear.h).
+// 2-D convolution on NHWC activations. Training convolutions have no bias (ResNet convs are
+// followed by BatchNorm; the classifier's bias lives in linear.h); inference with BatchNorm folded
+// into the weights ends in an epilogue: y = relu?(conv(x) + bias[o] (+ residual)), written once.
 //
 // x (N,H,W,C) -> y (N,P,Q,O) with P = (H + 2*pad - KH)/stride + 1, Q likewise;
 // w (O,KH,KW,C), "OHWI": the engine's weight layout. Checkpoints hold PyTorch's OIHW and are
@@ -27,21 +28,34 @@ struct ConvShape {
 };
 ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params);  // validates
 
+// The epilogue, each part only where set: bias (O) f32; residual shaped like y (N,P,Q,O), in y's
+// dtype, not sharing y's memory; then ReLU. The CPU's fast path applies it in the SGEMM kernels as
+// each tile of y is stored (ops/gemm.h); CUDA has no epilogue (its models keep BatchNorm separate).
+struct ConvEpilogue {
+  Tensor bias;
+  Tensor residual;
+  bool relu = false;
+};
+
 // Which implementation runs: im2col + SGEMM (CUDA: im2col + cuda::gemm), or the direct CPU loop
 // every fast path is tested against.
 enum class ConvKernel { Fast, Reference };
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel = ConvKernel::Fast);
+// The same with an epilogue (CPU only).
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, const ConvEpilogue& epilogue,
+                      ConvKernel kernel = ConvKernel::Fast);
 
 // Writes dx as dx_write says (dx may be undefined: skipped); accumulates dw.
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvParams& params, Tensor& dx,
                      Tensor& dw, ConvKernel kernel = ConvKernel::Fast, GradWrite dx_write = GradWrite::Accumulate);
 
 namespace cpu {
-void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y);
+void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const ConvEpilogue& epilogue, Tensor& y);
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,
                      GradWrite dx_write);
-void conv2d_forward_reference(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y);
+void conv2d_forward_reference(const Tensor& x, const Tensor& w, const ConvShape& s, const ConvEpilogue& epilogue,
+                              Tensor& y);
 void conv2d_backward_reference(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx,
                                Tensor& dw);
 }  // namespace cpu

@@ -6,6 +6,11 @@
 // beta = 0 overwrites C without reading it (C may hold NaN garbage); alpha = 0 or k = 0 reads
 // neither A nor B (C = beta * C), as in BLAS.
 //
+// epilogue: applied to each element of C after the product, while its tile is still in registers:
+//   C = relu?(alpha * op(A) * op(B) + beta * C + bias[j] + residual[i * ldr + j]),
+// each part only where set. It is how a convolution with folded BatchNorm ends (ops/conv2d.h):
+// the output is written once instead of being re-read by a bias, a residual and a ReLU pass.
+//
 // precision = BF16: A and B stay f32 in memory and are rounded to bf16 (to nearest even; denormals
 // become zero, as vcvtne2ps2bf16 does) while they are packed; the products of the rounded values are
 // exact in f32 and summed in f32, and C stays f32. CPUs with AVX512_BF16 multiply pairs of k with
@@ -20,6 +25,14 @@
 
 namespace pix {
 
+struct GemmEpilogue {
+  const float* bias = nullptr;      // (N), added to every row of C
+  const float* residual = nullptr;  // (M, N) with row stride ldr; must not overlap C
+  int64_t ldr = 0;
+  bool relu = false;
+  bool active() const { return bias != nullptr || residual != nullptr || relu; }
+};
+
 struct GemmParams {
   bool trans_a = false;
   bool trans_b = false;
@@ -28,6 +41,7 @@ struct GemmParams {
   float beta = 0.f;
   int64_t lda = 0, ldb = 0, ldc = 0;
   ComputePrecision precision = ComputePrecision::F32;
+  GemmEpilogue epilogue;
 };
 
 // Threaded over the engine's pool, dispatched at run time to the best SIMD kernel the CPU has.
@@ -35,7 +49,7 @@ void sgemm(const GemmParams& params, const float* a, const float* b, float* c);
 
 namespace cpu {
 // The plain triple loop (double accumulation) that the fast kernels are tested against; with BF16
-// it rounds each element of A and B as the packing does.
+// it rounds each element of A and B as the packing does. The epilogue is added in double too.
 void sgemm_reference(const GemmParams& params, const float* a, const float* b, float* c);
 // sgemm on the micro-kernel of one SIMD level, which the host CPU must have: tests check each level.
 // BF16 runs on vdpbf16ps at the AVX-512 level when the CPU has AVX512_BF16, else on the level's f32

@@ -1,7 +1,9 @@
 // conv2d on the CPU. Fast path: a 1x1 stride-1 convolution is one SGEMM over all pixels; any other
 // is im2col into a bounded scratch buffer, a few images at a time, then SGEMM. Backward: dw by
 // SGEMM over the same columns (accumulating chunk by chunk), dx by SGEMM into column gradients
-// and a race-free col2im that gathers, for each input pixel, the windows that saw it.
+// and a race-free col2im that gathers, for each input pixel, the windows that saw it. The forward's
+// epilogue (bias, residual, ReLU: folded BatchNorm at inference) is the SGEMM's, applied as each
+// tile of y leaves the registers.
 //
 // x (N,H,W,C), w (O,K,K,C), y (N,P,Q,O); one im2col row per output pixel holds K*K*C values in
 // (kh, kw, c) order, matching w's (K,K,C) inner layout.
@@ -87,14 +89,19 @@ void col2im(const float* dcol, const ConvShape& s, int64_t n0, int64_t images, G
 
 }  // namespace
 
-void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y) {
+void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const ConvEpilogue& epilogue, Tensor& y) {
   const float* xs = x.data<float>();
   const float* ws = w.data<float>();
   float* ys = y.data<float>();
+  const float* residual = epilogue.residual.defined() ? epilogue.residual.data<float>() : nullptr;
   const int64_t row_len = s.kernel * s.kernel * s.c;
   GemmParams g;
   g.trans_b = true;  // y = col * w^T with w stored (O, K*K*C)
   g.n = s.o, g.k = row_len, g.lda = row_len, g.ldb = row_len, g.ldc = s.o, g.precision = cpu_compute_precision();
+  g.epilogue.bias = epilogue.bias.defined() ? epilogue.bias.data<float>() : nullptr;
+  g.epilogue.residual = residual;
+  g.epilogue.ldr = s.o;
+  g.epilogue.relu = epilogue.relu;
   if (is_pointwise(s)) {
     g.m = s.n * s.h * s.w;
     sgemm(g, xs, ws, ys);
@@ -106,6 +113,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor
     const int64_t images = std::min(chunk, s.n - n0);
     im2col(xs, s, n0, images, col);
     g.m = images * s.p * s.q;
+    if (residual) g.epilogue.residual = residual + n0 * s.p * s.q * s.o;
     sgemm(g, col, ws, ys + n0 * s.p * s.q * s.o);
   }
 }
@@ -157,11 +165,15 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const C
 }
 
 // ------------------------------------------------------------------------------------------------
-// Reference: the definition, one output (or one weight) at a time, summed in double.
+// Reference: the definition, one output (or one weight) at a time, summed in double; the epilogue
+// added to that sum.
 
-void conv2d_forward_reference(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y) {
+void conv2d_forward_reference(const Tensor& x, const Tensor& w, const ConvShape& s, const ConvEpilogue& epilogue,
+                              Tensor& y) {
   const float* xs = x.data<float>();
   const float* ws = w.data<float>();
+  const float* bias = epilogue.bias.defined() ? epilogue.bias.data<float>() : nullptr;
+  const float* residual = epilogue.residual.defined() ? epilogue.residual.data<float>() : nullptr;
   float* ys = y.data<float>();
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t p = 0; p < s.p; ++p)
@@ -176,7 +188,11 @@ void conv2d_forward_reference(const Tensor& x, const Tensor& w, const ConvShape&
                 acc += static_cast<double>(xs[((n * s.h + h) * s.w + wi) * s.c + c]) *
                        ws[((o * s.kernel + kh) * s.kernel + kw) * s.c + c];
             }
-          ys[((n * s.p + p) * s.q + q) * s.o + o] = static_cast<float>(acc);
+          const int64_t yi = ((n * s.p + p) * s.q + q) * s.o + o;
+          if (bias) acc += bias[o];
+          if (residual) acc += residual[yi];
+          if (epilogue.relu && !(acc > 0)) acc = 0;
+          ys[yi] = static_cast<float>(acc);
         }
 }
 

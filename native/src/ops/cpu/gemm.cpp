@@ -15,6 +15,10 @@
 //
 // BF16 changes only what the panels hold (the Panels kinds below): A and B are rounded as they are
 // packed, and the blocking is the same, in elements of k.
+//
+// The epilogue (bias, residual, ReLU) runs in the kernel call of a tile's last K block, on the
+// accumulators before the one store; where C is finished outside the kernels (k == 0, or the sum of
+// split-K partials) it runs on each row as the row is finished.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -167,18 +171,32 @@ void check_args(const GemmParams& p, const float* a, const float* b, const float
   PIX_CHECK(a != nullptr || p.m == 0 || p.k == 0, "sgemm: A is null but ", shape_of_a(p), " has m=", p.m, " k=", p.k);
   PIX_CHECK(b != nullptr || p.k == 0 || p.n == 0, "sgemm: B is null but ", shape_of_b(p), " has k=", p.k, " n=", p.n);
   PIX_CHECK(c != nullptr || p.m == 0 || p.n == 0, "sgemm: C is null but (M,N) has m=", p.m, " n=", p.n);
+  PIX_CHECK(p.epilogue.residual == nullptr || p.epilogue.ldr >= p.n, "sgemm: the epilogue's ldr=", p.epilogue.ldr,
+            " is shorter than a row of C (M,N) with ", p.n, " columns");
 }
 
-// C = beta * C, for k == 0 or alpha == 0 (A and B are not read, as in BLAS). beta == 0 writes zeros.
+// Row i of C (n values), finished: + bias + residual, ReLU, as the epilogue says.
+void finish_row(const GemmEpilogue& e, int64_t i, int64_t n, float* row) {
+  if (e.bias)
+    for (int64_t j = 0; j < n; ++j) row[j] += e.bias[j];
+  if (e.residual)
+    for (int64_t j = 0; j < n; ++j) row[j] += e.residual[i * e.ldr + j];
+  if (e.relu)
+    for (int64_t j = 0; j < n; ++j) row[j] = row[j] > 0.f ? row[j] : 0.f;
+}
+
+// C = beta * C, then the epilogue, for k == 0 or alpha == 0 (A and B are not read, as in BLAS).
+// beta == 0 writes zeros.
 void scale_c(const GemmParams& p, float* c) {
-  if (p.beta == 1.f) return;
+  if (p.beta == 1.f && !p.epilogue.active()) return;
   parallel_for(p.m, ceil_div(kCopyGrain, p.n), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       float* row = c + i * p.ldc;
       if (p.beta == 0.f)
         std::fill(row, row + p.n, 0.f);
-      else
+      else if (p.beta != 1.f)
         for (int64_t j = 0; j < p.n; ++j) row[j] *= p.beta;
+      finish_row(p.epilogue, i, p.n, row);
     }
   });
 }
@@ -379,10 +397,15 @@ class Blocked {
     tile.a = packed_a;
     tile.ldc = p_.ldc;
     tile.alpha = p_.alpha;
+    tile.ldr = p_.epilogue.ldr;
+    tile.relu = false;
+    tile.bias = tile.residual = nullptr;
     const int64_t calls = ceil_div(r.j1 - r.j0, NR);  // kernel calls per A panel, which share its prefetching
     for (int64_t kb = k0; kb < k1; kb += kc_) {
       tile.kc = std::min(kc_, k1 - kb);
       tile.beta = kb == 0 ? p_.beta : 1.f;  // later K blocks add to what the first one wrote
+      const bool last_k = kb + tile.kc == p_.k;  // the epilogue finishes C, once
+      tile.relu = last_k && p_.epilogue.relu;
       for (int64_t i = r.i0; i < r.i1; i += MR) {
         tile.rows = static_cast<int>(std::min<int64_t>(MR, r.i1 - i));
         pack_a(i, tile.rows, kb, tile.kc, packed_a);
@@ -397,6 +420,8 @@ class Blocked {
           tile.cols = static_cast<int>(std::min<int64_t>(NR, r.j1 - j));
           tile.b = packed_b + (j / NR) * panel_size(k1 - k0) + (kb - k0) * NR;
           tile.c = c_ + i * p_.ldc + j;
+          tile.bias = last_k && p_.epilogue.bias ? p_.epilogue.bias + j : nullptr;
+          tile.residual = last_k && p_.epilogue.residual ? p_.epilogue.residual + i * p_.epilogue.ldr + j : nullptr;
           tile.next_a = share_of(next_a, call * a_per_call, a_per_call);
           tile.next_b = share_of(b_share.plan, b_share.handed, b_share.per_call);
           b_share.handed += b_share.per_call;
@@ -421,7 +446,7 @@ class Blocked {
 
 // The product on all threads. When C is too small to give every thread full-size tiles but K is deep
 // (weight gradients: K = pixels), each thread instead takes a slice of K whole, serially and in the
-// BLIS order, into its own partial C; the partials are then summed into C.
+// BLIS order, into its own partial C; the partials are then summed into C, and each row finished.
 template <int MR, int NR, class Panels>
 void blocked_sgemm(const GemmParams& p, const Panels& panels, const float* a, const float* b, float* c) {
   const int threads = p.m * p.n * p.k < kMinParallelMacs ? 1 : cpu_threads();
@@ -440,6 +465,7 @@ void blocked_sgemm(const GemmParams& p, const Panels& panels, const float* a, co
       const int64_t k0 = part * p.k / parts, k1 = (part + 1) * p.k / parts;
       GemmParams slice = p;
       slice.k = k1 - k0;
+      slice.epilogue = GemmEpilogue{};  // C is finished after the sum
       float* out = c;
       if (part > 0) {
         slice.beta = 0.f;
@@ -452,12 +478,14 @@ void blocked_sgemm(const GemmParams& p, const Panels& panels, const float* a, co
     }
   });
   parallel_for(p.m, ceil_div(kCopyGrain, p.n * (parts - 1)), [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i)
+    for (int64_t i = begin; i < end; ++i) {
+      float* dst = c + i * p.ldc;
       for (int64_t part = 1; part < parts; ++part) {
         const float* src = partials + ((part - 1) * p.m + i) * p.n;
-        float* dst = c + i * p.ldc;
         for (int64_t j = 0; j < p.n; ++j) dst[j] += src[j];
       }
+      finish_row(p.epilogue, i, p.n, dst);
+    }
   });
 }
 

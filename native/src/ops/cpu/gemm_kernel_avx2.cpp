@@ -52,14 +52,26 @@ void tile_kernel(const MicroTile& t) {
   }
 
   const __m256i mask_lo = first_lanes(t.cols), mask_hi = first_lanes(t.cols - 8);
-  const __m256 alpha = _mm256_set1_ps(t.alpha), beta = _mm256_set1_ps(t.beta);
+  const __m256 alpha = _mm256_set1_ps(t.alpha), beta = _mm256_set1_ps(t.beta), zero = _mm256_setzero_ps();
+  // The epilogue's bias rides in the first multiply-add (alpha * acc + 0 rounds as alpha * acc alone).
+  const __m256 bias_lo = t.bias ? _mm256_maskload_ps(t.bias, mask_lo) : zero;
+  const __m256 bias_hi = t.bias ? _mm256_maskload_ps(t.bias + 8, mask_hi) : zero;
 #pragma GCC unroll 6
   for (int i = 0; i < ROWS; ++i) {
     float* c = t.c + i * t.ldc;
-    __m256 out_lo = _mm256_mul_ps(alpha, lo[i]), out_hi = _mm256_mul_ps(alpha, hi[i]);
+    __m256 out_lo = _mm256_fmadd_ps(alpha, lo[i], bias_lo), out_hi = _mm256_fmadd_ps(alpha, hi[i], bias_hi);
     if (t.beta != 0.f) {  // beta == 0 must not read C, which may hold NaN
       out_lo = _mm256_fmadd_ps(beta, _mm256_maskload_ps(c, mask_lo), out_lo);
       out_hi = _mm256_fmadd_ps(beta, _mm256_maskload_ps(c + 8, mask_hi), out_hi);
+    }
+    if (t.residual) {
+      const float* r = t.residual + i * t.ldr;
+      out_lo = _mm256_add_ps(out_lo, _mm256_maskload_ps(r, mask_lo));
+      out_hi = _mm256_add_ps(out_hi, _mm256_maskload_ps(r + 8, mask_hi));
+    }
+    if (t.relu) {  // max(out, 0) gives 0 for NaN, as the engine's other ReLUs do
+      out_lo = _mm256_max_ps(out_lo, zero);
+      out_hi = _mm256_max_ps(out_hi, zero);
     }
     _mm256_maskstore_ps(c, mask_lo, out_lo);
     _mm256_maskstore_ps(c + 8, mask_hi, out_hi);

@@ -52,14 +52,26 @@ void tile_kernel(const MicroTile& t) {
   }
 
   const __mmask16 mask_lo = first_lanes(t.cols), mask_hi = first_lanes(t.cols - 16);
-  const __m512 alpha = _mm512_set1_ps(t.alpha), beta = _mm512_set1_ps(t.beta);
+  const __m512 alpha = _mm512_set1_ps(t.alpha), beta = _mm512_set1_ps(t.beta), zero = _mm512_setzero_ps();
+  // The epilogue's bias rides in the first multiply-add (alpha * acc + 0 rounds as alpha * acc alone).
+  const __m512 bias_lo = t.bias ? _mm512_maskz_loadu_ps(mask_lo, t.bias) : zero;
+  const __m512 bias_hi = t.bias ? _mm512_maskz_loadu_ps(mask_hi, t.bias + 16) : zero;
 #pragma GCC unroll 14
   for (int i = 0; i < ROWS; ++i) {
     float* c = t.c + i * t.ldc;
-    __m512 out_lo = _mm512_mul_ps(alpha, lo[i]), out_hi = _mm512_mul_ps(alpha, hi[i]);
+    __m512 out_lo = _mm512_fmadd_ps(alpha, lo[i], bias_lo), out_hi = _mm512_fmadd_ps(alpha, hi[i], bias_hi);
     if (t.beta != 0.f) {  // beta == 0 must not read C, which may hold NaN
       out_lo = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(mask_lo, c), out_lo);
       out_hi = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(mask_hi, c + 16), out_hi);
+    }
+    if (t.residual) {
+      const float* r = t.residual + i * t.ldr;
+      out_lo = _mm512_add_ps(out_lo, _mm512_maskz_loadu_ps(mask_lo, r));
+      out_hi = _mm512_add_ps(out_hi, _mm512_maskz_loadu_ps(mask_hi, r + 16));
+    }
+    if (t.relu) {  // max(out, 0) gives 0 for NaN, as the engine's other ReLUs do
+      out_lo = _mm512_max_ps(out_lo, zero);
+      out_hi = _mm512_max_ps(out_hi, zero);
     }
     _mm512_mask_storeu_ps(c, mask_lo, out_lo);
     _mm512_mask_storeu_ps(c + 16, mask_hi, out_hi);

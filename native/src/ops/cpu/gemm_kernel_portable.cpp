@@ -46,6 +46,12 @@ void tile_kernel(const MicroTile& t) {
       for (int j = 0; j < t.cols; ++j) c[j] = t.alpha * row[j];
     else
       for (int j = 0; j < t.cols; ++j) c[j] = t.alpha * row[j] + t.beta * c[j];
+    if (t.bias)
+      for (int j = 0; j < t.cols; ++j) c[j] += t.bias[j];
+    if (t.residual)
+      for (int j = 0; j < t.cols; ++j) c[j] += t.residual[i * t.ldr + j];
+    if (t.relu)
+      for (int j = 0; j < t.cols; ++j) c[j] = c[j] > 0.f ? c[j] : 0.f;
   }
 }
 

@@ -47,7 +47,9 @@ struct PrefetchPlan {
   int64_t rows = 0, per_row = 0;
 };
 
-// One kernel call: C (rows x cols) = alpha * A panel (rows x kc) * B panel (kc x cols) + beta * C.
+// One kernel call: C (rows x cols) = alpha * A panel (rows x kc) * B panel (kc x cols) + beta * C,
+// then, on the last block of K only, the epilogue (ops/gemm.h): + bias[j] + residual[i * ldr + j],
+// ReLU, each where set (bias and residual point at this tile's first column and row).
 // beta == 0 writes C without reading it. Element: float, or Bf16 for the bf16 kernel.
 template <typename Element>
 struct Tile {
@@ -59,6 +61,10 @@ struct Tile {
   int64_t ldc;
   int rows, cols;  // 1..MR, 1..NR
   float alpha, beta;
+  const float* bias;      // null: none
+  const float* residual;  // null: none
+  int64_t ldr;
+  bool relu;
   PrefetchPlan next_a, next_b;  // one address per k; the portable kernel ignores them: it is compute-bound
 };
 using MicroTile = Tile<float>;

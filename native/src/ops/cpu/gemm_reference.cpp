@@ -26,6 +26,9 @@ void sgemm_reference(const GemmParams& p, const float* a, const float* b, float*
       }
       double out = product ? p.alpha * sum : 0.0;
       if (p.beta != 0.f) out += static_cast<double>(p.beta) * c[i * p.ldc + j];  // beta == 0: C is not read
+      if (p.epilogue.bias) out += p.epilogue.bias[j];
+      if (p.epilogue.residual) out += p.epilogue.residual[i * p.epilogue.ldr + j];
+      if (p.epilogue.relu && !(out > 0)) out = 0;
       c[i * p.ldc + j] = static_cast<float>(out);
     }
 }
