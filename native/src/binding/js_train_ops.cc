@@ -1,6 +1,7 @@
 // The training-side ops exposed to JavaScript: the losses (ops/losses.h) and Mixup/CutMix
 // (ops/mixup.h). Each call is one short synchronous loop over a batch, run on the JS thread like the
-// other small ops; the losses return { loss, dlogits } with a fresh dlogits tensor.
+// other small ops (on CUDA, the launches and the copy of the loss back); the losses return
+// { loss, dlogits } with a fresh dlogits tensor on the logits' device.
 #include <napi.h>
 
 #include <cmath>
@@ -51,7 +52,7 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
     const char* fn = "crossEntropy";
     const Tensor& logits = JsTensor::FromValue(info[0], fn, "logits");
     const Tensor& targets = JsTensor::FromValue(info[1], fn, "targets");
-    Tensor dlogits = Tensor::empty(logits.shape(), DType::F32);
+    Tensor dlogits = Tensor::empty(logits.shape(), DType::F32, logits.device());
     const double loss = soft_target_cross_entropy(logits, targets, dlogits);
     return loss_result(info.Env(), loss, dlogits);
   });
@@ -64,7 +65,7 @@ Napi::Value LabelSmoothingCrossEntropy(const Napi::CallbackInfo& info) {
     const Tensor& logits = JsTensor::FromValue(info[0], fn, "logits");
     const Tensor& labels = JsTensor::FromValue(info[1], fn, "labels");
     const double smoothing = number_arg(info, 2, fn, "smoothing");
-    Tensor dlogits = Tensor::empty(logits.shape(), DType::F32);
+    Tensor dlogits = Tensor::empty(logits.shape(), DType::F32, logits.device());
     const double loss = label_smoothing_cross_entropy(logits, labels, smoothing, dlogits);
     return loss_result(info.Env(), loss, dlogits);
   });
@@ -84,7 +85,7 @@ Napi::Value BinaryCrossEntropy(const Napi::CallbackInfo& info) {
         params.target_threshold = threshold.As<Napi::Number>().DoubleValue();
       }
     }
-    Tensor dlogits = Tensor::empty(logits.shape(), DType::F32);
+    Tensor dlogits = Tensor::empty(logits.shape(), DType::F32, logits.device());
     const double loss = binary_cross_entropy(logits, targets, params, dlogits);
     return loss_result(info.Env(), loss, dlogits);
   });

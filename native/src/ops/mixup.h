@@ -2,7 +2,9 @@
 // image mixed with its partner in the flipped batch (sample n with N-1-n). The random draw
 // (mixup_draw) is kept apart from the deterministic application (mixup_apply, mixup_targets), which
 // equals timm's exactly for the same (lam, cutmix, box), so tests drive it with given parameters.
-// Not here: timm's 'pair' and 'elem' modes (per-sample parameters), which the recipe does not use.
+// The draw runs on the host; the application and the targets run on the device of their tensors
+// (the CPU or CUDA, f32). Not here: timm's 'pair' and 'elem' modes (per-sample parameters), which
+// the recipe does not use.
 //
 // The draw cannot follow numpy's stream; it follows timm's distributions and decisions step by step
 // from a counter-based stream keyed by (seed, step) (see mixup.cpp), so a run is reproducible and a
@@ -50,7 +52,20 @@ MixupParams mixup_draw(const MixupConfig& config, int64_t height, int64_t width,
 // cutmix: the box of x[n] is replaced by the box of x[N-1-n].
 void mixup_apply(Tensor& x, const MixupParams& params);
 
-// timm mixup_target: t (N,K) f32 = lam * smooth_one_hot(y) + (1 - lam) * smooth_one_hot(flip(y)).
+// timm mixup_target: t (N,K) f32 = lam * smooth_one_hot(y) + (1 - lam) * smooth_one_hot(flip(y)),
+// on the labels' device.
 Tensor mixup_targets(const Tensor& labels, int64_t num_classes, double smoothing, double lam);
+
+// ---- backends (same signatures; arguments already validated) ----
+// mixup_apply: as above, with lam < 1 or cutmix set. mix_flipped_rows: t[n] = lam * rows[n] +
+// (1 - lam) * rows[N-1-n] for rows (N,K), any N, a fresh tensor (the blend of mixup_targets).
+namespace cpu {
+void mixup_apply(Tensor& x, const MixupParams& params);
+Tensor mix_flipped_rows(const Tensor& rows, double lam);
+}  // namespace cpu
+namespace cuda {
+void mixup_apply(Tensor& x, const MixupParams& params);
+Tensor mix_flipped_rows(const Tensor& rows, double lam);
+}  // namespace cuda
 
 }  // namespace pix
