@@ -31,6 +31,14 @@ export interface DecodeResult {
   bad: BadSlot[];
 }
 
+/**
+ * Samples of one batch decoding at once. Two keep a thread's share of the cores busy (one decodes on
+ * libuv's pool while the other runs its augmentation on this thread); a whole batch at once cost
+ * 15% more CPU per image (4.4 against 3.75 ms, 224 px RandAugment on ~500x375 JPEGs, 2 workers) in
+ * thread hand-offs, allocation and page faults.
+ */
+const IN_FLIGHT = 2;
+
 export function samplePixels(transform: Transform): number {
   return transform.size * transform.size * 3;
 }
@@ -40,7 +48,8 @@ export async function decodeBatch(task: DecodeTask): Promise<DecodeResult> {
   const pixels = samplePixels(transform);
   const images = new Float32Array(items.length * pixels);
   const bad: BadSlot[] = [];
-  await Promise.all(items.map(async ({ index, path }, slot) => {
+  const decode = async (slot: number) => {
+    const { index, path } = items[slot]!;
     const random = transform.kind === 'train' ? sampleRandom(seed, epoch, index) : undefined;
     try {
       await loadImageInto(path, transform, random, images, slot * pixels);
@@ -48,6 +57,10 @@ export async function decodeBatch(task: DecodeTask): Promise<DecodeResult> {
       if (!(error instanceof BadImageError)) throw error;
       bad.push({ slot, reason: error.reason });
     }
+  };
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, items.length) }, async () => {
+    for (let slot = next++; slot < items.length; slot = next++) await decode(slot);
   }));
   bad.sort((a, b) => a.slot - b.slot);
   return { images, bad };

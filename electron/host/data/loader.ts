@@ -33,7 +33,7 @@ export interface LoaderOptions {
   worldSize?: number;
   /** The run fails when more than this fraction of the dataset turns out undecodable. */
   maxBadFraction?: number;
-  /** Called once per undecodable file, when it is found (before the limit is checked). */
+  /** Called once per undecodable file, when the first batch that met it is delivered (before the limit is checked). */
   onBadFile?: (file: BadFile) => void;
 }
 
@@ -53,10 +53,19 @@ export interface BadFile {
 
 type Decode = (items: DecodeItem[]) => Promise<DecodeResult>;
 
+interface Loaded {
+  batch: Batch;
+  /** Dataset indices of the bad files this batch met (found, or known and passed over). */
+  passedOver: number[];
+}
+
 function ignore(): void {}
 
 export class Loader {
-  private readonly bad = new Map<number, string>();
+  /** Every bad file met by any batch, as decoding finds them (a cache: known-bad files are not decoded again). */
+  private readonly known = new Map<number, string>();
+  /** The bad files of the batches delivered so far, in delivery order. */
+  private readonly listed = new Map<number, string>();
 
   constructor(private readonly samples: readonly Sample[], private readonly options: LoaderOptions) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new Error(`batch size must be a positive integer, got ${options.batchSize}`);
@@ -87,9 +96,9 @@ export class Loader {
     return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
   }
 
-  /** Every undecodable file met so far (all epochs), in dataset order. */
+  /** Every undecodable file met by the batches delivered so far (all epochs), in dataset order. */
   badFiles(): BadFile[] {
-    return [...this.bad.entries()].sort((a, b) => a[0] - b[0]).map(([index, reason]) => ({ path: this.samples[index]!.path, reason }));
+    return [...this.listed.entries()].sort((a, b) => a[0] - b[0]).map(([index, reason]) => ({ path: this.samples[index]!.path, reason }));
   }
 
   async *epoch(epoch: number): AsyncGenerator<Batch> {
@@ -100,7 +109,7 @@ export class Loader {
     const pool = workers > 0 ? new DecodePool(workers) : undefined;
     const decode: Decode = pool ? (items) => pool.run({ seed, epoch, transform, items }) : (items) => decodeBatch({ seed, epoch, transform, items });
     const depth = 1 + (this.options.prefetch ?? 2 * Math.max(1, workers));
-    const pending: Promise<Batch>[] = [];
+    const pending: Promise<Loaded>[] = [];
     const start = (b: number) => {
       const promise = this.load(order, b, decode);
       promise.catch(ignore);  // batches abandoned by an early stop must not surface as unhandled
@@ -109,8 +118,9 @@ export class Loader {
     try {
       for (let b = 0; b < Math.min(depth, batches); b++) start(b);
       for (let b = 0; b < batches; b++) {
-        const batch = await pending.shift()!;
+        const { batch, passedOver } = await pending.shift()!;
         if (b + depth < batches) start(b + depth);
+        this.list(passedOver);
         yield batch;
       }
     } finally {
@@ -118,20 +128,22 @@ export class Loader {
     }
   }
 
-  private async load(order: Uint32Array, batch: number, decode: Decode): Promise<Batch> {
+  /** Decodes one batch; also returns every bad index it met, which depends only on which files are bad. */
+  private async load(order: Uint32Array, batch: number, decode: Decode): Promise<Loaded> {
     const { batchSize, transform } = this.options;
     const first = batch * batchSize;
     const size = Math.min(batchSize, order.length - first);
-    const positions = Array.from({ length: size }, (_, i) => this.usablePosition(order, first + i));
+    const passedOver: number[] = [];
+    const positions = Array.from({ length: size }, (_, i) => this.usablePosition(order, first + i, passedOver));
     const indices = Uint32Array.from(positions, (p) => order[p % order.length]!);
     const { images, bad } = await decode(Array.from(indices, (index) => ({ index, path: this.samples[index]!.path })));
     const pixels = samplePixels(transform);
     for (const { slot, reason } of bad) {
-      this.recordBad(indices[slot]!, reason);
+      this.found(indices[slot]!, reason, passedOver);
       // The next position of the order whose file decodes; known-bad files are passed over
       // without decoding, which picks the same replacement as trying them again would.
       for (let p = positions[slot]! + 1; ; p++) {
-        p = this.usablePosition(order, p);
+        p = this.usablePosition(order, p, passedOver);
         const index = order[p % order.length]!;
         const retry = await decode([{ index, path: this.samples[index]!.path }]);
         if (retry.bad.length === 0) {
@@ -139,31 +151,46 @@ export class Loader {
           indices[slot] = index;
           break;
         }
-        this.recordBad(index, retry.bad[0]!.reason);
+        this.found(index, retry.bad[0]!.reason, passedOver);
       }
     }
     const labels = Int32Array.from(indices, (index) => this.samples[index]!.label);
-    return { images, labels, indices, size };
+    return { batch: { images, labels, indices, size }, passedOver };
   }
 
   /** The first position at or after `p` (wrapping around the order) whose file is not known to be bad. */
-  private usablePosition(order: Uint32Array, p: number): number {
+  private usablePosition(order: Uint32Array, p: number, passedOver: number[]): number {
     for (let tries = 0; tries < order.length; tries++, p++) {
-      if (!this.bad.has(order[p % order.length]!)) return p;
+      const index = order[p % order.length]!;
+      if (!this.known.has(index)) return p;
+      passedOver.push(index);
     }
     throw new Error('no file of this epoch could be decoded');
   }
 
-  private recordBad(index: number, reason: string): void {
-    if (this.bad.has(index)) return;  // found by two batches decoding at once
-    this.bad.set(index, reason);
-    this.options.onBadFile?.({ path: this.samples[index]!.path, reason });
+  private found(index: number, reason: string, passedOver: number[]): void {
+    this.known.set(index, reason);
+    passedOver.push(index);
+  }
+
+  /**
+   * Lists the bad files a delivered batch met and applies the limit. Batches decode out of order,
+   * so this runs as each is delivered: the list, the callbacks and the failure come at the same
+   * batch with the same count whatever the worker count and timing.
+   */
+  private list(passedOver: number[]): void {
+    for (const index of passedOver) {
+      if (this.listed.has(index)) continue;
+      const reason = this.known.get(index)!;
+      this.listed.set(index, reason);
+      this.options.onBadFile?.({ path: this.samples[index]!.path, reason });
+    }
     const limit = this.options.maxBadFraction ?? DEFAULT_MAX_BAD_FRACTION;
-    if (this.bad.size > limit * this.samples.length) {
-      const list = this.badFiles();
-      throw new Error(`${this.bad.size} of ${this.samples.length} images could not be decoded, more than the allowed ` +
-        `${limit} of the dataset (--max_bad_fraction): ${list.slice(0, 3).map((f) => `${f.path} (${f.reason})`).join('; ')}` +
-        `${list.length > 3 ? '; …' : ''}. Run pix data check to list them all, then fix or remove them, or raise --max_bad_fraction`);
+    if (this.listed.size > limit * this.samples.length) {
+      const files = this.badFiles();
+      throw new Error(`${files.length} of ${this.samples.length} images could not be decoded, more than the allowed ` +
+        `${limit} of the dataset (--max_bad_fraction): ${files.slice(0, 3).map((f) => `${f.path} (${f.reason})`).join('; ')}` +
+        `${files.length > 3 ? '; …' : ''}. Run pix data check to list them all, then fix or remove them, or raise --max_bad_fraction`);
     }
   }
 }

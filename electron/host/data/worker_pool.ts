@@ -3,6 +3,7 @@
 // never copied. Workers hold the process open only while they have work, so a consumer that stops
 // reading cannot hang the exit; close() terminates them. It knows nothing of epochs, order or bad
 // files: the loader decides what to decode and what a failure means.
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DecodeResult, DecodeTask } from './batch_decode';
@@ -21,6 +22,12 @@ interface Slot {
 }
 
 const WORKER_SCRIPT = join(__dirname, 'loader_worker.js');
+
+// sharp decodes on libuv's thread pool, which every worker thread shares and which is sized once,
+// at its first use, from UV_THREADPOOL_SIZE (default 4): with more workers than that, decodes would
+// queue behind each other on a many-core machine. Importing the loader early (the CLI does, before
+// any file I/O) is enough; a size the user set is kept.
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, 2 * availableParallelism()));
 
 let live = 0;
 
