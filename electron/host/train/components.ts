@@ -1,10 +1,12 @@
 // What the trainer builds from the run config, as the official script builds it: the optimizer
 // (timm's create_optimizer choices), the loss (BCE or soft-target CE with Mixup/CutMix, else
 // label-smoothing CE), the Mixup/CutMix draw, and the list of flags whose features this build
-// cannot honour yet (refused with a clear message instead of ignored).
+// cannot honour yet (refused with a clear message instead of ignored). Targets and losses run on
+// the device of the labels and logits they are given.
 import type { RunConfig } from '../../../shared/config';
-import { loadEngine, type LossResult, type MixupConfig, type Model, type OptimizerType, type Tensor } from '../engine/addon';
+import { engineInfo, loadEngine, type LossResult, type MixupConfig, type Model, type OptimizerType, type Tensor } from '../engine/addon';
 import type { Stateful } from './checkpointing';
+import { deviceProblem } from './cuda_device';
 
 export interface TrainOptimizer extends Stateful {
   /** One update; returns the global gradient norm before clipping. */
@@ -59,6 +61,11 @@ export function unsupportedFlags(config: RunConfig): string[] {
   const out: string[] = [];
   if (mixupActive(config) && config.mixup_mode !== 'batch') out.push(`--mixup_mode ${config.mixup_mode}: only 'batch' is available`);
   if (mixupActive(config) && config.batch_size % 2 !== 0) out.push(`--batch_size ${config.batch_size}: Mixup/CutMix pair each image with another, so the batch size must be even`);
-  if (config.device !== 'cpu') out.push(`--device ${config.device}: the networks train on the CPU in this build`);
+  const deviceIssue = deviceProblem(config.device, engineInfo().backends.cuda);
+  if (deviceIssue) out.push(`--device ${config.device}: ${deviceIssue}`);
+  else if (config.device !== 'cpu' && config.nproc_per_node * config.nnodes > 1) {
+    out.push(`--device ${config.device}: one process trains on one GPU in this build (several GPUs need NCCL, not built yet); ` +
+      'pass --nproc_per_node 1 --nnodes 1, or --device cpu for data parallelism on the CPU');
+  }
   return out;
 }

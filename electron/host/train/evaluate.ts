@@ -1,5 +1,6 @@
 // Evaluation as the official script reports it: top-1 and top-5 accuracy (percent) and the mean
 // cross-entropy over the whole split, in eval mode (running BatchNorm statistics, no dropout).
+// Images, labels and the loss go to the model's device; only the logits come back for top-k.
 import type { Loader } from '../data/loader';
 import { loadEngine, type Model } from '../engine/addon';
 
@@ -28,10 +29,10 @@ export async function evaluate(model: Model, loader: Loader, inputSize: number):
   const classes = model.numClasses;
   let acc1 = 0, acc5 = 0, lossSum = 0, images = 0;
   for await (const batch of loader.epoch(0)) {
-    const x = Tensor.fromArray(batch.images, [batch.size, inputSize, inputSize, 3]);
+    const x = Tensor.fromArray(batch.images, [batch.size, inputSize, inputSize, 3], 'f32', model.device);
     const logits = await model.forward(x, { layout: 'nhwc' });
     const values = logits.toArray() as Float32Array;
-    const labels = Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size]);
+    const labels = Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size], 'i64', model.device);
     const targets = smoothOneHot(labels, classes, 0);
     const { loss, dlogits } = crossEntropy(logits, targets);
     lossSum += loss * batch.size;

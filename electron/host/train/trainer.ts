@@ -8,6 +8,10 @@
 // recorded). Given a process group, it is one rank of a data-parallel run (DDP's semantics):
 // its share of each epoch, gradients averaged before every step, the same stop and failure
 // verdicts on every rank, evaluation sharded and gathered, and files written by rank 0 alone.
+// With --device cuda (or cuda:N) the model, each batch, its labels and targets, Mixup and the loss
+// live on that GPU (bf16 activations with --use_amp); checkpoints are the same files, their state
+// read back to the host. A CUDA fault (out of memory, a lost device) stops the run like a
+// diverged loss: recorded failed with its reason, the last checkpoint kept.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { RunConfig } from '../../../shared/config';
@@ -21,6 +25,8 @@ import { evaluate, type EvalResult } from './evaluate';
 import { RunFiles, type IterationMetrics } from './run_files';
 import { cosineSchedule } from './schedule';
 import { createOptimizer, lossFor, mixupActive, mixupConfig, unsupportedFlags } from './components';
+import { placement } from './cuda_device';
+import { classifyCudaFault } from './cuda_faults';
 import { loadFinetuneWeights } from './finetune';
 import { averageGradients, broadcastState } from '../distributed/model_sync';
 import type { ProcessGroup } from '../distributed/process_group';
@@ -47,6 +53,23 @@ function shouldEvaluate(config: RunConfig, epoch: number): boolean {
 
 export async function runTraining(config: RunConfig, events: TrainerEvents = {}, stop: StopFlag = { requested: false },
   group?: ProcessGroup): Promise<TrainOutcome> {
+  const position: { epoch?: number; step?: number } = {};
+  try {
+    return await trainRun(config, events, stop, group, position);
+  } catch (error) {
+    const { device } = placement(config);
+    const fault = device === 'cpu' ? null
+      : classifyCudaFault(error, { device, batchSize: config.batch_size, useAmp: config.use_amp, ...position });
+    if (!fault) throw error;
+    const isMain = (group?.rank ?? 0) === 0;
+    if (config.output_dir && isMain) new RunFiles(config.output_dir).recordFailure(fault.reason, { kind: fault.kind, ...position });
+    return { status: 'failed', reason: fault.reason };
+  }
+}
+
+/** The run itself; `position` follows the step in flight, for a fault's message. */
+async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag, group: ProcessGroup | undefined,
+  position: { epoch?: number; step?: number }): Promise<TrainOutcome> {
   const problems = unsupportedFlags(config);
   if (problems.length) throw new Error(problems.join('\n'));
   const worldSize = group?.worldSize ?? 1;
@@ -58,7 +81,8 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   const { train, val } = scanImageNetLayout(config.data_path);
   const valFolder = config.eval_data_path ? scanImageNetLayout(config.eval_data_path).val : val;
   const classes = train.classes.length;
-  const model: Model = new engine.Model(config.model, { numClasses: classes, drop: config.drop, seed: config.seed });
+  const place = placement(config);
+  const model: Model = new engine.Model(config.model, { numClasses: classes, drop: config.drop, seed: config.seed, ...place });
   if (config.finetune) {
     const report = loadFinetuneWeights(model, config.finetune, config.model_key);
     events.message?.(`fine-tuning from ${config.finetune}: ${report.loaded.length} tensors loaded` +
@@ -70,7 +94,7 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   const optimizer = createOptimizer(model, config);
   const ema = config.model_ema ? new engine.ModelEma(model, { decay: config.model_ema_decay }) : undefined;
   const extraEmas = config.model_ema ? (config.model_ema_decays ?? []).map((decay) => ({ decay, ema: new engine.ModelEma(model, { decay }) })) : [];
-  const emaModel = ema && config.model_ema_eval ? new engine.Model(config.model, { numClasses: classes }) : undefined;
+  const emaModel = ema && config.model_ema_eval ? new engine.Model(config.model, { numClasses: classes, ...place }) : undefined;
   const state: TrainingState = { model, optimizer, ...(ema ? { ema } : {}), extraEmas };
   if (config.model_ema_decays?.length && !config.model_ema) events.message?.('--model_ema_decays has no effect without --model_ema true');
   if (config.bce_loss && !mixupActive(config)) events.message?.('--bce_loss has no effect without Mixup/CutMix, as in the official script');
@@ -124,7 +148,8 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
     return { acc1: sums[0]! / sums[3]!, acc5: sums[1]! / sums[3]!, loss: sums[2]! / sums[3]!, images: sums[3]! };
   };
 
-  if (config.use_amp) events.message?.('--use_amp: mixed precision applies on the GPU; CPU training stays in f32');
+  if (config.use_amp && place.device === 'cpu') events.message?.('--use_amp: mixed precision applies on the GPU; CPU training stays in f32');
+  if (place.device !== 'cpu') events.message?.(`training on ${place.device} with ${place.activations} activations`);
   if (config.eval) {
     // The official --eval: evaluate the loaded weights (--resume or --finetune) and stop.
     return { status: 'completed', best: await evaluateOn(model) };
@@ -146,10 +171,11 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
       }
       const step = epoch * itersPerEpoch + Math.floor(micro / config.update_freq);
       if (step >= (epoch + 1) * itersPerEpoch) break;
+      Object.assign(position, { epoch, step });
       const dataSeconds = (performance.now() - dataStart) / 1000;
       const start = performance.now();
-      const x = engine.Tensor.fromArray(batch.images, [batch.size, config.input_size, config.input_size, 3]);
-      const labels = engine.Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size]);
+      const x = engine.Tensor.fromArray(batch.images, [batch.size, config.input_size, config.input_size, 3], 'f32', place.device);
+      const labels = engine.Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size], 'i64', place.device);
       let lam = 1;
       if (mixing) {
         const params = engine.mixupDraw(mixing, { height: config.input_size, width: config.input_size, seed: config.seed, step: micro + epoch * itersPerEpoch * config.update_freq });
@@ -242,8 +268,8 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
   return { status: 'completed', best };
 }
 
-/** A scaled copy of a small f32 tensor (the logits' gradient, (N,K)). */
+/** A scaled copy of a small f32 tensor (the logits' gradient, (N,K)), on its device. */
 function scaleTensor(t: Tensor, factor: number): Tensor {
   const values = t.toArray() as Float32Array;
-  return loadEngine().Tensor.fromArray(values.map((v) => v * factor), t.shape);
+  return loadEngine().Tensor.fromArray(values.map((v) => v * factor), t.shape, 'f32', t.device);
 }
