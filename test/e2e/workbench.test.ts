@@ -155,6 +155,23 @@ test('the workbench end to end against pix serve', { skip: reason ?? false, time
   await page.locator('.checkpoint-list button').first().waitFor();
   await shot('04-monitor-completed');
 
+  // Drag across the loss chart: the charts zoom to that window, asked of the host again.
+  const allPoints = await lossPoints();
+  const surface = await page.locator('figure[aria-label="Training loss"] svg.recharts-surface').boundingBox();
+  assert.ok(surface, 'the loss chart has no drawing surface');
+  await page.mouse.move(surface.x + surface.width * 0.4, surface.y + surface.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(surface.x + surface.width * 0.7, surface.y + surface.height / 2, { steps: 8 });
+  await page.mouse.up();
+  const resetZoom = page.getByRole('button', { name: 'Reset zoom' });
+  await waitUntil('the zoom to apply', () => resetZoom.isEnabled(), 10_000);
+  await waitUntil('the host to answer with the zoomed window only', async () => {
+    const shown = await lossPoints();
+    return shown > 0 && shown < allPoints;
+  }, 30_000);
+  await shot('04b-monitor-zoomed', false);
+  await resetZoom.click();
+
   // Its checkpoint in the inspector: tensors, a histogram, gate statistics.
   await page.locator('.checkpoint-list button').first().click();
   await page.getByRole('heading', { name: 'Checkpoints' }).waitFor();

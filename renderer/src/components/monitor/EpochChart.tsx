@@ -42,7 +42,10 @@ export function EpochChart({ lines }: { lines: EpochLine[] }) {
           <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: 0 }}>
             <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
             {/* Half an epoch either side, so a single evaluated epoch is a visible point, not an edge. */}
-            <XAxis dataKey="epoch" type="number" domain={['dataMin - 0.5', 'dataMax + 0.5']} allowDecimals={false} stroke="var(--text-muted)" fontSize={11} />
+            <XAxis
+              dataKey="epoch" type="number" domain={['dataMin - 0.5', 'dataMax + 0.5']}
+              ticks={data.length <= 12 ? data.map((row) => row.epoch as number) : undefined} stroke="var(--text-muted)" fontSize={11}
+            />
             <YAxis domain={['auto', 'auto']} stroke="var(--text-muted)" fontSize={11} width={40} />
             <Tooltip contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }} />
             <Legend wrapperStyle={{ fontSize: 11 }} />

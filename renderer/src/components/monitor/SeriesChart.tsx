@@ -44,7 +44,22 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
         yMax = Math.max(yMax, value);
       }
     }
-    return { x: axisTickFormatter(window.from ?? xMin, window.to ?? xMax), y: axisTickFormatter(yMin, yMax) };
+    // A flat series (one point, a constant LR) gets a padded range: recharts would otherwise place
+    // several ticks on one value, with equal labels, and equal labels leave stale ticks behind.
+    // "Flat" within rounding: a debiased EMA of one value can differ from it in the last bit.
+    const flat = (lo: number, hi: number): [number, number] | null => {
+      if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi - lo > 1e-9 * Math.max(Math.abs(lo), Math.abs(hi))) return null;
+      const pad = Math.abs(lo) * 0.05 || 1;
+      return [lo - pad, hi + pad];
+    };
+    const xRange = flat(window.from ?? xMin, window.to ?? xMax);
+    const yRange = flat(yMin, yMax);
+    return {
+      xDomain: xRange ?? [window.from ?? 'dataMin', window.to ?? 'dataMax'],
+      yDomain: yRange ?? ['auto', 'auto'],
+      x: xRange ? axisTickFormatter(...xRange) : axisTickFormatter(window.from ?? xMin, window.to ?? xMax),
+      y: yRange ? axisTickFormatter(...yRange) : axisTickFormatter(yMin, yMax),
+    };
   }, [data, window]);
 
   const labelOf = (state: { activeLabel?: unknown }) => (typeof state.activeLabel === 'number' ? state.activeLabel : Number(state.activeLabel));
@@ -92,7 +107,7 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
             <XAxis
               dataKey="x"
               type="number"
-              domain={[window.from ?? 'dataMin', window.to ?? 'dataMax']}
+              domain={ticks.xDomain}
               allowDataOverflow
               tickFormatter={ticks.x}
               stroke="var(--text-muted)"
@@ -100,7 +115,7 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
               label={{ value: axisLabels[axis], position: 'insideBottomRight', offset: -2, fontSize: 10, fill: 'var(--text-muted)' }}
             />
             <YAxis
-              domain={['auto', 'auto']}
+              domain={ticks.yDomain}
               tickFormatter={ticks.y}
               stroke="var(--text-muted)"
               fontSize={11}

@@ -1,0 +1,43 @@
+// The shell: pages reachable from the navigation (and by Alt+digit), and an unreachable host said
+// plainly with a Retry that tries again.
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../src/App';
+import { createStores } from '../../src/store/stores';
+import { fakeClient } from '../fakeClient';
+
+afterEach(cleanup);
+
+const stats = { time: 0, cpuPercent: 50, cores: 2, memoryUsedBytes: 1, memoryTotalBytes: 4, gpus: [] };
+
+describe('App', () => {
+  it('shows why the host cannot be reached, and recovers on Retry', async () => {
+    let up = false;
+    const client = fakeClient({
+      systemStats: async () => {
+        if (!up) throw new Error('Cannot reach the workbench server at http://127.0.0.1:8765');
+        return stats;
+      },
+      listRuns: async () => [],
+      listModels: async () => [],
+    });
+    render(<App stores={createStores(client)} />);
+    expect((await screen.findByRole('alert')).textContent).toContain('Cannot reach the workbench server at http://127.0.0.1:8765');
+    expect(screen.getByText('Disconnected')).toBeTruthy();
+    up = true;
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    await waitFor(() => expect(screen.getByText('Connected')).toBeTruthy());
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('moves between pages from the navigation and with Alt+digit', async () => {
+    const client = fakeClient({ systemStats: async () => stats, listRuns: async () => [], listModels: async () => [], throughputHistory: async () => [] });
+    render(<App stores={createStores(client)} />);
+    expect(screen.getByRole('heading', { level: 1, name: 'Runs' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Checkpoints' }));
+    expect(screen.getByRole('heading', { level: 1, name: 'Checkpoints' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Checkpoints' }).getAttribute('aria-current')).toBe('page');
+    fireEvent.keyDown(screen.getByRole('button', { name: 'Checkpoints' }), { key: '4', altKey: true });
+    expect(screen.getByRole('heading', { level: 1, name: 'Throughput' })).toBeTruthy();
+  });
+});
