@@ -83,8 +83,8 @@ describe('trainer on CUDA', { skip }, () => {
     const first = await runTraining(run, { iteration: (m) => { resumed.push(m.loss); if (m.step === 3) stop.requested = true; } }, stop);
     assert.deepEqual(first, { status: 'stopped', epoch: 0 });
     resumed.push(...await losses({ ...run, auto_resume: true }));
-    // The device's sums may differ in their last bits from run to run; the state must not.
-    assertClose(resumed, straight, straight.length, 1e-5, 'resumed');
+    // PiX's backward sums with atomics, so runs differ in their last bits; lost state would differ far more.
+    assertClose(resumed, straight, straight.length, LOSS_TOLERANCE, 'resumed');
   });
 
   it('trains with --use_amp (bf16 activations): the loss goes down', async () => {
