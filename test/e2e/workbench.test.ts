@@ -178,7 +178,9 @@ test('the workbench end to end against pix serve', { skip: reason ?? false, time
   await page.getByRole('heading', { name: 'Tensors' }).waitFor();
   await page.locator('.tensor-table tbody button').first().click();
   await page.locator('figure[aria-label^="Histogram of"]').waitFor();
-  await page.getByLabel('Images (1–512)').fill('16');
+  await page.getByRole('button', { name: 'Evaluate' }).click();
+  await page.getByText(/^top-1 /).waitFor({ timeout: 120_000 });
+    await page.getByLabel('Images (1–512)').fill('16');
   await page.getByRole('button', { name: 'Compute gate statistics' }).click();
   await page.locator('.gate-block').first().waitFor({ timeout: 120_000 });
   // One real digit classified: top-5 and which subsets picked, per block.

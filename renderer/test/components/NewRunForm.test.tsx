@@ -2,7 +2,7 @@
 // dataset check, Start enabled only when everything is valid, the host's refusal shown.
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DatasetCheck } from '../../../shared/api';
+import type { DatasetCheck, WorkbenchDialogs } from '../../../shared/api';
 import { runFlags } from '../../../shared/config';
 import { NewRunForm } from '../../src/components/runForm/NewRunForm';
 import { fakeClient } from '../fakeClient';
@@ -13,12 +13,12 @@ afterEach(cleanup);
 
 const digits: DatasetCheck = { ok: true, path: '', classes: 10, classNames: [], trainImages: 9000, valImages: 1000 };
 
-function setup(options: { dataset?: (path: string) => DatasetCheck; startRun?: () => Promise<never> } = {}) {
+function setup(options: { dataset?: (path: string) => DatasetCheck; startRun?: () => Promise<never>; dialogs?: WorkbenchDialogs } = {}) {
   const client = fakeClient({
     checkDataset: async ({ path }) => (options.dataset ? options.dataset(path) : { ...digits, path }),
     startRun: options.startRun ?? (async () => run()),
     engineInfo: async () => { throw new Error('no engine in this test'); },
-  });
+  }, options.dialogs);
   const started: string[] = [];
   const view = renderWithStores(<NewRunForm initial={{ name: '', config: {} }} onStarted={(r) => started.push(r.id)} onCancel={() => {}} />, client);
   view.stores.runs.setState({ models });
@@ -75,6 +75,16 @@ describe('NewRunForm', () => {
     fireEvent.change(screen.getByLabelText(/\(--data_path\)$/), { target: { value: '/data/missing' } });
     await waitFor(() => expect(screen.getAllByText('/data/missing does not exist').length).toBeGreaterThan(0), slow);
     expect(startButton()).toHaveProperty('disabled', true);
+  });
+
+  it('offers Browse… only with native dialogs, and checks the folder picked', async () => {
+    const { client } = setup({ dialogs: { pickFolder: async () => '/data/imagenet', pickFile: async () => null } });
+    fireEvent.click(screen.getByRole('button', { name: 'Browse…' }));
+    await waitFor(() => expect(screen.getByLabelText(/\(--data_path\)$/)).toHaveProperty('value', '/data/imagenet'));
+    await waitFor(() => expect(client.calls).toContainEqual({ method: 'checkDataset', request: { path: '/data/imagenet' } }), slow);
+    cleanup();
+    setup();
+    expect(screen.queryByRole('button', { name: 'Browse…' })).toBeNull();
   });
 
   it('fills the form from a preset in one click', async () => {
