@@ -52,7 +52,7 @@ if wants train; then
   stamp "pix train --device cuda"
   run=/tmp/pix-demo-cuda && rm -rf "$run"
   train_start=$(date +%s.%N)
-  timeout 200 node bin/pix.js train --device cuda --output_dir "$run" --num_workers 8 > "$out/train_cuda.log" 2>&1 \
+  timeout 150 node bin/pix.js train --device cuda --output_dir "$run" --num_workers 8 > "$out/train_cuda.log" 2>&1 \
     && train_status=0 || { train_status=$?; verdict=fail; }
   train_end=$(date +%s.%N)
   cp "$run/log.txt" "$out/train_cuda_log.txt" 2>/dev/null || true
@@ -88,9 +88,9 @@ if wants bench; then
   # Whole networks on the card: train and inference steps, f32 and bf16 activations (a slow
   # first version: the own GEMM, no cuDNN/cuBLAS yet; the numbers are the baseline to beat).
   stamp bench
-  timeout 120 node bin/pix.js bench --models pix_resnet50_cs,resnet50 --device cuda --batch_size 32 --mode both \
+  timeout 100 node bin/pix.js bench --models pix_resnet50_cs,resnet50 --device cuda --batch_size 32 --mode both \
     --warmup 1 --repeats 3 --json > "$out/bench_cuda_fp32.json" 2> "$out/bench_cuda.log" || echo "bench fp32 failed (see bench_cuda.log)"
-  timeout 75 node bin/pix.js bench --models pix_resnet50_cs,resnet50 --device cuda --batch_size 32 --mode both \
+  timeout 60 node bin/pix.js bench --models pix_resnet50_cs,resnet50 --device cuda --batch_size 32 --mode both \
     --precision bf16 --warmup 1 --repeats 3 --json > "$out/bench_cuda_bf16.json" 2>> "$out/bench_cuda.log" || echo "bench bf16 failed (see bench_cuda.log)"
   head -c 3000 "$out/bench_cuda_fp32.json" "$out/bench_cuda_bf16.json" 2>/dev/null || true
 fi
@@ -99,9 +99,9 @@ if wants memcheck && command -v compute-sanitizer >/dev/null; then
   # Out-of-bounds and uninitialised accesses in the kernels not yet checked on a card: the layer
   # ops, the losses and Mixup (PiX's were clean on 2026-11-26, BENCHMARKS.md, and are unchanged).
   stamp memcheck
-  timeout 120 compute-sanitizer --tool memcheck --error-exitcode 3 node --test dist/test/native/ops/layers.cuda.test.js \
+  timeout 100 compute-sanitizer --tool memcheck --error-exitcode 3 node --test dist/test/native/ops/layers.cuda.test.js \
     > "$out/memcheck_layers.log" 2>&1 && echo "memcheck layers: clean" || { echo "memcheck layers: FAILED (see memcheck_layers.log)"; verdict=fail; }
-  timeout 60 compute-sanitizer --tool memcheck --error-exitcode 3 node --test dist/test/native/ops/losses.cuda.test.js \
+  timeout 45 compute-sanitizer --tool memcheck --error-exitcode 3 node --test dist/test/native/ops/losses.cuda.test.js \
     dist/test/native/ops/mixup.cuda.test.js > "$out/memcheck_losses.log" 2>&1 && echo "memcheck losses, mixup: clean" \
     || { echo "memcheck losses, mixup: FAILED (see memcheck_losses.log)"; verdict=fail; }
 fi
