@@ -250,7 +250,10 @@ export interface ModelEma {
   loadStateDict(state: Record<string, Tensor>): void;
 }
 
-/** A loss and its gradient d loss / d logits (N,K), a fresh tensor. */
+/**
+ * A loss and its gradient d loss / d logits (N,K), a fresh tensor on the logits' device. The losses,
+ * targets and Mixup run on the device of their tensors (all of one call on one device, CPU or CUDA).
+ */
 export interface LossResult {
   loss: number;
   dlogits: Tensor;
