@@ -2,7 +2,7 @@
 // iterations that arrived live since (runIterations events), appended in x order. Pure functions;
 // deciding when to ask the host again is here too, so a growing series is re-downsampled by the
 // host instead of thinned here (points are never dropped at random).
-import type { IterationMetricName, IterationPoint, Series, SeriesAxis } from '../../../shared/api';
+import type { IterationPoint, Series, SeriesAxis } from '../../../shared/api';
 
 /** The x range a chart shows; undefined ends follow the data (the live edge). */
 export interface XWindow {
@@ -58,9 +58,4 @@ export function appendIterations(
  */
 export function needsRefetch(series: Series, maxPoints: number): boolean {
   return series.x.length > 2 * maxPoints;
-}
-
-/** An empty series, for a run that has not logged an iteration yet. */
-export function emptySeries(metric: IterationMetricName, axis: SeriesAxis): Series {
-  return { metric, axis, x: [], y: [], windowPoints: 0, totalPoints: 0, xMin: null, xMax: null };
 }

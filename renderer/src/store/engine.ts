@@ -30,5 +30,3 @@ export function createEngineStore(client: WorkbenchClient) {
     },
   }));
 }
-
-export type EngineStore = ReturnType<typeof createEngineStore>;

@@ -114,5 +114,3 @@ export function createInspectorStore(client: WorkbenchClient) {
     };
   });
 }
-
-export type InspectorStore = ReturnType<typeof createInspectorStore>;

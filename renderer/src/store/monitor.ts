@@ -207,5 +207,3 @@ export function createMonitorStore(client: WorkbenchClient) {
     };
   });
 }
-
-export type MonitorStore = ReturnType<typeof createMonitorStore>;

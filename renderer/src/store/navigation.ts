@@ -16,5 +16,3 @@ export function createNavigationStore(initial: Page = 'runs') {
     go: (page) => set({ page }),
   }));
 }
-
-export type NavigationStore = ReturnType<typeof createNavigationStore>;

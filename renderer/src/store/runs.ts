@@ -141,5 +141,3 @@ export function createRunsStore(client: WorkbenchClient) {
     };
   });
 }
-
-export type RunsStore = ReturnType<typeof createRunsStore>;

@@ -30,5 +30,3 @@ export function createSystemStore(client: WorkbenchClient) {
     connect: () => client.on('systemStats', (stats) => set({ stats, connection: { status: 'connected' } })),
   }));
 }
-
-export type SystemStore = ReturnType<typeof createSystemStore>;

@@ -104,5 +104,3 @@ export function createThroughputStore(client: WorkbenchClient) {
     },
   }));
 }
-
-export type ThroughputStore = ReturnType<typeof createThroughputStore>;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IterationPoint, Series } from '../../../shared/api';
 import { epochRows, hostWindow, lineRows, mergeLines, selectionWindow } from '../../src/charts/chartData';
-import { appendIterations, emptySeries, needsRefetch, xOf } from '../../src/charts/series';
+import { appendIterations, needsRefetch, xOf } from '../../src/charts/series';
 import { axisTickFormatter } from '../../src/format';
 
 function point(step: number, loss: number, time = 1000 + step): IterationPoint {
@@ -10,6 +10,10 @@ function point(step: number, loss: number, time = 1000 + step): IterationPoint {
     epoch: Math.floor(step / 10), step, time, loss, lr: 0.1, weight_decay: 0, grad_norm: null,
     images_per_second: 100, data_seconds: 0.01, step_seconds: 0.1,
   };
+}
+
+function emptySeries(metric: Series['metric'], axis: Series['axis']): Series {
+  return { metric, axis, x: [], y: [], windowPoints: 0, totalPoints: 0, xMin: null, xMax: null };
 }
 
 const hostSeries: Series = { metric: 'loss', axis: 'step', x: [0, 5, 9], y: [2, 1.5, 1.2], windowPoints: 10, totalPoints: 10, xMin: 0, xMax: 9 };

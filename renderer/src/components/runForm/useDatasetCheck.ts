@@ -11,7 +11,7 @@ export type DatasetCheckState =
   | { status: 'failed'; path: string; message: string };
 
 /** Long enough that a typed path is not checked letter by letter. */
-export const datasetCheckDelayMs = 350;
+const datasetCheckDelayMs = 350;
 
 export function useDatasetCheck(path: string): DatasetCheckState {
   const { client } = useStores();

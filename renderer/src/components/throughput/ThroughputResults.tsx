@@ -2,34 +2,40 @@
 // measurement table with latency, and the speed-up realised beside the MAC ratio promised
 // ("FLOPs saved vs speed realised"). CSV and PNG export of what is shown.
 import { useRef, useState } from 'react';
+import { useStore } from 'zustand';
 import { Bar, BarChart, CartesianGrid, Cell, ErrorBar, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ThroughputReport } from '../../../../shared/api';
 import { downloadSvgAsPng } from '../../charts/svgToPng';
 import { downloadText } from '../../download';
 import { errorMessage, formatCount, formatMacs, formatMetric, formatTime } from '../../format';
+import { useStores } from '../../store/stores';
 import { reportCsv } from '../../store/throughput';
 import { ErrorNotice } from '../Notice';
 
 const pixColor = '#6ea8fe';
 const baselineColor = '#f0883e';
 
-/** Bars in batch-size order, each with its whisker as [below median, above median]. */
-export function throughputBars(report: ThroughputReport) {
-  const pixModels = new Set(report.ratios.map((r) => r.pix));
+/**
+ * Bars in batch-size order, each with its whisker as [below median, above median], coloured by
+ * whether the model is a PiX network (from the host's catalog, or the report's own pairing).
+ */
+export function throughputBars(report: ThroughputReport, pixNames: ReadonlySet<string>) {
+  const pixModels = new Set([...pixNames, ...report.ratios.map((r) => r.pix)]);
   return [...report.measurements]
     .sort((a, b) => a.batchSize - b.batchSize || a.model.localeCompare(b.model))
     .map((m) => ({
       label: `${m.model} · b${m.batchSize}`,
       median: m.median,
       spread: [m.median - m.min, m.max - m.median] as [number, number],
-      pix: pixModels.has(m.model) || /pix/i.test(m.model),
+      pix: pixModels.has(m.model),
     }));
 }
 
 export function ThroughputResults({ report }: { report: ThroughputReport }) {
   const chartBox = useRef<HTMLDivElement>(null);
   const [exportError, setExportError] = useState<string | null>(null);
-  const bars = throughputBars(report);
+  const models = useStore(useStores().runs, (s) => s.models);
+  const bars = throughputBars(report, new Set(models.filter((m) => m.pix).map((m) => m.name)));
   const caption = `Throughput · ${report.device} · ${report.precision} · ${report.mode === 'train' ? 'training step' : 'inference'} · ${report.inputSize}×${report.inputSize}`;
   const name = `throughput-${report.device.replace(':', '')}-${report.precision}-${report.mode}-${report.id}`;
 

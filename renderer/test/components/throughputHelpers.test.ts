@@ -1,0 +1,50 @@
+// The throughput page's pure helpers: the default model pair, the batch list, the bars and their
+// whiskers, and the histogram's steps.
+import { describe, expect, it } from 'vitest';
+import type { ThroughputReport } from '../../../shared/api';
+import { histogramSteps } from '../../src/components/inspector/HistogramChart';
+import { defaultModels, parseBatchSizes } from '../../src/components/throughput/ThroughputForm';
+import { throughputBars } from '../../src/components/throughput/ThroughputResults';
+import { models } from '../sampleData';
+
+describe('defaultModels', () => {
+  it('takes the published pair when the host has it, else the first PiX and the first plain network', () => {
+    const published = [...models, { ...models[0], name: 'pix_resnet50_cs' }, { ...models[1], name: 'resnet50' }];
+    expect(defaultModels(published)).toEqual(['pix_resnet50_cs', 'resnet50']);
+    expect(defaultModels(models)).toEqual(['pix_resnet_tiny_cs', 'resnet_tiny']);
+    expect(defaultModels([])).toEqual([]);
+  });
+});
+
+describe('parseBatchSizes', () => {
+  it('reads sizes separated by spaces or commas and names the entry that is not one', () => {
+    expect(parseBatchSizes('16, 32 64')).toEqual({ sizes: [16, 32, 64], problem: null });
+    expect(parseBatchSizes('16 x')).toEqual({ sizes: [], problem: '"x" is not a batch size (a whole number ≥ 1)' });
+    expect(parseBatchSizes('0').problem).toMatch(/"0"/);
+    expect(parseBatchSizes('  ').problem).toBe('at least one batch size is needed');
+  });
+});
+
+describe('throughputBars', () => {
+  it('orders bars by batch size and gives each whisker as distances below and above the median', () => {
+    const m = (model: string, batchSize: number, min: number, median: number, max: number) =>
+      ({ model, batchSize, samples: [], min, median, max, latencyMs: 1, parameters: 1, macs: 1 });
+    const report: ThroughputReport = {
+      id: 't', startedAt: 0, finishedAt: 1, device: 'cpu', precision: 'fp32', mode: 'infer', inputSize: 32, error: null,
+      measurements: [m('resnet_tiny', 16, 90, 100, 120), m('pix_resnet_tiny_cs', 8, 40, 50, 55)],
+      ratios: [{ batchSize: 8, pix: 'pix_resnet_tiny_cs', resnet: 'resnet_tiny', speedup: 0.5, macRatio: 1.02 }],
+    };
+    expect(throughputBars(report, new Set())).toEqual([
+      { label: 'pix_resnet_tiny_cs · b8', median: 50, spread: [10, 5], pix: true },
+      { label: 'resnet_tiny · b16', median: 100, spread: [10, 20], pix: false },
+    ]);
+    const unpaired = { ...report, ratios: [] };
+    expect(throughputBars(unpaired, new Set(['pix_resnet_tiny_cs'])).map((b) => b.pix)).toEqual([true, false]);
+  });
+});
+
+describe('histogramSteps', () => {
+  it('starts each step at its bin\'s left edge and closes the last bin at the last edge', () => {
+    expect(histogramSteps({ edges: [0, 1, 2], counts: [3, 5] })).toEqual([{ x: 0, count: 3 }, { x: 1, count: 5 }, { x: 2, count: 5 }]);
+  });
+});
