@@ -33,6 +33,17 @@ struct GemmEpilogue {
   bool active() const { return bias != nullptr || residual != nullptr || relu; }
 };
 
+// A as the im2col matrix of a convolution (ops/conv2d.h), never written out: row i is output pixel i
+// of (N,P,Q); its K = KH*KW*C values are the input pixels of that window in (kh, kw, c) order, zero
+// where the window leaves the image. The packing gathers A's panels straight from x, so a
+// convolution's forward reads x instead of writing and re-reading a column matrix 9x (3x3) its size.
+struct GemmWindows {
+  const float* x = nullptr;  // (N,H,W,C); null: A is the stored matrix `a`
+  int64_t h = 0, w = 0, c = 0, p = 0, q = 0;
+  int kernel = 1, stride = 1, pad = 0;
+  int64_t k_offset = 0;  // A's column 0 is window column k_offset (a slice of K)
+};
+
 struct GemmParams {
   bool trans_a = false;
   bool trans_b = false;
@@ -42,6 +53,7 @@ struct GemmParams {
   int64_t lda = 0, ldb = 0, ldc = 0;
   ComputePrecision precision = ComputePrecision::F32;
   GemmEpilogue epilogue;
+  GemmWindows windows;  // with windows.x set, `a` is not read (pass null), trans_a must be false, lda unused
 };
 
 // Threaded over the engine's pool, dispatched at run time to the best SIMD kernel the CPU has.

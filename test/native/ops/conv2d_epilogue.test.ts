@@ -1,8 +1,8 @@
-// conv2d with its inference epilogue (ops/conv2d.h): y = relu?(conv(x) + bias[o] (+ residual)).
-// The reference loop's epilogue against a JS one over its plain convolution; the fast path (im2col or
-// direct 1x1 into the SGEMM, the epilogue in the kernels) against the reference loop; and, where
-// im2col runs a few images at a time, against the fast convolution without epilogue plus a JS one
-// (the residual must follow each chunk of images).
+// conv2d's forward fast path — one SGEMM whose A is gathered from x window by window (GemmWindows)
+// or, for 1x1 stride 1, is x itself — with its inference epilogue (ops/conv2d.h):
+// y = relu?(conv(x) + bias[o] (+ residual)). The reference loop's epilogue against a JS one over its
+// plain convolution; the fast path against the reference loop, in fp32 and in bf16 (against the
+// reference over bf16-rounded x and w), on shapes that split K into blocks and across threads.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadEngine, type ConvEpilogueParams } from '../../../electron/host/engine/addon';
@@ -64,6 +64,8 @@ describe('conv2d epilogue', () => {
     { n: 2, h: 8, w: 8, c: 6, o: 4, kernel: 1, stride: 2, pad: 0 },    // projection shortcut
     { n: 1, h: 13, w: 11, c: 3, o: 8, kernel: 7, stride: 2, pad: 3 },  // ImageNet stem
     { n: 2, h: 4, w: 4, c: 130, o: 9, kernel: 3, stride: 1, pad: 1 },  // K over several KC blocks
+    { n: 1, h: 7, w: 7, c: 512, o: 64, kernel: 3, stride: 1, pad: 1 }, // few rows, deep K: split across threads
+    { n: 3, h: 6, w: 5, c: 4, o: 3, kernel: 3, stride: 2, pad: 0 },
   ];
   cases.forEach((s, i) => {
     for (const name of EPILOGUES) {
@@ -80,15 +82,21 @@ describe('conv2d epilogue', () => {
     }
   });
 
-  it('follows the residual through im2col chunks of a few images', () => {
-    // 56 x 56 x 9 x 256 floats of columns per image (29 MB): two images per 64 MB chunk.
-    const s: Case = { n: 3, h: 56, w: 56, c: 256, o: 16, kernel: 3, stride: 1, pad: 1 };
-    const t = inputs(s, 99);
-    const e = epilogue('bias+residual+relu', t);
-    const plain = floats(engine.conv2dForward(t.x, t.w, params(s)));
-    const fused = floats(engine.conv2dForward(t.x, t.w, { ...params(s), ...e }));
-    const error = maxRelativeError(fused, withEpilogue(plain, s.o, e));
-    assert.ok(error <= TOLERANCE, `${error.toExponential(2)}`);
+  it('computes in bf16 as the reference over bf16-rounded x and w (setCpuPrecision)', () => {
+    const rounded = (t: ReturnType<typeof Tensor.fromArray>) => Tensor.fromArray(t.toArray() as Float32Array, t.shape, 'bf16').cast('f32');
+    cases.forEach((s, i) => {
+      const t = inputs(s, 50 + i);
+      const e = epilogue('bias+residual+relu', t);
+      const reference = floats(engine.conv2dForward(rounded(t.x), rounded(t.w), { ...params(s), reference: true, ...e }));
+      engine.setCpuPrecision('bf16');
+      try {
+        const fast = floats(engine.conv2dForward(t.x, t.w, { ...params(s), ...e }));
+        const error = maxRelativeError(fast, reference);
+        assert.ok(error <= TOLERANCE, `${JSON.stringify(s)}: ${error.toExponential(2)}`);
+      } finally {
+        engine.setCpuPrecision('fp32');
+      }
+    });
   });
 
   it('names a bias or residual of the wrong shape', () => {

@@ -1,5 +1,6 @@
 // conv2d on the CPU. Fast path: a 1x1 stride-1 convolution is one SGEMM over all pixels; any other
-// is im2col into a bounded scratch buffer, a few images at a time, then SGEMM. Backward: dw by
+// is one SGEMM whose A is the im2col matrix gathered from x as it is packed (GemmWindows), never
+// written out. Backward: im2col into a bounded scratch buffer, a few images at a time; dw by
 // SGEMM over the same columns (accumulating chunk by chunk), dx by SGEMM into column gradients
 // and a race-free col2im that gathers, for each input pixel, the windows that saw it. The forward's
 // epilogue (bias, residual, ReLU: folded BatchNorm at inference) is the SGEMM's, applied as each
@@ -102,20 +103,15 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const 
   g.epilogue.residual = residual;
   g.epilogue.ldr = s.o;
   g.epilogue.relu = epilogue.relu;
+  g.m = s.n * s.p * s.q;
   if (is_pointwise(s)) {
-    g.m = s.n * s.h * s.w;
     sgemm(g, xs, ws, ys);
     return;
   }
-  const int64_t chunk = images_per_chunk(s);
-  float* col = column_scratch(chunk, s, row_len);
-  for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
-    const int64_t images = std::min(chunk, s.n - n0);
-    im2col(xs, s, n0, images, col);
-    g.m = images * s.p * s.q;
-    if (residual) g.epilogue.residual = residual + n0 * s.p * s.q * s.o;
-    sgemm(g, col, ws, ys + n0 * s.p * s.q * s.o);
-  }
+  g.windows.x = xs;
+  g.windows.h = s.h, g.windows.w = s.w, g.windows.c = s.c, g.windows.p = s.p, g.windows.q = s.q;
+  g.windows.kernel = s.kernel, g.windows.stride = s.stride, g.windows.pad = s.pad;
+  sgemm(g, nullptr, ws, ys);
 }
 
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,

@@ -16,6 +16,9 @@
 // BF16 changes only what the panels hold (the Panels kinds below): A and B are rounded as they are
 // packed, and the blocking is the same, in elements of k.
 //
+// With GemmWindows, A is a convolution's im2col matrix, gathered from the image as its panels are
+// packed (implicit GEMM); nothing else changes.
+//
 // The epilogue (bias, residual, ReLU) runs in the kernel call of a tile's last K block, on the
 // accumulators before the one store; where C is finished outside the kernels (k == 0, or the sum of
 // split-K partials) it runs on each row as the row is finished.
@@ -161,7 +164,13 @@ const char* shape_of_b(const GemmParams& p) { return p.trans_b ? "(N,K)" : "(K,N
 void check_args(const GemmParams& p, const float* a, const float* b, const float* c) {
   PIX_CHECK(p.m >= 0 && p.n >= 0 && p.k >= 0, "sgemm: sizes must not be negative, got m=", p.m, " n=", p.n,
             " k=", p.k);
-  const int64_t a_row = p.trans_a ? p.m : p.k;
+  if (const GemmWindows& g = p.windows; g.x != nullptr) {
+    PIX_CHECK(!p.trans_a && a == nullptr, "sgemm: A given as windows must not be transposed nor stored too");
+    PIX_CHECK(g.k_offset + p.k <= g.kernel * g.kernel * g.c, "sgemm: K=", p.k,
+              " runs past the windows' ", g.kernel * g.kernel * g.c, " columns");
+    a = g.x;  // what the checks below need of A: that it exists
+  }
+  const int64_t a_row = p.windows.x ? 0 : p.trans_a ? p.m : p.k;
   const int64_t b_row = p.trans_b ? p.k : p.n;
   PIX_CHECK(p.lda >= a_row, "sgemm: lda=", p.lda, " is shorter than a row of A, stored ", shape_of_a(p), " with ",
             a_row, " columns");
@@ -319,8 +328,38 @@ class Blocked {
     return plan;
   }
 
+  // Row i, depth [k0, k0 + depth) of the windows' A into dst. The taps of one kernel row are
+  // neighbouring pixels of x, so the part of a kernel row inside the image is one contiguous run,
+  // with zeros on either side where the window leaves it (and all zeros above or below the image).
+  void gather_row(int64_t i, int64_t k0, int64_t depth, Element* dst) const {
+    const GemmWindows& g = p_.windows;
+    const int64_t image = i / (g.p * g.q), h0 = i / g.q % g.p * g.stride - g.pad, w0 = i % g.q * g.stride - g.pad;
+    const int64_t row_len = g.kernel * g.c;
+    const int64_t inside_lo = std::clamp<int64_t>(-w0, 0, g.kernel) * g.c;  // within a kernel row
+    const int64_t inside_hi = std::max(inside_lo, std::clamp<int64_t>(g.w - w0, 0, g.kernel) * g.c);
+    for (int64_t k = g.k_offset + k0, end = k + depth; k < end;) {
+      const int64_t kh = k / row_len, row_start = kh * row_len, row_end = std::min(end, row_start + row_len);
+      const int64_t h = h0 + kh;
+      const bool rows_inside = h >= 0 && h < g.h;
+      const int64_t lo = std::clamp(row_start + (rows_inside ? inside_lo : row_len), k, row_end);
+      const int64_t hi = std::clamp(row_start + (rows_inside ? inside_hi : row_len), lo, row_end);
+      std::fill(dst, dst + (lo - k), Element{0});
+      if (hi > lo) panels_.convert(g.x + ((image * g.h + h) * g.w + w0) * g.c + (lo - row_start), hi - lo, dst + (lo - k));
+      std::fill(dst + (hi - k), dst + (row_end - k), Element{0});
+      dst += row_end - k, k = row_end;
+    }
+  }
+
   // Rows [i0, i0 + rows) and depth [k0, k0 + depth) of op(A) into the layout the kernel reads.
   void pack_a(int64_t i0, int rows, int64_t k0, int64_t depth, Element* dst) const {
+    if (p_.windows.x) {  // A gathered from the image: rows as in A (M,K)
+      for (int i = 0; i < rows; ++i) {
+        Element* row = dst + i * Panels::kRowStride;
+        gather_row(i0 + i, k0, depth, row);
+        if (depth % kPair) row[depth] = Element{0};
+      }
+      return;
+    }
     if (!p_.trans_a) {  // A (M,K): one contiguous run per row, its pairs of k already side by side
       for (int i = 0; i < rows; ++i) {
         Element* row = dst + i * Panels::kRowStride;
@@ -341,6 +380,7 @@ class Blocked {
   // last float of each row segment of A (K,M).
   PrefetchPlan a_source(int64_t i0, int64_t rows, int64_t k0, int64_t depth) const {
     PrefetchPlan plan;
+    if (p_.windows.x) return plan;  // windows overlap: their pixels are mostly in cache already
     plan.stride = p_.lda;
     if (!p_.trans_a) {
       plan.base = a_ + i0 * p_.lda + k0;
@@ -472,7 +512,8 @@ void blocked_sgemm(const GemmParams& p, const Panels& panels, const float* a, co
         slice.ldc = p.n;
         out = partials + (part - 1) * p.m * p.n;
       }
-      const float* a_slice = p.trans_a ? a + k0 * p.lda : a + k0;
+      slice.windows.k_offset += k0;
+      const float* a_slice = p.windows.x ? nullptr : p.trans_a ? a + k0 * p.lda : a + k0;
       const float* b_slice = p.trans_b ? b + k0 : b + k0 * p.ldb;
       Blocked<MR, NR, Panels>(slice, panels, a_slice, b_slice, out, 1).run();
     }

@@ -10,6 +10,7 @@ namespace pix::cpu {
 void sgemm_reference(const GemmParams& p, const float* a, const float* b, float* c) {
   PIX_CHECK(p.m >= 0 && p.n >= 0 && p.k >= 0, "sgemm_reference: sizes must not be negative, got m=", p.m,
             " n=", p.n, " k=", p.k);
+  PIX_CHECK(p.windows.x == nullptr, "sgemm_reference: A must be stored (conv2d's reference loop checks windows)");
   PIX_CHECK(p.lda >= (p.trans_a ? p.m : p.k) && p.ldb >= (p.trans_b ? p.k : p.n) && p.ldc >= p.n,
             "sgemm_reference: a leading dimension is shorter than its matrix's rows");
   const bool product = p.k > 0 && p.alpha != 0.f;  // else A and B are not read, as in BLAS
