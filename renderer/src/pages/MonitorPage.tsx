@@ -64,20 +64,19 @@ export function MonitorPage() {
     <section className="page page-wide" aria-labelledby="monitor-title">
       <header className="page-header">
         <h1 id="monitor-title">Run monitor</h1>
-        <label>
-          Run{' '}
-          <select
-            value={monitor.primaryId ?? ''}
-            onChange={(e) => e.target.value && void stores.monitor.getState().open(e.target.value)}
-          >
-            <option value="">(choose a run)</option>
-            {runs.map((run) => (
-              <option key={run.id} value={run.id}>
-                {run.name} · {run.status}
-              </option>
-            ))}
-          </select>
-        </label>
+        <label htmlFor="monitor-run">Run</label>
+        <select
+          id="monitor-run"
+          value={monitor.primaryId ?? ''}
+          onChange={(e) => e.target.value && void stores.monitor.getState().open(e.target.value)}
+        >
+          <option value="">(choose a run)</option>
+          {runs.map((run) => (
+            <option key={run.id} value={run.id}>
+              {run.name} · {run.status}
+            </option>
+          ))}
+        </select>
         {ids.length > 0 && (
           <span className="actions">
             <button type="button" onClick={() => void exportRuns('csv')}>Export CSV</button>

@@ -51,16 +51,14 @@ export function RunsPage() {
           value={state.filterText}
           onChange={(e) => state.setFilterText(e.target.value)}
         />
-        <label>
-          Status{' '}
-          <select value={state.statusFilter} onChange={(e) => state.setStatusFilter(e.target.value as RunStatus | 'all')}>
-            {statuses.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <label htmlFor="runs-status">Status</label>
+        <select id="runs-status" value={state.statusFilter} onChange={(e) => state.setStatusFilter(e.target.value as RunStatus | 'all')}>
+          {statuses.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
         <span className="muted">
           {shown.length} of {state.runs.length} runs
         </span>

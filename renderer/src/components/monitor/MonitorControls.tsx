@@ -18,22 +18,18 @@ export function MonitorControls() {
 
   return (
     <div className="toolbar" role="group" aria-label="Chart options">
-      <label>
-        X axis{' '}
-        <select value={axis} onChange={(e) => setAxis(e.target.value as SeriesAxis)}>
-          <option value="step">step</option>
-          <option value="epoch">epoch</option>
-          <option value="time">time</option>
-        </select>
-      </label>
-      <label>
-        Smoothing{' '}
-        <select value={smoothing.kind} onChange={(e) => setKind(e.target.value as Smoothing['kind'])}>
-          <option value="none">none</option>
-          <option value="ema">debiased EMA</option>
-          <option value="moving-average">moving average</option>
-        </select>
-      </label>
+      <label htmlFor="monitor-axis">X axis</label>
+      <select id="monitor-axis" value={axis} onChange={(e) => setAxis(e.target.value as SeriesAxis)}>
+        <option value="step">step</option>
+        <option value="epoch">epoch</option>
+        <option value="time">time</option>
+      </select>
+      <label htmlFor="monitor-smoothing">Smoothing</label>
+      <select id="monitor-smoothing" value={smoothing.kind} onChange={(e) => setKind(e.target.value as Smoothing['kind'])}>
+        <option value="none">none</option>
+        <option value="ema">debiased EMA</option>
+        <option value="moving-average">moving average</option>
+      </select>
       {smoothing.kind === 'ema' && (
         <label>
           Weight{' '}

@@ -68,6 +68,9 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
     <figure className="chart" aria-label={title} data-points={drawn}>
       <figcaption>
         <span className="chart-title">{title}</span>
+        <span className="muted" title="points in the window / points drawn">
+          {points.toLocaleString('en-US')} pts{drawn < points ? ` · ${drawn.toLocaleString('en-US')} drawn` : ''}
+        </span>
         {lines.length > 1 && (
           <span className="chart-legend">
             {lines.map((line) => (
@@ -78,9 +81,6 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
             ))}
           </span>
         )}
-        <span className="muted" title="points in the window / points drawn">
-          {points.toLocaleString('en-US')} pts{drawn < points ? ` · ${drawn.toLocaleString('en-US')} drawn` : ''}
-        </span>
       </figcaption>
       {data.length === 0 ? (
         <div className="chart-empty">No points yet</div>
