@@ -23,14 +23,15 @@ export type CompareMessage =
 const WARMUP_STEPS = 2;
 
 async function compare(request: CompareRequest, send: (m: CompareMessage) => void): Promise<void> {
-  if (request.device !== 'cpu') {
-    throw new Error(`device '${request.device}': the engine's networks run on the CPU in this build (CUDA layers are not implemented yet)`);
-  }
   const engine = loadEngine();
-  engine.setCpuPrecision(request.precision);
-  const models: { requested: string; model: Model }[] = request.models.map((name) => ({ requested: name, model: new engine.Model(name) }));
+  // As benchmark() does: on a GPU the precision is the activations' dtype; on the CPU the matrix products'.
+  const onCuda = request.device !== 'cpu';
+  if (!onCuda) engine.setCpuPrecision(request.precision);
+  const models: { requested: string; model: Model }[] = request.models.map((name) => ({ requested: name,
+    model: new engine.Model(name, onCuda ? { device: request.device, activations: request.precision === 'bf16' ? 'bf16' : 'f32' } : {}) }));
   for (const batchSize of request.batchSizes) {
-    const x = syntheticImages(batchSize, request.inputSize);
+    const hostImages = syntheticImages(batchSize, request.inputSize);
+    const x = onCuda ? hostImages.to(models[0]!.model.device) : hostImages;
     const inputs = models.map(({ model }) => ({ model, targets: oneHotTargets(batchSize, model.numClasses),
       optimizer: new engine.Optimizer(model, { type: 'momentum', momentum: 0.9 }) }));
     for (const { model, targets, optimizer } of inputs) {
@@ -43,6 +44,7 @@ async function compare(request: CompareRequest, send: (m: CompareMessage) => voi
         send({ type: 'sample', model: models[i]!.requested, batchSize, repeat, seconds: Number(process.hrtime.bigint() - start) / 1e9 });
       }
     }
+    for (const { targets } of inputs) targets.dispose();
     x.dispose();
   }
   send({ type: 'done', models: models.map(({ requested, model }) => ({ requested, name: model.name, parameters: model.parameterCount, macs: model.macs(request.inputSize) })) });
