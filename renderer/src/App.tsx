@@ -1,7 +1,7 @@
 // The workbench shell: navigation between the pages, the connection state (the host unreachable is
 // said plainly with a Retry), and the stores subscribed to the host's events for the app's life.
 // Pages are switched, not routed: the hash only remembers which one is open.
-import { useEffect, type KeyboardEvent } from 'react';
+import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import { ErrorNotice } from './components/Notice';
 import { SystemMeter } from './components/monitor/SystemPanel';
@@ -41,17 +41,22 @@ function Shell() {
   const connection = useStore(stores.system, (s) => s.connection);
   const stats = useStore(stores.system, (s) => s.stats);
 
-  // Alt+1…5 jump between pages from anywhere; the nav itself is plain buttons in tab order.
-  const onKeyDown = (event: KeyboardEvent) => {
-    const index = Number(event.key) - 1;
-    if (event.altKey && index >= 0 && index < pages.length) {
-      event.preventDefault();
-      go(pages[index]);
-    }
-  };
+  // Alt+1…5 jump between pages from anywhere, focus on the page or not; the nav itself is plain
+  // buttons in tab order.
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      const index = Number(event.key) - 1;
+      if (event.altKey && !event.ctrlKey && !event.metaKey && index >= 0 && index < pages.length) {
+        event.preventDefault();
+        go(pages[index]);
+      }
+    };
+    document.addEventListener('keydown', onKeyDown);
+    return () => document.removeEventListener('keydown', onKeyDown);
+  }, [go]);
 
   return (
-    <div className="app" onKeyDown={onKeyDown}>
+    <div className="app">
       <aside className="sidebar">
         <div className="sidebar-inner">
           <div className="app-title">PiX Workbench</div>
