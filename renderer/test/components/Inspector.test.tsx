@@ -1,0 +1,58 @@
+// The checkpoint inspector over a fake host: tensors filtered and sorted, a tensor's histogram
+// asked for by name, an image sent as base64 and its per-block pick/mix shown.
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CheckpointInfo, TensorStats } from '../../../shared/api';
+import { CheckpointsPage } from '../../src/pages/CheckpointsPage';
+import { tensorRows } from '../../src/store/inspector';
+import { fakeClient } from '../fakeClient';
+import { renderWithStores } from '../render';
+
+afterEach(cleanup);
+
+const tensor = (name: string, std: number | null, elements = 4): TensorStats => ({ name, shape: [elements], dtype: 'F32', elements, min: -1, max: 1, mean: 0, std });
+const tensors = [tensor('layer1.0.conv.weight', 0.2), tensor('bn.bias', 0.05), tensor('empty', null, 0), tensor('classifier.weight', 0.9)];
+const info: CheckpointInfo = {
+  path: '/runs/a/checkpoint-best.safetensors', format: 'safetensors', bytes: 2048, metadata: { epoch: '3' },
+  model: 'pix_resnet_tiny_cs', classes: 10, tensors, totals: { tensors: 4, elements: 12 },
+};
+
+describe('tensorRows', () => {
+  it('filters by name and sorts by a column, empty statistics last either way', () => {
+    expect(tensorRows(tensors, 'WEIGHT', 'name', false).map((t) => t.name)).toEqual(['classifier.weight', 'layer1.0.conv.weight']);
+    expect(tensorRows(tensors, '', 'std', true).map((t) => t.name)).toEqual(['classifier.weight', 'layer1.0.conv.weight', 'bn.bias', 'empty']);
+    expect(tensorRows(tensors, '', 'std', false).map((t) => t.name)).toEqual(['bn.bias', 'layer1.0.conv.weight', 'classifier.weight', 'empty']);
+  });
+});
+
+describe('CheckpointsPage', () => {
+  it('opens a checkpoint, asks for a tensor\'s histogram by name, and classifies an uploaded image', async () => {
+    const client = fakeClient({
+      inspectCheckpoint: async () => info,
+      tensorHistogram: async () => ({ edges: [0, 1, 2], counts: [3, 4] }),
+      classifyImage: async () => ({
+        top5: [{ classIndex: 7, className: 'seven', probability: 0.9 }],
+        blocks: [{ block: 'layer1.0', tau: 0.5, gate: [0.2, 0.7, 0.4], picked: [true, false, true] }],
+      }),
+    });
+    renderWithStores(<CheckpointsPage />, client);
+    fireEvent.change(screen.getByLabelText('Checkpoint file (.safetensors or .pth)'), { target: { value: info.path } });
+    fireEvent.click(screen.getByRole('button', { name: 'Open checkpoint' }));
+    await screen.findByRole('heading', { name: 'Tensors' });
+    expect(screen.getByText('pix_resnet_tiny_cs')).toBeTruthy();
+
+    fireEvent.change(screen.getByLabelText('Filter tensors'), { target: { value: 'weight' } });
+    expect(screen.getByText('2 of 4 tensors')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'classifier.weight' }));
+    await waitFor(() => expect(client.calls).toContainEqual({ method: 'tensorHistogram', request: { path: info.path, name: 'classifier.weight', bins: 60 } }));
+
+    const png = new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], 'digit.png', { type: 'image/png' });
+    fireEvent.change(screen.getByLabelText('Image file'), { target: { files: [png] } });
+    const strips = await screen.findByLabelText('Pick or mix per block');
+    expect(within(strips).getByText('2/3 picked')).toBeTruthy();
+    expect(screen.getByText('seven')).toBeTruthy();
+    const request = client.calls.find((c) => c.method === 'classifyImage')?.request as { image: { base64: string }; model: string };
+    expect(request.image.base64).toBe('iVBORw==');
+    expect(request.model).toBe('pix_resnet_tiny_cs');
+  });
+});
