@@ -68,11 +68,15 @@ export interface RunsState {
 
 export function createRunsStore(client: WorkbenchClient) {
   return createStore<RunsState>()((set, get) => {
-    const act = async (request: () => Promise<RunSummary>) => {
+    // runUpdated events seen per run. An action's answer (stopRun → 'stopping') can arrive after
+    // the event that followed it ('stopped'); an answer older than an event must not overwrite it.
+    const updates = new Map<string, number>();
+    const act = async (id: string, request: () => Promise<RunSummary>) => {
       set({ actionError: null });
+      const seen = updates.get(id) ?? 0;
       try {
         const run = await request();
-        set({ runs: upsertRun(get().runs, run) });
+        if ((updates.get(id) ?? 0) === seen) set({ runs: upsertRun(get().runs, run) });
       } catch (error) {
         set({ actionError: errorMessage(error) });
       }
@@ -109,8 +113,8 @@ export function createRunsStore(client: WorkbenchClient) {
         set({ runs: upsertRun(get().runs, run) });
         return run;
       },
-      stop: (id) => act(() => client.api.stopRun({ id })),
-      resume: (id) => act(() => client.api.resumeRun({ id })),
+      stop: (id) => act(id, () => client.api.stopRun({ id })),
+      resume: (id) => act(id, () => client.api.resumeRun({ id })),
       remove: async (id) => {
         set({ actionError: null });
         try {
@@ -131,7 +135,10 @@ export function createRunsStore(client: WorkbenchClient) {
       },
       setDraft: (draft) => set({ draft }),
       connect: () => {
-        const offUpdated = client.on('runUpdated', (run) => set({ runs: upsertRun(get().runs, run) }));
+        const offUpdated = client.on('runUpdated', (run) => {
+          updates.set(run.id, (updates.get(run.id) ?? 0) + 1);
+          set({ runs: upsertRun(get().runs, run) });
+        });
         const offDeleted = client.on('runDeleted', ({ id }) => set({ runs: removeRun(get().runs, id) }));
         return () => {
           offUpdated();

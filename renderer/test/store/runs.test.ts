@@ -1,5 +1,6 @@
 // The run list: filtering, and staying current from the host's events and actions.
 import { describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../../shared/api';
 import { createRunsStore, filterRuns, removeRun, upsertRun } from '../../src/store/runs';
 import { fakeClient } from '../fakeClient';
 import { models, run } from '../sampleData';
@@ -62,5 +63,20 @@ describe('runs store', () => {
     off();
     client.emit('runDeleted', { id: 'a' });
     expect(store.getState().runs).toHaveLength(2);
+  });
+});
+
+describe('runs store races', () => {
+  it('keeps the newer event when an action\'s answer arrives after it', async () => {
+    let answer: (summary: RunSummary) => void = () => {};
+    const client = fakeClient({ stopRun: () => new Promise((resolve) => { answer = resolve; }) });
+    const store = createRunsStore(client);
+    store.getState().connect();
+    store.setState({ runs: [run({ id: 'a', status: 'running' })] });
+    const stopping = store.getState().stop('a');
+    client.emit('runUpdated', run({ id: 'a', status: 'stopped' }));
+    answer(run({ id: 'a', status: 'stopping' }));
+    await stopping;
+    expect(store.getState().runs[0].status).toBe('stopped');
   });
 });
