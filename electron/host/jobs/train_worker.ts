@@ -1,9 +1,12 @@
 // The worker process of one training run (forked by the supervisor): receives the run config,
-// calls runTraining, and reports over IPC — a heartbeat every second, each iteration, each epoch
+// calls runTraining (as rank 0, with the other ranks as its children, when the run asks for
+// several CPU processes), and reports over IPC — a heartbeat every second, each iteration, each epoch
 // record, the trainer's messages, and one outcome. A stop request or the host going away (the IPC
 // channel closing) makes the trainer finish its step, save and return, so a run survives its host.
 // Runs nothing at import: it waits for the 'start' message.
 import type { RunConfig } from '../../../shared/config';
+import { startPeerRanks, threadsPerRank } from '../distributed/peer_ranks';
+import { joinProcessGroup, type ProcessGroup } from '../distributed/process_group';
 import { runTraining, type StopFlag } from '../train/trainer';
 import { HEARTBEAT_INTERVAL_MS, sendToHost, type HostToWorker, type WorkerOutcome } from './worker_protocol';
 
@@ -12,16 +15,28 @@ export interface TrainPayload {
 }
 
 async function train({ config }: TrainPayload, stop: StopFlag): Promise<WorkerOutcome> {
+  // Several processes on the CPU: this worker is rank 0, and the other ranks are its children.
+  const peers = config.nproc_per_node > 1 && config.device === 'cpu' ? startPeerRanks(config) : undefined;
+  let group: ProcessGroup | undefined;
   try {
+    if (peers) {
+      process.env.PIX_NUM_THREADS = threadsPerRank(config.nproc_per_node);
+      group = await joinProcessGroup({ rank: 0, worldSize: config.nproc_per_node, masterAddr: config.master_addr, masterPort: config.master_port });
+    }
     const outcome = await runTraining(config, {
       iteration: (point, { done, total }) => sendToHost({ type: 'iteration', point, done, total }),
       epoch: (record) => sendToHost({ type: 'epoch', record }),
       message: (text) => sendToHost({ type: 'message', text }),
-    }, stop);
+    }, stop, group);
     return outcome.status === 'failed' ? { status: 'failed', reason: outcome.reason }
       : outcome.status === 'stopped' ? { status: 'stopped', epoch: outcome.epoch } : { status: 'completed' };
   } catch (error) {
-    return { status: 'failed', reason: error instanceof Error ? error.message : String(error) };
+    // A rank that died first explains the broken connection better than the connection does.
+    peers?.kill();
+    const peerFailure = peers ? await peers.exited : null;
+    return { status: 'failed', reason: peerFailure ?? (error instanceof Error ? error.message : String(error)) };
+  } finally {
+    group?.close();
   }
 }
 

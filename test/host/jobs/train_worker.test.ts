@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -52,5 +53,28 @@ describe('training worker', () => {
     const series = manager.series(id, { metric: 'loss', axis: 'epoch', maxPoints: 1000 });
     assert.equal(series.totalPoints, 36);
     assert.deepEqual([series.xMin, series.xMax], [0, 2 + 11 / 12]);
+  });
+
+  it('trains a run asking for two CPU processes, its peer rank a child of the worker', async () => {
+    const store = new RunStore(mkdtempSync(join(tmpdir(), 'pix-home-')));
+    const manager = new RunManager({ store, cudaDevices: 0, emit: () => {} });
+    const id = store.newId();
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as { port: number };
+        server.close(() => resolve(free));
+      });
+    });
+    manager.create(id, 'two ranks', resolveRunConfig({
+      model: 'pix_resnet_tiny_cs', data_path: smallDigits(), input_size: 16, batch_size: 10, epochs: 1, opt: 'momentum', lr: 0.05,
+      warmup_epochs: 0, aa: 'none', reprob: 0, mixup: 0, cutmix: 0, hflip: 0, scale: [0.6, 1], test_freq: 1, num_workers: 0, seed: 1,
+      nproc_per_node: 2, master_port: port,
+    }, store.folderOf(id)));
+    for (let i = 0; i < 3000 && !['completed', 'failed'].includes(manager.list()[0]!.status); i++) await new Promise((r) => setTimeout(r, 10));
+    const detail = manager.get(id);
+    assert.equal(detail.status, 'completed', detail.error ?? detail.logTail.join('\n'));
+    // 300 images / (2 ranks x 10) = 15 steps.
+    assert.equal(detail.step, 15);
+    assert.equal(detail.epochRecords.length, 1);
   });
 });
