@@ -56,21 +56,3 @@ export function formatTime(ms: number | null | undefined): string {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-
-/**
- * Tick labels with just enough digits for the axis' span, so neighbouring ticks never print the
- * same text (0.0999 and 0.1 both as "0.1"): recharts keys ticks by their label, and equal labels
- * leave stale ticks on screen.
- */
-export function axisTickFormatter(min: number, max: number): (value: number) => string {
-  const span = max - min;
-  if (!Number.isFinite(span) || span <= 0) return (value) => formatMetric(value);
-  const magnitude = Math.max(Math.abs(min), Math.abs(max));
-  if (magnitude >= 1e6 || magnitude < 1e-3) {
-    const digits = Math.min(8, Math.max(1, Math.ceil(Math.log10(magnitude / span)) + 1));
-    return (value) => (value === 0 ? '0' : value.toExponential(digits));
-  }
-  // Two digits below the span's order: recharts' ticks are not always round (0.35 on a 0–1.8 axis).
-  const decimals = Math.min(10, Math.max(0, Math.ceil(-Math.log10(span)) + 2));
-  return (value) => String(Number(value.toFixed(decimals)));
-}

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { IterationPoint, Series } from '../../../shared/api';
 import { epochRows, hostWindow, lineRows, mergeLines, selectionWindow } from '../../src/charts/chartData';
 import { appendIterations, needsRefetch, xOf } from '../../src/charts/series';
-import { axisTickFormatter } from '../../src/format';
 
 function point(step: number, loss: number, time = 1000 + step): IterationPoint {
   return {
@@ -89,16 +88,5 @@ describe('mergeLines', () => {
       { x: 1, s1_raw: 5, s1_smoothed: 5 },
       { x: 2, s0_raw: 3, s0_smoothed: 2, s1_raw: 7, s1_smoothed: 6 },
     ]);
-  });
-});
-
-describe('axisTickFormatter', () => {
-  it('gives neighbouring ticks of a narrow span distinct labels', () => {
-    const lr = axisTickFormatter(0.0994, 0.1);
-    expect(new Set([0.0994, 0.0996, 0.0998, 0.1].map(lr)).size).toBe(4);
-    expect(axisTickFormatter(0, 340)(170)).toBe('170');
-    expect(axisTickFormatter(1.8, 2.6)(2.4)).toBe('2.4');
-    expect(axisTickFormatter(0, 1.8)(0.35)).toBe('0.35');
-    expect(axisTickFormatter(0, 1e-4)(5e-5)).toMatch(/e-5$/);
   });
 });

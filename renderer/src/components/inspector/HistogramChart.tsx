@@ -2,7 +2,8 @@
 // (the gate threshold τ). Used for tensor values and for gate values alike.
 import { Area, AreaChart, CartesianGrid, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Histogram } from '../../../../shared/api';
-import { axisTickFormatter, formatMetric } from '../../format';
+import { axisTicks } from '../../charts/ticks';
+import { formatMetric } from '../../format';
 
 /** Each bin as a step from its left edge; the last edge closes the final step. */
 export function histogramSteps(histogram: Histogram): { x: number; count: number }[] {
@@ -19,13 +20,13 @@ export function HistogramChart({ histogram, markers = [], height = 180, label }:
   label: string;
 }) {
   const edges = histogram.edges;
-  const xTicks = axisTickFormatter(edges[0], edges[edges.length - 1]);
+  const x = axisTicks(edges[0], edges[edges.length - 1], 5, false);
   return (
     <figure className="chart" aria-label={label}>
       <ResponsiveContainer width="100%" height={height}>
         <AreaChart data={histogramSteps(histogram)} margin={{ top: 6, right: 12, bottom: 4, left: 0 }}>
           <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
-          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tickFormatter={xTicks} stroke="var(--text-muted)" fontSize={11} />
+          <XAxis dataKey="x" type="number" domain={x.domain} ticks={x.ticks} tickFormatter={x.format} stroke="var(--text-muted)" fontSize={11} />
           <YAxis stroke="var(--text-muted)" fontSize={11} width={48} tickFormatter={(v: number) => formatMetric(v)} />
           <Tooltip
             contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }}

@@ -7,7 +7,8 @@ import type { Series, SeriesAxis } from '../../../../shared/api';
 import { axisLabels, lineRows, mergeLines, selectionWindow } from '../../charts/chartData';
 import type { XWindow } from '../../charts/series';
 import type { Smoothing } from '../../charts/smoothing';
-import { axisTickFormatter, formatMetric } from '../../format';
+import { axisTicks } from '../../charts/ticks';
+import { formatMetric } from '../../format';
 
 export interface ChartLine {
   label: string;
@@ -33,7 +34,7 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
   const points = lines.reduce((n, line) => n + (line.series?.windowPoints ?? 0), 0);
   const drawn = lines.reduce((n, line) => n + (line.series?.x.length ?? 0), 0);
   const smoothed = smoothing.kind !== 'none';
-  const ticks = useMemo(() => {
+  const axes = useMemo(() => {
     let [xMin, xMax, yMin, yMax] = [Infinity, -Infinity, Infinity, -Infinity];
     for (const row of data) {
       xMin = Math.min(xMin, row.x);
@@ -44,22 +45,7 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
         yMax = Math.max(yMax, value);
       }
     }
-    // A flat series (one point, a constant LR) gets a padded range: recharts would otherwise place
-    // several ticks on one value, with equal labels, and equal labels leave stale ticks behind.
-    // "Flat" within rounding: a debiased EMA of one value can differ from it in the last bit.
-    const flat = (lo: number, hi: number): [number, number] | null => {
-      if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi - lo > 1e-9 * Math.max(Math.abs(lo), Math.abs(hi))) return null;
-      const pad = Math.abs(lo) * 0.05 || 1;
-      return [lo - pad, hi + pad];
-    };
-    const xRange = flat(window.from ?? xMin, window.to ?? xMax);
-    const yRange = flat(yMin, yMax);
-    return {
-      xDomain: xRange ?? [window.from ?? 'dataMin', window.to ?? 'dataMax'],
-      yDomain: yRange ?? ['auto', 'auto'],
-      x: xRange ? axisTickFormatter(...xRange) : axisTickFormatter(window.from ?? xMin, window.to ?? xMax),
-      y: yRange ? axisTickFormatter(...yRange) : axisTickFormatter(yMin, yMax),
-    };
+    return { x: axisTicks(window.from ?? xMin, window.to ?? xMax, 6, false), y: axisTicks(yMin, yMax) };
   }, [data, window]);
 
   const labelOf = (state: { activeLabel?: unknown }) => (typeof state.activeLabel === 'number' ? state.activeLabel : Number(state.activeLabel));
@@ -107,16 +93,18 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
             <XAxis
               dataKey="x"
               type="number"
-              domain={ticks.xDomain}
+              domain={axes.x.domain}
+              ticks={axes.x.ticks}
               allowDataOverflow
-              tickFormatter={ticks.x}
+              tickFormatter={axes.x.format}
               stroke="var(--text-muted)"
               fontSize={11}
               label={{ value: axisLabels[axis], position: 'insideBottomRight', offset: -2, fontSize: 10, fill: 'var(--text-muted)' }}
             />
             <YAxis
-              domain={ticks.yDomain}
-              tickFormatter={ticks.y}
+              domain={axes.y.domain}
+              ticks={axes.y.ticks}
+              tickFormatter={axes.y.format}
               stroke="var(--text-muted)"
               fontSize={11}
               width={56}

@@ -1,0 +1,49 @@
+// Round axis ticks (1, 2 or 5 × 10ᵏ apart) and labels with exactly the digits the step needs.
+// recharts' own 'auto' ticks on a narrow range come out as 0.09945, 0.0986…, and it keys tick
+// labels by their text, so labels that round alike leave stale ticks behind; these never do.
+// Pure; the charts pass the result as explicit domain and ticks.
+
+export interface AxisTicks {
+  domain: [number, number];
+  ticks: number[];
+  format: (value: number) => string;
+}
+
+/** The round step (1, 2, 5 × 10ᵏ) nearest above span / intervals. */
+export function niceStep(span: number, intervals: number): number {
+  const raw = span / Math.max(1, intervals);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  // A hair of tolerance: 4e-5 / 4 is 1.0000000000000001e-5 in floating point, and means 1e-5.
+  const fraction = raw / power - 1e-9;
+  return (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * power;
+}
+
+/**
+ * Ticks over [min, max]. `extend` widens the domain to the outer ticks (a value axis); otherwise
+ * the domain stays [min, max] and only ticks inside it are kept (an x axis that is zoomed).
+ * A flat range (one value) is widened around it so the ticks stay distinct.
+ */
+export function axisTicks(min: number, max: number, intervals = 4, extend = true): AxisTicks {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return { domain: [0, 1], ticks: [0, 1], format: String };
+  if (max - min <= 1e-9 * Math.max(Math.abs(min), Math.abs(max))) {
+    const pad = Math.abs(min) * 0.05 || 1;
+    [min, max] = [min - pad, max + pad];
+  }
+  const step = niceStep(max - min, intervals);
+  // The same hair of tolerance: 4e-5 / 1e-5 is 4.000000000000001, which is the tick 4, not 5.
+  const below = (x: number) => Math.floor(x + 1e-9);
+  const above = (x: number) => Math.ceil(x - 1e-9);
+  const lo = (extend ? below(min / step) : above(min / step)) * step;
+  const hi = (extend ? above(max / step) : below(max / step)) * step;
+  const ticks: number[] = [];
+  // Multiples of the step computed from integers, so 0.1 + 0.2 never prints as 0.30000000000000004.
+  for (let k = Math.round(lo / step); k <= Math.round(hi / step); k++) ticks.push(k * step);
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  const tiny = Math.max(Math.abs(lo), Math.abs(hi)) < 1e-3 || step >= 1e6;
+  const exponentDigits = (value: number) => Math.max(0, Math.floor(Math.log10(Math.abs(value)) + 1e-9) - Math.floor(Math.log10(step) + 1e-9));
+  const format = (value: number) =>
+    tiny
+      ? value === 0 ? '0' : value.toExponential(exponentDigits(value))
+      : Number(value.toFixed(decimals)).toLocaleString('en-US', { maximumFractionDigits: decimals });
+  return { domain: extend ? [lo, hi] : [min, max], ticks, format };
+}

@@ -1,0 +1,42 @@
+// Axis ticks: round steps, distinct labels, flat ranges widened.
+import { describe, expect, it } from 'vitest';
+import { axisTicks, niceStep } from '../../src/charts/ticks';
+
+describe('niceStep', () => {
+  it('rounds up to 1, 2 or 5 times a power of ten', () => {
+    expect(niceStep(1, 4)).toBeCloseTo(0.5);
+    expect(niceStep(0.0006, 4)).toBeCloseTo(0.0002);
+    expect(niceStep(340, 4)).toBe(100);
+    expect(niceStep(9, 4)).toBe(5);
+  });
+});
+
+describe('axisTicks', () => {
+  it('extends a value axis to round ticks with labels of the step\'s digits', () => {
+    const lr = axisTicks(0.0969, 0.1003);
+    expect(lr.ticks.map(lr.format)).toEqual(['0.096', '0.097', '0.098', '0.099', '0.1', '0.101']);
+    expect(lr.domain[0]).toBeCloseTo(0.096);
+    expect(lr.domain[1]).toBeCloseTo(0.101);
+    const images = axisTicks(12, 1190);
+    expect(images.ticks.map(images.format)).toEqual(['0', '500', '1,000', '1,500']);
+  });
+
+  it('keeps an x axis to its range, with only the ticks inside', () => {
+    const x = axisTicks(41, 88, 6, false);
+    expect(x.domain).toEqual([41, 88]);
+    expect(x.ticks).toEqual([50, 60, 70, 80]);
+  });
+
+  it('widens a flat range so its ticks are distinct', () => {
+    const flat = axisTicks(0.1, 0.1);
+    const labels = flat.ticks.map(flat.format);
+    expect(new Set(labels).size).toBe(labels.length);
+    expect(flat.domain[0]).toBeLessThan(0.1);
+    expect(flat.domain[1]).toBeGreaterThan(0.1);
+  });
+
+  it('writes tiny values in exponent form', () => {
+    const small = axisTicks(0, 4e-5);
+    expect(small.ticks.map(small.format)).toEqual(['0', '1e-5', '2e-5', '3e-5', '4e-5']);
+  });
+});
