@@ -74,6 +74,9 @@ export interface GemmParams {
   bias?: Tensor;
   residual?: Tensor;
   relu?: boolean;
+  /** Epilogue: column sums of the finished C per groupRows rows, added into sums (ceil(M / groupRows), N). */
+  sums?: Tensor;
+  groupRows?: number;
 }
 
 export interface CudaMemoryStats {

@@ -63,11 +63,11 @@ void check_stored(const Tensor& t, const char* name, const char* layout, int64_t
 }
 
 // gemm(a, b, c, { transA, transB, alpha = 1, beta = 0, kernel = 'fast', precision = 'fp32', m, n, k,
-//                 bias, residual, relu = false })
+//                 bias, residual, relu = false, sums, groupRows })
 // kernel: 'fast' (the best for this CPU), 'avx512' | 'avx2' | 'portable' (that kernel; the CPU must
 // have it) or 'reference'. precision: 'fp32' or 'bf16' (ops/gemm.h), whatever the CPU networks use.
-// m, n, k: all three or none; without them they come from the shapes. bias (N), residual (M,N) and
-// relu: the epilogue (ops/gemm.h).
+// m, n, k: all three or none; without them they come from the shapes. bias (N), residual (M,N),
+// relu, and sums (ceil(M / groupRows), N), added into: the epilogue (ops/gemm.h).
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const Tensor& a = matrix_arg(info, 0, "a");
@@ -114,6 +114,15 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
       p.epilogue.ldr = residual.size(1);
     }
     p.epilogue.relu = bool_field(options, "relu", false, kFn);
+    if (!options.Get("sums").IsUndefined()) {
+      const Tensor& sums = matrix_arg_value(options.Get("sums"), "sums");
+      const double group_rows = number_field(options, "groupRows", 0, kFn);
+      PIX_CHECK(group_rows >= 1 && group_rows == std::floor(group_rows), kFn, ": groupRows must be a positive integer");
+      p.epilogue.group_rows = static_cast<int64_t>(group_rows);
+      check_stored(sums, "sums", "the sums (groups,N)", (p.m + p.epilogue.group_rows - 1) / p.epilogue.group_rows, p.n,
+                   true);
+      p.epilogue.sums = sums.data<float>();
+    }
 
     const std::string kernel = string_field(options, "kernel", "fast", kFn);
     if (kernel == "fast")

@@ -13,11 +13,12 @@ Bottleneck::Bottleneck(StateDict& state, const std::string& prefix, int64_t in, 
                                      ConvParams{1, stride, 0}, false);
 }
 
-Tensor Bottleneck::forward(const Tensor& x, bool train, bool fold) {
-  if (!train && fold && ConvBn::can_infer(x)) {  // BatchNorm folded; the join is conv3's epilogue
-    out_ = Tensor();
-    return c3_.infer(c2_.infer(c1_.infer(x)), down_ ? down_->infer(x) : x);
-  }
+Tensor Bottleneck::infer(const Tensor& x, const Tensor& /*x_mean*/, Tensor* y_mean) {
+  out_ = Tensor();  // nothing saved for a backward
+  return c3_.infer(c2_.infer(c1_.infer(x)), down_ ? down_->infer(x) : x, y_mean);  // the join: conv3's epilogue
+}
+
+Tensor Bottleneck::forward(const Tensor& x, bool train) {
   Tensor t1 = c1_.forward(x, train);
   Tensor t2 = c2_.forward(t1, train);
   c1_out_ = t1.shape(), c2_out_ = t2.shape();

@@ -69,13 +69,14 @@ Tensor ConvBn::forward(const Tensor& x, bool train) {
   return bn_.forward(conv_.forward(x), train);
 }
 
-Tensor ConvBn::infer(const Tensor& x, const Tensor& shortcut) {
+Tensor ConvBn::infer(const Tensor& x, const Tensor& shortcut, Tensor* mean) {
   PIX_CHECK(!(bn_.params().relu && shortcut.defined()), "ConvBn::infer: a residual join needs a layer without ReLU");
   refold();
   ConvEpilogue epilogue;
   epilogue.bias = folded_bias_;
   epilogue.residual = shortcut;
   epilogue.relu = bn_.params().relu || shortcut.defined();
+  if (mean) *mean = epilogue.mean = Tensor::empty({x.size(0), conv_.out_channels()}, DType::F32);
   return conv2d_forward(x, folded_weight_, conv_.params(), epilogue);
 }
 
@@ -121,6 +122,11 @@ Tensor PixGate::forward(const Tensor& x) {
   pooled_ = global_avg_pool_forward(x);
   p_ = sigmoid_forward(linear_forward(pooled_, weight_->value(), Tensor()));
   return p_;
+}
+
+Tensor PixGate::forward_pooled(const Tensor& pooled) {
+  pooled_ = p_ = Tensor();
+  return sigmoid_forward(linear_forward(pooled, weight_->value(), Tensor()));
 }
 
 void PixGate::backward(const Tensor& dp, Tensor& dx) {

@@ -65,9 +65,10 @@ class ConvBn {
   // into the convolution, w' = w * s (per output channel o), b' = beta - mean * s with
   // s = gamma / sqrt(var + eps), and y = ReLU?(conv(x, w') + b') written once. With a shortcut
   // (only on a layer without its own ReLU) it is a bottleneck's residual join:
-  // y = ReLU(conv(x, w') + b' + shortcut). Saves nothing for a backward.
+  // y = ReLU(conv(x, w') + b' + shortcut). A non-null mean receives y's global average pool (N,O),
+  // taken in the same epilogue. Saves nothing for a backward.
   static bool can_infer(const Tensor& x) { return x.device().is_cpu() && x.dtype() == DType::F32; }
-  Tensor infer(const Tensor& x, const Tensor& shortcut = Tensor());
+  Tensor infer(const Tensor& x, const Tensor& shortcut = Tensor(), Tensor* mean = nullptr);
 
  private:
   // The folded weights, recomputed when any of the entries they are made of has been written since
@@ -86,6 +87,8 @@ class PixGate {
  public:
   PixGate(StateDict& state, const std::string& key, int64_t channels, int64_t subsets);
   Tensor forward(const Tensor& x);
+  // From x's global average pool (N,C), already taken (evaluation; no backward follows).
+  Tensor forward_pooled(const Tensor& pooled);
   void backward(const Tensor& dp, Tensor& dx);  // dx (N,H,W,C) += through the pooling
   int64_t macs() const { return weight_->value().numel(); }
 

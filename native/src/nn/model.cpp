@@ -49,17 +49,26 @@ Tensor Model::forward(const Tensor& x, const ForwardOptions& options) {
   PIX_CHECK(x.dtype() == DType::F32, "model input must be f32, got ", dtype_name(x.dtype()));
   PIX_CHECK(x.device() == device_, "model input is on ", x.device().str(), " but the model is on ", device_.str());
   const Tensor input = activations_ == DType::F32 ? x : cast(x, activations_);
-  const bool fold = !options.train && options.fold_batchnorm;
-  Tensor t = fold && ConvBn::can_infer(input) ? stem_->infer(input) : stem_->forward(input, options.train);
+  const bool fold = !options.train && options.fold_batchnorm && ConvBn::can_infer(input);
+  Tensor t = fold ? stem_->infer(input) : stem_->forward(input, options.train);
   stem_out_ = t;
   if (config_.stem == Stem::ImageNet) t = maxpool_forward(t, pool_);
   block_inputs_.clear();
-  for (auto& block : blocks_) {
+  Tensor mean;  // t's global average pool, when the block before took it on the way out
+  for (size_t i = 0; i < blocks_.size(); ++i) {
     block_inputs_.push_back(t.shape());
-    t = block->forward(t, options.train, fold);
+    if (!fold) {
+      t = blocks_[i]->forward(t, options.train);
+      continue;
+    }
+    // The next gate, or the head, reads the output's mean.
+    const bool take_mean = i + 1 == blocks_.size() || blocks_[i + 1]->reads_input_mean();
+    Tensor next_mean;
+    t = blocks_[i]->infer(t, mean, take_mean ? &next_mean : nullptr);
+    mean = next_mean;
   }
   pooled_ = t;
-  head_in_ = global_avg_pool_forward(t);
+  head_in_ = mean.defined() ? mean : global_avg_pool_forward(t);
   features_ = head_in_;
   dropout_mask_ = Tensor();
   if (options.train && options.dropout && config_.drop > 0.f)

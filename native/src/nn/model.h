@@ -22,9 +22,13 @@ namespace pix::nn {
 class Block {
  public:
   virtual ~Block() = default;
-  // fold: in evaluation, run each conv -> BN as one convolution with BatchNorm folded in
-  // (ConvBn::infer) where it can run (ConvBn::can_infer).
-  virtual Tensor forward(const Tensor& x, bool train, bool fold) = 0;
+  virtual Tensor forward(const Tensor& x, bool train) = 0;
+  // Evaluation with BatchNorm folded into the convolutions (ConvBn::infer, where can_infer). x_mean
+  // is x's global average pool (N,C) when the layer before took it on the way out, else undefined;
+  // a non-null y_mean asks for the output's, taken in the last convolution's epilogue.
+  virtual Tensor infer(const Tensor& x, const Tensor& x_mean, Tensor* y_mean) = 0;
+  // Whether infer reads x_mean (a PiX gate does): the block before then takes it.
+  virtual bool reads_input_mean() const { return false; }
   virtual void backward(const Tensor& dy, Tensor& dx) = 0;  // dx accumulates
   // Multiply-accumulates of the block's convolutions for an h x w input; updates h, w to the output.
   virtual int64_t macs(int64_t& h, int64_t& w) const = 0;

@@ -21,12 +21,15 @@ PixBottleneck::PixBottleneck(StateDict& state, const std::string& prefix, int64_
                                      ConvParams{1, stride, 0}, /*relu=*/false);
 }
 
-Tensor PixBottleneck::forward(const Tensor& x, bool train, bool fold) {
+Tensor PixBottleneck::infer(const Tensor& x, const Tensor& x_mean, Tensor* y_mean) {
+  x_ = out_ = Tensor();  // nothing saved for a backward
+  p_ = x_mean.defined() ? gate_.forward_pooled(x_mean) : gate_.forward(x);
+  // The join is conv_exp's epilogue.
+  return exp_.infer(ce_.infer(pix_forward(x, p_, pix_)), proj_ ? proj_->infer(x) : x, y_mean);
+}
+
+Tensor PixBottleneck::forward(const Tensor& x, bool train) {
   p_ = gate_.forward(x);
-  if (!train && fold && ConvBn::can_infer(x)) {  // BatchNorm folded; the join is conv_exp's epilogue
-    x_ = out_ = Tensor();
-    return exp_.infer(ce_.infer(pix_forward(x, p_, pix_)), proj_ ? proj_->infer(x) : x);
-  }
   x_ = x;
   Tensor t = exp_.forward(ce_.forward(pix_forward(x, p_, pix_), train), train);
   out_ = add_relu_forward(t, proj_ ? proj_->forward(x, train) : x);

@@ -17,9 +17,11 @@ class PixBottleneck : public Block {
  public:
   PixBottleneck(StateDict& state, const std::string& prefix, int64_t in, int64_t out, int zeta, int stride,
                 bool projection);
-  Tensor forward(const Tensor& x, bool train, bool fold) override;
+  Tensor forward(const Tensor& x, bool train) override;
+  Tensor infer(const Tensor& x, const Tensor& x_mean, Tensor* y_mean) override;
   void backward(const Tensor& dy, Tensor& dx) override;
   int64_t macs(int64_t& h, int64_t& w) const override;
+  bool reads_input_mean() const override { return true; }
   Tensor last_gate() const override { return p_; }
   float gate_tau() const override { return pix_.tau; }
 

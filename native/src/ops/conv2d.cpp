@@ -55,7 +55,13 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params
     PIX_CHECK(epilogue.residual.shape() == y_shape && epilogue.residual.dtype() == x.dtype(), "conv2d: residual must be ",
               dtype_name(x.dtype()), " ", shape_str(y_shape), " like the output, got ", dtype_name(epilogue.residual.dtype()),
               " ", shape_str(epilogue.residual.shape()));
-  check_same_device("conv2d", {"x", &x}, {{"bias", &epilogue.bias}, {"residual", &epilogue.residual}});
+  if (epilogue.mean.defined()) {
+    check_f32("conv2d", "mean", epilogue.mean);
+    PIX_CHECK(epilogue.mean.shape() == Shape({s.n, s.o}), "conv2d: mean must be (", s.n, ",", s.o, "), got ",
+              shape_str(epilogue.mean.shape()));
+  }
+  check_same_device("conv2d", {"x", &x},
+                    {{"bias", &epilogue.bias}, {"residual", &epilogue.residual}, {"mean", &epilogue.mean}});
   Tensor y = Tensor::empty(y_shape, x.dtype(), x.device());
   if (kernel == ConvKernel::Reference)
     cpu::conv2d_forward_reference(x, w, s, epilogue, y);

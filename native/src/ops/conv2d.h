@@ -29,12 +29,14 @@ struct ConvShape {
 ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params);  // validates
 
 // The epilogue, each part only where set: bias (O) f32; residual shaped like y (N,P,Q,O), in y's
-// dtype, not sharing y's memory; then ReLU. The CPU's fast path applies it in the SGEMM kernels as
-// each tile of y is stored (ops/gemm.h); CUDA has no epilogue (its models keep BatchNorm separate).
+// dtype, not sharing y's memory; then ReLU; and mean (N,O) f32, overwritten with y's global average
+// pool per image (for a PiX gate or the head). The CPU's fast path applies it in the SGEMM as each
+// tile of y is stored (ops/gemm.h); CUDA has no epilogue (its models keep BatchNorm separate).
 struct ConvEpilogue {
   Tensor bias;
   Tensor residual;
   bool relu = false;
+  Tensor mean;
 };
 
 // Which implementation runs: im2col + SGEMM (CUDA: im2col + cuda::gemm), or the direct CPU loop

@@ -30,7 +30,12 @@ struct GemmEpilogue {
   const float* residual = nullptr;  // (M, N) with row stride ldr; must not overlap C
   int64_t ldr = 0;
   bool relu = false;
-  bool active() const { return bias != nullptr || residual != nullptr || relu; }
+  // Column sums of the finished C per group of group_rows consecutive rows, added into
+  // sums[(i / group_rows) * n + j] (zeroed by the caller): a convolution's global average pool per
+  // image taken on the way out, so the next PiX gate and the head need no pass of their own.
+  float* sums = nullptr;
+  int64_t group_rows = 0;
+  bool active() const { return bias != nullptr || residual != nullptr || relu || sums != nullptr; }
 };
 
 // A as the im2col matrix of a convolution (ops/conv2d.h), never written out: row i is output pixel i

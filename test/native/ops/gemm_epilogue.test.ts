@@ -1,5 +1,6 @@
 // The SGEMM epilogue (ops/gemm.h): C = relu?(alpha * op(A) op(B) + beta * C + bias[j] + residual),
-// as inference ends a convolution with folded BatchNorm. Every kernel this CPU runs, in fp32 and bf16,
+// as inference ends a convolution with folded BatchNorm, and the column sums of C per group of rows
+// (a global average pool per image) added into a buffer. Every kernel this CPU runs, in fp32 and bf16,
 // against the reference loop, which is itself checked against a float64 loop here. Shapes cover the
 // places the epilogue is applied: inside the kernels on a tile's last K block (one block, several,
 // edge tiles), after the sum of split-K partials, and with k = 0 (no product at all).
@@ -26,11 +27,13 @@ interface Case {
   bias: boolean;
   residual: boolean;
   relu: boolean;
+  /** Rows per group of the column sums; absent: no sums. */
+  groupRows?: number;
 }
 
 function label(s: Case): string {
   const parts = [s.bias && 'bias', s.residual && 'residual', s.relu && 'relu'].filter(Boolean).join('+');
-  return `m${s.m} n${s.n} k${s.k}${s.transB ? ' transB' : ''} beta${s.beta} ${parts}`;
+  return `m${s.m} n${s.n} k${s.k}${s.transB ? ' transB' : ''} beta${s.beta} ${parts}${s.groupRows ? ` sums/${s.groupRows}` : ''}`;
 }
 
 /** Fresh operands from the seed; with beta = 0, C starts as NaN, which must not leak. */
@@ -43,17 +46,22 @@ function operands(s: Case, seed: number) {
     c: s.beta === 0 ? new Float32Array(s.m * s.n).fill(Number.NaN) : values(s.m * s.n),
     bias: values(s.n),
     residual: values(s.m * s.n),
+    sums: values(Math.ceil(s.m / (s.groupRows ?? 1)) * s.n),
   };
 }
 
+/** C, followed by the group sums when the case has them. */
 function gemm(s: Case, seed: number, kernel: GemmParams['kernel'], precision: CpuPrecision): Float32Array {
   const o = operands(s, seed);
   const c = Tensor.fromArray(o.c, [s.m, s.n]);
   const params: GemmParams = { transB: s.transB, beta: s.beta, kernel, precision, relu: s.relu };
   if (s.bias) params.bias = Tensor.fromArray(o.bias, [s.n]);
   if (s.residual) params.residual = Tensor.fromArray(o.residual, [s.m, s.n]);
+  const sums = Tensor.fromArray(o.sums, [o.sums.length / s.n, s.n]);
+  if (s.groupRows) Object.assign(params, { sums, groupRows: s.groupRows });
   engine.gemm(Tensor.fromArray(o.a, [s.m, s.k]), Tensor.fromArray(o.b, s.transB ? [s.n, s.k] : [s.k, s.n]), c, params);
-  return c.toArray() as Float32Array;
+  const out = c.toArray() as Float32Array;
+  return s.groupRows ? Float32Array.of(...out, ...(sums.toArray() as Float32Array)) : out;
 }
 
 /** The definition in float64, independent of the engine (fp32 operands). */
@@ -69,7 +77,11 @@ function gemmFloat64(s: Case, seed: number): Float64Array {
       if (s.residual) v += o.residual[i * s.n + j]!;
       out[i * s.n + j] = s.relu && !(v > 0) ? 0 : v;
     }
-  return out;
+  if (!s.groupRows) return out;
+  const sums = Float64Array.from(o.sums);
+  for (let i = 0; i < s.m; i++)
+    for (let j = 0; j < s.n; j++) sums[Math.floor(i / s.groupRows) * s.n + j]! += out[i * s.n + j]!;
+  return Float64Array.of(...out, ...sums);
 }
 
 const PARTS = [
@@ -94,6 +106,9 @@ const all: Case[] = [
   ...cases(300, 70, 64),        // conv-like: many row tiles, split across threads
   ...cases(20, 40, 2100, [0, 0.5]),  // deep K: split across threads, epilogue after the partial sums
   ...cases(5, 6, 0, [0, 0.5]),  // k = 0: C = beta * C, then the epilogue
+  // Group sums: groups smaller than a tile, straddling tiles, across threads, after split K, k = 0.
+  ...[[37, 53, 29, 3], [300, 70, 64, 49], [300, 70, 64, 300], [20, 40, 2100, 7], [5, 6, 0, 2]].flatMap(
+    ([m, n, k, groupRows]) => cases(m!, n!, k!).filter((s) => s.bias && s.relu).map((s) => ({ ...s, groupRows }))),
 ];
 
 describe('gemm epilogue: the reference loop', () => {

@@ -103,15 +103,23 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const 
   g.epilogue.residual = residual;
   g.epilogue.ldr = s.o;
   g.epilogue.relu = epilogue.relu;
+  float* mean = epilogue.mean.defined() ? epilogue.mean.data<float>() : nullptr;
+  if (mean) {  // sums per image (P*Q rows of y), then divided
+    std::fill(mean, mean + s.n * s.o, 0.f);
+    g.epilogue.sums = mean;
+    g.epilogue.group_rows = s.p * s.q;
+  }
   g.m = s.n * s.p * s.q;
   if (is_pointwise(s)) {
     sgemm(g, xs, ws, ys);
-    return;
+  } else {
+    g.windows.x = xs;
+    g.windows.h = s.h, g.windows.w = s.w, g.windows.c = s.c, g.windows.p = s.p, g.windows.q = s.q;
+    g.windows.kernel = s.kernel, g.windows.stride = s.stride, g.windows.pad = s.pad;
+    sgemm(g, nullptr, ws, ys);
   }
-  g.windows.x = xs;
-  g.windows.h = s.h, g.windows.w = s.w, g.windows.c = s.c, g.windows.p = s.p, g.windows.q = s.q;
-  g.windows.kernel = s.kernel, g.windows.stride = s.stride, g.windows.pad = s.pad;
-  sgemm(g, nullptr, ws, ys);
+  if (mean)
+    for (int64_t i = 0; i < s.n * s.o; ++i) mean[i] /= static_cast<float>(s.p * s.q);
 }
 
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,
@@ -190,6 +198,15 @@ void conv2d_forward_reference(const Tensor& x, const Tensor& w, const ConvShape&
           if (epilogue.relu && !(acc > 0)) acc = 0;
           ys[yi] = static_cast<float>(acc);
         }
+  if (epilogue.mean.defined()) {  // of the stored y, in double
+    float* mean = epilogue.mean.data<float>();
+    for (int64_t n = 0; n < s.n; ++n)
+      for (int64_t o = 0; o < s.o; ++o) {
+        double sum = 0;
+        for (int64_t pq = 0; pq < s.p * s.q; ++pq) sum += ys[(n * s.p * s.q + pq) * s.o + o];
+        mean[n * s.o + o] = static_cast<float>(sum / static_cast<double>(s.p * s.q));
+      }
+  }
 }
 
 void conv2d_backward_reference(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx,

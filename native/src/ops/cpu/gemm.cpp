@@ -21,7 +21,9 @@
 //
 // The epilogue (bias, residual, ReLU) runs in the kernel call of a tile's last K block, on the
 // accumulators before the one store; where C is finished outside the kernels (k == 0, or the sum of
-// split-K partials) it runs on each row as the row is finished.
+// split-K partials) it runs on each row as the row is finished. Its group sums are added from each
+// finished tile while it is in L1, into sums private to the run of tiles (one thread's), which are
+// summed at the end; where C is finished outside the kernels, by a pass over C per group.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -180,6 +182,7 @@ void check_args(const GemmParams& p, const float* a, const float* b, const float
   PIX_CHECK(a != nullptr || p.m == 0 || p.k == 0, "sgemm: A is null but ", shape_of_a(p), " has m=", p.m, " k=", p.k);
   PIX_CHECK(b != nullptr || p.k == 0 || p.n == 0, "sgemm: B is null but ", shape_of_b(p), " has k=", p.k, " n=", p.n);
   PIX_CHECK(c != nullptr || p.m == 0 || p.n == 0, "sgemm: C is null but (M,N) has m=", p.m, " n=", p.n);
+  PIX_CHECK(p.epilogue.sums == nullptr || p.epilogue.group_rows > 0, "sgemm: the epilogue's sums need group_rows > 0");
   PIX_CHECK(p.epilogue.residual == nullptr || p.epilogue.ldr >= p.n, "sgemm: the epilogue's ldr=", p.epilogue.ldr,
             " is shorter than a row of C (M,N) with ", p.n, " columns");
 }
@@ -192,6 +195,18 @@ void finish_row(const GemmEpilogue& e, int64_t i, int64_t n, float* row) {
     for (int64_t j = 0; j < n; ++j) row[j] += e.residual[i * e.ldr + j];
   if (e.relu)
     for (int64_t j = 0; j < n; ++j) row[j] = row[j] > 0.f ? row[j] : 0.f;
+}
+
+// The epilogue's group sums of a finished C, one parallel task per group (no two write one sum).
+void add_group_sums(const GemmParams& p, const float* c) {
+  const GemmEpilogue& e = p.epilogue;
+  if (!e.sums) return;
+  const int64_t groups = ceil_div(p.m, e.group_rows);
+  parallel_for(groups, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t g = begin; g < end; ++g)
+      for (int64_t i = g * e.group_rows; i < std::min(p.m, (g + 1) * e.group_rows); ++i)
+        for (int64_t j = 0; j < p.n; ++j) e.sums[g * p.n + j] += c[i * p.ldc + j];
+  });
 }
 
 // C = beta * C, then the epilogue, for k == 0 or alpha == 0 (A and B are not read, as in BLAS).
@@ -208,6 +223,7 @@ void scale_c(const GemmParams& p, float* c) {
       finish_row(p.epilogue, i, p.n, row);
     }
   });
+  add_group_sums(p, c);
 }
 
 // Tiles of C handed to the threads: as large as the caches like, then, with several threads, smaller
@@ -271,11 +287,15 @@ class Blocked {
 
   void run() {
     Element* packed_b = packed_b_scratch().get<Element>(panel_size(std::min(super_k_, p_.k)) * n_panels_);
+    const GemmEpilogue& e = p_.epilogue;
+    const int64_t group_sums = e.sums ? ceil_div(p_.m, e.group_rows) * p_.n : 0;
+    run_sums_.assign(static_cast<size_t>(runs() * group_sums), 0.f);
     for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) {
       const int64_t k1 = std::min(p_.k, k0 + super_k_);
       pack_b(k0, k1, packed_b);
       multiply(k0, k1, packed_b);
     }
+    for (int64_t r = 0; r < runs() * group_sums; ++r) e.sums[r % group_sums] += run_sums_[r];
   }
 
  private:
@@ -398,23 +418,23 @@ class Blocked {
 
   // Tiles of C over depth [k0, k1), prefetching the next super-block of B over all the kernel calls
   // when prefetch_b_ (several threads pack it together in one go, which streams well).
-  void multiply(int64_t k0, int64_t k1, const Element* packed_b) const {
+  void multiply(int64_t k0, int64_t k1, const Element* packed_b) {
     const Tiling& t = tiling_;
     const int64_t tiles = t.row_tiles * t.col_tiles;
     const PrefetchPlan next_b = prefetch_b_ && k1 < p_.k ? b_source(k1, std::min(p_.k, k1 + super_k_)) : PrefetchPlan{};
     const int64_t calls = ceil_div(p_.m, MR) * n_panels_ * ceil_div(k1 - k0, kc_);
-    // Equal runs of tiles, one parallel_for chunk each; tiles run down a column of C within a run,
-    // so consecutive tiles share their packed B.
-    const int64_t runs = std::min(tiles, kTilesPerThread * threads_);
+    const int64_t runs = this->runs();
+    const size_t group_sums = run_sums_.size() / static_cast<size_t>(runs);
     parallel_for(runs, threads_ > 1 ? 1 : runs, [&](int64_t begin, int64_t end) {
       Element* packed_a = packed_a_scratch().get<Element>(MR * Panels::kRowStride);
+      float* sums = group_sums ? run_sums_.data() + begin * group_sums : nullptr;  // this chunk's: one thread's
       Share b_share{next_b, ceil_div(next_b.rows, calls), 0};  // non-empty only with one thread, one chunk
       const int64_t last = end * tiles / runs;
       for (int64_t tile = begin * tiles / runs; tile < last; ++tile) {
         const int64_t i0 = tile % t.row_tiles * t.mc, j0 = tile / t.row_tiles * t.nc;
         const int64_t next_i0 = tile + 1 < last ? (tile + 1) % t.row_tiles * t.mc : p_.m;
         multiply_tile({i0, std::min(p_.m, i0 + t.mc), j0, std::min(p_.n, j0 + t.nc)}, k0, k1, packed_b, packed_a,
-                      next_i0, std::min(p_.m, next_i0 + t.mc), b_share);
+                      next_i0, std::min(p_.m, next_i0 + t.mc), b_share, sums);
       }
     });
   }
@@ -428,10 +448,40 @@ class Blocked {
     int64_t per_call, handed;
   };
 
+  // Equal runs of tiles, one parallel_for chunk each; tiles run down a column of C within a run,
+  // so consecutive tiles share their packed B.
+  int64_t runs() const { return std::min(tiling_.row_tiles * tiling_.col_tiles, kTilesPerThread * threads_); }
+
+  // The epilogue's group sums of one finished kernel tile (rows x cols of C at row i, column j), into
+  // a run's private sums: the tile's rows summed in registers, flushed once per group they touch.
+  void add_tile_sums(int64_t i, int64_t j, int rows, int cols, const float* c, float* sums) const {
+    if (cols == NR)
+      add_tile_sums_of<NR>(i, j, rows, NR, c, sums);  // a constant width: the compiler unrolls it
+    else
+      add_tile_sums_of<0>(i, j, rows, cols, c, sums);
+  }
+
+  template <int WIDTH>
+  void add_tile_sums_of(int64_t i, int64_t j, int rows, int cols, const float* c, float* sums) const {
+    const int width = WIDTH ? WIDTH : cols;
+    const int64_t group_rows = p_.epilogue.group_rows;
+    int64_t group = i / group_rows, group_end = (group + 1) * group_rows;
+    float acc[NR] = {};
+    const auto flush = [&] {
+      float* s = sums + group * p_.n + j;
+      for (int col = 0; col < width; ++col) s[col] += acc[col], acc[col] = 0.f;
+    };
+    for (int r = 0; r < rows; ++r) {
+      if (i + r == group_end) flush(), ++group, group_end += group_rows;
+      for (int col = 0; col < width; ++col) acc[col] += c[r * p_.ldc + col];
+    }
+    flush();
+  }
+
   // C[r] over depth [k0, k1), with rows [next_i0, next_i1) due next: their first panel is prefetched
-  // during the last panel here.
+  // during the last panel here. sums: the run's group sums (null when the epilogue has none).
   void multiply_tile(const Rect& r, int64_t k0, int64_t k1, const Element* packed_b, Element* packed_a,
-                     int64_t next_i0, int64_t next_i1, Share& b_share) const {
+                     int64_t next_i0, int64_t next_i1, Share& b_share, float* sums) const {
     cpu::gemm::Tile<Element> tile;
     tile.layout = p_.trans_a ? PanelLayout::KMajor : PanelLayout::RowMajor;
     tile.a = packed_a;
@@ -466,6 +516,7 @@ class Blocked {
           tile.next_b = share_of(b_share.plan, b_share.handed, b_share.per_call);
           b_share.handed += b_share.per_call;
           panels_.multiply(tile);
+          if (sums && last_k) add_tile_sums(i, j, tile.rows, tile.cols, tile.c, sums);
         }
       }
     }
@@ -482,6 +533,7 @@ class Blocked {
   bool prefetch_b_;
   int64_t kc_, n_panels_, super_k_;
   Tiling tiling_;
+  std::vector<float> run_sums_;  // the epilogue's group sums, per run of tiles
 };
 
 // The product on all threads. When C is too small to give every thread full-size tiles but K is deep
@@ -528,6 +580,7 @@ void blocked_sgemm(const GemmParams& p, const Panels& panels, const float* a, co
       finish_row(p.epilogue, i, p.n, dst);
     }
   });
+  add_group_sums(p, c);
 }
 
 // The product on one SIMD level's f32 kernel: of plain copies, or, for BF16, of rounded values.

@@ -1,6 +1,8 @@
 // The reference SGEMM: the definition in ops/gemm.h, one element of C at a time, summed in double
 // (for BF16, of A and B rounded to bf16). No blocking, no threads, no SIMD: the fast kernels are
 // tested against this.
+#include <algorithm>
+
 #include "core/error.h"
 #include "ops/cpu/gemm_kernels.h"
 #include "ops/gemm.h"
@@ -32,6 +34,16 @@ void sgemm_reference(const GemmParams& p, const float* a, const float* b, float*
       if (p.epilogue.relu && !(out > 0)) out = 0;
       c[i * p.ldc + j] = static_cast<float>(out);
     }
+  if (p.epilogue.sums) {  // of the stored C, per group of rows, in double
+    PIX_CHECK(p.epilogue.group_rows > 0, "sgemm_reference: the epilogue's sums need group_rows > 0");
+    for (int64_t g = 0; g * p.epilogue.group_rows < p.m; ++g)
+      for (int64_t j = 0; j < p.n; ++j) {
+        double sum = 0;
+        for (int64_t i = g * p.epilogue.group_rows; i < std::min(p.m, (g + 1) * p.epilogue.group_rows); ++i)
+          sum += c[i * p.ldc + j];
+        p.epilogue.sums[g * p.n + j] += static_cast<float>(sum);
+      }
+  }
 }
 
 }  // namespace pix::cpu
