@@ -3,6 +3,7 @@
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { EpochRecord } from '../../../../shared/api';
 import { epochRows } from '../../charts/chartData';
+import { axisTicks } from '../../charts/ticks';
 
 export interface EpochLine {
   label: string;
@@ -30,6 +31,8 @@ export function EpochChart({ lines }: { lines: EpochLine[] }) {
   const data = [...byEpoch.values()].sort((a, b) => (a.epoch ?? 0) - (b.epoch ?? 0));
   // A measure no run has (EMA without --model_ema_eval) gets no line and no legend entry.
   const shown = measures.filter((m) => perRun.some((rows) => rows.some((row) => row[m.key] !== null)));
+  const values = perRun.flatMap((rows) => rows.flatMap((row) => shown.map((m) => row[m.key]))).filter((v): v is number => v !== null);
+  const y = axisTicks(Math.min(...values), Math.max(...values));
   return (
     <figure className="chart" aria-label="Accuracy per epoch">
       <figcaption>
@@ -39,14 +42,14 @@ export function EpochChart({ lines }: { lines: EpochLine[] }) {
         <div className="chart-empty">No evaluation yet</div>
       ) : (
         <ResponsiveContainer width="100%" height={200}>
-          <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: 0 }}>
+          <LineChart data={data} margin={{ top: 10, right: 12, bottom: 4, left: 0 }}>
             <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
             {/* Half an epoch either side, so a single evaluated epoch is a visible point, not an edge. */}
             <XAxis
               dataKey="epoch" type="number" domain={['dataMin - 0.5', 'dataMax + 0.5']}
               ticks={data.length <= 12 ? data.map((row) => row.epoch as number) : undefined} stroke="var(--text-muted)" fontSize={11}
             />
-            <YAxis domain={['auto', 'auto']} stroke="var(--text-muted)" fontSize={11} width={40} />
+            <YAxis domain={y.domain} ticks={y.ticks} tickFormatter={y.format} stroke="var(--text-muted)" fontSize={11} width={40} />
             <Tooltip contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }} />
             <Legend wrapperStyle={{ fontSize: 11 }} />
             {lines.map((line, i) =>
