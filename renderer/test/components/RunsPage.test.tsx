@@ -1,5 +1,5 @@
 // The Runs page: the list filtered as typed, status actions by status, Clone pre-filling the form.
-import { cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../../shared/api';
 import { defaultRunConfig } from '../../../shared/config';
@@ -30,11 +30,13 @@ function setup() {
 describe('RunsPage', () => {
   it('lists runs with the actions their status allows, and filters as typed', async () => {
     setup();
-    await screen.findByRole('row', { name: 'Run pix-digits' });
-    expect(screen.getByRole('button', { name: 'Stop pix-digits' })).toBeTruthy();
-    expect(screen.getByRole('button', { name: 'Resume resnet-digits' })).toBeTruthy();
-    expect(screen.queryByRole('button', { name: 'Resume pix-digits' })).toBeNull();
-    expect(screen.getByRole('button', { name: 'Delete pix-digits' })).toHaveProperty('disabled', true);
+    const running = within(await screen.findByRole('row', { name: 'Run pix-digits' }));
+    const stopped = within(screen.getByRole('row', { name: 'Run resnet-digits' }));
+    expect(running.getByRole('button', { name: 'Stop' })).toBeTruthy();
+    expect(running.queryByRole('button', { name: 'Resume' })).toBeNull();
+    expect(running.getByRole('button', { name: 'Delete' })).toHaveProperty('disabled', true);
+    expect(stopped.getByRole('button', { name: 'Resume' })).toBeTruthy();
+    expect(stopped.getByRole('button', { name: 'Delete' })).toHaveProperty('disabled', false);
 
     fireEvent.change(screen.getByLabelText('Filter runs'), { target: { value: 'RESNET-' } });
     expect(screen.queryByRole('row', { name: 'Run pix-digits' })).toBeNull();
@@ -44,7 +46,7 @@ describe('RunsPage', () => {
 
   it('Clone opens the form with the run\'s config and name', async () => {
     setup();
-    fireEvent.click(await screen.findByRole('button', { name: 'Clone resnet-digits' }));
+    fireEvent.click(within(await screen.findByRole('row', { name: 'Run resnet-digits' })).getByRole('button', { name: 'Clone' }));
     await waitFor(() => expect(screen.getByLabelText('Peak learning rate (--lr)')).toHaveProperty('value', '0.25'));
     expect(screen.getByLabelText('Run name')).toHaveProperty('value', 'resnet-digits (copy)');
   });

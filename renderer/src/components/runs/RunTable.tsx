@@ -69,15 +69,15 @@ function RunRow({ run, actions, now }: { run: RunSummary; actions: RunActions; n
       <td>
         <div className="row-actions">
         {active ? (
-          <button type="button" onClick={() => actions.stop(run.id)} disabled={run.status === 'stopping'} aria-label={`Stop ${run.name}`}>
+          <button type="button" onClick={() => actions.stop(run.id)} disabled={run.status === 'stopping'}>
             Stop
           </button>
         ) : run.status !== 'completed' ? (
-          <button type="button" onClick={() => actions.resume(run.id)} aria-label={`Resume ${run.name}`}>
+          <button type="button" onClick={() => actions.resume(run.id)}>
             Resume
           </button>
         ) : null}
-        <button type="button" onClick={() => actions.clone(run.id)} aria-label={`Clone ${run.name}`}>
+        <button type="button" onClick={() => actions.clone(run.id)}>
           Clone
         </button>
         {confirming ? (
@@ -85,7 +85,7 @@ function RunRow({ run, actions, now }: { run: RunSummary; actions: RunActions; n
             Confirm delete
           </button>
         ) : (
-          <button type="button" onClick={() => setConfirming(true)} disabled={active} aria-label={`Delete ${run.name}`}>
+          <button type="button" onClick={() => setConfirming(true)} disabled={active}>
             Delete
           </button>
         )}
