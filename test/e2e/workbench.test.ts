@@ -155,6 +155,13 @@ test('the workbench end to end against pix serve', { skip: reason ?? false, time
   await page.locator('.checkpoint-list button').first().waitFor();
   await shot('04-monitor-completed');
 
+  // The run's metrics as a file.
+  const runCsv = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export CSV' }).click();
+  const runCsvFile = join(work, 'run.csv');
+  await (await runCsv).saveAs(runCsvFile);
+  assert.ok(readFileSync(runCsvFile, 'utf8').split('\n').length > 100, 'the run export holds less than its iterations');
+
   // Drag across the loss chart: the charts zoom to that window, asked of the host again.
   const allPoints = await lossPoints();
   const surface = await page.locator('figure[aria-label="Training loss"] svg.recharts-surface').boundingBox();
