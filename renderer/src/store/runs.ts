@@ -128,7 +128,10 @@ export function createRunsStore(client: WorkbenchClient) {
         set({ actionError: null });
         try {
           const detail = await client.api.getRun({ id });
-          set({ draft: { name: `${detail.name} (copy)`, config: detail.config } });
+          // A clone is a new run: it gets its own folder ('' = the host makes one) rather than
+          // writing checkpoints over the original's, and starts fresh rather than resuming it.
+          const config = { ...detail.config, output_dir: '', resume: '', auto_resume: false };
+          set({ draft: { name: `${detail.name} (copy)`, config } });
         } catch (error) {
           set({ actionError: errorMessage(error) });
         }

@@ -14,7 +14,7 @@ const runs = [
   run({ id: 'a', name: 'pix-digits', status: 'running', createdAt: 3 }),
   run({ id: 'b', name: 'resnet-digits', model: 'resnet_small', status: 'stopped', createdAt: 2 }),
 ];
-const detailOfB: RunDetail = { ...runs[1], config: { ...defaultRunConfig(), lr: 0.25, model: 'resnet_small' }, epochRecords: [], logTail: [], checkpoints: [], badFiles: [] };
+const detailOfB: RunDetail = { ...runs[1], config: { ...defaultRunConfig(), lr: 0.25, model: 'resnet_small', output_dir: '/runs/b' }, epochRecords: [], logTail: [], checkpoints: [], badFiles: [] };
 
 function setup() {
   const client = fakeClient({
@@ -44,10 +44,11 @@ describe('RunsPage', () => {
     expect(screen.getByText('1 of 2 runs')).toBeTruthy();
   });
 
-  it('Clone opens the form with the run\'s config and name', async () => {
+  it('Clone opens the form with the run\'s config and name, in a folder of its own', async () => {
     setup();
     fireEvent.click(within(await screen.findByRole('row', { name: 'Run resnet-digits' })).getByRole('button', { name: 'Clone' }));
     await waitFor(() => expect(screen.getByLabelText('Peak learning rate (--lr)')).toHaveProperty('value', '0.25'));
     expect(screen.getByLabelText('Run name')).toHaveProperty('value', 'resnet-digits (copy)');
+    expect(screen.getByLabelText(/\(--output_dir\)$/)).toHaveProperty('value', '');
   });
 });
