@@ -3,15 +3,18 @@
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { IterationMetricName, RunDetail } from '../../../shared/api';
+import { CheckpointList } from '../components/monitor/CheckpointList';
+import { CompareRuns } from '../components/monitor/CompareRuns';
 import { EpochChart } from '../components/monitor/EpochChart';
 import { LogTail } from '../components/monitor/LogTail';
 import { MonitorControls } from '../components/monitor/MonitorControls';
 import { colorOf } from '../components/monitor/palette';
+import { RunHeader } from '../components/monitor/RunHeader';
 import { SeriesChart, type ChartLine } from '../components/monitor/SeriesChart';
 import { SystemPanel } from '../components/monitor/SystemPanel';
 import { ErrorNotice, ResultStatus } from '../components/Notice';
 import { downloadText } from '../download';
-import { errorMessage, formatBytes, formatDuration, formatMetric, formatPercent, formatTime } from '../format';
+import { errorMessage } from '../format';
 import { seriesKey } from '../store/monitor';
 import { useStores } from '../store/stores';
 
@@ -135,103 +138,5 @@ export function MonitorPage() {
         </div>
       )}
     </section>
-  );
-}
-
-function RunHeader({ run }: { run: RunDetail }) {
-  const stores = useStores();
-  const active = run.status === 'running' || run.status === 'queued' || run.status === 'stopping';
-  const progress = run.totalSteps > 0 ? Math.min(1, run.step / run.totalSteps) : 0;
-  return (
-    <div className="run-header panel">
-      <div className="run-header-facts">
-        <span className={`pill status-${run.status}`}>{run.status}</span>
-        {run.queuePosition !== null && <span className="muted">#{run.queuePosition} in queue</span>}
-        <span>{run.model}</span>
-        <span className="muted">{run.dataset || 'demo digits'}</span>
-        <span className="muted">{run.device}{run.gpus > 1 ? ` × ${run.gpus}` : ''}</span>
-        <span>epoch {run.epoch}/{run.epochs}</span>
-        <span>best acc1 {formatPercent(run.bestAcc1)}</span>
-        <span>{formatMetric(run.imagesPerSecond)} img/s</span>
-        <span className="muted">started {formatTime(run.startedAt)}</span>
-        <span className="actions">
-          {active ? (
-            <button type="button" onClick={() => void stores.runs.getState().stop(run.id)} disabled={run.status === 'stopping'}>
-              Stop
-            </button>
-          ) : run.status !== 'completed' ? (
-            <button type="button" onClick={() => void stores.runs.getState().resume(run.id)}>
-              Resume
-            </button>
-          ) : null}
-        </span>
-      </div>
-      <div className="progress-row">
-        <progress max={1} value={progress} aria-label="Progress" />
-        <span>
-          step {run.step.toLocaleString('en-US')} / {run.totalSteps.toLocaleString('en-US')} ({(progress * 100).toFixed(1)}%)
-        </span>
-        <span>ETA {run.status === 'running' ? formatDuration(run.etaSeconds) : '—'}</span>
-      </div>
-      {run.error && <ErrorNotice title="The run reported a problem." message={run.error} />}
-      {run.badFiles.length > 0 && (
-        <details>
-          <summary>{run.badFiles.length} files skipped by the loader</summary>
-          <ul className="bad-files">
-            {run.badFiles.map((f) => (
-              <li key={f.path}>
-                <code>{f.path}</code>: {f.reason}
-              </li>
-            ))}
-          </ul>
-        </details>
-      )}
-    </div>
-  );
-}
-
-function CompareRuns() {
-  const stores = useStores();
-  const runs = useStore(stores.runs, (s) => s.runs);
-  const primaryId = useStore(stores.monitor, (s) => s.primaryId);
-  const compareIds = useStore(stores.monitor, (s) => s.compareIds);
-  const others = runs.filter((run) => run.id !== primaryId);
-  if (others.length === 0) return null;
-  return (
-    <details className="compare">
-      <summary>Overlay other runs ({compareIds.length} chosen)</summary>
-      <div className="compare-list">
-        {others.map((run) => (
-          <label key={run.id} className="check">
-            <input type="checkbox" checked={compareIds.includes(run.id)} onChange={() => void stores.monitor.getState().toggleCompare(run.id)} />
-            {run.name} <span className="muted">{run.model} · {run.status}</span>
-          </label>
-        ))}
-      </div>
-    </details>
-  );
-}
-
-function CheckpointList({ run }: { run: RunDetail }) {
-  const stores = useStores();
-  if (run.checkpoints.length === 0) return <p className="muted">No checkpoints saved yet.</p>;
-  const inspect = (path: string) => {
-    void stores.inspector.getState().open(path);
-    stores.navigation.getState().go('checkpoints');
-  };
-  return (
-    <ul className="checkpoint-list">
-      {run.checkpoints.map((c) => (
-        <li key={c.path}>
-          <button type="button" className="link" onClick={() => inspect(c.path)} title={c.path} aria-label={`Inspect ${c.name}`}>
-            {c.name}
-          </button>
-          <span className="muted">
-            {c.epoch !== null ? `epoch ${c.epoch} · ` : ''}
-            {formatBytes(c.bytes)}
-          </span>
-        </li>
-      ))}
-    </ul>
   );
 }

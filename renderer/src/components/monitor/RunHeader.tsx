@@ -1,0 +1,58 @@
+// The watched run at a glance: status, model, data, device, epoch, best top-1, speed, the progress
+// bar with its ETA, and Stop or Resume; the run's error and the files its loader skipped.
+import type { RunDetail } from '../../../../shared/api';
+import { formatDuration, formatMetric, formatPercent, formatTime } from '../../format';
+import { useStores } from '../../store/stores';
+import { ErrorNotice } from '../Notice';
+
+export function RunHeader({ run }: { run: RunDetail }) {
+  const stores = useStores();
+  const active = run.status === 'running' || run.status === 'queued' || run.status === 'stopping';
+  const progress = run.totalSteps > 0 ? Math.min(1, run.step / run.totalSteps) : 0;
+  return (
+    <div className="run-header panel">
+      <div className="run-header-facts">
+        <span className={`pill status-${run.status}`}>{run.status}</span>
+        {run.queuePosition !== null && <span className="muted">#{run.queuePosition} in queue</span>}
+        <span>{run.model}</span>
+        <span className="muted">{run.dataset || 'demo digits'}</span>
+        <span className="muted">{run.device}{run.gpus > 1 ? ` × ${run.gpus}` : ''}</span>
+        <span>epoch {run.epoch}/{run.epochs}</span>
+        <span>best acc1 {formatPercent(run.bestAcc1)}</span>
+        <span>{formatMetric(run.imagesPerSecond)} img/s</span>
+        <span className="muted">started {formatTime(run.startedAt)}</span>
+        <span className="actions">
+          {active ? (
+            <button type="button" onClick={() => void stores.runs.getState().stop(run.id)} disabled={run.status === 'stopping'}>
+              Stop
+            </button>
+          ) : run.status !== 'completed' ? (
+            <button type="button" onClick={() => void stores.runs.getState().resume(run.id)}>
+              Resume
+            </button>
+          ) : null}
+        </span>
+      </div>
+      <div className="progress-row">
+        <progress max={1} value={progress} aria-label="Progress" />
+        <span>
+          step {run.step.toLocaleString('en-US')} / {run.totalSteps.toLocaleString('en-US')} ({(progress * 100).toFixed(1)}%)
+        </span>
+        <span>ETA {run.status === 'running' ? formatDuration(run.etaSeconds) : '—'}</span>
+      </div>
+      {run.error && <ErrorNotice title="The run reported a problem." message={run.error} />}
+      {run.badFiles.length > 0 && (
+        <details>
+          <summary>{run.badFiles.length} files skipped by the loader</summary>
+          <ul className="bad-files">
+            {run.badFiles.map((f) => (
+              <li key={f.path}>
+                <code>{f.path}</code>: {f.reason}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </div>
+  );
+}
