@@ -14,7 +14,7 @@ function iteration(step: number): IterationPoint {
 }
 
 function setup() {
-  const requests: { metric: string; from?: number; to?: number; maxPoints: number }[] = [];
+  const requests: { metric: string; axis: string; from?: number; to?: number; maxPoints: number }[] = [];
   const client = fakeClient({
     getRun: async () => detail,
     runSeries: async (request): Promise<Series> => {
@@ -40,6 +40,21 @@ describe('monitor store', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(requests).toHaveLength(monitoredMetrics.length);
     expect(requests.every((r) => r.from === 10 && r.to === 20)).toBe(true);
+  });
+
+  it('drops the zoom and asks again on another axis; overlaid runs are fetched too and dropped on delete', async () => {
+    const { client, store, requests } = setup();
+    await store.getState().open('r1');
+    store.getState().zoom({ from: 3, to: 4 });
+    await store.getState().toggleCompare('r2');
+    requests.length = 0;
+    store.getState().setAxis('epoch');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(store.getState().window).toEqual({});
+    expect(requests).toHaveLength(2 * monitoredMetrics.length);
+    expect(requests.every((r) => r.axis === 'epoch' && r.from === undefined)).toBe(true);
+    client.emit('runDeleted', { id: 'r2' });
+    expect(store.getState().compareIds).toEqual([]);
   });
 
   it('appends live iterations and asks the host again once the tail passes twice the width', async () => {
