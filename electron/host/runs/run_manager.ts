@@ -224,7 +224,9 @@ export class RunManager {
     return {
       id: record.id, name: record.name, status: record.status, model: record.config.model, dataset: record.dataset,
       device: record.device, gpus: record.gpus,
-      epoch: epochs.length ? Math.max(...epochs.map((r) => r.epoch)) + 1 : 0, epochs: record.config.epochs,
+      // Completed epochs: a run stopped mid-epoch logs that epoch's record, but has not finished it.
+      epoch: record.itersPerEpoch ? Math.floor(record.step / record.itersPerEpoch) : epochs.length ? Math.max(...epochs.map((r) => r.epoch)) + 1 : 0,
+      epochs: record.config.epochs,
       step: record.step, totalSteps,
       bestAcc1: best(epochs, 'test_acc1'), bestEmaAcc1: best(epochs, 'ema_test_acc1'),
       imagesPerSecond: live ? median(live.rates) : null,
