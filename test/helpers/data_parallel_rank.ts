@@ -22,6 +22,9 @@ async function main(): Promise<void> {
   process.send!({ losses, parameters: flatParameters(model) }, () => process.exit(0));
 }
 
-main().catch((error: unknown) => {
-  process.send!({ error: String(error) }, () => process.exit(1));
-});
+// Only as a forked rank: `node --test dist/test/` loads every file under it, this one included.
+if (process.env.PIX_RANK !== undefined && process.send) {
+  main().catch((error: unknown) => {
+    process.send!({ error: String(error) }, () => process.exit(1));
+  });
+}
