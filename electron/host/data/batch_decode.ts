@@ -32,10 +32,11 @@ export interface DecodeResult {
 }
 
 /**
- * Samples of one batch decoding at once. Two keep a thread's share of the cores busy (one decodes on
- * libuv's pool while the other runs its augmentation on this thread); a whole batch at once cost
- * 15% more CPU per image (4.4 against 3.75 ms, 224 px RandAugment on ~500x375 JPEGs, 2 workers) in
- * thread hand-offs, allocation and page faults.
+ * Samples of one batch decoding at once. Two per batch, with a few batches per worker, keep the
+ * cores busy (one decodes on libuv's pool while another augments on this thread); a whole batch at
+ * once gave the same images/s for about 10% more CPU per image (thread hand-offs, allocation, page
+ * faults: 153-181 against 176-201 images per CPU-second, 224 px RandAugment on ~500x375 JPEGs,
+ * 2 workers, 2 cores).
  */
 const IN_FLIGHT = 2;
 
