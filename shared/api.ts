@@ -74,6 +74,7 @@ export type IterationMetricName = (typeof iterationMetricNames)[number];
 /** One iteration as the trainer records it (a line of metrics.jsonl). */
 export interface IterationPoint {
   epoch: number;
+  /** Global optimizer-step index (what the LR and weight-decay schedules index). */
   step: number;
   /** Unix seconds. */
   time: number;

@@ -4,25 +4,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readSafetensors } from '../../electron/host/checkpoints/safetensors';
 import { smallDigits } from '../helpers/small_digits';
+import { freePort } from '../helpers/free_port';
 
 const pix = join(__dirname, '..', '..', '..', 'bin', 'pix.js');
 const data = smallDigits(30, 10);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Finished {
   code: number | null;

@@ -4,21 +4,11 @@
 // one at a time, so a crash loses at most the line being written.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { IterationPoint } from '../../../shared/api';
 import { writeFileAtomic } from '../checkpoints/safetensors';
 
-export interface IterationMetrics {
-  epoch: number;
-  /** Global optimizer-step index (what the schedules index). */
-  step: number;
-  loss: number;
-  lr: number;
-  weight_decay: number;
-  grad_norm: number | null;
-  images_per_second: number;
-  data_seconds: number;
-  step_seconds: number;
-  time: number;
-}
+/** One line of metrics.jsonl: the contract's IterationPoint, so the UI reads what the trainer writes. */
+export type IterationMetrics = IterationPoint;
 
 export class RunFiles {
   constructor(readonly dir: string) {

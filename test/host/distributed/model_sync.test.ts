@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { accumulate, flatParameters, makeModel, optimizerStep, STEPS } from '../../helpers/data_parallel_step';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../helpers/free_port';
 
 type RankReport = { losses: number[]; parameters: number[] } | { error: string };
 

@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { joinProcessGroup, type ProcessGroup } from '../../../electron/host/distributed/process_group';
-
-/** A free loopback port for the rendezvous. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../helpers/free_port';
 
 /** Every rank of a group, joined concurrently in this process (the ring is real loopback TCP). */
 async function group(worldSize: number, timeoutMs = 10_000): Promise<ProcessGroup[]> {
