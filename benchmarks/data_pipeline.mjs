@@ -7,7 +7,7 @@
 // decode work resemble photographs), in 20 classes, under the user's cache directory.
 // It needs Debian's /usr/bin/python3 with torch and torchvision; npm test never runs it.
 //
-//   node benchmarks/data_pipeline.mjs [--workers 2] [--passes 3] [--batch_size 64] [--images 2000]
+//   node benchmarks/data_pipeline.mjs [--workers 2] [--rounds 3] [--passes 3] [--batch_size 64] [--images 2000]
 //
 // Writes benchmarks/data_pipeline/latest.json and prints a table; BENCHMARKS.md keeps the figures.
 import { spawnSync } from 'node:child_process';
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' }, passes: { type: 'string', default: '3' }, batch_size: { type: 'string', default: '64' },
     images: { type: 'string', default: '2000' }, input_size: { type: 'string', default: '224' },
     aa: { type: 'string', default: 'rand-m7-mstd0.5-inc1' }, reprob: { type: 'string', default: '0.25' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const CLASSES = 20;
@@ -116,14 +117,25 @@ function runJson(command, args) {
 
 const dataPath = await makeDataset(Number(values.images));
 const common = ['--batch_size', values.batch_size, '--input_size', values.input_size, '--aa', values.aa, '--reprob', values.reprob, '--passes', values.passes];
+const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 const rows = [];
+// The two sides alternate, round after round, so a neighbour's burst of work on a shared machine
+// slows both rather than one; each side's figure is the median over every pass of every round.
 for (const workers of values.workers.split(',').map((w) => w.trim())) {
-  const load = loadavg()[0];
-  const ours = runJson(process.execPath, [join(root, 'bin', 'pix.js'), 'data', 'bench', '--data_path', dataPath, '--num_workers', workers, ...common, '--json']);
-  const torch = runJson('/usr/bin/python3', [join(root, 'benchmarks', 'data_pipeline_torchvision.py'), '--data_path', dataPath, '--num_workers', workers, ...common]);
-  rows.push({ workers: Number(workers), loadBefore: load, ours, torchvision: torch, ratio: ours.imagesPerSecond / torch.imagesPerSecond });
-  console.log(`${workers} workers: ours ${ours.imagesPerSecond.toFixed(1)} images/s (${ours.imagesPerCpuSecond.toFixed(1)} per CPU-second), ` +
-    `torchvision ${torch.imagesPerSecond.toFixed(1)} images/s: ${(ours.imagesPerSecond / torch.imagesPerSecond).toFixed(2)}x`);
+  const rounds = [];
+  for (let round = 0; round < Number(values.rounds); round++) {
+    const load = loadavg()[0];
+    const ours = runJson(process.execPath, [join(root, 'bin', 'pix.js'), 'data', 'bench', '--data_path', dataPath, '--num_workers', workers, ...common, '--json']);
+    const torch = runJson('/usr/bin/python3', [join(root, 'benchmarks', 'data_pipeline_torchvision.py'), '--data_path', dataPath, '--num_workers', workers, ...common]);
+    rounds.push({ loadBefore: load, ours, torchvision: torch });
+  }
+  const rate = (passes) => passes.map((p) => p.images / p.seconds);
+  const ours = median(rounds.flatMap((r) => rate(r.ours.passes)));
+  const torch = median(rounds.flatMap((r) => rate(r.torchvision.passes)));
+  const perCpu = median(rounds.flatMap((r) => r.ours.passes.map((p) => p.images / p.cpuSeconds)));
+  rows.push({ workers: Number(workers), oursImagesPerSecond: ours, oursImagesPerCpuSecond: perCpu, torchvisionImagesPerSecond: torch, ratio: ours / torch, rounds });
+  console.log(`${workers} workers: ours ${ours.toFixed(1)} images/s (${perCpu.toFixed(1)} per CPU-second), ` +
+    `torchvision ${torch.toFixed(1)} images/s: ${(ours / torch).toFixed(2)}x (median of ${rounds.length} rounds x ${values.passes} passes)`);
 }
 const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version,
   dataset: JSON.parse(readFileSync(join(dataPath, 'complete.json'), 'utf8')) };
