@@ -304,6 +304,34 @@ export type ImageOp =
 /** Rows [top, top + height) and columns [left, left + width). */
 export interface EraseBox { top: number; left: number; height: number; width: number }
 
+export interface ResizeImageParams {
+  /** PIL's box (left, top, right, bottom) in source pixels; default the whole source. */
+  box?: [number, number, number, number];
+  /** The full resize size when out is only a window of it (at outLeft, outTop). */
+  resizeWidth?: number;
+  resizeHeight?: number;
+  outLeft?: number;
+  outTop?: number;
+  resample: 'bilinear' | 'bicubic';
+  flip?: boolean;
+}
+
+export interface JpegResizedCropParams {
+  /** The source region (full-size pixels) the filter is clipped to. */
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+  resizeWidth?: number;
+  resizeHeight?: number;
+  outLeft?: number;
+  outTop?: number;
+  resample: 'bilinear' | 'bicubic';
+  flip?: boolean;
+  /** Decode at 1/2, 1/4 or 1/8 size when the region is that much larger than its resize (default true). */
+  dctScaling?: boolean;
+}
+
 export interface NormalizeEraseParams {
   /** Default: the ImageNet mean and std. */
   mean?: [number, number, number];
@@ -364,6 +392,14 @@ export interface NativeEngine {
   augmentImage(pixels: Uint8Array, width: number, height: number, ops: ImageOp[]): void;
   /** (v/255 - mean)/std in float32 into out[offset, offset + H*W*3) (HWC), then the erasing boxes. */
   normalizeErase(pixels: Uint8Array, width: number, height: number, out: Float32Array, offset: number, params: NormalizeEraseParams): void;
+  /** PIL's Image.resize (bilinear/bicubic, box) of src (H,W,3) into out, optionally a window of it, mirrored (binding/js_jpeg.cc). */
+  resizeImage(src: Uint8Array, srcWidth: number, srcHeight: number, out: Uint8Array, outWidth: number, outHeight: number, params: ResizeImageParams): void;
+  /** The JPEG functions exist only in an engine built with libjpeg; the loader falls back to sharp without them. */
+  jpegInfo?(file: Uint8Array): { width: number; height: number; rgb: boolean };
+  /** A region of a JPEG (at 1/scaleDenom size), decoded as PIL does, (H,W,3) RGB. */
+  decodeJpeg?(file: Uint8Array, region?: { left?: number; top?: number; width?: number; height?: number; scaleDenom?: 1 | 2 | 4 | 8 }): Uint8Array;
+  /** Decodes what a resize of a region needs and resizes it into out (outHeight,outWidth,3). */
+  jpegResizedCrop?(file: Uint8Array, out: Uint8Array, outWidth: number, outHeight: number, params: JpegResizedCropParams): void;
   engineInfo(): Omit<EngineInfo, 'addonPath'>;
   cudaMemoryStats(device: number): CudaMemoryStats;
   /** Waits until the device's queued engine work is done. */

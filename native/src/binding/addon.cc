@@ -12,6 +12,7 @@ void InitGemm(Napi::Env env, Napi::Object exports);
 void InitModel(Napi::Env env, Napi::Object exports);
 void InitOptimizer(Napi::Env env, Napi::Object exports);
 void InitImage(Napi::Env env, Napi::Object exports);
+void InitJpeg(Napi::Env env, Napi::Object exports);
 }  // namespace pix::binding
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -24,6 +25,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pix::binding::InitModel(env, exports);
   pix::binding::InitOptimizer(env, exports);
   pix::binding::InitImage(env, exports);
+  pix::binding::InitJpeg(env, exports);
   return exports;
 }
 
