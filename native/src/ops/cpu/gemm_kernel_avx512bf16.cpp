@@ -88,9 +88,9 @@ void tile_kernel(const MicroTileBf16& t) {
       out_lo = _mm512_add_ps(out_lo, _mm512_maskz_loadu_ps(mask_lo, r));
       out_hi = _mm512_add_ps(out_hi, _mm512_maskz_loadu_ps(mask_hi, r + 16));
     }
-    if (t.relu) {  // max(out, 0) gives 0 for NaN, as the engine's other ReLUs do
-      out_lo = _mm512_max_ps(out_lo, zero);
-      out_hi = _mm512_max_ps(out_hi, zero);
+    if (t.relu) {  // keeps out > 0 only: NaN becomes 0, as the engine's other ReLUs do
+      out_lo = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(out_lo, zero, _CMP_GT_OQ), out_lo);
+      out_hi = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(out_hi, zero, _CMP_GT_OQ), out_hi);
     }
     _mm512_mask_storeu_ps(c, mask_lo, out_lo);
     _mm512_mask_storeu_ps(c + 16, mask_hi, out_hi);
