@@ -1,6 +1,7 @@
-// Image transforms: decoding with sharp (libvips) to 8-bit sRGB, the geometric step in sharp, the
-// pixel work in the engine (native/src/image), ending in normalised float32 HWC written where the
-// caller asks. Evaluation: resize the shorter side to floor(size / crop_pct), centre-crop size x size
+// Image transforms: JPEGs decoded and cropped/resized by the engine (libjpeg-turbo, PIL's resize:
+// native/src/image/resized_crop.h), other files decoded and resized with sharp (libvips) to 8-bit
+// sRGB; the pixel work in the engine (native/src/image), ending in normalised float32 HWC written
+// where the caller asks. Evaluation: resize the shorter side to floor(size / crop_pct), centre-crop size x size
 // (timm's eval transform). Training (timm's create_transform): torchvision's RandomResizedCrop
 // (bilinear, bicubic or a random one of the two per sample), a horizontal flip, timm's RandAugment,
 // ToTensor + Normalize in float32, timm's RandomErasing. Every random decision comes from the
@@ -8,9 +9,12 @@
 // A file that cannot become an image (truncated, corrupt, empty, not an image, over the pixel limit)
 // raises BadImageError and nothing else; alpha is dropped and grey, palette, CMYK and 16-bit images
 // become 8-bit RGB, as PIL's convert('RGB') gives torchvision's ImageFolder.
-// Not here: the resize itself is libvips', not PIL's (close, not bit-exact).
+// On a JPEG the training crop is torchvision's on PIL bit for bit unless the crop is at least twice
+// the output size (then the IDCT shrinks it first, as PIL's draft() would). Not here: PIL's resize
+// for other formats (libvips' resize is close, not bit-exact).
+import { readFileSync } from 'node:fs';
 import type { Metadata, Sharp } from 'sharp';
-import { loadEngine } from '../engine/addon';
+import { loadEngine, type JpegResizedCropParams } from '../engine/addon';
 import { drawRandAugment, parseRandAugment, randAugmentHparams, type RandAugmentConfig } from './augment/rand_augment';
 import { drawErasing, randomErasingConfig, type RandomErasingConfig } from './augment/random_erasing';
 import { randint, roundHalfEven, uniform } from './augment/python_numbers';
@@ -121,24 +125,37 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Opens a file and reads its header; anything that is not a usable image is a BadImageError. */
-async function open(path: string, pixelLimit: number): Promise<{ image: Sharp; meta: Metadata; width: number; height: number }> {
+function checkPixelLimit(path: string, width: number, height: number, pixelLimit: number): void {
+  if (width * height > pixelLimit) {
+    throw new BadImageError(path, `${width}x${height} = ${width * height} pixels is above the pixel limit of ${pixelLimit}`);
+  }
+}
+
+/** The whole file: the engine decodes from memory, and sharp then reads the same bytes. */
+function readImageFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new BadImageError(path, `not a readable image (${reason(error)})`);
+  }
+}
+
+/** Opens a file's bytes with sharp and reads the header; anything that is not a usable image is a BadImageError. */
+async function open(path: string, file: Buffer, pixelLimit: number): Promise<{ image: Sharp; meta: Metadata; width: number; height: number }> {
   let image: Sharp;
   let meta: Metadata;
   try {
     // failOn 'truncated': a JPEG or PNG cut short is refused (libvips would pad it with grey), as
     // PIL refuses it. sharp's own pixel limit is off: the header check below refuses big images
     // before anything is decoded, with a message that says so.
-    image = sharp(path, { failOn: 'truncated', limitInputPixels: false });
+    image = sharp(file, { failOn: 'truncated', limitInputPixels: false });
     meta = await image.metadata();
   } catch (error) {
     throw new BadImageError(path, `not a readable image (${reason(error)})`);
   }
   const { width, height } = meta;
   if (!width || !height) throw new BadImageError(path, 'the image header has no size');
-  if (width * height > pixelLimit) {
-    throw new BadImageError(path, `${width}x${height} = ${width * height} pixels is above the pixel limit of ${pixelLimit}`);
-  }
+  checkPixelLimit(path, width, height, pixelLimit);
   // PIL's convert('RGB'): alpha dropped, never composited; every colour space and depth to 8-bit sRGB.
   if (!meta.hasAlpha) return { image: image.removeAlpha().toColourspace('srgb'), meta, width, height };
   // libvips resizes RGBA premultiplied and drops alpha only at the end, which changes the colours
@@ -172,30 +189,71 @@ function trainGeometry(image: Sharp, meta: Metadata, crop: Crop, size: number, k
   return image.extract(crop).resize(size, size, { fit: 'fill', kernel });
 }
 
+/** timm's eval geometry: the shorter side resized to floor(size / crop_pct), the centre size x size kept. */
+function evalGeometry(t: EvalTransform, width: number, height: number): { width: number; height: number; left: number; top: number } {
+  const scaled = Math.floor(t.size / t.cropPct);
+  const [w, h] = width <= height ? [scaled, Math.round((height * scaled) / width)] : [Math.round((width * scaled) / height), scaled];
+  return { width: w, height: h, left: Math.floor((w - t.size) / 2), top: Math.floor((h - t.size) / 2) };
+}
+
+/** One training sample's crop, interpolation and flip, drawn in timm's order (the order is part of the sample's identity). */
+function drawTrainGeometry(t: TrainTransform, width: number, height: number, random: Random): { crop: Crop; interpolation: Interpolation; flip: boolean } {
+  const crop = randomResizedCrop(width, height, t.scale, t.ratio, random);
+  // timm's RandomResizedCropAndInterpolation: random.choice of the interpolation after the crop.
+  const interpolation = t.interpolation === 'random' ? (Math.floor(random() * 2) === 0 ? 'bilinear' : 'bicubic') : t.interpolation;
+  return { crop, interpolation, flip: random() < t.hflip };
+}
+
+function isJpeg(file: Uint8Array): boolean {
+  return file.length >= 3 && file[0] === 0xff && file[1] === 0xd8 && file[2] === 0xff;
+}
+
 /**
- * Decodes one image, applies the transform and writes size*size*3 normalised floats (HWC) into
- * out[offset ...]: the loader's path, which fills its batch buffer without a copy.
+ * The engine's path for a JPEG: header, geometry, a decode of only what the resize reads, PIL's
+ * resize and the flip, in one call. Undefined when it does not apply (not a JPEG, a CMYK/YCCK
+ * one, or an engine built without libjpeg): sharp decodes those.
  */
-export async function loadImageInto(path: string, transform: Transform, random: Random | undefined, out: Float32Array, offset: number, options: LoadOptions = {}): Promise<void> {
+function jpegGeometry(path: string, file: Buffer, transform: Transform, random: Random | undefined, pixelLimit: number): Uint8Array | undefined {
+  const engine = loadEngine();
+  if (!engine.jpegInfo || !engine.jpegResizedCrop || !isJpeg(file)) return undefined;
+  let info: { width: number; height: number; rgb: boolean };
+  try {
+    info = engine.jpegInfo(file);
+  } catch (error) {
+    throw new BadImageError(path, `not a readable image (${reason(error)})`);
+  }
+  if (!info.rgb) return undefined;
+  checkPixelLimit(path, info.width, info.height, pixelLimit);
   const { size } = transform;
-  if (offset < 0 || offset + size * size * 3 > out.length) throw new Error(`loadImageInto: ${size}x${size}x3 floats do not fit in ${out.length} at offset ${offset}`);
-  const { image, meta, width, height } = await open(path, options.pixelLimit ?? DEFAULT_PIXEL_LIMIT);
-  let pipeline: Sharp;
-  let train: { random: Random; transform: TrainTransform } | undefined;
+  let params: JpegResizedCropParams;
   if (transform.kind === 'eval') {
-    const scaled = Math.floor(transform.size / transform.cropPct);
-    const [w, h] = width <= height ? [scaled, Math.round((height * scaled) / width)] : [Math.round((width * scaled) / height), scaled];
-    const left = Math.floor((w - size) / 2);
-    const top = Math.floor((h - size) / 2);
-    pipeline = image.resize(w, h, { fit: 'fill', kernel: KERNEL[transform.interpolation] }).extract({ left, top, width: size, height: size });
+    const g = evalGeometry(transform, info.width, info.height);
+    params = { left: 0, top: 0, width: info.width, height: info.height, resizeWidth: g.width, resizeHeight: g.height, outLeft: g.left, outTop: g.top, resample: transform.interpolation };
   } else {
-    if (!random) throw new Error('the training transform needs a random stream');
-    train = { random, transform };
-    const crop = randomResizedCrop(width, height, transform.scale, transform.ratio, random);
-    // timm's RandomResizedCropAndInterpolation: random.choice of the interpolation after the crop.
-    const interpolation = transform.interpolation === 'random' ? (Math.floor(random() * 2) === 0 ? 'bilinear' : 'bicubic') : transform.interpolation;
+    const { crop, interpolation, flip } = drawTrainGeometry(transform, info.width, info.height, random!);
+    params = { ...crop, resizeWidth: size, resizeHeight: size, resample: interpolation, flip };
+  }
+  const pixels = new Uint8Array(size * size * 3);
+  try {
+    engine.jpegResizedCrop(file, pixels, size, size, params);
+  } catch (error) {
+    throw new BadImageError(path, `cannot be decoded (${reason(error)})`);
+  }
+  return pixels;
+}
+
+/** The sharp path: any format sharp reads, resized by libvips. */
+async function sharpGeometry(path: string, file: Buffer, transform: Transform, random: Random | undefined, pixelLimit: number): Promise<Uint8Array> {
+  const { size } = transform;
+  const { image, meta, width, height } = await open(path, file, pixelLimit);
+  let pipeline: Sharp;
+  if (transform.kind === 'eval') {
+    const g = evalGeometry(transform, width, height);
+    pipeline = image.resize(g.width, g.height, { fit: 'fill', kernel: KERNEL[transform.interpolation] }).extract({ left: g.left, top: g.top, width: size, height: size });
+  } else {
+    const { crop, interpolation, flip } = drawTrainGeometry(transform, width, height, random!);
     pipeline = trainGeometry(image, meta, crop, size, KERNEL[interpolation]);
-    if (random() < transform.hflip) pipeline = pipeline.flop();
+    if (flip) pipeline = pipeline.flop();
   }
   let pixels: Buffer;
   let info: { width: number; height: number; channels: number };
@@ -207,18 +265,32 @@ export async function loadImageInto(path: string, transform: Transform, random: 
   if (info.width !== size || info.height !== size || info.channels !== 3) {
     throw new Error(`${path}: decoding gave ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x3`);
   }
+  return pixels;
+}
+
+/**
+ * Decodes one image, applies the transform and writes size*size*3 normalised floats (HWC) into
+ * out[offset ...]: the loader's path, which fills its batch buffer without a copy.
+ */
+export async function loadImageInto(path: string, transform: Transform, random: Random | undefined, out: Float32Array, offset: number, options: LoadOptions = {}): Promise<void> {
+  const { size } = transform;
+  if (offset < 0 || offset + size * size * 3 > out.length) throw new Error(`loadImageInto: ${size}x${size}x3 floats do not fit in ${out.length} at offset ${offset}`);
+  if (transform.kind === 'train' && !random) throw new Error('the training transform needs a random stream');
+  const pixelLimit = options.pixelLimit ?? DEFAULT_PIXEL_LIMIT;
+  const file = readImageFile(path);
+  const pixels = jpegGeometry(path, file, transform, random, pixelLimit) ?? (await sharpGeometry(path, file, transform, random, pixelLimit));
 
   const engine = loadEngine();
   let erase: { boxes: { top: number; left: number; height: number; width: number }[]; seed: number; mode: 'pixel' | 'rand' | 'const' } | undefined;
-  if (train) {
-    const { transform: t, random: r } = train;
-    if (t.randAugment) {
-      const ops = drawRandAugment(t.randAugment, randAugmentHparams(size, IMAGENET_MEAN, t.interpolation), size, size, r);
+  if (transform.kind === 'train') {
+    const r = random!;
+    if (transform.randAugment) {
+      const ops = drawRandAugment(transform.randAugment, randAugmentHparams(size, IMAGENET_MEAN, transform.interpolation), size, size, r);
       if (ops.length > 0) engine.augmentImage(pixels, size, size, ops);
     }
-    if (t.erasing) {
-      const draw = drawErasing(t.erasing, size, size, r);
-      if (draw) erase = { ...draw, mode: t.erasing.mode };
+    if (transform.erasing) {
+      const draw = drawErasing(transform.erasing, size, size, r);
+      if (draw) erase = { ...draw, mode: transform.erasing.mode };
     }
   }
   engine.normalizeErase(pixels, size, size, out, offset, { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], ...erase });

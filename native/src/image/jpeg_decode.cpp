@@ -66,7 +66,7 @@ bool ends_with_eoi(const uint8_t* data, size_t size) { return size >= 2 && data[
 JpegInfo read_jpeg_info(const uint8_t* data, size_t size) {
   PIX_CHECK(data != nullptr && size > 0, "read_jpeg_info: the file is empty");
   Session s;
-  if (setjmp(s.err.jump)) throw Error(concat("not a readable JPEG (", s.err.message, ")"));
+  if (setjmp(s.err.jump)) throw Error(concat("libjpeg: ", s.err.message));
   s.open(data, size);
   return {static_cast<int>(s.cinfo.image_width), static_cast<int>(s.cinfo.image_height), s.rgb()};
 }
@@ -80,7 +80,7 @@ DecodedJpeg decode_jpeg_region(const uint8_t* data, size_t size, const JpegRegio
   Session s;
   DecodedJpeg out;
   std::vector<uint8_t> last_row;
-  if (setjmp(s.err.jump)) throw Error(concat("cannot be decoded (", s.err.message, ")"));
+  if (setjmp(s.err.jump)) throw Error(concat("libjpeg: ", s.err.message));
   s.open(data, size);
   PIX_CHECK(s.rgb(), fn, ": CMYK and YCCK JPEGs are not decoded here");
   jpeg_decompress_struct& c = s.cinfo;

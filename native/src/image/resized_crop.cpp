@@ -34,8 +34,9 @@ void jpeg_resized_crop(const uint8_t* data, size_t size, const JpegResizedCropPa
     rp.box[2] = p.width;
     rp.box[3] = p.height;
   } else {
-    const double sx = static_cast<double>(jpeg_scaled_size(info.width, denom)) / info.width;
-    const double sy = static_cast<double>(jpeg_scaled_size(info.height, denom)) / info.height;
+    // Scaled pixel i is the IDCT's average of full pixels [denom i, denom i + denom): coordinates
+    // divide by denom exactly (the last, partial pixel's far side is past the image edge).
+    const double sx = 1.0 / denom, sy = 1.0 / denom;
     const double bx0 = p.left * sx, bx1 = (p.left + p.width) * sx;
     const double by0 = p.top * sy, by1 = (p.top + p.height) * sy;
     region.left = static_cast<int>(std::floor(bx0));

@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { BadImageError } from '../../../electron/host/data/bad_image';
+import { loadEngine } from '../../../electron/host/engine/addon';
 import { sampleRandom } from '../../../electron/host/data/sample_random';
 import {
   IMAGENET_MEAN, IMAGENET_STD, loadImage, loadImageInto, trainTransformFromFlags, type EvalTransform, type TrainTransform,
@@ -165,6 +166,55 @@ describe('the training transform', () => {
       if (zeros >= 0.02 * 40 * 40 * 3 * 0.5) erased++;
     }
     assert.ok(erased >= 4, `${erased} of 5 images erased at reprob 1`);
+  });
+});
+
+describe('JPEGs through the engine', { skip: loadEngine().decodeJpeg ? false : 'the engine was built without libjpeg' }, () => {
+  // A smooth picture with structure in both directions, so a misplaced crop or a wrong flip shows,
+  // while PIL's resize (the engine's) and libvips' (sharp's, on a PNG of the same pixels) agree.
+  before(async () => {
+    const width = 200;
+    const height = 150;
+    const raw = Buffer.alloc(width * height * 3);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = (y * width + x) * 3;
+        raw[i] = Math.round(x * 1.2 + 10);
+        raw[i + 1] = Math.round(128 + 100 * Math.sin(y / 9) * Math.cos(x / 23));
+        raw[i + 2] = Math.round(128 + 90 * Math.sin((x + 2 * y) / 15));
+      }
+    }
+    const jpeg = await sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    writeFileSync(path('smooth.jpg'), jpeg);
+    writeFileSync(path('smooth_cut.jpg'), jpeg.subarray(0, Math.floor(jpeg.length * 0.95)));
+    const decoded = loadEngine().decodeJpeg!(jpeg);
+    writeFileSync(path('smooth_decoded.png'), await sharp(decoded, { raw: { width, height, channels: 3 } }).png().toBuffer());
+  });
+
+  function meanAbsDifference(a: Float32Array, b: Float32Array): number {
+    const x = bytes(a);
+    const y = bytes(b);
+    return x.reduce((s, v, i) => s + Math.abs(v - y[i]!), 0) / x.length;
+  }
+
+  it("crops, resizes and flips where sharp's path does, with the same draws", async () => {
+    const plain = trainTransformFromFlags({ input_size: 40, scale: [0.08, 1], hflip: 0.5, train_interpolation: 'random', aa: 'none', reprob: 0, remode: 'pixel', recount: 1 });
+    for (let i = 0; i < 24; i++) {
+      const engine = await loadImage(path('smooth.jpg'), plain, sampleRandom(5, 0, i));
+      const viaSharp = await loadImage(path('smooth_decoded.png'), plain, sampleRandom(5, 0, i));
+      // The DCT-scaled crops (>= 80 px both ways) differ from a full decode by the IDCT's own error.
+      assert.ok(meanAbsDifference(engine, viaSharp) < 2, `sample ${i}: mean |difference| ${meanAbsDifference(engine, viaSharp)}`);
+    }
+    const evalEngine = await loadImage(path('smooth.jpg'), evalTransform, undefined);
+    const evalSharp = await loadImage(path('smooth_decoded.png'), evalTransform, undefined);
+    assert.ok(meanAbsDifference(evalEngine, evalSharp) < 2, `eval: mean |difference| ${meanAbsDifference(evalEngine, evalSharp)}`);
+  });
+
+  it('refuses a JPEG cut short below the crop, as PIL does', async () => {
+    for (let i = 0; i < 6; i++) {
+      await assert.rejects(loadImage(path('smooth_cut.jpg'), fullTrain, sampleRandom(0, 0, i)),
+        (e: unknown) => e instanceof BadImageError && /smooth_cut\.jpg: cannot be decoded \(libjpeg: Premature end of JPEG file\)/.test(e.message));
+    }
   });
 });
 

@@ -102,12 +102,12 @@ describe('JPEG decoding against PIL', { skip }, () => {
       // The crop lies above the cut: the rest of the file is still read to find the truncation.
       assert.throws(() => engine.jpegResizedCrop!(file.subarray(0, cut), out, 8, 8, crop), /Premature end/, `crop, cut at ${cut}`);
     }
-    assert.throws(() => engine.jpegInfo!(file.subarray(0, 100)), /not a readable JPEG/);
+    assert.throws(() => engine.jpegInfo!(file.subarray(0, 100)), /libjpeg: /);
     assert.throws(() => engine.jpegInfo!(new Uint8Array(0)), /empty/);
-    assert.throws(() => engine.jpegInfo!(new TextEncoder().encode('not a jpeg at all')), /not a readable JPEG \(Not a JPEG file/);
+    assert.throws(() => engine.jpegInfo!(new TextEncoder().encode('not a jpeg at all')), /libjpeg: Not a JPEG file/);
     const corrupt = Uint8Array.from(file);
     corrupt.fill(0xff, 200, 260);
-    assert.throws(() => engine.decodeJpeg!(corrupt), /cannot be decoded|not a readable JPEG/);
+    assert.throws(() => engine.decodeJpeg!(corrupt), /libjpeg: /);
     assert.throws(() => engine.jpegResizedCrop!(file, out, 8, 8, { ...crop, left: 130 }), /outside the 137x103 image/);
   });
 });
