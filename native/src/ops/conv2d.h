@@ -39,8 +39,8 @@ struct ConvEpilogue {
   Tensor mean;
 };
 
-// Which implementation runs: im2col + SGEMM (CUDA: im2col + cuda::gemm), or the direct CPU loop
-// every fast path is tested against.
+// Which implementation runs: the CPU's SGEMM over windows of x (implicit GEMM; backward: im2col +
+// SGEMM), CUDA's im2col + cuda::gemm, or the direct CPU loop every fast path is tested against.
 enum class ConvKernel { Fast, Reference };
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel = ConvKernel::Fast);
