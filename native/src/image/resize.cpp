@@ -4,10 +4,14 @@
 #include <cmath>
 #include <vector>
 
+#include "core/cpu_features.h"
+#include "image/resize_passes.h"
+
 namespace pix::image {
 namespace {
 
-constexpr int kPrecisionBits = 32 - 8 - 2;  // PIL's: 8-bit pixels times 22-bit weights fit an int32
+using resize_detail::Coeffs;
+using resize_detail::kPrecisionBits;
 
 double bilinear_filter(double x) {
   if (x < 0.0) x = -x;
@@ -25,15 +29,7 @@ double bicubic_filter(double x) {
 }
 
 // The weights of outputs [first, first + count) of a resize of source [in0, in1) (clipped to
-// [0, in_size)) onto out_size pixels: for each output its first source index, its tap count,
-// and ksize fixed-point weights.
-struct Coeffs {
-  int ksize = 0;
-  std::vector<int> start;
-  std::vector<int> taps;
-  std::vector<int32_t> weights;
-};
-
+// [0, in_size)) onto out_size pixels.
 Coeffs precompute(int in_size, float in0, float in1, int out_size, int first, int count, Resample resample) {
   const bool cubic = resample == Resample::Bicubic;
   // PIL keeps the box in float32 and widens only the difference.
@@ -73,9 +69,26 @@ Coeffs precompute(int in_size, float in0, float in1, int out_size, int first, in
   return c;
 }
 
-inline uint8_t clip8(int32_t v) {
-  v >>= kPrecisionBits;
-  return static_cast<uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
+// The portable horizontal pass: src rows [v.start[0], +rows) resized across into temp.
+void horizontal_pass(const ImageViewU8& src, const Coeffs& h, int y_first, int rows, bool flip, int out_width, uint8_t* temp) {
+  for (int y = 0; y < rows; ++y) {
+    const uint8_t* in = src.data + (y_first + y) * src.stride;
+    uint8_t* row = temp + static_cast<size_t>(y) * out_width * kChannels;
+    for (int i = 0; i < out_width; ++i) {
+      const int32_t* k = &h.weights[static_cast<size_t>(i) * h.ksize];
+      const uint8_t* s = in + static_cast<int64_t>(h.start[i]) * kChannels;
+      int32_t s0 = 1 << (kPrecisionBits - 1), s1 = s0, s2 = s0;
+      for (int x = 0; x < h.taps[i]; ++x) {
+        s0 += s[x * 3 + 0] * k[x];
+        s1 += s[x * 3 + 1] * k[x];
+        s2 += s[x * 3 + 2] * k[x];
+      }
+      uint8_t* o = row + (flip ? out_width - 1 - i : i) * kChannels;
+      o[0] = resize_detail::clip8(s0);
+      o[1] = resize_detail::clip8(s1);
+      o[2] = resize_detail::clip8(s2);
+    }
+  }
 }
 
 }  // namespace
@@ -99,42 +112,14 @@ void resize(const ImageViewU8& src, const ResizeParams& p, ImageU8 out) {
 
   const Coeffs h = precompute(src.width, box[0], box[2], p.out_width, p.out_left, out.width, p.resample);
   const Coeffs v = precompute(src.height, box[1], box[3], p.out_height, p.out_top, out.height, p.resample);
-  const int y_first = v.start.front();
-  const int y_last = v.start.back() + v.taps.back();
-
-  // Horizontal pass over the source rows the vertical pass reads, into 8-bit (W, rows) as PIL does.
-  const int rows = y_last - y_first;
+  // Horizontal first, over the source rows the vertical pass reads, into 8-bit rows as PIL does.
+  const int rows = v.start.back() + v.taps.back() - v.start.front();
+#if PIX_RESIZE_AVX2
+  if (cpu_features().simd != SimdLevel::Portable) return resize_detail::passes_avx2(src, h, v, rows, p.flip, out);
+#endif
   std::vector<uint8_t> temp(static_cast<size_t>(rows) * out.width * kChannels);
-  for (int y = 0; y < rows; ++y) {
-    const uint8_t* in = src.data + (y_first + y) * src.stride;
-    uint8_t* row = &temp[static_cast<size_t>(y) * out.width * kChannels];
-    for (int i = 0; i < out.width; ++i) {
-      const int32_t* k = &h.weights[static_cast<size_t>(i) * h.ksize];
-      const uint8_t* s = in + static_cast<int64_t>(h.start[i]) * kChannels;
-      int32_t s0 = 1 << (kPrecisionBits - 1), s1 = s0, s2 = s0;
-      for (int x = 0; x < h.taps[i]; ++x) {
-        s0 += s[x * 3 + 0] * k[x];
-        s1 += s[x * 3 + 1] * k[x];
-        s2 += s[x * 3 + 2] * k[x];
-      }
-      uint8_t* o = row + (p.flip ? out.width - 1 - i : i) * kChannels;
-      o[0] = clip8(s0);
-      o[1] = clip8(s1);
-      o[2] = clip8(s2);
-    }
-  }
-  // Vertical pass.
-  const int64_t temp_stride = int64_t{out.width} * kChannels;
-  for (int j = 0; j < out.height; ++j) {
-    const int32_t* k = &v.weights[static_cast<size_t>(j) * v.ksize];
-    const uint8_t* base = temp.data() + (v.start[j] - y_first) * temp_stride;
-    uint8_t* o = out.row(j);
-    for (int64_t c = 0; c < temp_stride; ++c) {
-      int32_t s = 1 << (kPrecisionBits - 1);
-      for (int y = 0; y < v.taps[j]; ++y) s += base[y * temp_stride + c] * k[y];
-      o[c] = clip8(s);
-    }
-  }
+  horizontal_pass(src, h, v.start.front(), rows, p.flip, out.width, temp.data());
+  resize_detail::vertical_pass(temp.data(), v, out);
 }
 
 }  // namespace pix::image
