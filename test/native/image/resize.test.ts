@@ -21,7 +21,7 @@ interface ResizeCase {
 }
 const cases = (JSON.parse(fixture.metadata.cases!) as { resize: ResizeCase[] }).resize;
 
-export function fixtureImage(key: string): { pixels: Uint8Array; width: number; height: number } {
+function fixtureImage(key: string): { pixels: Uint8Array; width: number; height: number } {
   const t = fixture.tensors.get(key);
   if (!t) throw new Error(`fixture has no ${key}`);
   const [height, width] = t.shape as [number, number, number];
@@ -35,7 +35,7 @@ function crop(img: { pixels: Uint8Array; width: number }, [x0, y0, x1, y1]: [num
   return { pixels: out, width: x1 - x0, height: y1 - y0 };
 }
 
-export function firstDifference(actual: Uint8Array, expected: Uint8Array, width: number): string {
+function firstDifference(actual: Uint8Array, expected: Uint8Array, width: number): string {
   for (let i = 0; i < expected.length; i++) {
     if (actual[i] !== expected[i]) {
       const pixel = Math.floor(i / 3);
