@@ -9,8 +9,8 @@
 // A file that cannot become an image (truncated, corrupt, empty, not an image, over the pixel limit)
 // raises BadImageError and nothing else; alpha is dropped and grey, palette, CMYK and 16-bit images
 // become 8-bit RGB, as PIL's convert('RGB') gives torchvision's ImageFolder.
-// On a JPEG the training crop is torchvision's on PIL bit for bit unless the crop is at least twice
-// the output size (then the IDCT shrinks it first, as PIL's draft() would). Not here: PIL's resize
+// On a JPEG the eval transform is timm's on PIL bit for bit, and so is the training crop unless it
+// is at least twice the output size (then the IDCT shrinks it first, as PIL's draft() would). Not here: PIL's resize
 // for other formats (libvips' resize is close, not bit-exact).
 import { readFileSync } from 'node:fs';
 import type { Metadata, Sharp } from 'sharp';
@@ -189,11 +189,15 @@ function trainGeometry(image: Sharp, meta: Metadata, crop: Crop, size: number, k
   return image.extract(crop).resize(size, size, { fit: 'fill', kernel });
 }
 
-/** timm's eval geometry: the shorter side resized to floor(size / crop_pct), the centre size x size kept. */
+/**
+ * timm's eval geometry: torchvision's Resize(floor(size / crop_pct)) (the shorter side to that, the
+ * longer one int(short * long / short) truncated) then CenterCrop(size) (offsets int(round(d / 2.0)),
+ * Python's round half to even).
+ */
 function evalGeometry(t: EvalTransform, width: number, height: number): { width: number; height: number; left: number; top: number } {
   const scaled = Math.floor(t.size / t.cropPct);
-  const [w, h] = width <= height ? [scaled, Math.round((height * scaled) / width)] : [Math.round((width * scaled) / height), scaled];
-  return { width: w, height: h, left: Math.floor((w - t.size) / 2), top: Math.floor((h - t.size) / 2) };
+  const [w, h] = width <= height ? [scaled, Math.floor((scaled * height) / width)] : [Math.floor((scaled * width) / height), scaled];
+  return { width: w, height: h, left: roundHalfEven((w - t.size) / 2), top: roundHalfEven((h - t.size) / 2) };
 }
 
 /** One training sample's crop, interpolation and flip, drawn in timm's order (the order is part of the sample's identity). */
@@ -228,7 +232,8 @@ function jpegGeometry(path: string, file: Buffer, transform: Transform, random: 
   let params: JpegResizedCropParams;
   if (transform.kind === 'eval') {
     const g = evalGeometry(transform, info.width, info.height);
-    params = { left: 0, top: 0, width: info.width, height: info.height, resizeWidth: g.width, resizeHeight: g.height, outLeft: g.left, outTop: g.top, resample: transform.interpolation };
+    // No DCT scaling: validation accuracy stays comparable with timm's, bit for bit.
+    params = { left: 0, top: 0, width: info.width, height: info.height, resizeWidth: g.width, resizeHeight: g.height, outLeft: g.left, outTop: g.top, resample: transform.interpolation, dctScaling: false };
   } else {
     const { crop, interpolation, flip } = drawTrainGeometry(transform, info.width, info.height, random!);
     params = { ...crop, resizeWidth: size, resizeHeight: size, resample: interpolation, flip };

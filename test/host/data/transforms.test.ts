@@ -13,6 +13,7 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { BadImageError } from '../../../electron/host/data/bad_image';
 import { loadEngine } from '../../../electron/host/engine/addon';
+import { readFixture } from '../../helpers/fixtures';
 import { sampleRandom } from '../../../electron/host/data/sample_random';
 import {
   IMAGENET_MEAN, IMAGENET_STD, loadImage, loadImageInto, trainTransformFromFlags, type EvalTransform, type TrainTransform,
@@ -208,6 +209,19 @@ describe('JPEGs through the engine', { skip: loadEngine().decodeJpeg ? false : '
     const evalEngine = await loadImage(path('smooth.jpg'), evalTransform, undefined);
     const evalSharp = await loadImage(path('smooth_decoded.png'), evalTransform, undefined);
     assert.ok(meanAbsDifference(evalEngine, evalSharp) < 2, `eval: mean |difference| ${meanAbsDifference(evalEngine, evalSharp)}`);
+  });
+
+  it("evaluates as timm's eval transform on PIL (torchvision's Resize and CenterCrop), bit for bit", async () => {
+    const fixture = readFixture('resize.safetensors');
+    const bytesOf = (key: string) => Uint8Array.from(fixture.tensors.get(key)!.data as Uint8Array);
+    const evalCases = (JSON.parse(fixture.metadata.cases!) as { geometry: { jpeg: string; window: number[]; resample: 'bilinear' | 'bicubic'; output: string }[] })
+      .geometry.filter((c) => c.window[0] !== 0 || c.window[1] !== 0);
+    assert.ok(evalCases.length >= 4);
+    for (const c of evalCases) {
+      writeFileSync(path('eval.jpg'), bytesOf(c.jpeg));
+      const out = bytes(await loadImage(path('eval.jpg'), { kind: 'eval', size: 24, cropPct: 0.75, interpolation: c.resample }, undefined));
+      assert.deepEqual(out, Array.from(bytesOf(c.output)), `${c.jpeg} ${c.resample}`);
+    }
   });
 
   it('refuses a JPEG cut short below the crop, as PIL does', async () => {
