@@ -122,10 +122,11 @@ test('the workbench end to end against pix serve', { skip: reason ?? false, time
   await page.getByRole('heading', { name: 'Runs' }).waitFor();
   await page.getByText('Connected').waitFor();
 
-  // A run from the form: the demo preset, one epoch.
+  // A run from the form: the demo preset, three epochs (long enough that it is still running when
+  // Stop is pressed even on a fast machine; one epoch once finished before the click in CI).
   await page.getByRole('button', { name: 'New run' }).click();
   await page.getByRole('button', { name: 'Demo: embedded digits' }).click();
-  await page.getByLabel('Training epochs (--epochs)').fill('1');
+  await page.getByLabel('Training epochs (--epochs)').fill('3');
   const start = page.getByRole('button', { name: 'Start run' });
   await page.getByText(/10 classes/).waitFor();
   assert.equal(await start.isEnabled(), true, 'Start run stays disabled on the demo preset');
@@ -133,22 +134,22 @@ test('the workbench end to end against pix serve', { skip: reason ?? false, time
   await shot('01-new-run-form', false);
   await start.click();
 
-  // The monitor opens on the new run; the loss chart receives points live.
+  // The monitor opens on the new run; the loss chart receives points.
   await page.getByRole('heading', { name: 'Run monitor' }).waitFor();
   await waitUntil('the first loss points', async () => (await lossPoints()) >= 5, 180_000);
-  const first = await lossPoints();
-  await waitUntil('more loss points arriving live', async () => (await lossPoints()) > first, 60_000);
-  await shot('02-monitor-live');
 
-  // Stop: the step in flight finishes and the run saves.
+  // Stop at once: the step in flight finishes and the run saves.
+  assert.equal(await runStatus(), 'running', 'the run is no longer running when Stop is to be pressed');
   await page.locator('.run-header').getByRole('button', { name: 'Stop' }).click();
   await waitUntil('the run to stop', statusIs('stopped'), 120_000);
   const stoppedAt = await lossPoints();
   await shot('03-monitor-stopped');
 
-  // Resume: it continues and finishes its epoch.
+  // Resume: it continues, the chart receives points live, and it finishes its epochs.
   await page.locator('.run-header').getByRole('button', { name: 'Resume' }).click();
   await waitUntil('the run to resume', statusIs('queued', 'running', 'completed'), 120_000);
+  await waitUntil('loss points arriving live after the resume', async () => (await lossPoints()) > stoppedAt, 120_000);
+  await shot('02-monitor-live');
   await waitUntil('the run to complete', statusIs('completed'), 300_000);
   assert.ok((await lossPoints()) >= stoppedAt, 'the loss chart lost points across the resume');
   assert.equal(await runStatus(), 'completed');
