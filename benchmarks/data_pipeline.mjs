@@ -14,11 +14,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, homedir, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The loader's own generator (npm run build:ts first), so the planted files are the same every run.
+const { mulberry32 } = createRequire(import.meta.url)('../dist/electron/host/data/sample_random.js');
 const { values } = parseArgs({
   options: {
     workers: { type: 'string', default: '2' }, passes: { type: 'string', default: '3' }, batch_size: { type: 'string', default: '64' },
@@ -31,21 +34,9 @@ const CLASSES = 20;
 const WIDTH = 500;
 const HEIGHT = 375;
 
-/** mulberry32, uniform [0, 1). */
-function generator(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One photograph-like image: four octaves of bilinear value noise, a few hard-edged shapes, grain. */
 function syntheticPhoto(seed) {
-  const random = generator(seed * 2654435761);
+  const random = mulberry32(seed * 2654435761);
   const out = new Float32Array(WIDTH * HEIGHT * 3);
   for (const [cells, weight] of [[3, 1], [7, 0.5], [15, 0.25], [40, 0.15], [120, 0.1]]) {
     const gw = cells + 1;
