@@ -375,12 +375,21 @@ export interface WorkbenchDialogs {
   pickFile(extensions: string[]): Promise<string | null>;
 }
 
+/**
+ * The event stream's health where it can drop (a browser's socket to `pix serve`; Electron's IPC
+ * cannot). `lost`: events stop arriving until it is back. `restored`: it is back, and whatever
+ * happened in between (iterations, status changes) was missed, so views fetch their data again.
+ */
+export type EventStreamState = 'lost' | 'restored';
+
 /** What the renderer receives from the preload (Electron) or the serve-mode client (browser). */
 export interface WorkbenchClient {
   api: WorkbenchApi;
   on: Subscribe;
   /** Present in the desktop app only; the UI falls back to typed paths without it. */
   dialogs?: WorkbenchDialogs;
+  /** Present where the event stream can drop; returns the unsubscribe function. */
+  onStreamState?(listener: (state: EventStreamState) => void): () => void;
 }
 
 /** IPC channel of a method; the single place channel names are made. */

@@ -13,6 +13,7 @@ import { RunsPage } from './pages/RunsPage';
 import { ThroughputPage } from './pages/ThroughputPage';
 import { pages, type Page } from './store/navigation';
 import { connectStores, StoresProvider, useStores, type Stores } from './store/stores';
+import type { Connection } from './store/system';
 
 const pageTitles: Record<Page, string> = {
   runs: 'Runs',
@@ -20,6 +21,13 @@ const pageTitles: Record<Page, string> = {
   checkpoints: 'Checkpoints',
   throughput: 'Throughput',
   engine: 'Engine',
+};
+
+const connectionLabels: Record<Connection['status'], string> = {
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+  failed: 'Disconnected',
 };
 
 export function App({ stores }: { stores: Stores }) {
@@ -79,7 +87,7 @@ function Shell() {
           </nav>
           <div className="sidebar-footer" aria-label="Host">
             <span className={`dot dot-${connection.status}`} aria-hidden="true" />
-            {connection.status === 'connected' ? 'Connected' : connection.status === 'connecting' ? 'Connecting…' : 'Disconnected'}
+            {connectionLabels[connection.status]}
             {stats && (
               <div className="sidebar-stats">
                 <SystemMeter label="CPU" percent={stats.cpuPercent} />

@@ -14,6 +14,8 @@ export interface EventStreamOptions {
   WebSocket: typeof WebSocket;
   backoff: Backoff;
   onMessage(data: string): void;
+  /** After each open; `reopened` is true from the second successful open on (events were missed). */
+  onOpen?(reopened: boolean): void;
   /** After each close; `opened` is false when the socket never got through (refused or unreachable). */
   onClose?(opened: boolean): void;
 }
@@ -27,6 +29,7 @@ export function openEventStream(options: EventStreamOptions): EventStream {
   let socket: WebSocket | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
+  let everOpened = false;
   let stopped = false;
 
   function connect(): void {
@@ -36,6 +39,9 @@ export function openEventStream(options: EventStreamOptions): EventStream {
     current.onopen = () => {
       opened = true;
       failures = 0;
+      const reopened = everOpened;
+      everOpened = true;
+      options.onOpen?.(reopened);
     };
     current.onmessage = (message: MessageEvent) => options.onMessage(String(message.data));
     current.onclose = () => {

@@ -4,7 +4,7 @@
 // drops. Without a token, or once the server refuses it, every call rejects with a message that
 // tells the user what to do, and the socket stays closed.
 import {
-  workbenchMethods, type Subscribe, type WorkbenchApi, type WorkbenchClient, type WorkbenchEvent,
+  workbenchMethods, type EventStreamState, type Subscribe, type WorkbenchApi, type WorkbenchClient, type WorkbenchEvent,
 } from '../../../shared/api';
 import { MISSING_TOKEN_MESSAGE, REJECTED_TOKEN_MESSAGE } from './access_token';
 import { DEFAULT_BACKOFF, openEventStream, type Backoff, type EventStream } from './event_stream';
@@ -29,6 +29,15 @@ export function createServeClient(options: ServeClientOptions): WorkbenchClient 
   let rejected = false;
   let stream: EventStream | undefined;
   const listeners = new Map<string, Set<Listener>>();
+  const streamStateListeners = new Set<(state: EventStreamState) => void>();
+  // Whether `lost` was last said: a stream that keeps failing to reconnect says it once.
+  let streamLost = false;
+
+  function tellStreamState(state: EventStreamState): void {
+    if ((state === 'lost') === streamLost) return;
+    streamLost = state === 'lost';
+    for (const listener of [...streamStateListeners]) listener(state);
+  }
 
   function accessProblem(): string | undefined {
     if (token === null) return MISSING_TOKEN_MESSAGE;
@@ -90,7 +99,11 @@ export function createServeClient(options: ServeClientOptions): WorkbenchClient 
       WebSocket: options.WebSocket,
       backoff: options.backoff ?? DEFAULT_BACKOFF,
       onMessage: deliver,
+      onOpen: (reopened) => {
+        if (reopened || streamLost) tellStreamState('restored');
+      },
       onClose: (opened) => {
+        tellStreamState('lost');
         if (!opened) void checkToken();
       },
     });
@@ -110,5 +123,12 @@ export function createServeClient(options: ServeClientOptions): WorkbenchClient 
     };
   };
 
-  return { api, on };
+  const onStreamState = (listener: (state: EventStreamState) => void) => {
+    streamStateListeners.add(listener);
+    return () => {
+      streamStateListeners.delete(listener);
+    };
+  };
+
+  return { api, on, onStreamState };
 }

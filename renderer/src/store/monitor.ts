@@ -202,7 +202,16 @@ export function createMonitorStore(client: WorkbenchClient) {
             });
           }),
         ];
-        return () => offs.forEach((off) => off());
+        // Iterations, epochs and log lines sent while the stream was down are missed: fetch again.
+        const offStream = client.onStreamState?.((state) => {
+          if (state !== 'restored') return;
+          for (const id of visibleIds()) void loadDetail(id).catch((error) => set({ seriesError: errorMessage(error) }));
+          get().refetchAll();
+        });
+        return () => {
+          offs.forEach((off) => off());
+          offStream?.();
+        };
       },
     };
   });

@@ -143,9 +143,14 @@ export function createRunsStore(client: WorkbenchClient) {
           set({ runs: upsertRun(get().runs, run) });
         });
         const offDeleted = client.on('runDeleted', ({ id }) => set({ runs: removeRun(get().runs, id) }));
+        // Runs may have started, finished or gone while the stream was down.
+        const offStream = client.onStreamState?.((state) => {
+          if (state === 'restored') void get().load();
+        });
         return () => {
           offUpdated();
           offDeleted();
+          offStream?.();
         };
       },
     };

@@ -1,10 +1,16 @@
 // The connection to the host and the machine's load: whether the first call got through (and the
-// error when it did not), then CPU/GPU utilisation and memory from systemStats events.
+// error when it did not), whether the event stream is up, then CPU/GPU utilisation and memory from
+// systemStats events.
 import { createStore } from 'zustand/vanilla';
 import type { SystemStats, WorkbenchClient } from '../../../shared/api';
 import { errorMessage } from '../format';
 
-export type Connection = { status: 'connecting' } | { status: 'connected' } | { status: 'failed'; message: string };
+export type Connection =
+  | { status: 'connecting' }
+  | { status: 'connected' }
+  /** The event stream dropped; the client is reopening it. */
+  | { status: 'reconnecting' }
+  | { status: 'failed'; message: string };
 
 export interface SystemState {
   connection: Connection;
@@ -15,7 +21,7 @@ export interface SystemState {
 }
 
 export function createSystemStore(client: WorkbenchClient) {
-  return createStore<SystemState>()((set) => ({
+  return createStore<SystemState>()((set, get) => ({
     connection: { status: 'connecting' },
     stats: null,
     probe: async () => {
@@ -27,6 +33,16 @@ export function createSystemStore(client: WorkbenchClient) {
         set({ connection: { status: 'failed', message: errorMessage(error) } });
       }
     },
-    connect: () => client.on('systemStats', (stats) => set({ stats, connection: { status: 'connected' } })),
+    connect: () => {
+      const offStats = client.on('systemStats', (stats) => set({ stats, connection: { status: 'connected' } }));
+      const offStream = client.onStreamState?.((state) => {
+        if (state === 'lost') set({ connection: { status: 'reconnecting' } });
+        else void get().probe();
+      });
+      return () => {
+        offStats();
+        offStream?.();
+      };
+    },
   }));
 }

@@ -110,6 +110,25 @@ describe('serve client', () => {
     expect(FakeSocket.instances).toHaveLength(6);
   });
 
+  it('says once that the stream is lost, however many reopenings fail, and when it is restored', async () => {
+    const c = client('tok', vi.fn(async () => new Response(null, { status: 204 })));
+    const states: string[] = [];
+    const off = c.onStreamState!((state) => states.push(state));
+    c.on('runLog', () => undefined);
+    FakeSocket.instances[0].open();
+    expect(states).toEqual([]);
+    FakeSocket.instances[0].drop();
+    await vi.advanceTimersByTimeAsync(1000);
+    FakeSocket.instances.at(-1)!.drop();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(states).toEqual(['lost']);
+    FakeSocket.instances.at(-1)!.open();
+    expect(states).toEqual(['lost', 'restored']);
+    off();
+    FakeSocket.instances.at(-1)!.drop();
+    expect(states).toEqual(['lost', 'restored']);
+  });
+
   it('asks the server whether a socket that never opened was refused, and stops if so', async () => {
     const fetch = vi.fn(async () => reply(401));
     const c = client('stale', fetch);

@@ -1,6 +1,6 @@
-// The shell: pages reachable from the navigation (and by Alt+digit), and an unreachable host said
-// plainly with a Retry that tries again.
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+// The shell: pages reachable from the navigation (and by Alt+digit), an unreachable host said
+// plainly with a Retry that tries again, and a dropped event stream said while it lasts.
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/App';
 import { createStores } from '../../src/store/stores';
@@ -28,6 +28,16 @@ describe('App', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
     await waitFor(() => expect(screen.getByText('Connected')).toBeTruthy());
     expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('says Reconnecting… while the event stream is down, and Connected once the host answers again', async () => {
+    const client = fakeClient({ systemStats: async () => stats, listRuns: async () => [], listModels: async () => [] });
+    render(<App stores={createStores(client)} />);
+    await screen.findByText('Connected');
+    act(() => client.streamState('lost'));
+    expect(screen.getByText('Reconnecting…')).toBeTruthy();
+    act(() => client.streamState('restored'));
+    await screen.findByText('Connected');
   });
 
   it('moves between pages from the navigation and with Alt+digit', async () => {

@@ -28,6 +28,21 @@ function setup() {
 }
 
 describe('monitor store', () => {
+  it('fetches the run and its series again when the event stream is restored, not when it is lost', async () => {
+    const { client, store, requests } = setup();
+    await store.getState().open('r1');
+    requests.length = 0;
+    const getRuns = () => client.calls.filter((c) => c.method === 'getRun').length;
+    const before = getRuns();
+    client.streamState('lost');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(requests).toHaveLength(0);
+    client.streamState('restored');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(requests.map((r) => r.metric).sort()).toEqual([...monitoredMetrics].sort());
+    expect(getRuns()).toBe(before + 1);
+  });
+
   it('asks for every charted metric at the chart width, then for the zoom window', async () => {
     const { store, requests } = setup();
     store.setState({ maxPoints: 300 });

@@ -35,6 +35,22 @@ describe('upsertRun / removeRun', () => {
 });
 
 describe('runs store', () => {
+  it('lists the runs again when the event stream is restored', async () => {
+    let listed = 0;
+    const client = fakeClient({ listRuns: async () => { listed += 1; return runs; }, listModels: async () => models });
+    const store = createRunsStore(client);
+    const off = store.getState().connect();
+    await store.getState().load();
+    client.streamState('lost');
+    expect(listed).toBe(1);
+    client.streamState('restored');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(listed).toBe(2);
+    off();
+    client.streamState('restored');
+    expect(listed).toBe(2);
+  });
+
   it('loads, follows runUpdated/runDeleted, and keeps an action\'s refusal', async () => {
     const client = fakeClient({
       listRuns: async () => runs,
