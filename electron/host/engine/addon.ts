@@ -172,15 +172,22 @@ export interface ConvOpParams {
   pad?: number;
   /** The CPU's direct loop instead of the fast path (CPU only). */
   reference?: boolean;
+  /**
+   * The CPU's fast path: 'auto' (default) the engine's pick; 'gemm' the implicit GEMM; 'winograd'
+   * Winograd F(4x4,3x3), for 3x3 stride-1 pad-1 convolutions only (forward, and dx in the backward).
+   */
+  algorithm?: 'auto' | 'gemm' | 'winograd';
 }
 
-/** conv2dForward's epilogue (CPU only): y = relu?(conv(x) + bias[o] (+ residual)). */
+/** conv2dForward's epilogue (CPU only): y = relu?(conv(x) + bias[o] (+ residual)), and mean = y's average per image. */
 export interface ConvEpilogueParams {
   /** (O) f32. */
   bias?: Tensor;
   /** Shaped like the output (N,P,Q,O). */
   residual?: Tensor;
   relu?: boolean;
+  /** (N,O) f32, overwritten in place with the output's average over each image's pixels. */
+  mean?: Tensor;
 }
 
 export interface BatchNormOpParams {

@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <string>
 
 #include "binding/errors.h"
 #include "binding/js_tensor.h"
@@ -39,18 +40,25 @@ void set_if(Napi::Object& out, const char* key, const Tensor& t) {
   if (t.defined()) out.Set(key, JsTensor::Wrap(out.Env(), t));
 }
 
-// { kernel = 1, stride = 1, pad = 0, reference = false }
+// { kernel = 1, stride = 1, pad = 0, reference = false, algorithm = 'auto' | 'gemm' | 'winograd' }
 ConvParams conv_params(const Napi::Object& o, const char* fn, ConvKernel* kernel) {
   ConvParams p;
   p.kernel = int_field(o, "kernel", 1, 1, fn);
   p.stride = int_field(o, "stride", 1, 1, fn);
   p.pad = int_field(o, "pad", 0, 0, fn);
-  *kernel = bool_field(o, "reference", false, fn) ? ConvKernel::Reference : ConvKernel::Fast;
+  const std::string algorithm = string_field(o, "algorithm", "auto", fn);
+  PIX_CHECK(algorithm == "auto" || algorithm == "gemm" || algorithm == "winograd", fn,
+            ": algorithm must be 'auto', 'gemm' or 'winograd', got '", algorithm, "'");
+  *kernel = bool_field(o, "reference", false, fn) ? ConvKernel::Reference
+            : algorithm == "gemm"                 ? ConvKernel::Gemm
+            : algorithm == "winograd"             ? ConvKernel::Winograd
+                                                  : ConvKernel::Fast;
   return p;
 }
 
-// conv2dForward(x (N,H,W,C), w (O,KH,KW,C), params & { bias?, residual?, relu? }) -> y (N,P,Q,O);
-// bias, residual or relu given: the CPU's conv with an epilogue (ops/conv2d.h).
+// conv2dForward(x (N,H,W,C), w (O,KH,KW,C), params & { bias?, residual?, relu?, mean? }) -> y (N,P,Q,O);
+// bias, residual, relu or mean given: the CPU's conv with an epilogue (ops/conv2d.h); mean (N,O) is
+// overwritten in place with y's per-image average.
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const char* fn = "conv2dForward";
@@ -59,11 +67,13 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
     const ConvParams p = conv_params(o, fn, &kernel);
     const Tensor& x = JsTensor::FromValue(info[0], fn, "x");
     const Tensor& w = JsTensor::FromValue(info[1], fn, "w");
-    if (o.Get("bias").IsUndefined() && o.Get("residual").IsUndefined() && o.Get("relu").IsUndefined())
+    if (o.Get("bias").IsUndefined() && o.Get("residual").IsUndefined() && o.Get("relu").IsUndefined() &&
+        o.Get("mean").IsUndefined())
       return JsTensor::Wrap(info.Env(), conv2d_forward(x, w, p, kernel));
     ConvEpilogue epilogue;
     if (!o.Get("bias").IsUndefined()) epilogue.bias = JsTensor::FromValue(o.Get("bias"), fn, "bias");
     if (!o.Get("residual").IsUndefined()) epilogue.residual = JsTensor::FromValue(o.Get("residual"), fn, "residual");
+    if (!o.Get("mean").IsUndefined()) epilogue.mean = JsTensor::FromValue(o.Get("mean"), fn, "mean");  // shares memory
     epilogue.relu = bool_field(o, "relu", false, fn);
     return JsTensor::Wrap(info.Env(), conv2d_forward(x, w, p, epilogue, kernel));
   });

@@ -6,6 +6,18 @@
 #include "ops/device_check.h"
 
 namespace pix {
+namespace {
+
+const char* kernel_name(ConvKernel kernel) {
+  switch (kernel) {
+    case ConvKernel::Reference: return "reference";
+    case ConvKernel::Gemm: return "gemm";
+    case ConvKernel::Winograd: return "winograd";
+    default: return "fast";
+  }
+}
+
+}  // namespace
 
 ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params) {
   PIX_CHECK(x.defined() && w.defined(), "conv2d: input or weight is undefined");
@@ -30,12 +42,13 @@ ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params)
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel) {
   const ConvShape s = conv_shape(x, w, params);
-  PIX_CHECK(kernel == ConvKernel::Fast || x.device().is_cpu(), "conv2d: the reference kernel runs on the CPU only");
+  PIX_CHECK(kernel == ConvKernel::Fast || x.device().is_cpu(), "conv2d: the ", kernel_name(kernel),
+            " kernel runs on the CPU only");
   Tensor y = Tensor::empty({s.n, s.p, s.q, s.o}, x.dtype(), x.device());
   if (kernel == ConvKernel::Reference)
     cpu::conv2d_forward_reference(x, w, s, ConvEpilogue{}, y);
   else if (x.device().is_cpu())
-    cpu::conv2d_forward(x, w, s, ConvEpilogue{}, y);
+    cpu::conv2d_forward(x, w, s, ConvEpilogue{}, y, kernel);
   else
     PIX_CUDA_CALL(cuda::conv2d_forward(x, w, s, y));
   return y;
@@ -66,14 +79,15 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params
   if (kernel == ConvKernel::Reference)
     cpu::conv2d_forward_reference(x, w, s, epilogue, y);
   else
-    cpu::conv2d_forward(x, w, s, epilogue, y);
+    cpu::conv2d_forward(x, w, s, epilogue, y, kernel);
   return y;
 }
 
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvParams& params, Tensor& dx,
                      Tensor& dw, ConvKernel kernel, GradWrite dx_write) {
   const ConvShape s = conv_shape(x, w, params);
-  PIX_CHECK(kernel == ConvKernel::Fast || x.device().is_cpu(), "conv2d_backward: the reference kernel runs on the CPU only");
+  PIX_CHECK(kernel == ConvKernel::Fast || x.device().is_cpu(), "conv2d_backward: the ", kernel_name(kernel),
+            " kernel runs on the CPU only");
   PIX_CHECK(dy.shape() == Shape({s.n, s.p, s.q, s.o}) && dy.dtype() == x.dtype(), "conv2d_backward: dy must be ",
             dtype_name(x.dtype()), " ", shape_str({s.n, s.p, s.q, s.o}), ", got ", dtype_name(dy.dtype()), " ",
             shape_str(dy.shape()));
@@ -87,7 +101,7 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const C
     if (dx_out && dx_write == GradWrite::Overwrite) dx_out->zero_();
     cpu::conv2d_backward_reference(x, w, dy, s, dx_out, dw);
   } else if (x.device().is_cpu()) {
-    cpu::conv2d_backward(x, w, dy, s, dx_out, dw, dx_write);
+    cpu::conv2d_backward(x, w, dy, s, dx_out, dw, dx_write, kernel);
   } else {
     PIX_CUDA_CALL(cuda::conv2d_backward(x, w, dy, s, dx_out, dw, dx_write));
   }

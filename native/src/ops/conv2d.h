@@ -39,9 +39,13 @@ struct ConvEpilogue {
   Tensor mean;
 };
 
-// Which implementation runs: the CPU's SGEMM over windows of x (implicit GEMM; backward: im2col +
-// SGEMM), CUDA's im2col + cuda::gemm, or the direct CPU loop every fast path is tested against.
-enum class ConvKernel { Fast, Reference };
+// Which implementation runs. Fast: the engine's pick; on the CPU, Winograd F(4x4,3x3) for the 3x3
+// stride-1 pad-1 convolutions where it pays in fp32 (ops/cpu/conv2d_winograd.h; PIX_CONV_WINOGRAD=0
+// turns it off), else Gemm; on CUDA, im2col + cuda::gemm. Gemm: the CPU's SGEMM over windows of x
+// (implicit GEMM; backward: im2col + SGEMM). Winograd: the CPU's Winograd for any 3x3 stride-1 pad-1
+// convolution (forward, and dx in the backward; dw stays on the SGEMM), in fp32 whatever the CPU
+// precision. Reference: the direct CPU loop every fast path is tested against.
+enum class ConvKernel { Fast, Reference, Gemm, Winograd };
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel = ConvKernel::Fast);
 // The same with an epilogue (CPU only).
@@ -53,9 +57,11 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const C
                      Tensor& dw, ConvKernel kernel = ConvKernel::Fast, GradWrite dx_write = GradWrite::Accumulate);
 
 namespace cpu {
-void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const ConvEpilogue& epilogue, Tensor& y);
+// kernel: Fast, Gemm or Winograd.
+void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const ConvEpilogue& epilogue, Tensor& y,
+                    ConvKernel kernel = ConvKernel::Fast);
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,
-                     GradWrite dx_write);
+                     GradWrite dx_write, ConvKernel kernel = ConvKernel::Fast);
 void conv2d_forward_reference(const Tensor& x, const Tensor& w, const ConvShape& s, const ConvEpilogue& epilogue,
                               Tensor& y);
 void conv2d_backward_reference(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx,

@@ -4,15 +4,18 @@
 // SGEMM over the same columns (accumulating chunk by chunk), dx by SGEMM into column gradients
 // and a race-free col2im that gathers, for each input pixel, the windows that saw it. The forward's
 // epilogue (bias, residual, ReLU: folded BatchNorm at inference) is the SGEMM's, applied as each
-// tile of y leaves the registers.
+// tile of y leaves the registers. 3x3 stride-1 pad-1 convolutions go to Winograd instead where it
+// pays (ops/cpu/conv2d_winograd.h): the forward, and dx in the backward.
 //
 // x (N,H,W,C), w (O,K,K,C), y (N,P,Q,O); one im2col row per output pixel holds K*K*C values in
 // (kh, kw, c) order, matching w's (K,K,C) inner layout.
 #include <algorithm>
 #include <cstring>
 
+#include "core/error.h"
 #include "core/thread_pool.h"
 #include "ops/conv2d.h"
+#include "ops/cpu/conv2d_winograd.h"
 #include "ops/gemm.h"
 
 namespace pix::cpu {
@@ -88,9 +91,24 @@ void col2im(const float* dcol, const ConvShape& s, int64_t n0, int64_t images, G
   });
 }
 
+// Whether `kernel` (Fast, Gemm or Winograd) computes s with Winograd.
+bool use_winograd(const ConvShape& s, ConvKernel kernel) {
+  if (kernel == ConvKernel::Winograd) {
+    PIX_CHECK(winograd_applies(s), "conv2d: the Winograd kernel computes 3x3 stride-1 pad-1 convolutions only, got ",
+              s.kernel, "x", s.kernel, " stride ", s.stride, " pad ", s.pad, " with ", s.c, " input channels");
+    return true;
+  }
+  return kernel == ConvKernel::Fast && winograd_preferred(s);
+}
+
 }  // namespace
 
-void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const ConvEpilogue& epilogue, Tensor& y) {
+void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const ConvEpilogue& epilogue, Tensor& y,
+                    ConvKernel kernel) {
+  if (use_winograd(s, kernel)) {
+    conv2d_forward_winograd(x, w, s, epilogue, y);
+    return;
+  }
   const float* xs = x.data<float>();
   const float* ws = w.data<float>();
   float* ys = y.data<float>();
@@ -123,7 +141,11 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const 
 }
 
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,
-                     GradWrite dx_write) {
+                     GradWrite dx_write, ConvKernel kernel) {
+  if (dx && use_winograd(s, kernel)) {  // dx by Winograd first; dw below, without dx
+    conv2d_backward_data_winograd(w, dy, s, *dx, dx_write);
+    dx = nullptr;
+  }
   const float* xs = x.data<float>();
   const float* ws = w.data<float>();
   const float* gs = dy.data<float>();
