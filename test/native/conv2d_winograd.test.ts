@@ -59,15 +59,19 @@ function check(what: string, actual: ArrayLike<number>, expected: ArrayLike<numb
   assert.ok(error <= TOLERANCE, `${what}: relative error ${error.toExponential(2)} > ${TOLERANCE}`);
 }
 
+// Both of its schedules run (see conv2d_winograd.cpp): weight-stationary where there are at least 4
+// output channels per 4x4 tile (ws), input-stationary elsewhere (is).
 const CASES: Case[] = [
-  { n: 1, h: 1, w: 1, c: 3, o: 4 },       // one pixel: the tile is all padding but its centre
-  { n: 3, h: 2, w: 2, c: 17, o: 19 },     // 2x2 images, odd channels
-  { n: 2, h: 9, w: 9, c: 5, o: 37 },      // sides 4k + 1
-  { n: 1, h: 5, w: 11, c: 33, o: 70 },    // unequal sides, channels past a 16-lane vector and a 32-wide panel
-  { n: 3, h: 6, w: 13, c: 16, o: 8 },
-  { n: 1, h: 7, w: 7, c: 300, o: 40 },    // input channels over two 256-deep blocks
-  { n: 2, h: 8, w: 8, c: 64, o: 64 },     // sides multiples of the tile: no edge tiles at the far side
-  { n: 3, h: 14, w: 14, c: 64, o: 96 },   // enough tiles for several blocks, several output chunks
+  { n: 1, h: 1, w: 1, c: 3, o: 4 },       // ws; one pixel: the tile is all padding but its centre
+  { n: 3, h: 2, w: 2, c: 17, o: 19 },     // ws; 2x2 images, odd channels
+  { n: 2, h: 9, w: 9, c: 5, o: 37 },      // is; sides 4k + 1
+  { n: 1, h: 5, w: 11, c: 33, o: 70 },    // ws; unequal sides, channels past a 16-lane vector and a 32-wide panel
+  { n: 3, h: 6, w: 13, c: 16, o: 8 },     // is
+  { n: 1, h: 7, w: 7, c: 300, o: 40 },    // ws; input channels over two 256-deep blocks
+  { n: 2, h: 10, w: 10, c: 260, o: 20 },  // is; the same
+  { n: 2, h: 8, w: 8, c: 64, o: 64 },     // ws; sides multiples of the tile: no edge tiles at the far side
+  { n: 3, h: 14, w: 14, c: 64, o: 96 },   // is; several blocks of tiles, several chunks of output channels
+  { n: 1, h: 44, w: 44, c: 8, o: 500 },   // ws; several blocks of tiles
 ];
 
 describe('conv2d Winograd F(4x4,3x3)', () => {

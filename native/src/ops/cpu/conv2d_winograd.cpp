@@ -48,7 +48,6 @@ using gemm::MicroTile;
 using gemm::PanelLayout;
 
 constexpr int kLanes = 16;        // channels per vector
-constexpr int kWeightDepth = 16;  // input channels per piece of the weight transform
 constexpr int kMaxNR = 32;        // the widest micro-kernel panel
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
 
@@ -204,6 +203,17 @@ int64_t units_per_thread() {
   return n;
 }
 
+// 2: the plan's pick; 1: always weight-stationary; 0: never (PIX_WINO_MODE=auto|ws|is, for tuning).
+int weight_stationary_mode() {
+  static const int mode = [] {
+    const char* env = std::getenv("PIX_WINO_MODE");
+    return env && std::string(env) == "ws" ? 1 : env && std::string(env) == "is" ? 0 : 2;
+  }();
+  return mode;
+}
+// Bytes of products M a weight-stationary unit may hold: with its weights' buffers, within L2.
+constexpr int64_t kWeightStationaryMBytes = int64_t{512} << 10;
+
 struct Plan {
   Kernel kernel;
   int64_t tiles_h, tiles_w, tiles;  // output tiles: N * tiles_h * tiles_w
@@ -212,6 +222,10 @@ struct Plan {
   int64_t block_panels, block_tiles, blocks;  // MR-row panels (of tiles) per block
   int64_t chunk_panels, chunks;               // NR panels of output channels per chunk
   int64_t ldm;                                // row stride of a unit's products M
+  // Weight-stationary (few tiles, many weights): a block's input transformed once, shared by all the
+  // threads, and each unit (one panel of output channels) transforming its own weights as it goes.
+  // Else input-stationary: the weights transformed once into U, each unit its own block's input.
+  bool weight_stationary;
   int64_t units() const { return blocks * chunks; }
 };
 
@@ -225,6 +239,19 @@ Plan make_plan(const Problem& pb) {
   p.n_panels = ceil_div(pb.cout, nr);
   p.k_blocks = ceil_div(pb.k, kKC);
   const int64_t row_panels = ceil_div(p.tiles, mr);
+  // Measured (batch 16 and others): weight-stationary pays from about 4 output channels per tile
+  // (ResNet-50's 7x7x512 at batch 16: 2.2x the implicit GEMM, against 1.5x input-stationary).
+  p.weight_stationary = weight_stationary_mode() == 2 ? 4 * p.tiles <= pb.cout : weight_stationary_mode() == 1;
+  if (p.weight_stationary) {  // blocks whose products for one panel (36 x tiles x NR) stay in L2
+    const int64_t panel_bytes = 36 * mr * nr * static_cast<int64_t>(sizeof(float));
+    p.blocks = ceil_div(row_panels, std::clamp<int64_t>(kWeightStationaryMBytes / panel_bytes, 1, row_panels));
+    p.block_panels = ceil_div(row_panels, p.blocks);
+    p.blocks = ceil_div(row_panels, p.block_panels);
+    p.block_tiles = p.block_panels * mr;
+    p.chunk_panels = 1, p.chunks = p.n_panels;
+    p.ldm = round_up(std::min<int64_t>(pb.cout, nr), kLanes);
+    return p;
+  }
   const int64_t tile_bytes = 36 * round_up(pb.k, kLanes) * static_cast<int64_t>(sizeof(float));
   const int64_t wanted = std::clamp<int64_t>(v_budget_bytes() / (tile_bytes * mr), 1, row_panels);
   p.blocks = ceil_div(row_panels, wanted);
@@ -260,53 +287,126 @@ class Scratch {
   int64_t capacity_ = 0;
 };
 
+Scratch& taps_scratch() {
+  thread_local Scratch s;
+  return s;
+}
+Scratch& slice_scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
 // ---- The three stages, and the weight transform ----------------------------------------------
 // Compiled once per SIMD level (the Body wrappers at the end): everything here is inlined into them.
 
-// U, packed: the B panels of product xi (0..35) are u[((xi * n_panels + j) * K + k) * NR + lane]:
-// panel j holds output channels [j * NR, j * NR + NR), zero past cout. Made a panel and 16 input
-// channels at a time: the 9 taps gathered into lanes of output channels, transformed into a buffer,
-// then written out as 36 runs of 16 * NR floats (written straight, the 36 streams a page apart
-// each missed the TLB and the cache at every store).
+// The weights, one panel of NR output channels and up to 256 input channels at a time: their taps
+// gathered into lanes of output channels, taps[(kk * 9 + t) * NR + lane], then transformed a row of 6
+// products at a time.
 
-PIX_INLINE void transform_weights(const Plan& p, const Problem& pb, const float* w, bool backward, float* u,
-                                  int64_t begin, int64_t end) {
-  const int nr = p.kernel.nr, width = std::min(nr, kLanes);  // floats per vector store
-  const int64_t depths = ceil_div(pb.k, kWeightDepth);
-  alignas(64) float taps[9][kWeightDepth][kMaxNR];
-  alignas(64) float out[36][kWeightDepth][kMaxNR];
-  for (int64_t piece = begin; piece < end; ++piece) {
-    const int64_t j = piece / depths, k0 = piece % depths * kWeightDepth;
-    const int depth = static_cast<int>(std::min<int64_t>(kWeightDepth, pb.k - k0));
-    const int cols = static_cast<int>(std::clamp<int64_t>(pb.cout - j * nr, 0, nr));
-    std::memset(taps, 0, sizeof taps);
-    if (!backward) {  // tap t of (input c = k, output o): w[(o * 9 + t) * C + c]
-      for (int l = 0; l < cols; ++l) {
-        const float* src = w + (j * nr + l) * 9 * pb.k + k0;
-        for (int t = 0; t < 9; ++t)
-          for (int kk = 0; kk < depth; ++kk) taps[t][kk][l] = src[t * pb.k + kk];
-      }
-    } else {  // flipped and transposed, (input o = k, output c): w[(o * 9 + 8 - t) * C + c]
-      for (int t = 0; t < 9; ++t)
-        for (int kk = 0; kk < depth; ++kk)
-          std::memcpy(taps[t][kk], w + ((k0 + kk) * 9 + 8 - t) * pb.cout + j * nr, cols * sizeof(float));
+using VecI = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
+#if defined(__clang__)
+#define PIX_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define PIX_SHUFFLE(a, b, ...) __builtin_shuffle(a, b, VecI{__VA_ARGS__})
+#endif
+
+// r[i][j] <-> r[j][i]: the off-diagonal 8x8, 4x4, 2x2 and 1x1 blocks swapped in turn.
+PIX_INLINE void transpose16(Vec (&r)[16]) {
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    const Vec a = r[i], b = r[i + 8];
+    r[i] = PIX_SHUFFLE(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    r[i + 8] = PIX_SHUFFLE(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i)
+    if (!(i & 4)) {
+      const Vec a = r[i], b = r[i + 4];
+      r[i] = PIX_SHUFFLE(a, b, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+      r[i + 4] = PIX_SHUFFLE(a, b, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
     }
-    for (int kk = 0; kk < depth; ++kk)
-      for (int l0 = 0; l0 < nr; l0 += width) {
-        Vec g[9], v[36];
-#pragma GCC unroll 9
-        for (int t = 0; t < 9; ++t) g[t] = load(&taps[t][kk][l0], width);
-        weight_transform(g, v);
-#pragma GCC unroll 36
-        for (int xi = 0; xi < 36; ++xi) store(&out[xi][kk][l0], v[xi], width);
-      }
-    for (int xi = 0; xi < 36; ++xi)
-      std::memcpy(u + ((xi * p.n_panels + j) * pb.k + k0) * nr, out[xi], depth * nr * sizeof(float));
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i)
+    if (!(i & 2)) {
+      const Vec a = r[i], b = r[i + 2];
+      r[i] = PIX_SHUFFLE(a, b, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+      r[i + 2] = PIX_SHUFFLE(a, b, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+    }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 2) {
+    const Vec a = r[i], b = r[i + 1];
+    r[i] = PIX_SHUFFLE(a, b, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    r[i + 1] = PIX_SHUFFLE(a, b, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
   }
 }
 
-// The pieces transform_weights takes: panels x blocks of 16 input channels.
-int64_t weight_pieces(const Plan& p, const Problem& pb) { return p.n_panels * ceil_div(pb.k, kWeightDepth); }
+// taps (kc x 9 x NR) of output panel j and input channels [k0, k0 + kc); zero past the last channel.
+PIX_INLINE void gather_taps(const Plan& p, const Problem& pb, const float* w, bool backward, int64_t j, int64_t k0,
+                            int64_t kc, float* taps) {
+  const int64_t nr = p.kernel.nr, o0 = j * nr;
+  const int cols = static_cast<int>(std::min<int64_t>(nr, pb.cout - o0));
+  const int width = static_cast<int>(std::min<int64_t>(nr, kLanes));
+  if (backward) {  // flipped and transposed, (input o, output c): w[(o * 9 + 8 - t) * C + c], a copy
+    for (int64_t kk = 0; kk < kc; ++kk)
+      for (int t = 0; t < 9; ++t) {
+        float* dst = taps + (kk * 9 + t) * nr;
+        std::memcpy(dst, w + ((k0 + kk) * 9 + 8 - t) * pb.cout + o0, cols * sizeof(float));
+        std::fill(dst + cols, dst + nr, 0.f);
+      }
+    return;
+  }
+  // Tap t of (input c, output o): w[(o * 9 + t) * C + c], a transpose: 16 x 16 blocks, each read
+  // along 16 rows of w (streams the hardware prefetcher follows), transposed in registers, stored
+  // along rows of taps.
+  for (int l0 = 0; l0 < nr; l0 += width) {
+    const int lanes = static_cast<int>(std::clamp<int64_t>(cols - l0, 0, kLanes));
+    for (int t = 0; t < 9; ++t)
+      for (int64_t kk0 = 0; kk0 < kc; kk0 += kLanes) {
+        const int depth = static_cast<int>(std::min<int64_t>(kLanes, kc - kk0));
+        Vec r[16];
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; ++i)
+          r[i] = i < lanes ? load(w + ((o0 + l0 + i) * 9 + t) * pb.k + k0 + kk0, depth) : Vec{};
+        transpose16(r);
+        for (int kk = 0; kk < depth; ++kk) store(taps + ((kk0 + kk) * 9 + t) * nr + l0, r[kk], width);
+      }
+  }
+}
+
+// Products 6a .. 6a + 5 of the taps: out[b * b_stride + kk * NR + lane] = (G g G^T)[a][b].
+PIX_INLINE void transform_taps(const Plan& p, const float* taps, int64_t kc, int a, float* out, int64_t b_stride) {
+  const int64_t nr = p.kernel.nr;
+  const int width = static_cast<int>(std::min<int64_t>(nr, kLanes));
+  for (int64_t kk = 0; kk < kc; ++kk)
+    for (int l0 = 0; l0 < nr; l0 += width) {
+      Vec g[9];
+#pragma GCC unroll 9
+      for (int t = 0; t < 9; ++t) g[t] = load(taps + (kk * 9 + t) * nr + l0, width);
+      Vec row[3];  // (G g)[a]
+#pragma GCC unroll 3
+      for (int kw = 0; kw < 3; ++kw) row[kw] = kG[a][0] * g[kw] + kG[a][1] * g[3 + kw] + kG[a][2] * g[6 + kw];
+#pragma GCC unroll 6
+      for (int b = 0; b < 6; ++b)
+        store(out + b * b_stride + kk * nr + l0, kG[b][0] * row[0] + kG[b][1] * row[1] + kG[b][2] * row[2], width);
+    }
+}
+
+// Input-stationary: U, packed, the B panels of product xi (0..35) at u[((xi * n_panels + j) * K + k) *
+// NR + lane] (panel j: output channels [j * NR, j * NR + NR), zero past cout). Pieces: (panel, K block).
+PIX_INLINE void transform_weights(const Plan& p, const Problem& pb, const float* w, bool backward, float* u,
+                                  int64_t begin, int64_t end) {
+  const int64_t nr = p.kernel.nr;
+  float* taps = taps_scratch().get(kKC * 9 * nr);
+  for (int64_t piece = begin; piece < end; ++piece) {
+    const int64_t j = piece / p.k_blocks, k0 = piece % p.k_blocks * kKC, kc = std::min<int64_t>(kKC, pb.k - k0);
+    gather_taps(p, pb, w, backward, j, k0, kc, taps);
+    for (int a = 0; a < 6; ++a)
+      transform_taps(p, taps, kc, a, u + ((6 * a * p.n_panels + j) * pb.k + k0) * nr, p.n_panels * pb.k * nr);
+  }
+}
+
+// The pieces transform_weights takes.
+int64_t weight_pieces(const Plan& p) { return p.n_panels * p.k_blocks; }
 
 // Memory for the multiply stage to prefetch while it runs (the next unit's input, this unit's output
 // and residual): the stages around it would otherwise wait on DRAM. Whole cache lines of up to three
@@ -370,12 +470,13 @@ void tile_rows(const Plan& p, const Problem& pb, const Unit& u, int halo, int64_
   *end = (last / per_image * pb.h + r1) * pb.w;
 }
 
-// Stage 1: the block's input tiles, transformed, into A panels: product xi, K block kb, panel g at
-// v + ((xi * k_blocks + kb) * block_panels + g) * MR * kPackedRowStride, tile i of the panel in row i.
-PIX_INLINE void transform_input(const Plan& p, const Problem& pb, const Unit& unit, float* v) {
+// Stage 1: the block's input tiles t0 + [i0, i1), transformed, into A panels: product xi, K block kb,
+// panel g at v + ((xi * k_blocks + kb) * block_panels + g) * MR * kPackedRowStride, tile i of the
+// block in row i % MR of panel i / MR.
+PIX_INLINE void transform_input(const Plan& p, const Problem& pb, int64_t t0, int64_t i0, int64_t i1, float* v) {
   const int64_t mr = p.kernel.mr;
-  for (int64_t i = 0; i < unit.count; ++i) {
-    const int64_t t = unit.t0 + i;
+  for (int64_t i = i0; i < i1; ++i) {
+    const int64_t t = t0 + i;
     const int64_t n = t / (p.tiles_h * p.tiles_w), h0 = t / p.tiles_w % p.tiles_h * 4 - 1, w0 = t % p.tiles_w * 4 - 1;
     const bool inside = h0 >= 0 && w0 >= 0 && h0 + 6 <= pb.h && w0 + 6 <= pb.w;
     const int64_t corner = ((n * pb.h + h0) * pb.w + w0) * pb.k;  // may lie outside x: not read then
@@ -506,8 +607,52 @@ PIX_INLINE void run_unit(const Plan& p, const Problem& pb, const float* u, int64
   }
   float* v = v_scratch().get(36 * p.k_blocks * p.block_panels * p.kernel.mr * kPackedRowStride);
   float* m = m_scratch().get(36 * p.block_tiles * p.ldm);
-  transform_input(p, pb, unit, v);
+  transform_input(p, pb, unit.t0, 0, unit.count, v);
   multiply(p, pb, unit, u, v, m, prefetch);
+  transform_output(p, pb, unit, m);
+}
+
+// Weight-stationary unit: output channels [j * NR, j * NR + NR) of block `block`, whose transformed
+// input v all units share. Its weights are transformed 256 input channels and one row of 6 products
+// at a time (6 x 256 x NR floats), each used at once by the 6 products of all the block's panels.
+PIX_INLINE void run_panel(const Plan& p, const Problem& pb, const float* w, bool backward, const float* v,
+                          int64_t block, int64_t j) {
+  const int64_t mr = p.kernel.mr, nr = p.kernel.nr;
+  Unit unit;
+  unit.t0 = block * p.block_tiles;
+  unit.count = std::min(p.block_tiles, p.tiles - unit.t0);
+  unit.o0 = j * nr;
+  unit.o1 = std::min(pb.cout, unit.o0 + nr);
+  const int cols = static_cast<int>(unit.o1 - unit.o0);
+  const int64_t panels = ceil_div(unit.count, mr);
+  float* taps = taps_scratch().get(kKC * 9 * nr);  // [kk][tap][lane]
+  float* slice = slice_scratch().get(6 * kKC * nr);  // [b][kk][lane]: products 6a .. 6a + 5
+  float* m = m_scratch().get(36 * p.block_tiles * p.ldm);
+  MicroTile tile{};
+  tile.layout = PanelLayout::RowMajor;
+  tile.ldc = p.ldm;
+  tile.alpha = 1.f;
+  tile.cols = cols;
+  for (int64_t kb = 0; kb < p.k_blocks; ++kb) {
+    const int64_t k0 = kb * kKC, kc = std::min<int64_t>(kKC, pb.k - k0);
+    gather_taps(p, pb, w, backward, j, k0, kc, taps);
+    tile.kc = kc;
+    tile.beta = kb == 0 ? 0.f : 1.f;
+    for (int a = 0; a < 6; ++a) {
+      transform_taps(p, taps, kc, a, slice, kc * nr);
+      for (int b = 0; b < 6; ++b) {
+        const int64_t xi = 6 * a + b;
+        tile.b = slice + b * kc * nr;
+        const float* panel_a = v + (xi * p.k_blocks + kb) * p.block_panels * mr * kPackedRowStride;
+        for (int64_t g = 0; g < panels; ++g) {
+          tile.rows = static_cast<int>(std::min<int64_t>(mr, unit.count - g * mr));
+          tile.a = panel_a + g * mr * kPackedRowStride;
+          tile.c = m + (xi * p.block_tiles + g * mr) * p.ldm;
+          p.kernel.multiply(tile);
+        }
+      }
+    }
+  }
   transform_output(p, pb, unit, m);
 }
 
@@ -516,6 +661,9 @@ PIX_INLINE void run_unit(const Plan& p, const Problem& pb, const float* u, int64
 struct Body {
   void (*units)(const Plan&, const Problem&, const float* u, int64_t begin, int64_t end);
   void (*weights)(const Plan&, const Problem&, const float* w, bool backward, float* u, int64_t begin, int64_t end);
+  void (*inputs)(const Plan&, const Problem&, int64_t t0, int64_t i0, int64_t i1, float* v);
+  void (*panels)(const Plan&, const Problem&, const float* w, bool backward, const float* v, int64_t block,
+                 int64_t begin, int64_t end);
 };
 
 #define PIX_WINOGRAD_BODY(NAME, ATTRIBUTES)                                                                    \
@@ -526,7 +674,14 @@ struct Body {
                                  int64_t begin, int64_t end) {                                                 \
     transform_weights(p, pb, w, backward, u, begin, end);                                                      \
   }                                                                                                            \
-  constexpr Body NAME##_body{NAME##_units, NAME##_weights};
+  ATTRIBUTES void NAME##_inputs(const Plan& p, const Problem& pb, int64_t t0, int64_t i0, int64_t i1, float* v) { \
+    transform_input(p, pb, t0, i0, i1, v);                                                                     \
+  }                                                                                                            \
+  ATTRIBUTES void NAME##_panels(const Plan& p, const Problem& pb, const float* w, bool backward, const float* v, \
+                                int64_t block, int64_t begin, int64_t end) {                                   \
+    for (int64_t j = begin; j < end; ++j) run_panel(p, pb, w, backward, v, block, j);                          \
+  }                                                                                                            \
+  constexpr Body NAME##_body{NAME##_units, NAME##_weights, NAME##_inputs, NAME##_panels};
 
 PIX_WINOGRAD_BODY(portable, )
 #if PIX_GEMM_X86_KERNELS
@@ -552,8 +707,20 @@ void run(const Problem& pb, const float* w, bool backward) {
   if (pb.n == 0 || pb.cout == 0) return;
   const Plan p = make_plan(pb);
   const Body& body = host_body();
+  if (p.weight_stationary) {
+    const int64_t mr = p.kernel.mr;
+    float* v = u_scratch().get(36 * p.k_blocks * p.block_panels * mr * kPackedRowStride);
+    for (int64_t block = 0; block < p.blocks; ++block) {
+      const int64_t t0 = block * p.block_tiles, count = std::min(p.block_tiles, p.tiles - t0);
+      parallel_for(ceil_div(count, mr), 1, [&](int64_t begin, int64_t end) {
+        body.inputs(p, pb, t0, begin * mr, std::min(count, end * mr), v);
+      });
+      parallel_for(p.n_panels, 1, [&](int64_t begin, int64_t end) { body.panels(p, pb, w, backward, v, block, begin, end); });
+    }
+    return;
+  }
   float* u = u_scratch().get(36 * p.n_panels * pb.k * p.kernel.nr);
-  parallel_for(weight_pieces(p, pb), 1,
+  parallel_for(weight_pieces(p), 1,
                [&](int64_t begin, int64_t end) { body.weights(p, pb, w, backward, u, begin, end); });
   parallel_for(p.units(), 1, [&](int64_t begin, int64_t end) { body.units(p, pb, u, begin, end); });
 }
