@@ -130,11 +130,14 @@ describe('conv2d Winograd F(4x4,3x3)', () => {
   });
 
   describe("the engine's pick (algorithm 'auto')", () => {
-    // ResNet-50's 3x3 stride-1 convolutions at a small batch: Winograd, bit for bit.
+    // ResNet-50's 3x3 stride-1 convolutions at a small batch, and the smallest that take it: Winograd,
+    // bit for bit.
     const NETWORK: Case[] = [
       { n: 2, h: 56, w: 56, c: 64, o: 64 },
       { n: 2, h: 28, w: 28, c: 128, o: 128 },
       { n: 2, h: 14, w: 14, c: 256, o: 256 },
+      { n: 2, h: 7, w: 7, c: 512, o: 512 },
+      { n: 3, h: 3, w: 3, c: 8, o: 8 },
     ];
     for (const s of NETWORK)
       it(`takes Winograd for ${JSON.stringify(s)}`, () => {
@@ -146,7 +149,13 @@ describe('conv2d Winograd F(4x4,3x3)', () => {
         assert.deepEqual(dxAuto, engine.conv2dBackward(t.x, t.w, t.dy, { ...CONV, algorithm: 'winograd' }).dx!.toArray());
       });
 
-    it('keeps the implicit GEMM for the other convolutions and for bf16 products', () => {
+    it('keeps the implicit GEMM where Winograd does not pay, for the other convolutions and for bf16 products', () => {
+      // Images whose 4x4 tiles are mostly padding, and fewer than 8 input channels.
+      for (const small of [{ n: 2, h: 2, w: 2, c: 64, o: 64 }, { n: 2, h: 5, w: 5, c: 64, o: 64 }, { n: 2, h: 28, w: 28, c: 4, o: 64 }]) {
+        const t = inputs(small, 302);
+        assert.deepEqual(engine.conv2dForward(t.x, t.w, CONV).toArray(),
+          engine.conv2dForward(t.x, t.w, { ...CONV, algorithm: 'gemm' }).toArray(), JSON.stringify(small));
+      }
       const s = { n: 2, h: 28, w: 28, c: 128, o: 128 };
       const t = inputs(s, 301);
       const strided = { kernel: 3, stride: 2, pad: 1 };

@@ -15,7 +15,8 @@ bool winograd_applies(const ConvShape& s);
 
 // Whether ConvKernel::Fast computes s here: it applies, the CPU precision is fp32 (BF16 products
 // stay on the SGEMM, whose rounding of x and w is the documented approximation), PIX_CONV_WINOGRAD
-// is not 0, and the shape is one where Winograd was measured faster than the implicit GEMM.
+// is not 0, and the shape is one where Winograd was measured faster than the implicit GEMM: at least
+// 8 input and 8 output channels, and at least half of the 4x4 output tiles' pixels inside the image.
 bool winograd_preferred(const ConvShape& s);
 
 // y = conv(x, w) with the epilogue (bias, residual, ReLU, per-image mean), as cpu::conv2d_forward.
