@@ -1,16 +1,22 @@
 // Winograd F(4x4, 3x3) on the CPU (ops/cpu/conv2d_winograd.h).
 //
-// Per call: the weights are transformed once (U = G g G^T for every (input, output) channel pair, 36
-// values each) straight into the SGEMM micro-kernel's packed B panels (ops/cpu/gemm_kernels.h). The
-// output tiles (4x4 pixels each, N * ceil(P/4) * ceil(Q/4) of them) are then cut into blocks of a
-// few micro-kernel rows (MR tiles), and the output channels into chunks of NR panels; each (block,
-// chunk) is one unit of work for a thread, done while its data stay in that core's L2:
-//   1. the block's input tiles transformed (V = B^T d B) into packed, row-major A panels,
-//   2. 36 products M = V U (tiles x C times C x chunk) by the SGEMM's micro-kernel,
-//   3. the output tiles transformed back (A^T M A), the epilogue applied, the pixels inside the
-//      image stored.
-// Nothing of size N*H*W*36 is ever written out. The transforms run on 16 channels at a time
-// (GCC/Clang vector extension) in functions compiled for the host's SIMD level (target attributes).
+// The output is cut into 4x4 tiles (N * ceil(P/4) * ceil(Q/4) of them), each computed from a 6x6
+// tile of the input: V = B^T d B per input channel, M = sum over input channels of U (.) V with
+// U = G g G^T per (input, output) channel pair, y = A^T M A. The sums are 36 matrix products (tiles x
+// K times K x output channels), run on the SGEMM's micro-kernel (ops/cpu/gemm_kernels.h) over panels
+// packed the way it reads them: V as row-major A panels of MR tiles, U as B panels of NR output
+// channels. Nothing of size N*H*W*36 is written out; two schedules keep the working set in L2:
+//   input-stationary (many tiles: ResNet-50's 56x56 .. 14x14 layers at batch 16): U made once for all
+//     the output channels; then each unit of work, a block of a few MR-row panels of tiles and a chunk
+//     of output channels, transforms its block's input, multiplies, and transforms its outputs back
+//     (with the epilogue), while the next unit's input and its own output are prefetched;
+//   weight-stationary (at least 4 output channels per tile: the 7x7 layers): the input of a block of
+//     tiles transformed once, shared; each unit, one NR panel of output channels, transforms its own
+//     weights a 256-deep block of input channels and a row of 6 products at a time into L2 and uses
+//     them at once (U of a 512 x 512 layer is 38 MB: written out and read back it cost more than the
+//     products saved).
+// The transforms run on 16 channels at a time (GCC/Clang vector extension) in functions compiled for
+// the host's SIMD level (target attributes).
 //
 // Accuracy: the interpolation points are 0, 1, -1, 2, -1/2 and infinity rather than the usual
 // 0, +-1, +-2: the transforms' coefficients are smaller, and the fp32 error is about half the usual
@@ -23,7 +29,6 @@
 #include "ops/cpu/conv2d_winograd.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -136,20 +141,6 @@ PIX_INLINE void output_transform(const Vec (&m)[36], Vec (&y)[16]) {
   }
 }
 
-// u (36, row-major 6x6) = G g G^T for g (9, row-major 3x3).
-PIX_INLINE void weight_transform(const Vec (&g)[9], Vec (&u)[36]) {
-  Vec t[18];  // 6x3: G g
-#pragma GCC unroll 6
-  for (int a = 0; a < 6; ++a)
-#pragma GCC unroll 3
-    for (int kw = 0; kw < 3; ++kw) t[3 * a + kw] = kG[a][0] * g[kw] + kG[a][1] * g[3 + kw] + kG[a][2] * g[6 + kw];
-#pragma GCC unroll 6
-  for (int a = 0; a < 6; ++a)
-#pragma GCC unroll 6
-    for (int b = 0; b < 6; ++b)
-      u[6 * a + b] = kG[b][0] * t[3 * a] + kG[b][1] * t[3 * a + 1] + kG[b][2] * t[3 * a + 2];
-}
-
 // ---- The problem and its plan ----------------------------------------------------------------
 
 // A 3x3 stride-1 pad-1 convolution of `in` (N,H,W,K) into `out` (N,H,W,cout), finished as
@@ -185,32 +176,12 @@ Kernel host_kernel() {
 int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
 int64_t round_up(int64_t x, int64_t y) { return ceil_div(x, y) * y; }
 
-// Bytes of transformed input a block may take (36 * K floats per tile): with the block's share of
-// the products (36 * chunk floats per tile) it stays in a 1 MB L2.
-int64_t v_budget_bytes() {
-  static const int64_t bytes = [] {
-    const char* env = std::getenv("PIX_WINO_VBUDGET");
-    return env ? std::atoll(env) : int64_t{256} << 10;
-  }();
-  return bytes;
-}
+// Bytes of transformed input an input-stationary block may take (36 * K floats per tile): with the
+// block's share of the products (36 * chunk floats per tile) it stays in a 1 MB L2 (measured: 128 and
+// 256 KB alike, 1 MB 15% slower and 4 MB 40% on ResNet-50's 56x56 and 28x28 layers).
+constexpr int64_t kInputBlockBytes = int64_t{256} << 10;
 // Units of work wanted per thread at least, so that uneven units and a shared core balance.
-int64_t units_per_thread() {
-  static const int64_t n = [] {
-    const char* env = std::getenv("PIX_WINO_UNITS");
-    return env ? std::atoll(env) : int64_t{4};
-  }();
-  return n;
-}
-
-// 2: the plan's pick; 1: always weight-stationary; 0: never (PIX_WINO_MODE=auto|ws|is, for tuning).
-int weight_stationary_mode() {
-  static const int mode = [] {
-    const char* env = std::getenv("PIX_WINO_MODE");
-    return env && std::string(env) == "ws" ? 1 : env && std::string(env) == "is" ? 0 : 2;
-  }();
-  return mode;
-}
+constexpr int64_t kUnitsPerThread = 4;
 // Bytes of products M a weight-stationary unit may hold: with its weights' buffers, within L2.
 constexpr int64_t kWeightStationaryMBytes = int64_t{512} << 10;
 
@@ -241,7 +212,7 @@ Plan make_plan(const Problem& pb) {
   const int64_t row_panels = ceil_div(p.tiles, mr);
   // Measured (batch 16 and others): weight-stationary pays from about 4 output channels per tile
   // (ResNet-50's 7x7x512 at batch 16: 2.2x the implicit GEMM, against 1.5x input-stationary).
-  p.weight_stationary = weight_stationary_mode() == 2 ? 4 * p.tiles <= pb.cout : weight_stationary_mode() == 1;
+  p.weight_stationary = 4 * p.tiles <= pb.cout;
   if (p.weight_stationary) {  // blocks whose products for one panel (36 x tiles x NR) stay in L2
     const int64_t panel_bytes = 36 * mr * nr * static_cast<int64_t>(sizeof(float));
     p.blocks = ceil_div(row_panels, std::clamp<int64_t>(kWeightStationaryMBytes / panel_bytes, 1, row_panels));
@@ -253,12 +224,12 @@ Plan make_plan(const Problem& pb) {
     return p;
   }
   const int64_t tile_bytes = 36 * round_up(pb.k, kLanes) * static_cast<int64_t>(sizeof(float));
-  const int64_t wanted = std::clamp<int64_t>(v_budget_bytes() / (tile_bytes * mr), 1, row_panels);
+  const int64_t wanted = std::clamp<int64_t>(kInputBlockBytes / (tile_bytes * mr), 1, row_panels);
   p.blocks = ceil_div(row_panels, wanted);
   p.block_panels = ceil_div(row_panels, p.blocks);  // evened out
   p.blocks = ceil_div(row_panels, p.block_panels);
   p.block_tiles = p.block_panels * mr;
-  const int64_t units = units_per_thread() * cpu_threads();
+  const int64_t units = kUnitsPerThread * cpu_threads();
   p.chunks = std::clamp<int64_t>(ceil_div(units, p.blocks), 1, p.n_panels);
   p.chunk_panels = ceil_div(p.n_panels, p.chunks);
   p.chunks = ceil_div(p.n_panels, p.chunk_panels);
