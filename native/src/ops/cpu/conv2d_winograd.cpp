@@ -549,10 +549,6 @@ PIX_INLINE void transform_output(const Plan& p, const Problem& pb, const Unit& u
   }
 }
 
-Scratch& u_scratch() {
-  thread_local Scratch s;
-  return s;
-}
 Scratch& v_scratch() {
   thread_local Scratch s;
   return s;
@@ -678,9 +674,12 @@ void run(const Problem& pb, const float* w, bool backward) {
   if (pb.n == 0 || pb.cout == 0) return;
   const Plan p = make_plan(pb);
   const Body& body = host_body();
+  // The buffers all threads share, from the engine's allocator, which keeps freed blocks for reuse: a
+  // thread-local one would be held by each thread that ever ran a convolution (the addon's several).
   if (p.weight_stationary) {
     const int64_t mr = p.kernel.mr;
-    float* v = u_scratch().get(36 * p.k_blocks * p.block_panels * mr * kPackedRowStride);
+    const Tensor shared = Tensor::empty({36 * p.k_blocks * p.block_panels * mr * kPackedRowStride}, DType::F32);
+    float* v = shared.data<float>();
     for (int64_t block = 0; block < p.blocks; ++block) {
       const int64_t t0 = block * p.block_tiles, count = std::min(p.block_tiles, p.tiles - t0);
       parallel_for(ceil_div(count, mr), 1, [&](int64_t begin, int64_t end) {
@@ -690,7 +689,8 @@ void run(const Problem& pb, const float* w, bool backward) {
     }
     return;
   }
-  float* u = u_scratch().get(36 * p.n_panels * pb.k * p.kernel.nr);
+  const Tensor shared = Tensor::empty({36 * p.n_panels * pb.k * p.kernel.nr}, DType::F32);
+  float* u = shared.data<float>();
   parallel_for(weight_pieces(p), 1,
                [&](int64_t begin, int64_t end) { body.weights(p, pb, w, backward, u, begin, end); });
   parallel_for(p.units(), 1, [&](int64_t begin, int64_t end) { body.units(p, pb, u, begin, end); });
