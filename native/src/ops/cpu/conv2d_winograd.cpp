@@ -42,7 +42,9 @@
 #include "core/thread_pool.h"
 #include "ops/cpu/gemm_kernels.h"
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"  // vectors passed between always-inline functions only
+#endif
 
 namespace pix::cpu {
 namespace {
