@@ -3,14 +3,15 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/cpu_features.h"
+#include "image/affine_kernels.h"
+
 namespace pix::image {
 namespace {
 
-// PIL's COORD and FLOOR macros: truncation with every negative coordinate sent to -1 (COORD), and
-// a floor that truncates non-negative values (FLOOR).
-int coord(double v) { return v < 0.0 ? -1 : static_cast<int>(v); }
-int floor_int(double v) { return v < 0.0 ? static_cast<int>(std::floor(v)) : static_cast<int>(v); }
-int clip_index(int v, int size) { return v < 0 ? 0 : v < size ? v : size - 1; }
+using affine_detail::clip_index;
+using affine_detail::coord;
+using affine_detail::floor_int;
 
 const uint8_t* at(const ImageU8& img, int x, int y) { return img.row(y) + static_cast<int64_t>(x) * kChannels; }
 
@@ -121,7 +122,8 @@ inline void bicubic(const ImageU8& im, double xin, double yin, uint8_t* out) {
   for (int c = 0; c < kChannels; ++c) out[c] = clip8(cubic(v[0][c], v[1][c], v[2][c], v[3][c], dy));
 }
 
-// ImagingGenericTransform with affine_transform: the path PIL takes for bilinear and bicubic.
+// ImagingGenericTransform with affine_transform: the path PIL takes for bilinear and bicubic. The
+// portable build, and the reference for affine_avx2.cpp.
 template <bool kCubic>
 void filtered_rows(const ImageU8& src, ImageU8 dst, const AffineParams& p) {
   const auto& a = p.matrix;
@@ -147,6 +149,9 @@ void filtered_rows(const ImageU8& src, ImageU8 dst, const AffineParams& p) {
 }
 
 void filtered(const ImageU8& src, ImageU8 dst, const AffineParams& p) {
+#if PIX_AFFINE_AVX2
+  if (cpu_features().simd != SimdLevel::Portable && affine_detail::avx2_takes(p)) return affine_detail::filtered_avx2(src, dst, p);
+#endif
   if (p.resample == Resample::Bicubic)
     filtered_rows<true>(src, dst, p);
   else
