@@ -34,8 +34,17 @@ export interface CudaBackendInfo {
   /** Architectures the kernels were compiled for, e.g. ["90"]. */
   architectures: string[];
   cudnn: boolean;
+  /** cuBLAS loaded at run time (it is opened with dlopen, never linked). */
   cublas: boolean;
+  /** What CUDA matrix products run on: "cublas 13.0.2", or "own kernel (why)"; null when not compiled. */
+  gemm: string | null;
+  /** f32 products may use TF32 tensor cores (PIX_TF32=1). */
+  gemmTf32: boolean;
+  cublasPath: string | null;
+  /** NCCL loaded at run time (multi-GPU training). */
   nccl: boolean;
+  /** "NCCL 2.27.3 (path)", or why it does not load; null when not compiled. */
+  ncclLibrary: string | null;
 }
 
 export interface EngineInfo {

@@ -23,6 +23,8 @@ export function formatInfo(info: EngineInfo): string {
     lines.push(`cuda      compiled (runtime ${cuda.runtimeVersion}, driver ${cuda.driverVersion ?? 'none'}, ` +
       `architectures ${cuda.architectures.join(',')})`);
     lines.push(`          cuDNN ${yesNo(cuda.cudnn)}, cuBLAS ${yesNo(cuda.cublas)}, NCCL ${yesNo(cuda.nccl)}`);
+    if (cuda.gemm) lines.push(`          matrix products: ${cuda.gemm}${cuda.gemmTf32 ? ', TF32 allowed' : ''}`);
+    if (cuda.ncclLibrary && !cuda.nccl) lines.push(`          NCCL: ${cuda.ncclLibrary}`);
     for (const d of cuda.devices) {
       const gib = (d.totalMemoryBytes / 2 ** 30).toFixed(1);
       lines.push(`          cuda:${d.index} ${d.name} (compute ${d.capability}, ${d.multiprocessors} SMs, ${gib} GiB)`);

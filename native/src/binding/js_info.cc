@@ -1,6 +1,9 @@
 // engineInfo(): what this build and this machine offer (`pix info`); cudaMemoryStats(device):
 // the caching allocator's counters; cudaSynchronize(device): a barrier for timing;
 // setCpuPrecision('fp32' | 'bf16') and cpuPrecision(): the CPU networks' compute precision.
+// The CUDA report says which implementation cuda::gemm runs on (backends.cuda.gemm: "cublas 13.0.2"
+// or "own kernel (why)"); cuBLAS and NCCL are opened at run time, so `cublas` and `nccl` say
+// whether they load here, and `ncclLibrary` gives NCCL's version or why it does not load.
 #include <napi.h>
 
 #include "binding/errors.h"
@@ -10,6 +13,8 @@
 #include "core/cuda_dispatch.h"
 #include "core/precision.h"
 #include "core/thread_pool.h"
+#include "distributed/nccl_library.h"
+#include "ops/cuda/gemm.h"
 
 namespace pix::binding {
 namespace {
@@ -33,8 +38,12 @@ Napi::Object cuda_info(Napi::Env env) {
   Napi::Object cuda = Napi::Object::New(env);
   cuda.Set("compiled", PIX_HAVE_CUDA == 1);
   cuda.Set("cudnn", PIX_HAVE_CUDNN == 1);
-  cuda.Set("cublas", PIX_HAVE_CUBLAS == 1);
-  cuda.Set("nccl", PIX_HAVE_NCCL == 1);
+  cuda.Set("cublas", false);
+  cuda.Set("gemm", env.Null());
+  cuda.Set("gemmTf32", false);
+  cuda.Set("cublasPath", env.Null());
+  cuda.Set("nccl", false);
+  cuda.Set("ncclLibrary", env.Null());
   Napi::Array archs = Napi::Array::New(env);
   Napi::Array devices = Napi::Array::New(env);
   cuda.Set("runtimeVersion", env.Null());
@@ -49,6 +58,15 @@ Napi::Object cuda_info(Napi::Env env) {
     start = end + 1;
   }
   const cuda::Inventory inv = cuda::inventory();
+  const cuda::GemmPathInfo gemm = cuda::gemm_path_info();
+  cuda.Set("cublas", gemm.cublas_loaded);
+  cuda.Set("gemm", gemm.description);
+  cuda.Set("gemmTf32", cuda::gemm_tf32());
+  if (gemm.cublas_loaded) cuda.Set("cublasPath", gemm.library_path);
+  const nccl::LibraryStatus nccl_status = nccl::library_status();
+  cuda.Set("nccl", nccl_status.available);
+  cuda.Set("ncclLibrary", nccl_status.available ? concat("NCCL ", nccl_status.version, " (", nccl_status.path, ")")
+                                                : nccl_status.reason);
   cuda.Set("runtimeVersion", cuda_version_string(inv.runtime_version));
   if (inv.driver_version > 0) cuda.Set("driverVersion", cuda_version_string(inv.driver_version));
   cuda.Set("unavailableReason", inv.devices.empty() ? Napi::Value(Napi::String::New(env, inv.unavailable_reason))

@@ -6,13 +6,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultRunConfig } from '../../../shared/config';
 import type { CudaBackendInfo } from '../../../shared/engine';
-import { engineInfo } from '../../../electron/host/engine/addon';
+import { engineInfo, loadEngine } from '../../../electron/host/engine/addon';
 import { unsupportedFlags } from '../../../electron/host/train/components';
 import { deviceProblem, placement } from '../../../electron/host/train/cuda_device';
 
 function report(overrides: Partial<CudaBackendInfo>): CudaBackendInfo {
   return { compiled: true, runtimeVersion: '13.0', driverVersion: '13.0', devices: [], unavailableReason: null,
-    architectures: ['90'], cudnn: false, cublas: false, nccl: false, ...overrides };
+    architectures: ['90'], cudnn: false, cublas: false, gemm: 'own kernel', gemmTf32: false, cublasPath: null, nccl: false,
+    ncclLibrary: null, ...overrides };
 }
 
 const h100 = { name: 'NVIDIA H100 80GB HBM3', capability: '9.0', totalMemoryBytes: 80e9, multiprocessors: 132 };
@@ -51,8 +52,10 @@ describe('unsupportedFlags and --device', () => {
     else assert.deepEqual(lines, [`--device cuda: ${deviceProblem('cuda', cuda)}`]);
   });
 
-  it('refuses several processes on CUDA (no NCCL yet), pointing at one GPU or the CPU', { skip: usable ? false : 'needs a usable CUDA device' }, () => {
-    const lines = unsupportedFlags({ ...defaultRunConfig(), device: 'cuda', nproc_per_node: 2 });
-    assert.ok(lines.some((l) => /^--device cuda: one process trains on one GPU.*--nproc_per_node 1/.test(l)), lines.join('\n'));
+  it('admits several processes on CUDA where NCCL loads, and otherwise refuses them saying what is missing', { skip: usable ? false : 'needs a usable CUDA device' }, () => {
+    const lines = unsupportedFlags({ ...defaultRunConfig(), device: 'cuda', nproc_per_node: 2 }).filter((l) => l.startsWith('--device'));
+    const nccl = loadEngine().ncclLibraryStatus();
+    if (nccl.available) assert.deepEqual(lines, []);
+    else assert.ok(lines.some((l) => l.includes(nccl.reason!) && /--nproc_per_node 1/.test(l)), lines.join('\n'));
   });
 });
