@@ -4,9 +4,11 @@
 // broadcast from rank 0 (DDP does it at construction for parameters and, with its default
 // broadcast_buffers, before each forward for BatchNorm's running statistics). A few extra scalars
 // ride along with the gradients so the ranks agree on the loss and on when to stop without an
-// extra round trip.
+// extra round trip. With the NCCL group (nccl_group.ts) both stay on the GPU: the gradients in
+// buckets, the extras in the last one.
 import type { Model } from '../engine/addon';
 import { loadEngine } from '../engine/addon';
+import { NcclProcessGroup } from './nccl_group';
 import type { ProcessGroup } from './process_group';
 
 /**
@@ -14,6 +16,7 @@ import type { ProcessGroup } from './process_group';
  * (returned, in order) in the same message.
  */
 export async function averageGradients(model: Model, group: ProcessGroup, extras: number[]): Promise<number[]> {
+  if (group instanceof NcclProcessGroup) return group.averageGradients(model, extras);
   const entries = model.stateEntries().filter((entry) => entry.parameter);
   const grads = entries.map((entry) => model.getGrad(entry.key));
   const total = grads.reduce((sum, grad) => sum + grad.numel, 0);
@@ -45,6 +48,7 @@ export async function averageGradients(model: Model, group: ProcessGroup, extras
  * equal to rank 0's. Integer entries (num_batches_tracked) stay local: they only count steps.
  */
 export async function broadcastState(model: Model, group: ProcessGroup, options: { parametersOnly?: boolean } = {}): Promise<void> {
+  if (group instanceof NcclProcessGroup) return group.broadcastState(model, options);
   if (group.worldSize === 1) return;
   const entries = model.stateEntries().filter((entry) => (entry.dtype === 'f32') && (entry.parameter || !options.parametersOnly));
   const values = entries.map((entry) => model.getState(entry.key));

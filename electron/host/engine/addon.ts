@@ -351,6 +351,62 @@ export interface NormalizeEraseParams {
   seed?: number;
 }
 
+/** Whether NCCL (libnccl.so.2, opened at run time) can be loaded on this machine. */
+export interface NcclLibraryStatus {
+  available: boolean;
+  /** The loaded file, when available. */
+  path: string | null;
+  /** '2.27.3', when available. */
+  version: string | null;
+  /** What is missing and where it was sought, when not available. */
+  reason: string | null;
+}
+
+/**
+ * One rank's NCCL communicator (CUDA builds). Its collectives are queued on the engine's stream of
+ * its device, so they follow the kernels queued before them and precede those queued after; errors
+ * carry NCCL's message. A model-level call marks the model busy until its promise settles, and the
+ * communicator takes no other call meanwhile.
+ */
+/** cuda::gemm's parameters for cudaGemm (row-major, ops/gemm.h); sizes default to the tensors'. */
+export interface CudaGemmParams {
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  beta?: number;
+  m?: number;
+  n?: number;
+  k?: number;
+}
+
+/** The process-wide choice of cuda::gemm's implementation and its TF32 switch. */
+export interface CudaGemmSettings {
+  backend: 'auto' | 'own';
+  tf32: boolean;
+}
+
+export interface NcclComm {
+  readonly rank: number;
+  readonly worldSize: number;
+  /** 'cuda:N'. */
+  readonly device: string;
+  /** Sums an f32 or bf16 tensor of the comm's device over the ranks, in place; returns once queued. */
+  allReduceSum(tensor: Tensor): void;
+  /** Overwrites the tensor with rank root's (default 0), in place; returns once queued. */
+  broadcast(tensor: Tensor, root?: number): void;
+  /**
+   * Each bucket of parameter keys: their gradients summed over the ranks with one collective, then
+   * multiplied by scale. extras (at most 16) ride in the last bucket and come back summed (f32).
+   */
+  allReduceGradients(model: Model, buckets: string[][], options: { scale: number; extras?: number[] }): Promise<number[]>;
+  /** Rank root's values (default 0) of each bucket of f32 state keys to every rank, one collective per bucket. */
+  broadcastState(model: Model, buckets: string[][], root?: number): Promise<void>;
+  /** Waits for the queued collectives and frees the communicator; later calls throw. */
+  destroy(): void;
+  /** Frees the communicator without waiting (ncclCommAbort), e.g. after a peer failed; later calls throw. */
+  abort(): void;
+}
+
 export interface NativeEngine {
   Tensor: TensorStatics;
   Model: new (name: string, options?: ModelOptions) => Model;
@@ -407,6 +463,16 @@ export interface NativeEngine {
   decodeJpeg?(file: Uint8Array, region?: { left?: number; top?: number; width?: number; height?: number; scaleDenom?: 1 | 2 | 4 | 8 }): Uint8Array;
   /** Decodes what a resize of a region needs and resizes it into out (outHeight,outWidth,3). */
   jpegResizedCrop?(file: Uint8Array, out: Uint8Array, outWidth: number, outHeight: number, params: JpegResizedCropParams): void;
+  /** Never throws: tries to open libnccl.so.2 ($NCCL_ROOT/lib first, then the loader's path). */
+  ncclLibraryStatus(): NcclLibraryStatus;
+  /** c = alpha * op(a) op(b) + beta * c on the CUDA device, through cuBLAS or the own kernel (tests, benchmarks). */
+  cudaGemm(a: Tensor, b: Tensor, c: Tensor, params?: CudaGemmParams): void;
+  /** Sets cuda::gemm's implementation and TF32 switch; returns the settings before the call. */
+  setCudaGemm(options: Partial<CudaGemmSettings>): CudaGemmSettings;
+  /** A fresh ncclUniqueId (128 bytes), made by rank 0 and handed to the others; CUDA builds with NCCL only. */
+  ncclUniqueId(): Buffer;
+  /** Joins the communicator named by id as rank on cuda:deviceIndex; blocks until every rank has joined. */
+  NcclComm: new (id: Uint8Array, worldSize: number, rank: number, deviceIndex: number) => NcclComm;
   engineInfo(): Omit<EngineInfo, 'addonPath'>;
   cudaMemoryStats(device: number): CudaMemoryStats;
   /** Waits until the device's queued engine work is done. */

@@ -64,8 +64,12 @@ export function unsupportedFlags(config: RunConfig): string[] {
   const deviceIssue = deviceProblem(config.device, engineInfo().backends.cuda);
   if (deviceIssue) out.push(`--device ${config.device}: ${deviceIssue}`);
   else if (config.device !== 'cpu' && config.nproc_per_node * config.nnodes > 1) {
-    out.push(`--device ${config.device}: one process trains on one GPU in this build (several GPUs need NCCL, not built yet); ` +
-      'pass --nproc_per_node 1 --nnodes 1, or --device cpu for data parallelism on the CPU');
+    // Several processes on CUDA average their gradients through NCCL, opened at run time.
+    const nccl = loadEngine().ncclLibraryStatus();
+    if (!nccl.available) {
+      out.push(`--device ${config.device}: several processes on CUDA need NCCL: ${nccl.reason}; ` +
+        'or pass --nproc_per_node 1 --nnodes 1, or --device cpu for data parallelism on the CPU');
+    }
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Where `pix train` runs: --device cpu, cuda or cuda:N checked against what the engine reports
 // (a CUDA build that sees that device), and the model's placement there: bf16 activations over
 // f32 master weights with --use_amp on CUDA (the engine's mixed precision), f32 otherwise.
-// Not here: several GPUs in one run (NCCL), which the trainer refuses.
+// Several GPUs in one run: each rank's --device cuda becomes cuda:LOCAL_RANK (distributed/nccl_group.ts).
 import type { RunConfig } from '../../../shared/config';
 import type { CudaBackendInfo } from '../../../shared/engine';
 

@@ -11,7 +11,9 @@
 // With --device cuda (or cuda:N) the model, each batch, its labels and targets, Mixup and the loss
 // live on that GPU (bf16 activations with --use_amp); checkpoints are the same files, their state
 // read back to the host. A CUDA fault (out of memory, a lost device) stops the run like a
-// diverged loss: recorded failed with its reason, the last checkpoint kept.
+// diverged loss: recorded failed with its reason, the last checkpoint kept. Ranks on CUDA train
+// each on its own GPU (--device cuda is cuda:LOCAL_RANK) and average through NCCL on the device
+// (distributed/nccl_group.ts), the CPU group they met through staying for the host scalars.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { RunConfig } from '../../../shared/config';
@@ -30,6 +32,8 @@ import { classifyCudaFault } from './cuda_faults';
 import { loadFinetuneWeights } from './finetune';
 import { averageGradients, broadcastState } from '../distributed/model_sync';
 import type { ProcessGroup } from '../distributed/process_group';
+import { deviceIndex, joinNcclGroup, rankDevice, type NcclProcessGroup } from '../distributed/nccl_group';
+import { rankFromEnv } from '../distributed/launch';
 
 export interface TrainerEvents {
   iteration?(metrics: IterationMetrics, progress: { done: number; total: number }): void;
@@ -54,8 +58,13 @@ function shouldEvaluate(config: RunConfig, epoch: number): boolean {
 export async function runTraining(config: RunConfig, events: TrainerEvents = {}, stop: StopFlag = { requested: false },
   group?: ProcessGroup): Promise<TrainOutcome> {
   const position: { epoch?: number; step?: number } = {};
+  if (group) config = { ...config, device: rankDevice(config.device, rankFromEnv()?.localRank ?? 0) };
+  const owned: { nccl?: NcclProcessGroup } = {};
+  let failed = true;
   try {
-    return await trainRun(config, events, stop, group, position);
+    const outcome = await trainRun(config, events, stop, group, position, owned);
+    failed = false;
+    return outcome;
   } catch (error) {
     const { device } = placement(config);
     const fault = device === 'cpu' ? null
@@ -64,12 +73,19 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
     const isMain = (group?.rank ?? 0) === 0;
     if (config.output_dir && isMain) new RunFiles(config.output_dir).recordFailure(fault.reason, { kind: fault.kind, ...position });
     return { status: 'failed', reason: fault.reason };
+  } finally {
+    // After an error a collective may never finish (a peer is gone): abort rather than wait for it.
+    try {
+      owned.nccl?.close({ abort: failed });
+    } catch (error) {
+      if (!failed) throw error;  // else the first error is the news
+    }
   }
 }
 
 /** The run itself; `position` follows the step in flight, for a fault's message. */
 async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag, group: ProcessGroup | undefined,
-  position: { epoch?: number; step?: number }): Promise<TrainOutcome> {
+  position: { epoch?: number; step?: number }, owned: { nccl?: NcclProcessGroup }): Promise<TrainOutcome> {
   const problems = unsupportedFlags(config);
   if (problems.length) throw new Error(problems.join('\n'));
   const worldSize = group?.worldSize ?? 1;
@@ -82,6 +98,7 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   const valFolder = config.eval_data_path ? scanImageNetLayout(config.eval_data_path).val : val;
   const classes = train.classes.length;
   const place = placement(config);
+  if (group && place.device !== 'cpu') group = owned.nccl = await joinNcclGroup(group, { deviceIndex: deviceIndex(place.device) });
   const model: Model = new engine.Model(config.model, { numClasses: classes, drop: config.drop, seed: config.seed, ...place });
   if (config.finetune) {
     const report = loadFinetuneWeights(model, config.finetune, config.model_key);

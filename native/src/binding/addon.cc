@@ -13,6 +13,8 @@ void InitModel(Napi::Env env, Napi::Object exports);
 void InitOptimizer(Napi::Env env, Napi::Object exports);
 void InitImage(Napi::Env env, Napi::Object exports);
 void InitJpeg(Napi::Env env, Napi::Object exports);
+void InitNccl(Napi::Env env, Napi::Object exports);
+void InitCudaGemm(Napi::Env env, Napi::Object exports);
 }  // namespace pix::binding
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -26,6 +28,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pix::binding::InitOptimizer(env, exports);
   pix::binding::InitImage(env, exports);
   pix::binding::InitJpeg(env, exports);
+  pix::binding::InitNccl(env, exports);
+  pix::binding::InitCudaGemm(env, exports);
   return exports;
 }
 
