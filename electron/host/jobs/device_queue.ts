@@ -108,3 +108,18 @@ export class DeviceQueue {
     return this.devices.slice(1);
   }
 }
+
+/**
+ * The CUDA_VISIBLE_DEVICES a run's worker gets when it holds several GPUs, so that its ranks'
+ * cuda:LOCAL_RANK are the GPUs the queue gave it; `parent` is the host's own setting (the queue's
+ * cuda:N are indices into it). Undefined for the CPU and for one GPU, which the run names itself.
+ */
+export function visibleDevicesFor(devices: string[], parent: string | undefined): string | undefined {
+  if (devices.length < 2) return undefined;
+  const parentList = parent?.split(',').map((d) => d.trim()).filter((d) => d !== '');
+  return devices.map((device) => {
+    const index = Number(/^cuda:(\d+)$/.exec(device)?.[1] ?? NaN);
+    if (!Number.isInteger(index)) throw new Error(`a run holding several devices holds '${device}', not a GPU`);
+    return parentList ? parentList[index] ?? String(index) : String(index);
+  }).join(',');
+}

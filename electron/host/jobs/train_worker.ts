@@ -1,6 +1,7 @@
 // The worker process of one training run (forked by the supervisor): receives the run config,
 // calls runTraining (as rank 0, with the other ranks as its children, when the run asks for
-// several CPU processes), and reports over IPC — a heartbeat every second, each iteration, each epoch
+// several processes: on the CPU, or one per GPU, each rank on cuda:LOCAL_RANK of the GPUs the host
+// made visible to this worker), and reports over IPC — a heartbeat every second, each iteration, each epoch
 // record, the trainer's messages, and one outcome. A stop request or the host going away (the IPC
 // channel closing) makes the trainer finish its step, save and return, so a run survives its host.
 // Runs nothing at import: it waits for the 'start' message.
@@ -15,8 +16,8 @@ export interface TrainPayload {
 }
 
 async function train({ config }: TrainPayload, stop: StopFlag): Promise<WorkerOutcome> {
-  // Several processes on the CPU: this worker is rank 0, and the other ranks are its children.
-  const peers = config.nproc_per_node > 1 && config.device === 'cpu' ? startPeerRanks(config) : undefined;
+  // Several processes: this worker is rank 0, and the other ranks are its children.
+  const peers = config.nproc_per_node > 1 ? startPeerRanks(config) : undefined;
   let group: ProcessGroup | undefined;
   try {
     if (peers) {

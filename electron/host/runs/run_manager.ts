@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { EpochRecord, IterationPoint, RunDetail, RunSummary, Series } from '../../../shared/api';
 import type { Emit } from '../host_events';
-import { DeviceQueue, describeRequest, requestOf } from '../jobs/device_queue';
+import { DeviceQueue, describeRequest, requestOf, visibleDevicesFor } from '../jobs/device_queue';
 import { superviseWorker, type SupervisedWorker, type WorkerExit } from '../jobs/supervisor';
 import type { WorkerToHost } from '../jobs/worker_protocol';
 import type { ResolvedRunConfig } from './run_config';
@@ -249,10 +249,12 @@ export class RunManager {
     const device = devices.join(',');
     const config = devices.length === 1 && devices[0] !== 'cpu' ? { ...record.config, device: devices[0]! } : record.config;
     const view = this.view(record);
+    const visible = visibleDevicesFor(devices, process.env.CUDA_VISIBLE_DEVICES);
     this.note(id, `attempt ${record.attempts + 1} on ${device}${config.auto_resume ? ' (resuming)' : ''}`);
     const worker = superviseWorker({
       script: this.workerScript,
       payload: { config },
+      ...(visible === undefined ? {} : { env: { ...process.env, CUDA_VISIBLE_DEVICES: visible } }),
       heartbeatTimeoutMs: this.heartbeatTimeoutMs,
       onMessage: (message) => this.onWorkerMessage(id, message),
       onOutput: (line) => this.addLines(id, [line]),

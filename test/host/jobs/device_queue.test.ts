@@ -3,7 +3,7 @@
 // impossible requests refused up front, queue positions.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DeviceQueue, requestOf } from '../../../electron/host/jobs/device_queue';
+import { DeviceQueue, requestOf, visibleDevicesFor } from '../../../electron/host/jobs/device_queue';
 
 describe('DeviceQueue', () => {
   it('runs one CPU job at a time, in arrival order', () => {
@@ -49,5 +49,19 @@ describe('DeviceQueue', () => {
     assert.throws(() => queue.enqueue('x', requestOf('cuda:3', 1)), /cuda:3: this machine has CUDA devices 0..0/);
     assert.throws(() => new DeviceQueue(0).enqueue('x', requestOf('cuda', 1)), /asks for 1 GPUs; this machine has 0/);
     assert.throws(() => requestOf('cuda:0', 2), /needs device cuda/);
+  });
+});
+
+describe('visibleDevicesFor', () => {
+  it('makes the GPUs a multi-GPU run holds its cuda:0..N-1, through the host\'s own CUDA_VISIBLE_DEVICES', () => {
+    assert.equal(visibleDevicesFor(['cuda:2', 'cuda:3'], undefined), '2,3');
+    assert.equal(visibleDevicesFor(['cuda:0', 'cuda:1'], '4,5,6'), '4,5');
+    assert.equal(visibleDevicesFor(['cuda:1', 'cuda:2'], 'GPU-aa, GPU-bb, GPU-cc'), 'GPU-bb,GPU-cc');
+  });
+
+  it('leaves the CPU and a single GPU alone, and refuses a mixed holding', () => {
+    assert.equal(visibleDevicesFor(['cpu'], undefined), undefined);
+    assert.equal(visibleDevicesFor(['cuda:3'], '0,1,2,3'), undefined);
+    assert.throws(() => visibleDevicesFor(['cuda:0', 'cpu'], undefined), /holds 'cpu', not a GPU/);
   });
 });
