@@ -5,7 +5,8 @@
 // The folder is ImageNet-like and made here, deterministically, on first use: 2000 JPEGs of about
 // 500x375 at quality 90 (smooth multi-scale noise, hard-edged shapes and grain, so JPEG sizes and
 // decode work resemble photographs), in 20 classes, under the user's cache directory.
-// It needs Debian's /usr/bin/python3 with torch and torchvision; npm test never runs it.
+// It needs a Python with torch and torchvision: Debian's /usr/bin/python3, or the one PIX_PYTHON
+// names (the GPU machine's); npm test never runs it.
 //
 //   node benchmarks/data_pipeline.mjs [--workers 2] [--rounds 3] [--passes 3] [--batch_size 64] [--images 2000]
 //
@@ -117,7 +118,7 @@ for (const workers of values.workers.split(',').map((w) => w.trim())) {
   for (let round = 0; round < Number(values.rounds); round++) {
     const load = loadavg()[0];
     const ours = runJson(process.execPath, [join(root, 'bin', 'pix.js'), 'data', 'bench', '--data_path', dataPath, '--num_workers', workers, ...common, '--json']);
-    const torch = runJson('/usr/bin/python3', [join(root, 'benchmarks', 'data_pipeline_torchvision.py'), '--data_path', dataPath, '--num_workers', workers, ...common]);
+    const torch = runJson(process.env.PIX_PYTHON ?? '/usr/bin/python3', [join(root, 'benchmarks', 'data_pipeline_torchvision.py'), '--data_path', dataPath, '--num_workers', workers, ...common]);
     rounds.push({ loadBefore: load, ours, torchvision: torch });
   }
   const rate = (passes) => passes.map((p) => p.images / p.seconds);

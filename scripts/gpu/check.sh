@@ -5,9 +5,12 @@
 # whole networks, optimizers, losses and Mixup with the CPU; training on CUDA against the CPU),
 # trains the embedded digits with `pix train --device cuda`, compares CUDA PiX with CPU PiX and
 # times it against plain PyTorch, times whole networks with `pix bench --device cuda`, and runs
-# compute-sanitizer's memcheck on the newest kernels. Writes JSON summaries and logs to $OUT (or
-# out/). About 9 minutes in all; parts can be picked: check.sh [build] [tests] [train] [report]
-# [bench] [memcheck] (default: all, in that order, so the first parts finish if time runs out).
+# compute-sanitizer's memcheck on the newest kernels, checks cuBLAS behind the engine's matrix
+# products (gemm) and NCCL data parallelism (nccl). Writes JSON summaries and logs to $OUT (or
+# out/). More than one device session's 15 minutes in all, so pick parts: check.sh [build] [tests]
+# [gemm] [train] [nccl] [report] [bench] [memcheck] [data] (default: all but data, in that order,
+# so the first parts finish if time runs out). `data` times the data pipeline with 16 workers
+# against torchvision (issue #5's H100 figure; it first makes 2000 JPEGs, about 2 minutes).
 # Needs, carried from the development machine: .gpukit/ (../shared/gpu/kit.sh, then
 # scripts/gpu/pack.sh, which adds the Node-API headers, sharp and the demo digits) and dist/
 # (npm run build:ts).
@@ -16,7 +19,7 @@ out=${OUT:-out}
 mkdir -p "$out"
 source .gpukit/env.sh
 [ -f .gpukit/host.tar.xz ] && tar -xJf .gpukit/host.tar.xz
-parts=${*:-build tests train report bench memcheck}
+parts=${*:-build tests gemm train nccl report bench memcheck}
 wants() { [[ " $parts " == *" $1 "* ]]; }
 started=$(date +%s)
 stamp() { echo "[$(($(date +%s) - started)) s] $*"; }
@@ -46,6 +49,24 @@ if wants tests; then
   grep -E '^ℹ (tests|pass|fail|skipped)|✖|# ' "$out/cuda_tests.log" | head -40 || true
 fi
 
+if wants gemm; then
+  # cuBLAS, opened at run time, behind cuda::gemm (`pix info` says which implementation runs): its
+  # agreement tests with the own kernel, the layer tests once more on the own kernel alone
+  # (PIX_CUBLAS=0), and the whole networks at the issue's batch 128 in bf16 on cuBLAS.
+  stamp gemm
+  node bin/pix.js info --json > "$out/info_gemm.json"
+  node -e 'console.log("cuda.gemm:", JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).backends.cuda.gemm)' "$out/info_gemm.json"
+  timeout 120 node --test --test-reporter=spec dist/test/native/cublas_loader.test.js > "$out/cublas_tests.log" 2>&1 \
+    && echo "cublas tests: pass" || { echo "cublas tests: FAILED (see cublas_tests.log)"; verdict=fail; }
+  grep -E '^ℹ (tests|pass|fail|skipped)|✖|# ' "$out/cublas_tests.log" | head -20 || true
+  PIX_CUBLAS=0 timeout 120 node --test --test-reporter=spec dist/test/native/ops/layers.cuda.test.js > "$out/cuda_tests_own_gemm.log" 2>&1 \
+    && echo "layer tests, own gemm: pass" || { echo "layer tests, own gemm: FAILED (see cuda_tests_own_gemm.log)"; verdict=fail; }
+  timeout 150 node bin/pix.js bench --device cuda --models pix_resnet50_cs,resnet50 --batch_size 128 --input_size 224 \
+    --mode both --precision bf16 --warmup 2 --repeats 5 --json > "$out/bench_bf16_b128.json" 2> "$out/bench_gemm.log" \
+    || echo "bench bf16 batch 128 failed (see bench_gemm.log)"
+  head -c 2000 "$out/bench_bf16_b128.json" 2>/dev/null || true
+fi
+
 if wants train; then
   # The demo preset on the embedded digits (4 epochs, tiny PiX network) on the card; the CPU
   # reaches 97.47% top-1 with the same preset and seed (BENCHMARKS.md). Checkpoints stay in /tmp.
@@ -66,6 +87,62 @@ if wants train; then
     train_loss: epochs.map((e) => e.train_loss), cpu_reference_acc1: 97.47 }, null, 1));
   ' "$run/log.txt" "$train_status" "$train_start" "$train_end" | tee "$out/train_cuda.json"
   tail -3 "$out/train_cuda.log"
+fi
+
+if wants nccl; then
+  # NCCL, opened at run time from $NCCL_ROOT/lib: its tests (one rank), then the trainer's NCCL
+  # path at world size 1 (the launcher's environment with one rank: gradients, votes and state
+  # go through NCCL) against the single-process run, one demo epoch on the same seed; the
+  # per-iteration losses should agree (bit for bit unless the CUDA kernels' atomics reorder sums;
+  # then a second single-process run shows the run-to-run spread). Last, two ranks on the one GPU
+  # (--device cuda:0 for both): NCCL normally refuses a duplicate GPU, recorded either way.
+  stamp nccl
+  node -e 'console.log(JSON.stringify(require("./native/build/Release/pix_engine.node").ncclLibraryStatus()))' > "$out/nccl_status.json"
+  cat "$out/nccl_status.json"
+  node --test --test-reporter=spec dist/test/native/nccl.test.js dist/test/native/nccl.cuda.test.js > "$out/nccl_tests.log" 2>&1 \
+    && echo "nccl tests: pass" || { echo "nccl tests: FAILED (see nccl_tests.log)"; verdict=fail; }
+  grep -E '^ℹ (tests|pass|fail|skipped)|✖|# ' "$out/nccl_tests.log" | head -20 || true
+  runs=/tmp/pix-nccl && rm -rf "$runs" && mkdir -p "$runs"
+  demo=(--epochs 1 --disable_eval true --save_ckpt false --num_workers 8 --seed 0)
+  nccl_train() {  # name [VAR=value...] [-- flags...]: one run, its exit status kept beside its output
+    local name=$1 code=0 envs=(); shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    env "${envs[@]}" timeout 150 node bin/pix.js train "${demo[@]}" --output_dir "$runs/$name" "$@" > "$out/nccl_$name.log" 2>&1 || code=$?
+    echo "$code" > "$runs/$name.status"
+  }
+  nccl_train single -- --device cuda
+  nccl_train world1 PIX_RANK=0 PIX_WORLD_SIZE=1 PIX_LOCAL_RANK=0 -- --device cuda
+  node -e 'const f = (d) => require("fs").readFileSync(d + "/metrics.jsonl", "utf8").trim().split("\n").map((l) => JSON.parse(l).loss).join();
+    process.exit(f(process.argv[1]) === f(process.argv[2]) ? 0 : 1)' "$runs/single" "$runs/world1" 2>/dev/null \
+    || nccl_train single_again -- --device cuda
+  nccl_train two_ranks NCCL_DEBUG=WARN -- --device cuda:0 --nproc_per_node 2 --master_port 29611
+  node -e '
+  const fs = require("fs"); const [runs, out] = process.argv.slice(1);
+  const status = (name) => fs.existsSync(`${runs}/${name}.status`) ? Number(fs.readFileSync(`${runs}/${name}.status`, "utf8")) : null;
+  const losses = (name) => { const f = `${runs}/${name}/metrics.jsonl`;
+    return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l).loss) : []; };
+  const compare = (a, b) => {
+    if (!a.length || a.length !== b.length) return { steps: [a.length, b.length], comparable: false };
+    const rel = a.map((x, i) => Math.abs(x - b[i]) / Math.max(1e-12, Math.abs(x)));
+    return { steps: a.length, identical: rel.every((r) => r === 0), first_step_identical: a[0] === b[0],
+      max_relative_difference: Math.max(...rel), last: [a.at(-1), b.at(-1)] };
+  };
+  const [single, world1, again] = ["single", "world1", "single_again"].map(losses);
+  const tail = (name) => fs.existsSync(`${out}/nccl_${name}.log`) ? fs.readFileSync(`${out}/nccl_${name}.log`, "utf8").trim().split("\n").slice(-6) : [];
+  const vsSingle = compare(single, world1);
+  const noise = again.length ? compare(single, again) : null;
+  const pass = status("single") === 0 && status("world1") === 0 && vsSingle.steps > 0 && (vsSingle.identical ||
+    (vsSingle.first_step_identical && noise !== null && vsSingle.max_relative_difference <= Math.max(1e-3, 10 * noise.max_relative_difference)));
+  const two = status("two_ranks");
+  const summary = { pass, status: { single: status("single"), world1: status("world1"), single_again: status("single_again"), two_ranks: two },
+    world1_vs_single: vsSingle, single_run_to_run: noise,
+    two_ranks_one_gpu: { status: two, trained: two === 0 ? losses("two_ranks").length + " steps" : null, log_tail: tail("two_ranks") },
+    world1_log_tail: tail("world1") };
+  fs.writeFileSync(`${out}/nccl.json`, JSON.stringify(summary, null, 1) + "\n");
+  console.log(JSON.stringify(summary, null, 1));
+  process.exit(pass ? 0 : 1);
+  ' "$runs" "$out" || verdict=fail
 fi
 
 if wants report; then
@@ -104,6 +181,16 @@ if wants memcheck && command -v compute-sanitizer >/dev/null; then
   timeout 45 compute-sanitizer --tool memcheck --error-exitcode 3 node --test dist/test/native/ops/losses.cuda.test.js \
     dist/test/native/ops/mixup.cuda.test.js > "$out/memcheck_losses.log" 2>&1 && echo "memcheck losses, mixup: clean" \
     || { echo "memcheck losses, mixup: FAILED (see memcheck_losses.log)"; verdict=fail; }
+fi
+
+if wants data; then
+  # Issue #5's H100 figure: the training transform (rand-m7-mstd0.5-inc1, reprob 0.25, 224) with 16
+  # workers, ours against torchvision's DataLoader in the machine's PyTorch, alternating.
+  stamp data
+  PIX_PYTHON=$(command -v python3) timeout 400 node benchmarks/data_pipeline.mjs --workers 16 --images 2000 --rounds 2 \
+    --passes 2 > "$out/data_pipeline.log" 2>&1 || echo "data pipeline benchmark failed (see data_pipeline.log)"
+  cp benchmarks/data_pipeline/latest.json "$out/data_pipeline.json" 2>/dev/null || true
+  tail -3 "$out/data_pipeline.log"
 fi
 
 stamp "done: $verdict"
