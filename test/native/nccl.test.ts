@@ -108,7 +108,7 @@ describe('NCCL library loading', () => {
     const root = stubLibrary({ partial: true })!;
     const status = inChild(root, 'return e.ncclLibraryStatus();') as Status;
     assert.equal(status.available, false);
-    assert.match(status.reason!, /^NCCL library .*libnccl\.so\.2 lacks ncclGetUniqueId: it is not an NCCL 2 library/);
+    assert.match(status.reason!, /^NCCL library .*libnccl\.so\.2 has no symbol ncclGetUniqueId: it is not an NCCL 2 library/);
   });
 
   it('loads a complete library from NCCL_ROOT/lib and reads its version in both encodings', { skip: needsCompiler }, () => {

@@ -1,5 +1,5 @@
 // Shared libraries opened at run time (dlopen/dlsym), for optional vendor libraries the engine is
-// compiled without (cuBLAS today): the addon then builds on machines that lack them and loads on
+// compiled without (cuBLAS, NCCL): the addon then builds on machines that lack them and loads on
 // machines that lack them, and uses them where they are found.
 //
 //   LibrarySearch search{"cuBLAS", {"libcublas.so.13", "libcublas.so.12", "libcublas.so"}};

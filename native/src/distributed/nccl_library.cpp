@@ -1,17 +1,12 @@
 #include "distributed/nccl_library.h"
 
 #include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <mutex>
-#include <vector>
 
+#include "core/dynamic_library.h"
 #include "core/error.h"
-
-#if defined(_WIN32)
-#define PIX_NCCL_NO_DLOPEN 1
-#else
-#include <dlfcn.h>
-#include <sys/stat.h>
-#endif
 
 namespace pix::nccl {
 namespace {
@@ -21,99 +16,65 @@ constexpr const char* kLibraryName = "libnccl.so.2";
 std::mutex load_mutex;
 Api* loaded = nullptr;  // set once, never freed: the library stays mapped for the process
 
-#if !defined(PIX_NCCL_NO_DLOPEN)
-bool is_file(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+// Every entry point into `api`: "" when the required ones are all there, else DynamicLibrary's
+// message naming the file and the first one missing.
+std::string resolve(const DynamicLibrary& lib, Api& api) {
+  return lib.resolve({
+      {"ncclGetVersion", DynamicLibrary::slot(&api.GetVersion)},
+      {"ncclGetUniqueId", DynamicLibrary::slot(&api.GetUniqueId)},
+      {"ncclCommInitRank", DynamicLibrary::slot(&api.CommInitRank)},
+      {"ncclAllReduce", DynamicLibrary::slot(&api.AllReduce)},
+      {"ncclBroadcast", DynamicLibrary::slot(&api.Broadcast)},
+      {"ncclCommDestroy", DynamicLibrary::slot(&api.CommDestroy)},
+      {"ncclCommAbort", DynamicLibrary::slot(&api.CommAbort)},
+      {"ncclGetErrorString", DynamicLibrary::slot(&api.GetErrorString)},
+      {"ncclGetLastError", DynamicLibrary::slot(&api.GetLastError), false},
+      {"ncclCommGetAsyncError", DynamicLibrary::slot(&api.CommGetAsyncError), false},
+  });
 }
 
-std::string last_dlerror() {
-  const char* text = dlerror();
-  return text ? text : "unknown dlopen error";
-}
-
-// Resolves every entry point, or names the first one missing.
-std::string resolve(void* handle, Api& api) {
-  struct Entry {
-    const char* name;
-    void** slot;
-    bool required;
-  };
-  const Entry entries[] = {
-      {"ncclGetVersion", reinterpret_cast<void**>(&api.GetVersion), true},
-      {"ncclGetUniqueId", reinterpret_cast<void**>(&api.GetUniqueId), true},
-      {"ncclCommInitRank", reinterpret_cast<void**>(&api.CommInitRank), true},
-      {"ncclAllReduce", reinterpret_cast<void**>(&api.AllReduce), true},
-      {"ncclBroadcast", reinterpret_cast<void**>(&api.Broadcast), true},
-      {"ncclCommDestroy", reinterpret_cast<void**>(&api.CommDestroy), true},
-      {"ncclCommAbort", reinterpret_cast<void**>(&api.CommAbort), true},
-      {"ncclGetErrorString", reinterpret_cast<void**>(&api.GetErrorString), true},
-      {"ncclGetLastError", reinterpret_cast<void**>(&api.GetLastError), false},
-      {"ncclCommGetAsyncError", reinterpret_cast<void**>(&api.CommGetAsyncError), false},
-  };
-  for (const Entry& e : entries) {
-    *e.slot = dlsym(handle, e.name);
-    if (*e.slot == nullptr && e.required) return e.name;
-  }
-  return "";
-}
-#endif
-
-// Loads the library (under load_mutex) or returns why it cannot be.
+// Loads the library (under load_mutex) or returns why it cannot be. $NCCL_ROOT comes before the
+// loader's path (unlike DynamicLibrary::open_first): a user who names an NCCL means that one.
 std::string try_load() {
   if (loaded) return "";
-#if defined(PIX_NCCL_NO_DLOPEN)
-  return "NCCL is not available on this platform (the NCCL backend needs Linux)";
-#else
   const char* root_env = std::getenv("NCCL_ROOT");
   const std::string root = root_env ? root_env : "";
-  std::vector<std::string> candidates;
-  if (!root.empty()) {
-    for (const char* dir : {"/lib/", "/lib64/", "/"}) candidates.push_back(root + dir + kLibraryName);
-  }
-  void* handle = nullptr;
-  std::string path;
-  for (const std::string& candidate : candidates) {
-    if (!is_file(candidate)) continue;
-    handle = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+  DynamicLibrary lib;
+  std::string error;
+  for (const char* dir : {"/lib/", "/lib64/", "/"}) {
+    if (root.empty()) break;
+    const std::string candidate = root + dir + kLibraryName;
+    std::error_code ignored;
+    if (!std::filesystem::is_regular_file(candidate, ignored)) continue;
+    lib = DynamicLibrary::open(candidate, &error);
     // Present but unloadable (wrong architecture, a missing dependency): that is the news.
-    if (!handle) return concat("NCCL library ", candidate, " could not be loaded: ", last_dlerror());
-    path = candidate;
+    if (!lib) return concat("NCCL library ", candidate, " could not be loaded: ", error);
     break;
   }
-  if (!handle) {
-    handle = dlopen(kLibraryName, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-      const std::string why = last_dlerror();
+  if (!lib) {
+    lib = DynamicLibrary::open(kLibraryName, &error);
+    if (!lib) {
       const std::string where = root.empty()
           ? std::string("NCCL_ROOT is not set and the dynamic loader's path does not have it")
           : concat("not in NCCL_ROOT=", root, " (lib/ or lib64/) nor on the dynamic loader's path");
-      return concat("NCCL library ", kLibraryName, " not found: ", where, " (", why,
+      return concat("NCCL library ", kLibraryName, " not found: ", where, " (", error,
                     "); set NCCL_ROOT to the NCCL install holding lib/", kLibraryName,
                     " (e.g. the nvidia/nccl folder of a pip nvidia-nccl package) or add its lib folder to LD_LIBRARY_PATH");
     }
-    path = kLibraryName;
   }
-  auto* api = new Api{};
-  const std::string missing = resolve(handle, *api);
-  Dl_info info{};
-  if (api->GetUniqueId && dladdr(reinterpret_cast<void*>(api->GetUniqueId), &info) && info.dli_fname) path = info.dli_fname;
-  if (!missing.empty()) {
-    delete api;
-    dlclose(handle);
-    return concat("NCCL library ", path, " lacks ", missing, ": it is not an NCCL 2 library, or one too old for the engine");
-  }
+  const std::string path = lib.resolved_path();
+  auto api = std::make_unique<Api>();
+  const std::string missing = resolve(lib, *api);
+  if (!missing.empty())
+    return concat("NCCL library ", missing, ": it is not an NCCL 2 library, or one too old for the engine");
   int version = 0;
-  if (api->GetVersion(&version) != kSuccess || version < 2000) {
-    delete api;
-    dlclose(handle);
+  if (api->GetVersion(&version) != kSuccess || version < 2000)
     return concat("NCCL library ", path, " reports version code ", version, ": the engine needs NCCL 2");
-  }
   api->version_code = version;
   api->path = path;
-  loaded = api;
+  lib.keep_loaded();  // never closed: communicators may be torn down at process exit
+  loaded = api.release();
   return "";
-#endif
 }
 
 }  // namespace
