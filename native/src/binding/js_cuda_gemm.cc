@@ -4,12 +4,13 @@
 // layers call cuda::gemm directly.
 // setCudaGemm({ backend?: 'auto' | 'own', tf32?: boolean }): the process-wide implementation choice
 // and TF32 switch of cuda::gemm; returns the settings before the call, so a test can restore them.
-// Registered by InitInfo (js_info.cc), next to the report of which implementation is active.
+// Registered in addon.cc; `pix info` (js_info.cc) reports which implementation is active.
 #include <napi.h>
 
 #include <cmath>
 
 #include "binding/errors.h"
+#include "binding/gemm_args.h"
 #include "binding/js_tensor.h"
 #include "core/cuda_dispatch.h"
 #include "core/error.h"
@@ -29,29 +30,6 @@ const Tensor& matrix(const Napi::CallbackInfo& info, size_t index, const char* n
   return t;
 }
 
-int64_t size_field(const Napi::Object& obj, const char* key) {
-  if (obj.Get(key).IsUndefined()) return -1;
-  const double value = number_field(obj, key, 0, kFn);
-  PIX_CHECK(value >= 0 && value == std::floor(value) && value < 9.0e15, kFn, ": ", key,
-            " must be a non-negative integer, got ", value);
-  return static_cast<int64_t>(value);
-}
-
-void check_stored(const Tensor& t, const char* name, const char* layout, int64_t rows, int64_t cols, bool exact) {
-  if (exact)
-    PIX_CHECK(t.size(0) == rows && t.size(1) == cols, kFn, ": ", name, " has shape ", shape_str(t.shape()),
-              " but must be ", layout, " = (", rows, ",", cols, ")");
-  else
-    PIX_CHECK(t.size(0) >= rows && t.size(1) >= cols, kFn, ": ", name, " of shape ", shape_str(t.shape()),
-              " cannot hold ", layout, " = (", rows, ",", cols, ")");
-}
-
-bool share_memory(const Tensor& x, const Tensor& y) {
-  const char* xs = static_cast<const char*>(x.raw_data());
-  const char* ys = static_cast<const char*>(y.raw_data());
-  return x.nbytes() > 0 && y.nbytes() > 0 && xs < ys + y.nbytes() && ys < xs + x.nbytes();
-}
-
 // cudaGemm(a, b, c, { transA, transB, alpha = 1, beta = 0, m, n, k }): as the CPU's gemm(), without
 // kernel, precision or epilogue. m, n, k: all three or none; with them each matrix sits in the
 // top-left corner of its tensor, whose row length is the leading dimension.
@@ -68,27 +46,7 @@ Napi::Value CudaGemm(const Napi::CallbackInfo& info) {
               a.device().str(), ", ", b.device().str(), ", ", c.device().str());
     PIX_CHECK(!share_memory(c, a) && !share_memory(c, b), kFn, ": c must not share memory with a or b");
 
-    GemmParams p;
-    p.trans_a = bool_field(options, "transA", false, kFn);
-    p.trans_b = bool_field(options, "transB", false, kFn);
-    p.alpha = static_cast<float>(number_field(options, "alpha", 1, kFn));
-    p.beta = static_cast<float>(number_field(options, "beta", 0, kFn));
-    const int64_t m = size_field(options, "m"), n = size_field(options, "n"), k = size_field(options, "k");
-    const bool derived = m < 0 && n < 0 && k < 0;
-    PIX_CHECK(derived || (m >= 0 && n >= 0 && k >= 0), kFn, ": give all of m, n and k, or none");
-    p.m = derived ? c.size(0) : m;
-    p.n = derived ? c.size(1) : n;
-    p.k = derived ? a.size(p.trans_a ? 0 : 1) : k;
-    p.lda = a.size(1), p.ldb = b.size(1), p.ldc = c.size(1);
-    if (p.trans_a)
-      check_stored(a, "a", "A stored (K,M)", p.k, p.m, derived);
-    else
-      check_stored(a, "a", "A stored (M,K)", p.m, p.k, derived);
-    if (p.trans_b)
-      check_stored(b, "b", "B stored (N,K)", p.n, p.k, derived);
-    else
-      check_stored(b, "b", "B stored (K,N)", p.k, p.n, derived);
-    check_stored(c, "c", "C (M,N)", p.m, p.n, derived);
+    const GemmParams p = gemm_params(options, a, b, c, kFn);
     PIX_CUDA_CALL(cuda::gemm(c.device().index, p, a.dtype(), a.raw_data(), b.raw_data(), c.dtype(), c.raw_data()));
     return info.Env().Undefined();
   });
