@@ -102,11 +102,13 @@ function CudaPanel({ cuda }: { cuda: CudaBackendInfo }) {
         </Fact>
         <Fact label="Libraries">
           <span className="tags">
-            <LibraryFlag name="cuDNN" compiled={cuda.cudnn} />
-            <LibraryFlag name="cuBLAS" compiled={cuda.cublas} />
-            <LibraryFlag name="NCCL" compiled={cuda.nccl} />
+            <LibraryFlag name="cuDNN" present={cuda.cudnn} how="Compiled in" />
+            <LibraryFlag name="cuBLAS" present={cuda.cublas} how="Loaded at run time" />
+            <LibraryFlag name="NCCL" present={cuda.nccl} how="Loaded at run time" />
           </span>
         </Fact>
+        {cuda.gemm && <Fact label="Matrix products">{cuda.gemm}{cuda.gemmTf32 ? ' (TF32 allowed)' : ''}</Fact>}
+        {cuda.ncclLibrary && <Fact label="Multi-GPU (NCCL)">{cuda.ncclLibrary}</Fact>}
       </dl>
       {cuda.devices.length > 0 && <DeviceTable devices={cuda.devices} />}
     </article>
@@ -163,10 +165,11 @@ function TagList({ tags, empty }: { tags: string[]; empty: string }) {
   );
 }
 
-function LibraryFlag({ name, compiled }: { name: string; compiled: boolean }) {
+/** A vendor library: `how` says what present means (cuDNN is linked at build time, the others opened at run time). */
+function LibraryFlag({ name, present, how }: { name: string; present: boolean; how: string }) {
   return (
-    <span className={compiled ? 'tag tag-on' : 'tag tag-off'} title={compiled ? 'Compiled in' : 'Not compiled in'}>
-      {name} {compiled ? '✓' : '✗'}
+    <span className={present ? 'tag tag-on' : 'tag tag-off'} title={present ? how : `Not ${how.toLowerCase()}`}>
+      {name} {present ? '✓' : '✗'}
     </span>
   );
 }
