@@ -1,6 +1,7 @@
 // BatchNorm on the CPU. Rows (pixels) are split across threads; each thread sums its rows per
-// channel in double, and the partial sums are added in a fixed order, so results do not depend
-// on the thread count.
+// channel in double (the backward first sums blocks of 32 rows in f32, so its loops vectorise), and
+// the partial sums are added in a fixed order, so results do not depend on the thread count.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -26,17 +27,19 @@ Dims check(const char* op, const Tensor& x, const Tensor& gamma) {
   return {x.numel() / c, c};
 }
 
-// Per-channel sums over all rows, in double, deterministically: row_fn adds one row into `width`
-// planes of C accumulators (plane k at acc[k * C], so the inner loops over channels vectorise).
-template <typename RowFn>
-std::vector<double> channel_sums(const Dims& d, int width, RowFn&& row_fn) {
+// Per-channel sums over all rows, in double, deterministically: block_fn(r0, r1, acc) adds rows
+// [r0, r1) (at most `block_rows` of them, within one task) into `width` planes of C accumulators
+// (plane k at acc[k * C], so the inner loops over channels vectorise); each task's partial sums
+// are then added in a fixed order.
+template <typename BlockFn>
+std::vector<double> channel_sums(const Dims& d, int width, int64_t block_rows, BlockFn&& block_fn) {
   const int64_t tasks = (d.rows + kRowsPerTask - 1) / kRowsPerTask;
   std::vector<double> partial(static_cast<size_t>(tasks * d.c * width), 0.0);
   parallel_for(tasks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       double* acc = partial.data() + t * d.c * width;
-      const int64_t r1 = std::min(d.rows, (t + 1) * kRowsPerTask);
-      for (int64_t r = t * kRowsPerTask; r < r1; ++r) row_fn(r, acc);
+      const int64_t r_end = std::min(d.rows, (t + 1) * kRowsPerTask);
+      for (int64_t r = t * kRowsPerTask; r < r_end; r += block_rows) block_fn(r, std::min(r_end, r + block_rows), acc);
     }
   });
   std::vector<double> total(static_cast<size_t>(d.c * width), 0.0);
@@ -79,7 +82,7 @@ Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tenso
   // One pass: sums of (x - shift) and its square, shifted by the first row so the variance does
   // not cancel catastrophically when |mean| >> std.
   const float* shift = xs;
-  const std::vector<double> sums = channel_sums(d, 2, [&](int64_t r, double* acc) {
+  const std::vector<double> sums = channel_sums(d, 2, 1, [&](int64_t r, int64_t, double* acc) {
     const float* xr = xs + r * d.c;
     for (int64_t c = 0; c < d.c; ++c) {
       const double v = xr[c] - shift[c];
@@ -121,6 +124,58 @@ Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor
   return y;
 }
 
+namespace {
+
+constexpr int64_t kBlockRows = 32;  // rows summed in f32 before they join the double sums
+
+// The backward's two sums per channel, g = dy (or 0 where the fused ReLU's y <= 0):
+// sums[c] = Σ g and sums[C + c] = Σ g·(x − mean). Each block of kBlockRows rows is summed in f32
+// lane-parallel over channels (the loop vectorises, which the double accumulation did not), and
+// the block sums are added in double, in a fixed order, as channel_sums does.
+template <bool kRelu>
+std::vector<double> backward_sums(const Dims& d, const float* __restrict__ xs, const float* __restrict__ gs,
+                                  const float* __restrict__ ys, const float* __restrict__ mean) {
+  return channel_sums(d, 2, kBlockRows, [&](int64_t r0, int64_t r1, double* acc) {
+    thread_local std::vector<float> sums;
+    sums.assign(static_cast<size_t>(2 * d.c), 0.0f);
+    float* __restrict__ sum_g = sums.data();
+    float* __restrict__ sum_gx = sums.data() + d.c;
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* __restrict__ x = xs + r * d.c;
+      const float* __restrict__ g = gs + r * d.c;
+      const float* __restrict__ y = kRelu ? ys + r * d.c : nullptr;
+      for (int64_t c = 0; c < d.c; ++c) {
+        const float gc = kRelu ? (y[c] > 0.f ? g[c] : 0.f) : g[c];
+        sum_g[c] += gc;
+        sum_gx[c] += gc * (x[c] - mean[c]);
+      }
+    }
+    for (int64_t i = 0; i < 2 * d.c; ++i) acc[i] += sums[i];
+  });
+}
+
+// dx (+)= k_dy·g − k_mean − k_x·(x − mean) per channel.
+template <bool kRelu, bool kAccumulate>
+void backward_dx(const Dims& d, const float* __restrict__ xs, const float* __restrict__ gs, const float* __restrict__ ys,
+                 const float* __restrict__ mean, const float* __restrict__ k_dy, const float* __restrict__ k_mean,
+                 const float* __restrict__ k_x, float* __restrict__ dxs) {
+  parallel_for(d.rows, kRowsPerTask, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const float* __restrict__ x = xs + r * d.c;
+      const float* __restrict__ g = gs + r * d.c;
+      const float* __restrict__ y = kRelu ? ys + r * d.c : nullptr;
+      float* __restrict__ dx = dxs + r * d.c;
+      for (int64_t c = 0; c < d.c; ++c) {
+        const float gc = kRelu ? (y[c] > 0.f ? g[c] : 0.f) : g[c];
+        const float v = k_dy[c] * gc - k_mean[c] - k_x[c] * (x[c] - mean[c]);
+        dx[c] = kAccumulate ? dx[c] + v : v;
+      }
+    }
+  });
+}
+
+}  // namespace
+
 void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
                         Tensor& dbeta, GradWrite dx_write) {
@@ -133,42 +188,33 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
   const float* ys = params.relu ? y.data<float>() : nullptr;
   const float* mean = saved.mean.data<float>();
   const float* invstd = saved.invstd.data<float>();
-  auto grad_at = [&](int64_t i) { return ys && ys[i] <= 0.f ? 0.f : gs[i]; };  // ReLU passes y > 0 only
 
-  // sums[c] = sum(g), sums[C + c] = sum(g * xhat)
-  const std::vector<double> sums = channel_sums(d, 2, [&](int64_t r, double* acc) {
-    for (int64_t c = 0; c < d.c; ++c) {
-      const float g = grad_at(r * d.c + c);
-      acc[c] += g;
-      acc[d.c + c] += static_cast<double>(g) * (xs[r * d.c + c] - mean[c]) * invstd[c];
-    }
-  });
+  const std::vector<double> sums = params.relu ? backward_sums<true>(d, xs, gs, ys, mean)
+                                               : backward_sums<false>(d, xs, gs, ys, mean);
   float* dg = dgamma.data<float>();
   float* db = dbeta.data<float>();
   for (int64_t c = 0; c < d.c; ++c) {
     db[c] += static_cast<float>(sums[c]);
-    dg[c] += static_cast<float>(sums[d.c + c]);
+    dg[c] += static_cast<float>(sums[d.c + c] * invstd[c]);  // Σ g·xhat
   }
   if (!dx.defined()) return;
   const float* g = gamma.data<float>();
   const double n = static_cast<double>(d.rows);
-  std::vector<float> k_dy(d.c), k_mean(d.c), k_xhat(d.c);
+  std::vector<float> k_dy(d.c), k_mean(d.c), k_x(d.c);
   for (int64_t c = 0; c < d.c; ++c) {
-    k_dy[c] = g[c] * invstd[c];                                      // coefficient of g
-    k_mean[c] = static_cast<float>(g[c] * invstd[c] * sums[c] / n);  // of the mean gradient
-    k_xhat[c] = static_cast<float>(g[c] * invstd[c] * sums[d.c + c] / n);
+    const double scale = static_cast<double>(g[c]) * invstd[c];
+    k_dy[c] = static_cast<float>(scale);                                              // of g
+    k_mean[c] = static_cast<float>(scale * sums[c] / n);                              // of the mean gradient
+    k_x[c] = static_cast<float>(scale * sums[d.c + c] * invstd[c] * invstd[c] / n);  // of (x − mean)
   }
   float* dxs = dx.data<float>();
-  const bool overwrite = dx_write == GradWrite::Overwrite;
-  parallel_for(d.rows, kRowsPerTask, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r)
-      for (int64_t c = 0; c < d.c; ++c) {
-        const int64_t i = r * d.c + c;
-        const float xhat = (xs[i] - mean[c]) * invstd[c];
-        const float g = k_dy[c] * grad_at(i) - k_mean[c] - k_xhat[c] * xhat;
-        dxs[i] = overwrite ? g : dxs[i] + g;
-      }
-  });
+  const bool accumulate = dx_write == GradWrite::Accumulate;
+  if (params.relu)
+    accumulate ? backward_dx<true, true>(d, xs, gs, ys, mean, k_dy.data(), k_mean.data(), k_x.data(), dxs)
+               : backward_dx<true, false>(d, xs, gs, ys, mean, k_dy.data(), k_mean.data(), k_x.data(), dxs);
+  else
+    accumulate ? backward_dx<false, true>(d, xs, gs, ys, mean, k_dy.data(), k_mean.data(), k_x.data(), dxs)
+               : backward_dx<false, false>(d, xs, gs, ys, mean, k_dy.data(), k_mean.data(), k_x.data(), dxs);
 }
 
 }  // namespace pix::cpu
