@@ -3,7 +3,8 @@
 //
 // x, y (N,H,W,C) or any (..., C); gamma, beta, running_mean, running_var, mean, invstd (C).
 // x, y, dx, dy are f32 on the CPU, f32 or bf16 on CUDA; everything per channel is f32, and the
-// statistics are summed in double on both backends.
+// statistics are summed in double on both backends (the CPU backward adds blocks of 32 rows summed
+// in f32).
 // Training normalises with the batch's biased variance and moves the running statistics toward
 // the batch's mean and unbiased variance (PyTorch semantics); evaluation uses running statistics.
 #pragma once
