@@ -24,6 +24,35 @@ Tensor add_relu_forward(const Tensor& a, const Tensor& b) {
   return y;
 }
 
+namespace {
+
+// One loop per combination of outputs and write modes, with restrict pointers, so that each
+// vectorises: the identity shortcut's (overwrite da, accumulate db) is the common one in training.
+template <bool kA, bool kAccumulateA, bool kB, bool kAccumulateB>
+void backward_range(const float* __restrict__ y, const float* __restrict__ dy, float* __restrict__ da,
+                    float* __restrict__ db, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float g = y[i] > 0.f ? dy[i] : 0.f;
+    if constexpr (kA) da[i] = kAccumulateA ? da[i] + g : g;
+    if constexpr (kB) db[i] = kAccumulateB ? db[i] + g : g;
+  }
+}
+
+using BackwardRange = void (*)(const float*, const float*, float*, float*, int64_t, int64_t);
+
+template <bool kA, bool kAccumulateA>
+BackwardRange pick_b(bool has_b, bool accumulate_b) {
+  if (!has_b) return backward_range<kA, kAccumulateA, false, false>;
+  return accumulate_b ? backward_range<kA, kAccumulateA, true, true> : backward_range<kA, kAccumulateA, true, false>;
+}
+
+BackwardRange pick(bool has_a, bool accumulate_a, bool has_b, bool accumulate_b) {
+  if (!has_a) return pick_b<false, false>(has_b, accumulate_b);
+  return accumulate_a ? pick_b<true, true>(has_b, accumulate_b) : pick_b<true, false>(has_b, accumulate_b);
+}
+
+}  // namespace
+
 void add_relu_backward(const Tensor& y, const Tensor& dy, Tensor& da, Tensor& db, GradWrite da_write,
                        GradWrite db_write) {
   PIX_CHECK(y.shape() == dy.shape(), "add_relu_backward: dy must have y's shape");
@@ -31,14 +60,10 @@ void add_relu_backward(const Tensor& y, const Tensor& dy, Tensor& da, Tensor& db
   const float* gs = dy.data<float>();
   float* das = da.defined() ? da.data<float>() : nullptr;
   float* dbs = db.defined() ? db.data<float>() : nullptr;
-  const bool a_over = da_write == GradWrite::Overwrite, b_over = db_write == GradWrite::Overwrite;
-  parallel_for(y.numel(), kGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const float g = ys[i] > 0.f ? gs[i] : 0.f;
-      if (das) das[i] = a_over ? g : das[i] + g;
-      if (dbs) dbs[i] = b_over ? g : dbs[i] + g;
-    }
-  });
+  PIX_CHECK(das == nullptr || das != dbs, "add_relu_backward: da and db must be different tensors");
+  const BackwardRange range = pick(das != nullptr, da_write == GradWrite::Accumulate, dbs != nullptr,
+                                   db_write == GradWrite::Accumulate);
+  parallel_for(y.numel(), kGrain, [&](int64_t begin, int64_t end) { range(ys, gs, das, dbs, begin, end); });
 }
 
 }  // namespace pix::cpu
