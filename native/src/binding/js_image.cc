@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "binding/errors.h"
+#include "binding/image_args.h"
 #include "core/error.h"
 #include "image/affine.h"
 #include "image/autocontrast.h"
@@ -40,22 +41,6 @@ double required_number(const Napi::Object& obj, const char* key, const char* fn)
   Napi::Value value = obj.Get(key);
   if (!value.IsNumber()) throw ArgumentError{concat(fn, ": '", key, "' must be a number")};
   return value.As<Napi::Number>().DoubleValue();
-}
-
-// (pixels: Uint8Array, width, height) at info[0..2] -> an image view over the array's memory.
-image::ImageU8 image_args(const Napi::CallbackInfo& info, const char* fn) {
-  if (info.Length() < 3 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw ArgumentError{concat(fn, ": pixels must be a Uint8Array (height, width, 3)")};
-  if (!info[1].IsNumber() || !info[2].IsNumber()) throw ArgumentError{concat(fn, ": width and height must be numbers")};
-  Napi::Uint8Array pixels = info[0].As<Napi::Uint8Array>();
-  const double w = info[1].As<Napi::Number>().DoubleValue();
-  const double h = info[2].As<Napi::Number>().DoubleValue();
-  PIX_CHECK(w >= 1 && h >= 1 && w == static_cast<int>(w) && h == static_cast<int>(h) && w * h <= 1e9, fn,
-            ": width and height must be positive integers, got ", w, "x", h);
-  image::ImageU8 img{pixels.Data(), static_cast<int>(w), static_cast<int>(h)};
-  PIX_CHECK(static_cast<int64_t>(pixels.ElementLength()) == img.bytes(), fn, ": pixels has ", pixels.ElementLength(),
-            " bytes but a ", img.width, "x", img.height, " RGB image needs ", img.bytes());
-  return img;
 }
 
 image::Resample resample_field(const Napi::Object& op, const char* fn) {
@@ -111,7 +96,7 @@ void apply_op(image::ImageU8 img, const Napi::Object& op, const char* fn) {
 Napi::Value AugmentImage(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const char* fn = "augmentImage";
-    const image::ImageU8 img = image_args(info, fn);
+    const image::ImageU8 img = image_at(info, 0, fn);
     if (info.Length() < 4 || !info[3].IsArray()) throw ArgumentError{concat(fn, ": ops must be an array of op objects")};
     Napi::Array ops = info[3].As<Napi::Array>();
     for (uint32_t i = 0; i < ops.Length(); ++i) {
@@ -140,7 +125,7 @@ std::array<float, 3> triple_field(const Napi::Object& obj, const char* key, std:
 Napi::Value NormalizeErase(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const char* fn = "normalizeErase";
-    const image::ImageU8 img = image_args(info, fn);
+    const image::ImageU8 img = image_at(info, 0, fn);
     if (info.Length() < 5 || !info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
       throw ArgumentError{concat(fn, ": out must be a Float32Array")};
     Napi::Float32Array out = info[3].As<Napi::Float32Array>();
