@@ -31,8 +31,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -41,6 +39,7 @@
 #include "core/precision.h"
 #include "core/thread_pool.h"
 #include "ops/cpu/gemm_kernels.h"
+#include "ops/cpu/scratch.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"  // vectors passed between always-inline functions only
@@ -239,27 +238,6 @@ Plan make_plan(const Problem& pb) {
   return p;
 }
 
-// Grow-only, 64-byte-aligned scratch; one of each kind per thread.
-class Scratch {
- public:
-  float* get(int64_t floats) {
-    const int64_t bytes = round_up(floats * static_cast<int64_t>(sizeof(float)), 64);
-    if (bytes > capacity_) {
-      data_.reset(static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(bytes))));
-      capacity_ = data_ ? bytes : 0;
-      if (!data_) throw std::bad_alloc();
-    }
-    return data_.get();
-  }
-
- private:
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::unique_ptr<float, Free> data_;
-  int64_t capacity_ = 0;
-};
-
 Scratch& taps_scratch() {
   thread_local Scratch s;
   return s;
@@ -369,7 +347,7 @@ PIX_INLINE void transform_taps(const Plan& p, const float* taps, int64_t kc, int
 PIX_INLINE void transform_weights(const Plan& p, const Problem& pb, const float* w, bool backward, float* u,
                                   int64_t begin, int64_t end) {
   const int64_t nr = p.kernel.nr;
-  float* taps = taps_scratch().get(kKC * 9 * nr);
+  float* taps = taps_scratch().get<float>(kKC * 9 * nr);
   for (int64_t piece = begin; piece < end; ++piece) {
     const int64_t j = piece / p.k_blocks, k0 = piece % p.k_blocks * kKC, kc = std::min<int64_t>(kKC, pb.k - k0);
     gather_taps(p, pb, w, backward, j, k0, kc, taps);
@@ -574,8 +552,8 @@ PIX_INLINE void run_unit(const Plan& p, const Problem& pb, const float* u, int64
     prefetch.add(pb.out + first * pb.cout, pb.out + end * pb.cout, true);
     if (pb.residual) prefetch.add(pb.residual + first * pb.cout, pb.residual + end * pb.cout, false);
   }
-  float* v = v_scratch().get(36 * p.k_blocks * p.block_panels * p.kernel.mr * kPackedRowStride);
-  float* m = m_scratch().get(36 * p.block_tiles * p.ldm);
+  float* v = v_scratch().get<float>(36 * p.k_blocks * p.block_panels * p.kernel.mr * kPackedRowStride);
+  float* m = m_scratch().get<float>(36 * p.block_tiles * p.ldm);
   transform_input(p, pb, unit.t0, 0, unit.count, v);
   multiply(p, pb, unit, u, v, m, prefetch);
   transform_output(p, pb, unit, m);
@@ -594,9 +572,9 @@ PIX_INLINE void run_panel(const Plan& p, const Problem& pb, const float* w, bool
   unit.o1 = std::min(pb.cout, unit.o0 + nr);
   const int cols = static_cast<int>(unit.o1 - unit.o0);
   const int64_t panels = ceil_div(unit.count, mr);
-  float* taps = taps_scratch().get(kKC * 9 * nr);  // [kk][tap][lane]
-  float* slice = slice_scratch().get(6 * kKC * nr);  // [b][kk][lane]: products 6a .. 6a + 5
-  float* m = m_scratch().get(36 * p.block_tiles * p.ldm);
+  float* taps = taps_scratch().get<float>(kKC * 9 * nr);  // [kk][tap][lane]
+  float* slice = slice_scratch().get<float>(6 * kKC * nr);  // [b][kk][lane]: products 6a .. 6a + 5
+  float* m = m_scratch().get<float>(36 * p.block_tiles * p.ldm);
   MicroTile tile{};
   tile.layout = PanelLayout::RowMajor;
   tile.ldc = p.ldm;

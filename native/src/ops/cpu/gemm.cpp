@@ -25,16 +25,14 @@
 // finished tile while it is in L1, into sums private to the run of tiles (one thread's), which are
 // summed at the end; where C is finished outside the kernels, by a pass over C per group.
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "ops/cpu/gemm_kernels.h"
+#include "ops/cpu/scratch.h"
 #include "ops/gemm.h"
 
 namespace pix {
@@ -74,43 +72,17 @@ constexpr int64_t kCopyGrain = int64_t{1} << 16;
 int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
 int64_t round_up(int64_t x, int64_t y) { return ceil_div(x, y) * y; }
 
-// Grow-only, 64-byte-aligned scratch. Each thread has its own (thread_local), since sgemm may run on
-// several threads at once and the pool's workers pack A panels concurrently.
-class Scratch {
- public:
-  template <typename T>
-  T* get(int64_t count) {
-    const int64_t bytes = round_up(count * static_cast<int64_t>(sizeof(T)), 64);
-    if (bytes > capacity_) {
-      data_.reset(static_cast<char*>(std::aligned_alloc(64, static_cast<size_t>(bytes))));
-      if (!data_) {
-        capacity_ = 0;
-        throw std::bad_alloc();
-      }
-      capacity_ = bytes;
-    }
-    return reinterpret_cast<T*>(data_.get());
-  }
-
- private:
-  struct Free {
-    void operator()(char* p) const { std::free(p); }
-  };
-  std::unique_ptr<char, Free> data_;
-  int64_t capacity_ = 0;
-};
-
 // One of each per thread, shared by all kernels (a thread runs one sgemm at a time).
-Scratch& packed_b_scratch() {
-  thread_local Scratch scratch;
+cpu::Scratch& packed_b_scratch() {
+  thread_local cpu::Scratch scratch;
   return scratch;
 }
-Scratch& packed_a_scratch() {
-  thread_local Scratch scratch;
+cpu::Scratch& packed_a_scratch() {
+  thread_local cpu::Scratch scratch;
   return scratch;
 }
-Scratch& partial_scratch() {
-  thread_local Scratch scratch;
+cpu::Scratch& partial_scratch() {
+  thread_local cpu::Scratch scratch;
   return scratch;
 }
 
