@@ -34,11 +34,10 @@ function startServe(home: string): Promise<{ child: ChildProcess; pageUrl: strin
       env: { ...process.env, PIX_NUM_THREADS: '2' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`pix serve printed no URL within 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`pix serve printed no URL within 60 s:\n${serveOutput}`)), 60_000);
     const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Open this URL[^:]*: (\S+)/.exec(output);
+      serveOutput += chunk.toString();
+      const match = /Open this URL[^:]*: (\S+)/.exec(serveOutput);
       if (match) {
         clearTimeout(timer);
         resolve({ child, pageUrl: match[1] });
@@ -48,11 +47,13 @@ function startServe(home: string): Promise<{ child: ChildProcess; pageUrl: strin
     child.stderr?.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`pix serve exited with ${code} before serving:\n${output}`));
+      reject(new Error(`pix serve exited with ${code} before serving:\n${serveOutput}`));
     });
   });
 }
 
+/** Everything `pix serve` printed, for the diagnosis of a failure. */
+let serveOutput = '';
 let serve: { child: ChildProcess; pageUrl: string } | null = null;
 let context: BrowserContext | null = null;
 let page: Page;
@@ -116,7 +117,42 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
 
 const statusIs = (...wanted: string[]) => async () => wanted.includes(await runStatus());
 
+const tail = (text: string, lines: number) => text.trimEnd().split('\n').slice(-lines).join('\n');
+
+/**
+ * What a failure report needs and CI keeps no screenshot of: the page (whether it answers at all,
+ * its URL, the run header's text), the page's errors, the serve log and each run's console.
+ */
+async function diagnosis(): Promise<string> {
+  const parts: string[] = [];
+  const answer = await Promise.race([
+    // A string body: it runs in the page, and this project's Node types have no DOM.
+    page.evaluate<{ url: string; header: string }>(
+      "({ url: location.href, header: document.querySelector('.run-header')?.textContent ?? '(no run header)' })",
+    ),
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), 5_000)),
+  ]).catch((error: Error) => ({ url: '?', header: `(evaluate failed: ${error.message})` }));
+  parts.push(answer ? `page ${answer.url}\nrun header: ${answer.header}` : 'the page did not answer an evaluate within 5 s');
+  if (pageErrors.length) parts.push(`page errors:\n${pageErrors.join('\n')}`);
+  parts.push(`pix serve output (tail):\n${tail(serveOutput, 30)}`);
+  const runs = join(work, 'home', 'runs');
+  for (const id of existsSync(runs) ? readdirSync(runs) : []) {
+    const consoleLog = join(runs, id, 'console.log');
+    if (existsSync(consoleLog)) parts.push(`run ${id} console (tail):\n${tail(readFileSync(consoleLog, 'utf8'), 30)}`);
+  }
+  return parts.join('\n\n');
+}
+
 test('the workbench end to end against pix serve', { skip: reason ?? false, timeout: 600_000 }, async () => {
+  try {
+    await userPath();
+  } catch (error) {
+    if (error instanceof Error) error.message += `\n\n--- diagnosis ---\n${await diagnosis()}`;
+    throw error;
+  }
+});
+
+async function userPath(): Promise<void> {
   assert.ok(serve);
   await page.goto(serve.pageUrl);
   await page.getByRole('heading', { name: 'Runs' }).waitFor();
@@ -221,4 +257,4 @@ test('the workbench end to end against pix serve', { skip: reason ?? false, time
   assert.deepEqual([...readFileSync(pngFile).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'the PNG export is not a PNG');
 
   assert.deepEqual(pageErrors, [], `the page threw: ${pageErrors.join('; ')}`);
-});
+}
