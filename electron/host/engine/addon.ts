@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EngineInfo } from '../../../shared/engine';
 
-export type DType = 'f32' | 'f64' | 'bf16' | 'i64';
+/** u8: 8-bit image batches on their way to normalizeEraseBatch; no op computes in it. */
+export type DType = 'f32' | 'f64' | 'bf16' | 'i64' | 'u8';
 /** 'cpu', 'cuda' (= 'cuda:0') or 'cuda:N'. */
 export type DeviceName = string;
 export type Layout = 'nhwc' | 'nchw';
@@ -20,8 +21,8 @@ export interface Tensor {
   readonly dtype: DType;
   readonly device: DeviceName;
   readonly numel: number;
-  /** f32 and bf16 read back as Float32Array, f64 as Float64Array, i64 as BigInt64Array. */
-  toArray(): Float32Array | Float64Array | BigInt64Array;
+  /** f32 and bf16 read back as Float32Array, f64 as Float64Array, i64 as BigInt64Array, u8 as Uint8Array. */
+  toArray(): Float32Array | Float64Array | BigInt64Array | Uint8Array;
   to(device: DeviceName): Tensor;
   cast(dtype: DType): Tensor;
   /** Shares memory with this tensor. */
@@ -31,7 +32,8 @@ export interface Tensor {
 }
 
 export interface TensorStatics {
-  fromArray(data: Float32Array | Float64Array | BigInt64Array, shape: number[], dtype?: DType, device?: DeviceName): Tensor;
+  /** Uint8Array gives u8, BigInt64Array i64 (neither converts); the float arrays their dtype, or another float one. */
+  fromArray(data: Float32Array | Float64Array | BigInt64Array | Uint8Array, shape: number[], dtype?: DType, device?: DeviceName): Tensor;
   zeros(shape: number[], dtype?: DType, device?: DeviceName): Tensor;
 }
 
@@ -351,6 +353,21 @@ export interface NormalizeEraseParams {
   seed?: number;
 }
 
+/** One sample's RandomErasing for normalizeEraseBatch: the arguments normalizeErase takes. */
+export interface SampleErase {
+  boxes: EraseBox[];
+  mode: 'pixel' | 'rand' | 'const';
+  seed: number;
+}
+
+export interface NormalizeEraseBatchParams {
+  /** Default: the ImageNet mean and std. */
+  mean?: [number, number, number];
+  std?: [number, number, number];
+  /** One entry per sample (null: not erased), or absent: none erased. */
+  erase?: (SampleErase | null)[];
+}
+
 /** Whether NCCL (libnccl.so.2, opened at run time) can be loaded on this machine. */
 export interface NcclLibraryStatus {
   available: boolean;
@@ -455,6 +472,8 @@ export interface NativeEngine {
   augmentImage(pixels: Uint8Array, width: number, height: number, ops: ImageOp[]): void;
   /** (v/255 - mean)/std in float32 into out[offset, offset + H*W*3) (HWC), then the erasing boxes. */
   normalizeErase(pixels: Uint8Array, width: number, height: number, out: Float32Array, offset: number, params: NormalizeEraseParams): void;
+  /** normalizeErase on a batch x (N,H,W,3) u8: a fresh (N,H,W,3) f32 tensor on x's device, each sample erased by its entry. */
+  normalizeEraseBatch(x: Tensor, params: NormalizeEraseBatchParams): Tensor;
   /** PIL's Image.resize (bilinear/bicubic, box) of src (H,W,3) into out, optionally a window of it, mirrored (binding/js_jpeg.cc). */
   resizeImage(src: Uint8Array, srcWidth: number, srcHeight: number, out: Uint8Array, outWidth: number, outHeight: number, params: ResizeImageParams): void;
   /** The JPEG functions exist only in an engine built with libjpeg; the loader falls back to sharp without them. */

@@ -1,6 +1,8 @@
 // The augmentation ops on 8-bit RGB images (native/src/image) for JavaScript. Conversion only:
 // pixels arrive as a Uint8Array (H,W,3) that the ops change in place, and normalizeErase writes
 // into a Float32Array at an element offset, so a loader can fill its batch without a copy.
+// normalizeEraseBatch is the same last step on a whole u8 batch tensor, on its device
+// (ops/normalize_erase_batch.h); it takes the erasing arguments normalizeErase takes, per sample.
 // Synchronous on purpose: each call is a short loop over one image, and the loader's worker
 // threads call them (the functions keep no per-process JavaScript state, so they load in any
 // worker).
@@ -11,6 +13,7 @@
 
 #include "binding/errors.h"
 #include "binding/image_args.h"
+#include "binding/js_tensor.h"
 #include "core/error.h"
 #include "image/affine.h"
 #include "image/autocontrast.h"
@@ -24,6 +27,7 @@
 #include "image/sharpness.h"
 #include "image/solarize.h"
 #include "image/solarize_add.h"
+#include "ops/normalize_erase_batch.h"
 
 namespace pix::binding {
 namespace {
@@ -121,6 +125,33 @@ std::array<float, 3> triple_field(const Napi::Object& obj, const char* key, std:
   return out;
 }
 
+// The RandomErasing fields of an options object: { boxes?, mode = 'pixel', seed = 0 }.
+SampleErase erase_fields(const Napi::Object& options, const char* fn) {
+  SampleErase erase;
+  const std::string mode = string_field(options, "mode", "pixel", fn);
+  if (mode == "pixel") erase.mode = image::EraseMode::Pixel;
+  else if (mode == "rand") erase.mode = image::EraseMode::Rand;
+  else if (mode == "const") erase.mode = image::EraseMode::Const;
+  else throw Error(concat(fn, ": mode must be 'pixel', 'rand' or 'const', got '", mode, "'"));
+  const double seed = number_field(options, "seed", 0, fn);
+  PIX_CHECK(seed >= 0 && seed <= 9007199254740991.0 && seed == static_cast<double>(static_cast<uint64_t>(seed)), fn,
+            ": seed must be a non-negative integer");
+  erase.seed = static_cast<uint64_t>(seed);
+  Napi::Value boxes = options.Get("boxes");
+  if (!boxes.IsUndefined()) {
+    if (!boxes.IsArray()) throw ArgumentError{concat(fn, ": boxes must be an array of { top, left, height, width }")};
+    Napi::Array list = boxes.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      Napi::Value b = list.Get(i);
+      if (!b.IsObject()) throw ArgumentError{concat(fn, ": boxes[", i, "] must be { top, left, height, width }")};
+      const Napi::Object box = b.As<Napi::Object>();
+      erase.boxes.push_back({int_field(box, "top", fn), int_field(box, "left", fn), int_field(box, "height", fn),
+                             int_field(box, "width", fn)});
+    }
+  }
+  return erase;
+}
+
 // normalizeErase(pixels, width, height, out: Float32Array, offset, { mean?, std?, boxes, mode, seed })
 Napi::Value NormalizeErase(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
@@ -139,29 +170,40 @@ Napi::Value NormalizeErase(const Napi::CallbackInfo& info) {
     image::NormalizeEraseParams params;
     params.mean = triple_field(options, "mean", params.mean, fn);
     params.std = triple_field(options, "std", params.std, fn);
-    const std::string mode = string_field(options, "mode", "pixel", fn);
-    if (mode == "pixel") params.mode = image::EraseMode::Pixel;
-    else if (mode == "rand") params.mode = image::EraseMode::Rand;
-    else if (mode == "const") params.mode = image::EraseMode::Const;
-    else throw Error(concat(fn, ": mode must be 'pixel', 'rand' or 'const', got '", mode, "'"));
-    const double seed = number_field(options, "seed", 0, fn);
-    PIX_CHECK(seed >= 0 && seed <= 9007199254740991.0 && seed == static_cast<double>(static_cast<uint64_t>(seed)), fn,
-              ": seed must be a non-negative integer");
-    params.seed = static_cast<uint64_t>(seed);
-    Napi::Value boxes = options.Get("boxes");
-    if (!boxes.IsUndefined()) {
-      if (!boxes.IsArray()) throw ArgumentError{concat(fn, ": boxes must be an array of { top, left, height, width }")};
-      Napi::Array list = boxes.As<Napi::Array>();
-      for (uint32_t i = 0; i < list.Length(); ++i) {
-        Napi::Value b = list.Get(i);
-        if (!b.IsObject()) throw ArgumentError{concat(fn, ": boxes[", i, "] must be { top, left, height, width }")};
-        const Napi::Object box = b.As<Napi::Object>();
-        params.boxes.push_back({int_field(box, "top", fn), int_field(box, "left", fn), int_field(box, "height", fn),
-                                int_field(box, "width", fn)});
-      }
-    }
+    SampleErase erase = erase_fields(options, fn);
+    params.boxes = std::move(erase.boxes);
+    params.mode = erase.mode;
+    params.seed = erase.seed;
     image::normalize_erase(img, out.Data() + static_cast<int64_t>(offset), params);
     return info.Env().Undefined();
+  });
+}
+
+// normalizeEraseBatch(x: u8 (N,H,W,3), { mean?, std?, erase?: (null | { boxes, mode, seed })[] }) -> f32 (N,H,W,3)
+Napi::Value NormalizeEraseBatch(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const char* fn = "normalizeEraseBatch";
+    const Tensor& x = JsTensor::FromValue(info[0], fn, "x");
+    const Napi::Object options = object_arg(info, 1, fn, "params");
+    NormalizeEraseBatchParams params;
+    params.mean = triple_field(options, "mean", params.mean, fn);
+    params.std = triple_field(options, "std", params.std, fn);
+    Napi::Value erase = options.Get("erase");
+    if (!erase.IsUndefined()) {
+      if (!erase.IsArray()) throw ArgumentError{concat(fn, ": erase must be an array with one entry per sample (null or { boxes, mode, seed })")};
+      Napi::Array list = erase.As<Napi::Array>();
+      for (uint32_t i = 0; i < list.Length(); ++i) {
+        Napi::Value entry = list.Get(i);
+        if (entry.IsNull() || entry.IsUndefined()) {
+          params.erase.emplace_back();
+        } else if (entry.IsObject()) {
+          params.erase.push_back(erase_fields(entry.As<Napi::Object>(), fn));
+        } else {
+          throw ArgumentError{concat(fn, ": erase[", i, "] must be null or { boxes, mode, seed }")};
+        }
+      }
+    }
+    return JsTensor::Wrap(info.Env(), normalize_erase_batch(x, params));
   });
 }
 
@@ -170,6 +212,7 @@ Napi::Value NormalizeErase(const Napi::CallbackInfo& info) {
 void InitImage(Napi::Env env, Napi::Object exports) {
   exports.Set("augmentImage", Napi::Function::New<AugmentImage>(env, "augmentImage"));
   exports.Set("normalizeErase", Napi::Function::New<NormalizeErase>(env, "normalizeErase"));
+  exports.Set("normalizeEraseBatch", Napi::Function::New<NormalizeEraseBatch>(env, "normalizeEraseBatch"));
 }
 
 }  // namespace pix::binding

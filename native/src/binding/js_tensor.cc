@@ -34,7 +34,7 @@ Device device_arg(const Napi::Value& value, const char* fn) {
 
 DType dtype_arg(const Napi::Value& value, DType fallback, const char* fn) {
   if (value.IsUndefined()) return fallback;
-  if (!value.IsString()) throw ArgumentError{concat(fn, ": dtype must be a string: f32, f64, bf16 or i64")};
+  if (!value.IsString()) throw ArgumentError{concat(fn, ": dtype must be a string: f32, f64, bf16, i64 or u8")};
   return parse_dtype(value.As<Napi::String>().Utf8Value());
 }
 
@@ -78,12 +78,12 @@ const Tensor& JsTensor::live(const char* fn) const {
 }
 
 // Tensor.fromArray(data, shape, dtype?, device?): Float32Array -> f32 (or bf16 when asked),
-// Float64Array -> f64 (or f32/bf16), BigInt64Array -> i64.
+// Float64Array -> f64 (or f32/bf16), BigInt64Array -> i64, Uint8Array -> u8 (8-bit pixels).
 Napi::Value JsTensor::FromArray(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const char* fn = "Tensor.fromArray";
     if (info.Length() < 2 || !info[0].IsTypedArray())
-      throw ArgumentError{concat(fn, ": data must be a Float32Array, Float64Array or BigInt64Array")};
+      throw ArgumentError{concat(fn, ": data must be a Float32Array, Float64Array, BigInt64Array or Uint8Array")};
     Napi::TypedArray array = info[0].As<Napi::TypedArray>();
     const Shape shape = shape_arg(info[1], fn);
     const Device device = device_arg(info.Length() > 3 ? info[3] : info.Env().Undefined(), fn);
@@ -92,7 +92,8 @@ Napi::Value JsTensor::FromArray(const Napi::CallbackInfo& info) {
       case napi_float32_array: source = DType::F32; break;
       case napi_float64_array: source = DType::F64; break;
       case napi_bigint64_array: source = DType::I64; break;
-      default: throw ArgumentError{concat(fn, ": data must be a Float32Array, Float64Array or BigInt64Array")};
+      case napi_uint8_array: source = DType::U8; break;
+      default: throw ArgumentError{concat(fn, ": data must be a Float32Array, Float64Array, BigInt64Array or Uint8Array")};
     }
     const DType target = dtype_arg(info.Length() > 2 ? info[2] : info.Env().Undefined(), source, fn);
     PIX_CHECK(static_cast<int64_t>(array.ElementLength()) == shape_numel(shape), fn, ": data has ",
@@ -101,8 +102,9 @@ Napi::Value JsTensor::FromArray(const Napi::CallbackInfo& info) {
     const uint8_t* bytes = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
     std::memcpy(host.raw_data(), bytes, host.nbytes());
     if (target != source) {
-      PIX_CHECK(source != DType::I64 && target != DType::I64, fn, ": cannot convert ", dtype_name(source), " data to ",
-                dtype_name(target));
+      auto integral = [](DType d) { return d == DType::I64 || d == DType::U8; };
+      PIX_CHECK(!integral(source) && !integral(target), fn, ": cannot convert ", dtype_name(source), " data to ",
+                dtype_name(target), " (i64 and u8 tensors come from BigInt64Array and Uint8Array as they are)");
       host = cast(host, target);
     }
     return Wrap(info.Env(), device.is_cpu() ? host : host.to(device));
@@ -143,7 +145,8 @@ Napi::Value JsTensor::Numel(const Napi::CallbackInfo& info) {
   });
 }
 
-// toArray(): f32 and bf16 come back as a Float32Array, f64 as Float64Array, i64 as BigInt64Array.
+// toArray(): f32 and bf16 come back as a Float32Array, f64 as Float64Array, i64 as BigInt64Array,
+// u8 as Uint8Array.
 Napi::Value JsTensor::ToArray(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     Tensor host = live("Tensor.toArray").to(Device::cpu());
@@ -154,6 +157,7 @@ Napi::Value JsTensor::ToArray(const Napi::CallbackInfo& info) {
     switch (host.dtype()) {
       case DType::F64: return Napi::Float64Array::New(info.Env(), n, buffer, 0);
       case DType::I64: return Napi::BigInt64Array::New(info.Env(), n, buffer, 0);
+      case DType::U8: return Napi::Uint8Array::New(info.Env(), n, buffer, 0);
       default: return Napi::Float32Array::New(info.Env(), n, buffer, 0);
     }
   });

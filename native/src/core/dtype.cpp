@@ -10,6 +10,7 @@ size_t dtype_size(DType dtype) {
     case DType::F64: return 8;
     case DType::BF16: return 2;
     case DType::I64: return 8;
+    case DType::U8: return 1;
   }
   throw Error("unknown dtype");
 }
@@ -20,6 +21,7 @@ const char* dtype_name(DType dtype) {
     case DType::F64: return "f64";
     case DType::BF16: return "bf16";
     case DType::I64: return "i64";
+    case DType::U8: return "u8";
   }
   return "?";
 }
@@ -29,7 +31,8 @@ DType parse_dtype(const std::string& name) {
   if (name == "f64" || name == "float64") return DType::F64;
   if (name == "bf16" || name == "bfloat16") return DType::BF16;
   if (name == "i64" || name == "int64") return DType::I64;
-  throw Error(concat("unknown dtype '", name, "' (expected f32, f64, bf16 or i64)"));
+  if (name == "u8" || name == "uint8") return DType::U8;
+  throw Error(concat("unknown dtype '", name, "' (expected f32, f64, bf16, i64 or u8)"));
 }
 
 }  // namespace pix

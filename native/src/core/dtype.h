@@ -1,5 +1,6 @@
 // Element types of engine tensors. f32 is the master type; bf16 is the GPU compute type; f64 exists
-// for gradient checks in tests; i64 for labels and BatchNorm's num_batches_tracked.
+// for gradient checks in tests; i64 for labels and BatchNorm's num_batches_tracked; u8 for 8-bit
+// image batches on their way to normalisation on the training device (ops/normalize_erase_batch.h).
 #pragma once
 
 #include <cstddef>
@@ -9,10 +10,10 @@
 
 namespace pix {
 
-enum class DType : uint8_t { F32, F64, BF16, I64 };
+enum class DType : uint8_t { F32, F64, BF16, I64, U8 };
 
 size_t dtype_size(DType dtype);
-const char* dtype_name(DType dtype);  // "f32", "f64", "bf16", "i64"
+const char* dtype_name(DType dtype);  // "f32", "f64", "bf16", "i64", "u8"
 DType parse_dtype(const std::string& name);  // throws pix::Error naming the valid choices
 
 // bfloat16 stored as its 16 raw bits; conversions round to nearest even like PyTorch.

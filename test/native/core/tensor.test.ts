@@ -1,10 +1,12 @@
-// Tensor basics through the binding: round trips, dtypes, bf16 rounding, reshape, and clear errors.
+// Tensor basics through the binding: round trips, dtypes, bf16 rounding, reshape, and clear errors;
+// u8 tensors (8-bit image batches) and the ops that refuse them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadEngine, type Tensor } from '../../../electron/host/engine/addon';
 import { cudaSkipReason } from '../../helpers/cuda';
 
-const { Tensor } = loadEngine();
+const engine = loadEngine();
+const { Tensor } = engine;
 
 function list(t: Tensor): (number | bigint)[] {
   const data: Iterable<number | bigint> = t.toArray();
@@ -63,6 +65,37 @@ describe('Tensor', () => {
     assert.throws(() => Tensor.zeros([2 ** 40, 2 ** 40]), /too large/);
   });
 
+  it('round-trips u8 pixels from a Uint8Array, its views, zeros and copies', () => {
+    const pixels = Uint8Array.from({ length: 2 * 3 * 4 * 3 }, (_, i) => (i * 53 + 7) % 256);
+    const t = Tensor.fromArray(pixels, [2, 3, 4, 3]);
+    assert.equal(t.dtype, 'u8');
+    assert.deepEqual(t.shape, [2, 3, 4, 3]);
+    const back = t.toArray();
+    assert.ok(back instanceof Uint8Array);
+    assert.deepEqual(back, pixels);
+    assert.deepEqual(list(Tensor.fromArray(pixels, [72], 'u8')), [...pixels]);
+    const backing = Uint8Array.of(1, 2, 255, 0, 128);
+    assert.deepEqual(list(Tensor.fromArray(backing.subarray(2), [3])), [255, 0, 128]);
+    const copy = t.to('cpu');
+    pixels.fill(0);  // the tensor owns its bytes: neither it nor its copy follows the array
+    assert.deepEqual(copy.toArray(), back);
+    assert.deepEqual(t.toArray(), back);
+    assert.deepEqual(list(Tensor.zeros([3], 'uint8' as 'u8')), [0, 0, 0]);  // the engine also takes the long name
+    assert.deepEqual(t.reshape([6, 12]).shape, [6, 12]);
+  });
+
+  it('names what u8 tensors cannot do', () => {
+    const u8 = Tensor.fromArray(new Uint8Array(12), [1, 2, 2, 3]);
+    assert.throws(() => Tensor.fromArray(new Uint8Array(2), [2], 'f32'), /cannot convert u8 data to f32/);
+    assert.throws(() => Tensor.fromArray(new Float32Array(2), [2], 'u8'), /cannot convert f32 data to u8/);
+    assert.throws(() => u8.cast('f32'), /only f32, f64 and bf16 convert, not u8 to f32/);
+    assert.throws(() => Tensor.zeros([2]).cast('u8'), /only f32, f64 and bf16 convert, not f32 to u8/);
+    assert.throws(() => engine.mixupApply(u8, { lam: 0.5, cutmix: false, box: { y0: 0, y1: 0, x0: 0, x1: 0 } }), /mixup_apply: x must be f32 on the cpu, got u8/);
+    assert.throws(() => engine.conv2dForward(u8, Tensor.zeros([4, 1, 1, 3])), /got u8/);
+    assert.throws(() => engine.globalAvgPoolForward(u8), /got u8/);
+    assert.throws(() => Tensor.fromArray(new Int8Array(2) as unknown as Uint8Array, [2]), /Float32Array, Float64Array, BigInt64Array or Uint8Array/);
+  });
+
   it('explains a CUDA device that is not there', { skip: cudaSkipReason() === false ? 'a CUDA device is present' : false }, () => {
     assert.throws(() => Tensor.zeros([2], 'f32', 'cuda:0'), /cuda:0|CUDA backend/);
   });
@@ -72,5 +105,14 @@ describe('Tensor', () => {
     assert.equal(t.device, 'cuda:0');
     assert.deepEqual(list(t.cast('bf16').cast('f32')), [1, 2, 3]);
     assert.throws(() => Tensor.zeros([1], 'f32', 'cuda:63'), /cuda:63 does not exist/);
+  });
+
+  it('moves u8 tensors to CUDA and back', { skip: cudaSkipReason() }, () => {
+    const pixels = Uint8Array.from({ length: 1000 }, (_, i) => (i * 31) % 256);
+    const t = Tensor.fromArray(pixels, [1000], 'u8', 'cuda:0');
+    assert.equal(t.device, 'cuda:0');
+    assert.equal(t.dtype, 'u8');
+    assert.deepEqual(t.toArray(), pixels);
+    assert.deepEqual(t.to('cuda:0').to('cpu').toArray(), pixels);
   });
 });
