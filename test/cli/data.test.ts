@@ -73,6 +73,13 @@ describe('pix data', () => {
     // 24 images make 6 batches of 4; the first of each pass is not timed.
     assert.deepEqual(report.passes.map((p) => p.images), [20, 20]);
     assert.ok(report.imagesPerSecond > 0 && report.imagesPerCpuSecond > 0);
+    assert.equal((report as unknown as { output: string }).output, 'u8', 'the loader pix train uses');
+    const f32 = run(['data', 'bench', '--data_path', (await clean).root, '--num_workers', '0', '--batch_size', '4', '--input_size', '16', '--passes', '1', '--batch_dtype', 'f32', '--json']);
+    assert.equal(f32.status, 0, f32.stderr);
+    assert.equal((JSON.parse(f32.stdout) as { output: string }).output, 'f32');
+    const bad = run(['data', 'bench', '--data_path', (await clean).root, '--batch_dtype', 'f16']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--batch_dtype must be u8 or f32, got 'f16'/);
   });
 
   it('preview draws a grid of training samples, the same for the same seed', async () => {

@@ -19,7 +19,7 @@ type FlagOptions = Record<string, { type: 'string'; default?: string } | { type:
 
 const USAGE = {
   check: 'pix data check --data_path D [--num_workers K] [--json]',
-  bench: 'pix data bench --data_path D [--num_workers K] [--batch_size 64] [--input_size 224] [--aa rand-m9-mstd0.5-inc1] [--reprob 0.25] [--passes 3] [--seed 0] [--json]',
+  bench: 'pix data bench --data_path D [--num_workers K] [--batch_size 64] [--input_size 224] [--aa rand-m9-mstd0.5-inc1] [--reprob 0.25] [--batch_dtype u8|f32] [--passes 3] [--seed 0] [--json]',
   preview: 'pix data preview --data_path D --output grid.png [--count 16] [--seed 0] [--input_size 224] [--aa rand-m9-mstd0.5-inc1] [--reprob 0.25]',
 } as const;
 type Subcommand = keyof typeof USAGE;
@@ -109,20 +109,24 @@ async function bench(args: string[]): Promise<number> {
     data_path: { type: 'string' }, num_workers: { type: 'string', default: String(availableParallelism()) },
     batch_size: { type: 'string', default: '64' }, input_size: { type: 'string', default: '224' }, aa: { type: 'string', default: runFlags.aa.default },
     reprob: { type: 'string', default: String(runFlags.reprob.default) }, passes: { type: 'string', default: '3' }, seed: { type: 'string', default: '0' },
-    json: { type: 'boolean', default: false },
+    batch_dtype: { type: 'string', default: 'u8' }, json: { type: 'boolean', default: false },
   });
   const dataPath = required('bench', 'data_path', values.data_path);
+  // u8 (as pix train loads): pixels and erasing draws, normalised on the training device; f32: normalised by the workers.
+  const dtype = values.batch_dtype as string;
+  if (dtype !== 'u8' && dtype !== 'f32') throw new Error(`--batch_dtype must be u8 or f32, got '${dtype}'`);
+  const batches: 'u8' | 'f32' = dtype;
   const settings = {
     numWorkers: integer('num_workers', values.num_workers as string, 0), batchSize: integer('batch_size', values.batch_size as string, 1),
     inputSize: integer('input_size', values.input_size as string, 1), aa: values.aa as string, reprob: probability('reprob', values.reprob as string),
-    passes: integer('passes', values.passes as string, 1), seed: integer('seed', values.seed as string, 0),
+    passes: integer('passes', values.passes as string, 1), seed: integer('seed', values.seed as string, 0), output: batches,
   };
   const { train } = scanImageNetLayout(dataPath);
   const result = await benchLoader(train.samples, { ...settings, transform: trainTransform(settings.inputSize, settings.aa, settings.reprob) });
   if (values.json) {
     console.log(JSON.stringify({ dataPath, ...settings, cores: availableParallelism(), ...result }, null, 2));
   } else {
-    console.log(`train transform at ${settings.inputSize}px (aa ${settings.aa}, reprob ${settings.reprob}), batch ${settings.batchSize}, ` +
+    console.log(`train transform at ${settings.inputSize}px (aa ${settings.aa}, reprob ${settings.reprob}), ${batches} batches of ${settings.batchSize}, ` +
       `${settings.numWorkers} workers: ${result.imagesPerSecond.toFixed(1)} images/s, ${result.imagesPerCpuSecond.toFixed(1)} per CPU-second ` +
       `(median of ${settings.passes} passes over ${train.samples.length} images, ${availableParallelism()} cores)`);
   }

@@ -1,11 +1,19 @@
-// Decodes a list of samples into one NHWC float32 buffer, slot by slot: the unit of work of a loader
-// worker (loader_worker.ts) and of the in-thread loader alike, so both produce the same bytes. Each
+// Decodes a list of samples into one NHWC buffer, slot by slot: the unit of work of a loader worker
+// (loader_worker.ts) and of the in-thread loader alike, so both produce the same bytes. The buffer
+// holds normalised float32 (output 'f32'), or the 8-bit pixels with each slot's RandomErasing draw
+// (output 'u8'), which the engine's normalizeEraseBatch turns into the same floats on the training
+// device, as timm's PrefetchLoader normalises and erases on the GPU: a quarter of the bytes to
+// move and no float work on the loader's threads. Each
 // sample's randomness is keyed by (seed, epoch, index), never by the slot or the thread. A file that
 // cannot be decoded (BadImageError) leaves its slot empty and is reported; choosing a replacement is
 // the loader's job, not this file's. Any other error propagates.
 import { BadImageError } from './bad_image';
-import { sampleRandom } from './sample_random';
-import { loadImageInto, type Transform } from './transforms';
+import { sampleRandom, type Random } from './sample_random';
+import type { SampleErase } from '../engine/addon';
+import { loadImageInto, loadPixelsInto, type Transform } from './transforms';
+
+/** What a batch holds: normalised floats, or 8-bit pixels to normalise on the device. */
+export type BatchOutput = 'f32' | 'u8';
 
 export interface DecodeItem {
   /** Dataset index: keys the sample's randomness. */
@@ -18,6 +26,8 @@ export interface DecodeTask {
   epoch: number;
   transform: Transform;
   items: DecodeItem[];
+  /** Default 'f32'. */
+  output?: BatchOutput;
 }
 
 export interface BadSlot {
@@ -25,11 +35,12 @@ export interface BadSlot {
   reason: string;
 }
 
-export interface DecodeResult {
-  /** (items, size, size, 3); the slots of bad files hold zeros. */
-  images: Float32Array;
-  bad: BadSlot[];
-}
+/** (items, size, size, 3) images as a batch output holds them; the slots of bad files hold zeros (and no erasing). */
+export type DecodedImages =
+  | { output: 'f32'; images: Float32Array }
+  | { output: 'u8'; images: Uint8Array; /** Each slot's RandomErasing (null: none), for normalizeEraseBatch. */ erase: (SampleErase | null)[] };
+
+export type DecodeResult = DecodedImages & { bad: BadSlot[] };
 
 /**
  * Samples of one batch decoding at once. Two per batch, with a few batches per worker, keep the
@@ -47,13 +58,32 @@ export function samplePixels(transform: Transform): number {
 export async function decodeBatch(task: DecodeTask): Promise<DecodeResult> {
   const { transform, seed, epoch, items } = task;
   const pixels = samplePixels(transform);
-  const images = new Float32Array(items.length * pixels);
   const bad: BadSlot[] = [];
+  let decoded: DecodedImages;
+  let decodeSlot: (slot: number, path: string, random: Random | undefined) => Promise<void>;
+  if ((task.output ?? 'f32') === 'u8') {
+    const images = new Uint8Array(items.length * pixels);
+    const erase: (SampleErase | null)[] = new Array<SampleErase | null>(items.length).fill(null);
+    decoded = { output: 'u8', images, erase };
+    decodeSlot = async (slot, path, random) => {
+      const out = images.subarray(slot * pixels, (slot + 1) * pixels);
+      try {
+        erase[slot] = await loadPixelsInto(path, transform, random, out);
+      } catch (error) {
+        out.fill(0);  // a JPEG may have been partly decoded into the slot
+        throw error;
+      }
+    };
+  } else {
+    const images = new Float32Array(items.length * pixels);
+    decoded = { output: 'f32', images };
+    decodeSlot = (slot, path, random) => loadImageInto(path, transform, random, images, slot * pixels);
+  }
   const decode = async (slot: number) => {
     const { index, path } = items[slot]!;
     const random = transform.kind === 'train' ? sampleRandom(seed, epoch, index) : undefined;
     try {
-      await loadImageInto(path, transform, random, images, slot * pixels);
+      await decodeSlot(slot, path, random);
     } catch (error) {
       if (!(error instanceof BadImageError)) throw error;
       bad.push({ slot, reason: error.reason });
@@ -64,5 +94,5 @@ export async function decodeBatch(task: DecodeTask): Promise<DecodeResult> {
     for (let slot = next++; slot < items.length; slot = next++) await decode(slot);
   }));
   bad.sort((a, b) => a.slot - b.slot);
-  return { images, bad };
+  return { ...decoded, bad };
 }

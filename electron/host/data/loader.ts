@@ -2,14 +2,16 @@
 // split between ranks like torch's DistributedSampler), the per-sample transform, decoding on
 // num_workers worker threads (0: on this thread, with sharp on libuv's pool), prefetching a bounded
 // number of batches ahead and delivering them in order. Every sample's randomness is keyed by
-// (seed, epoch, index), so the batches are the same bytes whatever the worker count.
+// (seed, epoch, index), so the batches are the same bytes whatever the worker count. A batch holds
+// normalised floats, or (output 'u8') the 8-bit pixels and each image's RandomErasing draw for the
+// engine's normalizeEraseBatch on the training device (batch_input.ts), which gives the same floats.
 //
 // A file that cannot be decoded (BadImageError) is listed and replaced by the next index of the
 // epoch's order whose file decodes, so batch shapes stay fixed and the choice is deterministic.
 // The run fails once the distinct bad files exceed maxBadFraction of the dataset; any other error
 // fails it at once.
 import type { Sample } from './image_folder';
-import { decodeBatch, samplePixels, type DecodeItem, type DecodeResult } from './batch_decode';
+import { decodeBatch, samplePixels, type BatchOutput, type DecodeItem, type DecodeResult, type DecodedImages } from './batch_decode';
 import { checkSamplerOptions, epochIndices, samplesPerRank } from './sampler';
 import type { Transform } from './transforms';
 import { DecodePool } from './worker_pool';
@@ -17,8 +19,10 @@ import { DecodePool } from './worker_pool';
 /** The workbench's default for --max_bad_fraction (shared/config.ts). */
 export const DEFAULT_MAX_BAD_FRACTION = 0.001;
 
-export interface LoaderOptions {
+export interface LoaderOptions<O extends BatchOutput = 'f32'> {
   batchSize: number;
+  /** What the batches hold: normalised floats (default), or 8-bit pixels plus each image's erasing. */
+  output?: O;
   transform: Transform;
   shuffle: boolean;
   /** Drop the last partial batch (training), or keep it (evaluation). */
@@ -37,14 +41,13 @@ export interface LoaderOptions {
   onBadFile?: (file: BadFile) => void;
 }
 
-export interface Batch {
-  /** (N, size, size, 3), normalised. */
-  images: Float32Array;
+/** A batch of the loader's output O: images (N, size, size, 3), normalised floats or u8 pixels with their erasing. */
+export type Batch<O extends BatchOutput = 'f32'> = Extract<DecodedImages, { output: O }> & {
   labels: Int32Array;
   /** Dataset index of each image (a bad file's slot holds its replacement's). */
   indices: Uint32Array;
   size: number;
-}
+};
 
 export interface BadFile {
   path: string;
@@ -53,21 +56,22 @@ export interface BadFile {
 
 type Decode = (items: DecodeItem[]) => Promise<DecodeResult>;
 
-interface Loaded {
-  batch: Batch;
+interface Loaded<O extends BatchOutput> {
+  batch: Batch<O>;
   /** Dataset indices of the bad files this batch met (found, or known and passed over). */
   passedOver: number[];
 }
 
 function ignore(): void {}
 
-export class Loader {
+export class Loader<O extends BatchOutput = 'f32'> {
   /** Every bad file met by any batch, as decoding finds them (a cache: known-bad files are not decoded again). */
   private readonly known = new Map<number, string>();
   /** The bad files of the batches delivered so far, in delivery order. */
   private readonly listed = new Map<number, string>();
 
-  constructor(private readonly samples: readonly Sample[], private readonly options: LoaderOptions) {
+  constructor(private readonly samples: readonly Sample[], private readonly options: LoaderOptions<O>) {
+    if (options.output !== undefined && options.output !== 'f32' && options.output !== 'u8') throw new Error(`the loader's output must be 'f32' or 'u8', got '${String(options.output)}'`);
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new Error(`batch size must be a positive integer, got ${options.batchSize}`);
     if (samples.length === 0) throw new Error('the dataset has no samples');
     const workers = options.numWorkers ?? 0;
@@ -101,15 +105,16 @@ export class Loader {
     return [...this.listed.entries()].sort((a, b) => a[0] - b[0]).map(([index, reason]) => ({ path: this.samples[index]!.path, reason }));
   }
 
-  async *epoch(epoch: number): AsyncGenerator<Batch> {
-    const { seed, transform } = this.options;
+  async *epoch(epoch: number): AsyncGenerator<Batch<O>> {
+    const { seed, transform, output } = this.options;
     const workers = this.options.numWorkers ?? 0;
     const order = epochIndices(this.samples.length, epoch, this.samplerOptions());
     const batches = this.batchesPerEpoch();
     const pool = workers > 0 ? new DecodePool(workers) : undefined;
-    const decode: Decode = pool ? (items) => pool.run({ seed, epoch, transform, items }) : (items) => decodeBatch({ seed, epoch, transform, items });
+    const task = { seed, epoch, transform, ...(output ? { output } : {}) };
+    const decode: Decode = pool ? (items) => pool.run({ ...task, items }) : (items) => decodeBatch({ ...task, items });
     const depth = 1 + (this.options.prefetch ?? 2 * Math.max(1, workers));
-    const pending: Promise<Loaded>[] = [];
+    const pending: Promise<Loaded<O>>[] = [];
     const start = (b: number) => {
       const promise = this.load(order, b, decode);
       promise.catch(ignore);  // batches abandoned by an early stop must not surface as unhandled
@@ -129,14 +134,14 @@ export class Loader {
   }
 
   /** Decodes one batch; also returns every bad index it met, which depends only on which files are bad. */
-  private async load(order: Uint32Array, batch: number, decode: Decode): Promise<Loaded> {
+  private async load(order: Uint32Array, batch: number, decode: Decode): Promise<Loaded<O>> {
     const { batchSize, transform } = this.options;
     const first = batch * batchSize;
     const size = Math.min(batchSize, order.length - first);
     const passedOver: number[] = [];
     const positions = Array.from({ length: size }, (_, i) => this.usablePosition(order, first + i, passedOver));
     const indices = Uint32Array.from(positions, (p) => order[p % order.length]!);
-    const { images, bad } = await decode(Array.from(indices, (index) => ({ index, path: this.samples[index]!.path })));
+    const { bad, ...decoded } = await decode(Array.from(indices, (index) => ({ index, path: this.samples[index]!.path })));
     const pixels = samplePixels(transform);
     for (const { slot, reason } of bad) {
       this.found(indices[slot]!, reason, passedOver);
@@ -147,7 +152,8 @@ export class Loader {
         const index = order[p % order.length]!;
         const retry = await decode([{ index, path: this.samples[index]!.path }]);
         if (retry.bad.length === 0) {
-          images.set(retry.images, slot * pixels);
+          decoded.images.set(retry.images, slot * pixels);
+          if (decoded.output === 'u8' && retry.output === 'u8') decoded.erase[slot] = retry.erase[0] ?? null;
           indices[slot] = index;
           break;
         }
@@ -155,7 +161,7 @@ export class Loader {
       }
     }
     const labels = Int32Array.from(indices, (index) => this.samples[index]!.label);
-    return { batch: { images, labels, indices, size }, passedOver };
+    return { batch: { ...(decoded as Extract<DecodedImages, { output: O }>), labels, indices, size }, passedOver };
   }
 
   /** The first position at or after `p` (wrapping around the order) whose file is not known to be bad. */

@@ -4,6 +4,7 @@
 // decoding included), which is the throughput of one fully used core. It measures; it trains
 // nothing and keeps no batch.
 import { cpuUsage } from 'node:process';
+import type { BatchOutput } from './batch_decode';
 import type { Sample } from './image_folder';
 import { Loader } from './loader';
 import type { TrainTransform } from './transforms';
@@ -15,6 +16,8 @@ export interface LoaderBenchOptions {
   /** Epochs timed; the median is reported. */
   passes: number;
   seed: number;
+  /** What the batches hold (LoaderOptions.output); default 'f32'. 'u8' leaves normalisation to the training device, untimed here. */
+  output?: BatchOutput;
 }
 
 export interface PassTiming {
@@ -37,9 +40,9 @@ function median(values: number[]): number {
 }
 
 export async function benchLoader(samples: readonly Sample[], options: LoaderBenchOptions): Promise<LoaderBenchResult> {
-  const { transform, batchSize, numWorkers, passes, seed } = options;
+  const { transform, batchSize, numWorkers, passes, seed, output } = options;
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be a positive integer, got ${passes}`);
-  const loader = new Loader(samples, { batchSize, transform, shuffle: true, dropLast: true, seed, numWorkers, maxBadFraction: 1 });
+  const loader = new Loader<BatchOutput>(samples, { batchSize, transform, shuffle: true, dropLast: true, seed, numWorkers, maxBadFraction: 1, output: output ?? 'f32' });
   if (loader.batchesPerEpoch() < 2) throw new Error(`${samples.length} images make fewer than two batches of ${batchSize}: nothing to time after the first`);
   const timings: PassTiming[] = [];
   for (let pass = 0; pass < passes; pass++) {

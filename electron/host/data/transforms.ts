@@ -1,7 +1,9 @@
 // Image transforms: JPEGs decoded and cropped/resized by the engine (libjpeg-turbo, PIL's resize:
 // native/src/image/resized_crop.h), other files decoded and resized with sharp (libvips) to 8-bit
 // sRGB; the pixel work in the engine (native/src/image), ending in normalised float32 HWC written
-// where the caller asks. Evaluation: resize the shorter side to floor(size / crop_pct), centre-crop size x size
+// where the caller asks (loadImageInto), or stopping at the 8-bit pixels and the RandomErasing draw
+// (loadPixelsInto) for a loader whose batches are normalised and erased on the training device
+// (the engine's normalizeEraseBatch, the same floats). Evaluation: resize the shorter side to floor(size / crop_pct), centre-crop size x size
 // (timm's eval transform). Training (timm's create_transform): torchvision's RandomResizedCrop
 // (bilinear, bicubic or a random one of the two per sample), a horizontal flip, timm's RandAugment,
 // ToTensor + Normalize in float32, timm's RandomErasing. Every random decision comes from the
@@ -14,7 +16,7 @@
 // for other formats (libvips' resize is close, not bit-exact).
 import { readFileSync } from 'node:fs';
 import type { Metadata, Sharp } from 'sharp';
-import { loadEngine, type JpegResizedCropParams } from '../engine/addon';
+import { loadEngine, type JpegResizedCropParams, type SampleErase } from '../engine/addon';
 import { drawRandAugment, parseRandAugment, randAugmentHparams, type RandAugmentConfig } from './augment/rand_augment';
 import { drawErasing, randomErasingConfig, type RandomErasingConfig } from './augment/random_erasing';
 import { randint, roundHalfEven, uniform } from './augment/python_numbers';
@@ -217,7 +219,7 @@ function isJpeg(file: Uint8Array): boolean {
  * resize and the flip, in one call. Undefined when it does not apply (not a JPEG, a CMYK/YCCK
  * one, or an engine built without libjpeg): sharp decodes those.
  */
-function jpegGeometry(path: string, file: Buffer, transform: Transform, random: Random | undefined, pixelLimit: number): Uint8Array | undefined {
+function jpegGeometry(path: string, file: Buffer, transform: Transform, random: Random | undefined, pixelLimit: number, out: Uint8Array): Uint8Array | undefined {
   const engine = loadEngine();
   if (!engine.jpegInfo || !engine.jpegResizedCrop || !isJpeg(file)) return undefined;
   let info: { width: number; height: number; rgb: boolean };
@@ -238,13 +240,12 @@ function jpegGeometry(path: string, file: Buffer, transform: Transform, random: 
     const { crop, interpolation, flip } = drawTrainGeometry(transform, info.width, info.height, random!);
     params = { ...crop, resizeWidth: size, resizeHeight: size, resample: interpolation, flip };
   }
-  const pixels = new Uint8Array(size * size * 3);
   try {
-    engine.jpegResizedCrop(file, pixels, size, size, params);
+    engine.jpegResizedCrop(file, out, size, size, params);
   } catch (error) {
     throw new BadImageError(path, `cannot be decoded (${reason(error)})`);
   }
-  return pixels;
+  return out;
 }
 
 /** The sharp path: any format sharp reads, resized by libvips. */
@@ -274,31 +275,38 @@ async function sharpGeometry(path: string, file: Buffer, transform: Transform, r
 }
 
 /**
+ * Decodes one image and applies the transform up to normalisation: size*size*3 bytes (HWC) in
+ * `out` (which a JPEG is decoded into directly, so `out` may be a slot of a batch), and the
+ * sample's RandomErasing draw (null: not erased), drawn last from `random` as timm draws it.
+ */
+export async function loadPixelsInto(path: string, transform: Transform, random: Random | undefined, out: Uint8Array, options: LoadOptions = {}): Promise<SampleErase | null> {
+  const { size } = transform;
+  if (out.length !== size * size * 3) throw new Error(`loadPixelsInto: out holds ${out.length} bytes, not ${size}x${size}x3`);
+  if (transform.kind === 'train' && !random) throw new Error('the training transform needs a random stream');
+  const pixelLimit = options.pixelLimit ?? DEFAULT_PIXEL_LIMIT;
+  const file = readImageFile(path);
+  if (!jpegGeometry(path, file, transform, random, pixelLimit, out)) out.set(await sharpGeometry(path, file, transform, random, pixelLimit));
+  if (transform.kind !== 'train') return null;
+  const r = random!;
+  if (transform.randAugment) {
+    const ops = drawRandAugment(transform.randAugment, randAugmentHparams(size, IMAGENET_MEAN, transform.interpolation), size, size, r);
+    if (ops.length > 0) loadEngine().augmentImage(out, size, size, ops);
+  }
+  if (!transform.erasing) return null;
+  const draw = drawErasing(transform.erasing, size, size, r);
+  return draw && { ...draw, mode: transform.erasing.mode };
+}
+
+/**
  * Decodes one image, applies the transform and writes size*size*3 normalised floats (HWC) into
- * out[offset ...]: the loader's path, which fills its batch buffer without a copy.
+ * out[offset ...]: the loader's f32 path, which fills its batch buffer without a copy.
  */
 export async function loadImageInto(path: string, transform: Transform, random: Random | undefined, out: Float32Array, offset: number, options: LoadOptions = {}): Promise<void> {
   const { size } = transform;
   if (offset < 0 || offset + size * size * 3 > out.length) throw new Error(`loadImageInto: ${size}x${size}x3 floats do not fit in ${out.length} at offset ${offset}`);
-  if (transform.kind === 'train' && !random) throw new Error('the training transform needs a random stream');
-  const pixelLimit = options.pixelLimit ?? DEFAULT_PIXEL_LIMIT;
-  const file = readImageFile(path);
-  const pixels = jpegGeometry(path, file, transform, random, pixelLimit) ?? (await sharpGeometry(path, file, transform, random, pixelLimit));
-
-  const engine = loadEngine();
-  let erase: { boxes: { top: number; left: number; height: number; width: number }[]; seed: number; mode: 'pixel' | 'rand' | 'const' } | undefined;
-  if (transform.kind === 'train') {
-    const r = random!;
-    if (transform.randAugment) {
-      const ops = drawRandAugment(transform.randAugment, randAugmentHparams(size, IMAGENET_MEAN, transform.interpolation), size, size, r);
-      if (ops.length > 0) engine.augmentImage(pixels, size, size, ops);
-    }
-    if (transform.erasing) {
-      const draw = drawErasing(transform.erasing, size, size, r);
-      if (draw) erase = { ...draw, mode: transform.erasing.mode };
-    }
-  }
-  engine.normalizeErase(pixels, size, size, out, offset, { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], ...erase });
+  const pixels = new Uint8Array(size * size * 3);
+  const erase = await loadPixelsInto(path, transform, random, pixels, options);
+  loadEngine().normalizeErase(pixels, size, size, out, offset, { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], ...erase });
 }
 
 /** Decodes one image and applies the transform: size*size*3 normalised floats, HWC. */

@@ -1,8 +1,11 @@
 // Evaluation as the official script reports it: top-1 and top-5 accuracy (percent) and the mean
 // cross-entropy over the whole split, in eval mode (running BatchNorm statistics, no dropout).
 // Images, labels and the loss go to the model's device; only the logits come back for top-k.
+// The loader's batches may be normalised floats or 8-bit pixels (normalised on the device).
+import type { BatchOutput } from '../data/batch_decode';
 import type { Loader } from '../data/loader';
 import { loadEngine, type Model } from '../engine/addon';
+import { batchInput } from './batch_input';
 
 export interface EvalResult {
   acc1: number;
@@ -24,12 +27,12 @@ export function topkCorrect(logits: Float32Array, labels: Int32Array, classes: n
   return correct;
 }
 
-export async function evaluate(model: Model, loader: Loader, inputSize: number): Promise<EvalResult> {
+export async function evaluate<O extends BatchOutput>(model: Model, loader: Loader<O>, inputSize: number): Promise<EvalResult> {
   const { Tensor, crossEntropy, smoothOneHot } = loadEngine();
   const classes = model.numClasses;
   let acc1 = 0, acc5 = 0, lossSum = 0, images = 0;
   for await (const batch of loader.epoch(0)) {
-    const x = Tensor.fromArray(batch.images, [batch.size, inputSize, inputSize, 3], 'f32', model.device);
+    const x = batchInput(batch, inputSize, model.device);
     const logits = await model.forward(x, { layout: 'nhwc' });
     const values = logits.toArray() as Float32Array;
     const labels = Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size], 'i64', model.device);

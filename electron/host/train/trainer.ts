@@ -23,6 +23,7 @@ import { Loader, type BadFile } from '../data/loader';
 import { trainTransformFromFlags, type TrainTransform } from '../data/transforms';
 import { loadEngine, type Model, type Tensor } from '../engine/addon';
 import { loadCheckpoint, numberedCheckpoints, saveCheckpoint, saveEpochCheckpoint, type TrainingState } from './checkpointing';
+import { batchInput } from './batch_input';
 import { evaluate, type EvalResult } from './evaluate';
 import { RunFiles, type IterationMetrics } from './run_files';
 import { cosineSchedule } from './schedule';
@@ -137,8 +138,11 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   const loading = { numWorkers: Math.min(config.num_workers, availableParallelism()), maxBadFraction: config.max_bad_fraction,
     onBadFile: (file: BadFile) => badFiles?.add(file) };
   const shard = { rank: group?.rank ?? 0, worldSize };
-  const trainLoader = new Loader(train.samples, { batchSize: config.batch_size, transform, shuffle: true, dropLast: true, seed: config.seed, ...loading, ...shard });
-  const valLoader = new Loader(valFolder.samples, { batchSize: config.batch_size, shuffle: false, dropLast: false, seed: config.seed, ...loading,
+  // Batches leave the loader as 8-bit pixels and are normalised and erased on the training device
+  // (timm's PrefetchLoader); the floats are those the loader's own normalisation gives.
+  const output = 'u8' as const;
+  const trainLoader = new Loader(train.samples, { batchSize: config.batch_size, output, transform, shuffle: true, dropLast: true, seed: config.seed, ...loading, ...shard });
+  const valLoader = new Loader(valFolder.samples, { batchSize: config.batch_size, output, shuffle: false, dropLast: false, seed: config.seed, ...loading,
     ...(config.dist_eval ? shard : {}),
     transform: { kind: 'eval', size: config.input_size, cropPct: config.crop_pct ?? 0.875, interpolation: 'bicubic' } });
 
@@ -191,7 +195,7 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
       Object.assign(position, { epoch, step });
       const dataSeconds = (performance.now() - dataStart) / 1000;
       const start = performance.now();
-      const x = engine.Tensor.fromArray(batch.images, [batch.size, config.input_size, config.input_size, 3], 'f32', place.device);
+      const x = batchInput(batch, config.input_size, place.device);
       const labels = engine.Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size], 'i64', place.device);
       let lam = 1;
       if (mixing) {

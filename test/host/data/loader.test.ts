@@ -1,7 +1,8 @@
 // Batches from the demo dataset: shapes, normalisation, reproducible order and augmentation for a
 // (seed, epoch), the same bytes whatever the prefetch depth or worker count, ranks that split the
 // data like DistributedSampler, workers that stop with the consumer, and bad files skipped,
-// replaced and listed up to a limit; the crop parameters stay inside the image.
+// replaced and listed up to a limit; u8 batches that normalise on the device to the f32 batches'
+// bytes; the crop parameters stay inside the image.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { Loader, type Batch, type LoaderOptions } from '../../../electron/host/d
 import { sampleRandom } from '../../../electron/host/data/sample_random';
 import { randomResizedCrop, trainTransformFromFlags, type TrainTransform } from '../../../electron/host/data/transforms';
 import { liveLoaderWorkers } from '../../../electron/host/data/worker_pool';
+import { batchInput } from '../../../electron/host/train/batch_input';
 import { imageTree } from '../../helpers/image_tree';
 
 process.env.XDG_CACHE_HOME = mkdtempSync(join(tmpdir(), 'pix-cache-'));
@@ -22,6 +24,12 @@ const trainTransform: TrainTransform = { kind: 'train', size: 16, scale: [0.5, 1
 
 async function allBatches(loader: Loader, epoch: number): Promise<Batch[]> {
   const out: Batch[] = [];
+  for await (const batch of loader.epoch(epoch)) out.push(batch);
+  return out;
+}
+
+async function allBatches8(loader: Loader<'u8'>, epoch: number): Promise<Batch<'u8'>[]> {
+  const out: Batch<'u8'>[] = [];
   for await (const batch of loader.epoch(epoch)) out.push(batch);
   return out;
 }
@@ -166,6 +174,30 @@ describe('Loader with bad files', () => {
       assert.deepEqual(loader.badFiles().map((f) => f.path), bad);
       for (const file of loader.badFiles()) assert.ok(file.reason.length > 0);
     }
+  });
+
+  it('delivers u8 batches that normalise to the f32 batches, bad files replaced, with and without workers', async () => {
+    const { root } = await planted;
+    const folder = scanImageFolder(join(root, 'train'));
+    const transform = trainTransformFromFlags({ input_size: 16, scale: [0.25, 1], hflip: 0.5, train_interpolation: 'random',
+      aa: 'rand-m9-mstd0.5-inc1', reprob: 1, remode: 'pixel', recount: 2 });
+    const base = { batchSize: 5, shuffle: true, dropLast: true, seed: 2, transform, maxBadFraction: 0.25 };
+    const f32 = await allBatches(new Loader(folder.samples, base), 0);
+    for (const numWorkers of [0, 2]) {
+      const u8 = await allBatches8(new Loader(folder.samples, { ...base, output: 'u8', numWorkers }), 0);
+      assert.equal(u8.length, f32.length);
+      u8.forEach((batch, b) => {
+        assert.equal(batch.output, 'u8');
+        assert.ok(batch.images instanceof Uint8Array);
+        assert.equal(batch.erase.length, batch.size);
+        assert.deepEqual(batch.indices, f32[b]!.indices);
+        assert.deepEqual(batch.labels, f32[b]!.labels);
+        const y = batchInput(batch, 16, 'cpu');
+        assert.ok(Buffer.from((y.toArray() as Float32Array).buffer).equals(Buffer.from(f32[b]!.images.buffer)), `batch ${b} differs`);
+      });
+    }
+    assert.equal(liveLoaderWorkers(), 0);
+    assert.throws(() => new Loader(folder.samples, { ...base, output: 'f16' as 'u8' }), /the loader's output must be 'f32' or 'u8', got 'f16'/);
   });
 
   it('fails with the list once the bad files exceed the allowed fraction', async () => {
