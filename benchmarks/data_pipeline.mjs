@@ -8,8 +8,10 @@
 // It needs a Python with torch and torchvision: Debian's /usr/bin/python3, or the one PIX_PYTHON
 // names (the GPU machine's); npm test never runs it.
 //
-//   node benchmarks/data_pipeline.mjs [--workers 2] [--rounds 3] [--passes 3] [--batch_size 64] [--images 2000]
+//   node benchmarks/data_pipeline.mjs [--workers 2] [--rounds 3] [--passes 3] [--batch_size 64] [--images 2000] [--batch_dtype f32]
 //
+// --batch_dtype f32 (the default here) has our workers normalise and erase, as the torchvision twin's
+// do; u8 times the loader pix train uses, which leaves both to the training device.
 // Writes benchmarks/data_pipeline/latest.json and prints a table; BENCHMARKS.md keeps the figures.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -28,7 +30,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' }, passes: { type: 'string', default: '3' }, batch_size: { type: 'string', default: '64' },
     images: { type: 'string', default: '2000' }, input_size: { type: 'string', default: '224' },
     aa: { type: 'string', default: 'rand-m7-mstd0.5-inc1' }, reprob: { type: 'string', default: '0.25' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' }, batch_dtype: { type: 'string', default: 'f32' },
   },
 });
 const CLASSES = 20;
@@ -117,7 +119,7 @@ for (const workers of values.workers.split(',').map((w) => w.trim())) {
   const rounds = [];
   for (let round = 0; round < Number(values.rounds); round++) {
     const load = loadavg()[0];
-    const ours = runJson(process.execPath, [join(root, 'bin', 'pix.js'), 'data', 'bench', '--data_path', dataPath, '--num_workers', workers, ...common, '--json']);
+    const ours = runJson(process.execPath, [join(root, 'bin', 'pix.js'), 'data', 'bench', '--data_path', dataPath, '--num_workers', workers, ...common, '--batch_dtype', values.batch_dtype, '--json']);
     const torch = runJson(process.env.PIX_PYTHON ?? '/usr/bin/python3', [join(root, 'benchmarks', 'data_pipeline_torchvision.py'), '--data_path', dataPath, '--num_workers', workers, ...common]);
     rounds.push({ loadBefore: load, ours, torchvision: torch });
   }
