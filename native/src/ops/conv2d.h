@@ -43,8 +43,7 @@ struct ConvEpilogue {
 // stride-1 pad-1 convolutions where it pays in fp32 (ops/cpu/conv2d_winograd.h; PIX_CONV_WINOGRAD=0
 // turns it off), else Gemm; on CUDA, im2col + cuda::gemm. Gemm: the CPU's SGEMM over windows of x
 // (implicit GEMM; backward: im2col + SGEMM). Winograd: the CPU's Winograd for any 3x3 stride-1 pad-1
-// convolution (forward, and dx in the backward; dw stays on the SGEMM), in fp32 whatever the CPU
-// precision. Reference: the direct CPU loop every fast path is tested against.
+// convolution (forward, dx and dw), in fp32 whatever the CPU precision. Reference: the direct CPU loop every fast path is tested against.
 enum class ConvKernel { Fast, Reference, Gemm, Winograd };
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel = ConvKernel::Fast);

@@ -142,9 +142,10 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const 
 
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,
                      GradWrite dx_write, ConvKernel kernel) {
-  if (dx && use_winograd(s, kernel)) {  // dx by Winograd first; dw below, without dx
-    conv2d_backward_data_winograd(w, dy, s, *dx, dx_write);
-    dx = nullptr;
+  if (use_winograd(s, kernel)) {
+    if (dx) conv2d_backward_data_winograd(w, dy, s, *dx, dx_write);
+    conv2d_backward_weight_winograd(x, dy, s, dw);
+    return;
   }
   const float* xs = x.data<float>();
   const float* ws = w.data<float>();

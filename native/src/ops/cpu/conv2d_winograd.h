@@ -1,7 +1,8 @@
 // Winograd F(4x4, 3x3) convolution on the CPU, for 3x3 stride-1 pad-1 convolutions (ops/conv2d.h):
 // y = A^T [ (G g G^T) (.) (B^T d B) ] A on 6x6 input tiles that overlap by 2, each giving 4x4 outputs.
 // The 36 products of a tile, summed over input channels, are 36 matrix products (tiles x C times
-// C x O): 2.25x fewer multiply-adds than the direct convolution's 9 per output.
+// C x O): 2.25x fewer multiply-adds than the direct convolution's 9 per output. The weight gradient
+// sums the adjoint over tiles: 36 products (O x tiles times tiles x C), 4x fewer than im2col's.
 // Internal to ops/cpu/conv2d.cpp, which picks it (cpu::winograd_preferred) and falls back to the
 // implicit GEMM for every other convolution.
 #pragma once
@@ -27,5 +28,9 @@ void conv2d_forward_winograd(const Tensor& x, const Tensor& w, const ConvShape& 
 // itself a 3x3 stride-1 pad-1 convolution of dy with w flipped in space and transposed (O <-> C).
 void conv2d_backward_data_winograd(const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor& dx,
                                    GradWrite write);
+
+// dw += the weight gradient of a 3x3 stride-1 pad-1 convolution (conv2d_winograd_weight.cpp): per
+// output tile, G^T [ (A e A^T) (.) (B^T d B) ] G, its 36 sums over tiles as 36 matrix products.
+void conv2d_backward_weight_winograd(const Tensor& x, const Tensor& dy, const ConvShape& s, Tensor& dw);
 
 }  // namespace pix::cpu
