@@ -36,7 +36,8 @@ void convert_to(const From* x, Tensor& y) {
     case DType::F32: return convert(x, y.data<float>(), y.numel());
     case DType::F64: return convert(x, y.data<double>(), y.numel());
     case DType::BF16: return convert(x, y.data<bf16>(), y.numel());
-    case DType::I64: break;
+    case DType::I64:
+    case DType::U8: break;  // refused by cast() before this
   }
 }
 
@@ -47,7 +48,8 @@ void cast(const Tensor& x, Tensor& y) {
     case DType::F32: return convert_to(x.data<float>(), y);
     case DType::F64: return convert_to(x.data<double>(), y);
     case DType::BF16: return convert_to(x.data<bf16>(), y);
-    case DType::I64: break;
+    case DType::I64:
+    case DType::U8: break;  // refused by cast() before this
   }
 }
 
