@@ -5,10 +5,10 @@
 //
 // Bit-identity between backends needs every double operation to round the same way on both, and
 // libm's log/sin/cos (glibc) and CUDA's (within 1-2 ulp, not correctly rounded) do not. So the
-// logarithm (fdlibm's __ieee754_log) and the sine and cosine (fdlibm's kernels on an octant of a
-// turn, reduced exactly from the uniform's integer bits) are written out here from +, -, *, / and
-// sqrt, which IEEE rounds identically everywhere; on the device through the _rn intrinsics, which
-// nvcc never contracts into fused multiply-adds (the host side is compiled with -ffp-contract=off).
+// logarithm (an atanh series) and the sine and cosine (Taylor series on an octant of a turn, reduced
+// exactly from the uniform's integer bits) are written out here from +, -, *, / and sqrt, which IEEE
+// rounds identically everywhere; on the device through the _rn intrinsics, which nvcc never
+// contracts into fused multiply-adds (the host side is compiled with -ffp-contract=off).
 // Not here: where the boxes go (the caller's per-sample random stream).
 #pragma once
 
@@ -47,44 +47,67 @@ inline double from_bits(uint64_t b) {
 }
 #endif
 
-// log(x) for a normal, positive, finite x (fdlibm e_log.c: x = 2^k (1 + f) with 1 + f in
-// [sqrt(2)/2, sqrt(2)), log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)), s = f / (2 + f)); < 1 ulp.
+// Series with coefficients from their definitions (1/n, 1/n!), rounded once at compile time; the
+// terms are kept until they fall below 2^-60 of the sum, so each function is within a few ulp of
+// the exact value, which is far below the float the noise is rounded to. What matters for the
+// backends is that both evaluate the same operations in the same order.
+
+// log(x) for a normal, positive, finite x: x = 2^k m with m in [sqrt(2)/2, sqrt(2)), and
+// log(m) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...) with s = (m - 1) / (m + 1), |s| < 0.1716.
 PIX_HOST_DEVICE inline double log_positive(double x) {
-  constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
-  constexpr double kLg1 = 6.666666666666735130e-01, kLg2 = 3.999999999940941908e-01, kLg3 = 2.857142874366239149e-01,
-                   kLg4 = 2.222219843214978396e-01, kLg5 = 1.818357216161805012e-01, kLg6 = 1.531383769920937332e-01,
-                   kLg7 = 1.479819860511658591e-01;
+  constexpr double kLn2 = 0.69314718055994530942;
   const uint64_t bits = bits_of(x);
   int k = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
   const uint64_t mantissa = bits & 0xfffffffffffffull;
-  // 1 + f = the mantissa with exponent 0, or half of it (k one more) where it would pass sqrt(2).
-  const bool halve = mantissa > 0x6a09e667f3bccull;  // sqrt(2)'s mantissa bits
+  const bool halve = mantissa > 0x6a09e667f3bccull;  // past sqrt(2)'s mantissa: take m / 2, k + 1
   if (halve) ++k;
   const double m = from_bits(mantissa | ((halve ? 1022ull : 1023ull) << 52));
-  const double f = sub(m, 1.0);  // exact (Sterbenz)
-  const double s = div(f, add(2.0, f)), z = mul(s, s), w = mul(z, z);
-  const double t1 = mul(w, add(kLg2, mul(w, add(kLg4, mul(w, kLg6)))));
-  const double t2 = mul(z, add(kLg1, mul(w, add(kLg3, mul(w, add(kLg5, mul(w, kLg7)))))));
-  const double r = add(t2, t1), hfsq = mul(mul(0.5, f), f), dk = static_cast<double>(k);
-  return sub(mul(dk, kLn2Hi), sub(sub(hfsq, add(mul(s, add(hfsq, r)), mul(dk, kLn2Lo))), f));
+  const double s = div(sub(m, 1.0), add(m, 1.0)), z = mul(s, s);
+  // s^2 < 0.0295: 12 terms (to s^23 / 23) reach 2^-60.
+  double series = 1.0 / 23;
+  series = add(1.0 / 21, mul(z, series));
+  series = add(1.0 / 19, mul(z, series));
+  series = add(1.0 / 17, mul(z, series));
+  series = add(1.0 / 15, mul(z, series));
+  series = add(1.0 / 13, mul(z, series));
+  series = add(1.0 / 11, mul(z, series));
+  series = add(1.0 / 9, mul(z, series));
+  series = add(1.0 / 7, mul(z, series));
+  series = add(1.0 / 5, mul(z, series));
+  series = add(1.0 / 3, mul(z, series));
+  const double log_m = mul(2.0, add(s, mul(mul(s, z), series)));
+  return add(mul(static_cast<double>(k), kLn2), log_m);
 }
 
-// sin(x) and cos(x) for x in [0, pi/4] (fdlibm k_sin.c and k_cos.c with no tail); < 1 ulp.
+// sin(x) and cos(x) for x in [0, pi/4] by their Taylor series: x^2 < 0.617, so the terms to
+// x^21 / 21! and x^20 / 20! reach 2^-60.
 PIX_HOST_DEVICE inline double sin_kernel(double x) {
-  constexpr double kS1 = -1.66666666666666324348e-01, kS2 = 8.33333333332248946124e-03, kS3 = -1.98412698298579493134e-04,
-                   kS4 = 2.75573137070700676789e-06, kS5 = -2.50507602534068634195e-08, kS6 = 1.58969099521155010221e-10;
-  const double z = mul(x, x), v = mul(z, x);
-  const double r = add(kS2, mul(z, add(kS3, mul(z, add(kS4, mul(z, add(kS5, mul(z, kS6))))))));
-  return add(x, mul(v, add(kS1, mul(z, r))));
+  const double z = mul(x, x);
+  double series = 1.0 / 51090942171709440000.0;              // 1/21!
+  series = add(-1.0 / 121645100408832000.0, mul(z, series));  // -1/19!
+  series = add(1.0 / 355687428096000.0, mul(z, series));      // 1/17!
+  series = add(-1.0 / 1307674368000.0, mul(z, series));       // -1/15!
+  series = add(1.0 / 6227020800.0, mul(z, series));           // 1/13!
+  series = add(-1.0 / 39916800.0, mul(z, series));            // -1/11!
+  series = add(1.0 / 362880.0, mul(z, series));               // 1/9!
+  series = add(-1.0 / 5040.0, mul(z, series));                // -1/7!
+  series = add(1.0 / 120.0, mul(z, series));                  // 1/5!
+  series = add(-1.0 / 6.0, mul(z, series));                   // -1/3!
+  return add(x, mul(mul(x, z), series));
 }
 
 PIX_HOST_DEVICE inline double cos_kernel(double x) {
-  constexpr double kC1 = 4.16666666666666019037e-02, kC2 = -1.38888888888741095749e-03, kC3 = 2.48015872894767294178e-05,
-                   kC4 = -2.75573143513906633035e-07, kC5 = 2.08757232129817482790e-09, kC6 = -1.13596475577881948265e-11;
   const double z = mul(x, x);
-  const double r = mul(z, add(kC1, mul(z, add(kC2, mul(z, add(kC3, mul(z, add(kC4, mul(z, add(kC5, mul(z, kC6)))))))))));
-  const double hz = mul(0.5, z), w = sub(1.0, hz);
-  return add(w, add(sub(sub(1.0, w), hz), mul(z, r)));
+  double series = 1.0 / 2432902008176640000.0;              // 1/20!
+  series = add(-1.0 / 6402373705728000.0, mul(z, series));    // -1/18!
+  series = add(1.0 / 20922789888000.0, mul(z, series));       // 1/16!
+  series = add(-1.0 / 87178291200.0, mul(z, series));         // -1/14!
+  series = add(1.0 / 479001600.0, mul(z, series));            // 1/12!
+  series = add(-1.0 / 3628800.0, mul(z, series));             // -1/10!
+  series = add(1.0 / 40320.0, mul(z, series));                // 1/8!
+  series = add(-1.0 / 720.0, mul(z, series));                 // -1/6!
+  series = add(1.0 / 24.0, mul(z, series));                   // 1/4!
+  return add(sub(1.0, mul(0.5, z)), mul(mul(z, z), series));
 }
 
 }  // namespace normal_draws_detail
