@@ -1,8 +1,9 @@
 // `pix bench`: images/s of several networks on synthetic data, side by side, with the PiX/ResNet
-// ratio. Each (model, mode) runs in its own process so its peak memory is its own.
+// ratio. Each (model, mode) runs in its own process so its peak memory is its own. --profile adds
+// the milliseconds each part of each network takes per step (stem, every block, head).
 import { parseArgs } from 'node:util';
 import { benchmarkIsolated, type IsolatedBenchResult } from '../../host/bench/isolated';
-import type { BenchMode } from '../../host/bench/throughput';
+import type { BenchMode, BenchPart } from '../../host/bench/throughput';
 import { engineInfo, type CpuPrecision } from '../../host/engine/addon';
 import type { Command } from '../command';
 
@@ -22,11 +23,42 @@ function ratioLines(results: IsolatedBenchResult[]): { mode: BenchMode; pix: str
   return out;
 }
 
+/** A block's place, whatever its family calls it: 'layer1.blocks.0' (PiX) reads as 'layer1.0' (ResNet). */
+function partLabel(name: string): string {
+  return name.replace('.blocks.', '.');
+}
+
+/**
+ * Per-part milliseconds of each model in one mode, side by side (forward + backward in training),
+ * with the total, and with two models the second's time over the first's per part.
+ */
+function profileTable(mode: BenchMode, results: IsolatedBenchResult[]): string[] {
+  const profiled = results.filter((r) => r.mode === mode && r.parts);
+  if (profiled.length === 0) return [];
+  const time = (p: BenchPart) => p.forwardMs + p.backwardMs;
+  const cell = (p: BenchPart | undefined) =>
+    (p === undefined ? '' : mode === 'train' ? `${p.forwardMs.toFixed(1)} + ${p.backwardMs.toFixed(1)}` : p.forwardMs.toFixed(1)).padStart(18);
+  const pair = profiled.length === 2;
+  const rows = Math.max(...profiled.map((r) => r.parts!.length));
+  const lines = [`${mode === 'train' ? 'train step, ms (forward + backward)' : 'inference, ms'} per part:`,
+    'part'.padEnd(12) + profiled.map((r) => r.model.padStart(18)).join('') + (pair ? `${profiled[1]!.model} / ${profiled[0]!.model}`.padStart(34) : '')];
+  for (let i = 0; i < rows; i++) {
+    const parts = profiled.map((r) => r.parts![i]);
+    const label = partLabel(parts.find((p) => p)!.name);
+    const ratio = pair && parts[0] && parts[1] && time(parts[0]) > 0 ? `${(time(parts[1]) / time(parts[0])).toFixed(2)}x`.padStart(34) : '';
+    lines.push(label.padEnd(12) + parts.map(cell).join('') + ratio);
+  }
+  const totals = profiled.map((r) => r.parts!.reduce((sum, p) => sum + time(p), 0));
+  lines.push('total'.padEnd(12) + totals.map((t) => t.toFixed(1).padStart(18)).join('') +
+    (pair && totals[0]! > 0 ? `${(totals[1]! / totals[0]!).toFixed(2)}x`.padStart(34) : ''));
+  return lines;
+}
+
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'Measure images/s of networks on synthetic data (train step and inference)',
   usage: 'pix bench [--models pix_resnet50_cs,resnet50] [--device cpu] [--batch_size 16] [--input_size 224] ' +
-    '[--mode train|infer|both] [--precision fp32|bf16] [--warmup 2] [--repeats 5] [--json]',
+    '[--mode train|infer|both] [--precision fp32|bf16] [--warmup 2] [--repeats 5] [--profile] [--json]',
   async run(args) {
     const { values } = parseArgs({
       args, strict: true,
@@ -39,6 +71,7 @@ export const benchCommand: Command = {
         precision: { type: 'string', default: 'fp32' },
         warmup: { type: 'string', default: '2' },
         repeats: { type: 'string', default: '5' },
+        profile: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
     });
@@ -57,7 +90,7 @@ export const benchCommand: Command = {
     const common = {
       device: values.device, batchSize: positiveInt('batch_size', values.batch_size),
       inputSize: positiveInt('input_size', values.input_size), warmup: positiveInt('warmup', values.warmup),
-      repeats: positiveInt('repeats', values.repeats), precision,
+      repeats: positiveInt('repeats', values.repeats), precision, profile: values.profile,
     };
     const results: IsolatedBenchResult[] = [];
     for (const mode of modes) {
@@ -75,6 +108,10 @@ export const benchCommand: Command = {
       console.log(JSON.stringify({ ...common, results, ratios }, null, 2));
     } else {
       for (const r of ratios) console.log(`${r.mode}: ${r.pix} / ${r.resnet} = ${r.ratio.toFixed(2)}x`);
+      for (const mode of modes) {
+        const table = profileTable(mode, results);
+        if (table.length) console.log(['', ...table].join('\n'));
+      }
     }
     return 0;
   },

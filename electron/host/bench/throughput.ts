@@ -19,6 +19,17 @@ export interface BenchOptions {
   /** CPU: of the convolutions and the classifier (setCpuPrecision), the rest stays f32. CUDA: the
    *  activations' dtype. Default 'fp32'. */
   precision?: CpuPrecision;
+  /** Also time each part of the network (Model.profile) over `repeats` more steps, after the timed
+   *  ones so that the per-part synchronisation on CUDA does not touch the images/s. */
+  profile?: boolean;
+}
+
+/** One part of the network (stem, a block, the head): its mean milliseconds per step. */
+export interface BenchPart {
+  name: string;
+  forwardMs: number;
+  /** 0 in inference. */
+  backwardMs: number;
 }
 
 export interface BenchResult {
@@ -32,6 +43,8 @@ export interface BenchResult {
   /** Median seconds per step (per batch). */
   stepSeconds: number;
   samples: number[];
+  /** With options.profile: stem, blocks and head in network order. */
+  parts?: BenchPart[];
 }
 
 export function median(values: number[]): number {
@@ -91,6 +104,7 @@ export async function benchmark(options: BenchOptions): Promise<BenchResult> {
   const x = onCuda ? hostImages.to(model.device) : hostImages;
   const targets = oneHotTargets(options.batchSize, model.numClasses);
   const samples: number[] = [];
+  let parts: BenchPart[] | undefined;
   const before = engine.cpuPrecision();
   if (!onCuda) engine.setCpuPrecision(precision);  // process-wide: restored below for callers that run other work
   try {
@@ -100,6 +114,7 @@ export async function benchmark(options: BenchOptions): Promise<BenchResult> {
       await step(model, options.mode, x, targets, optimizer);
       samples.push(Number(process.hrtime.bigint() - start) / 1e9);
     }
+    if (options.profile) parts = await profileSteps(model, options, x, targets, optimizer);
   } finally {
     engine.setCpuPrecision(before);
   }
@@ -107,5 +122,20 @@ export async function benchmark(options: BenchOptions): Promise<BenchResult> {
   return {
     model: model.name, mode: options.mode, device: options.device, batchSize: options.batchSize,
     inputSize: options.inputSize, precision, imagesPerSecond: options.batchSize / stepSeconds, stepSeconds, samples,
+    ...(parts ? { parts } : {}),
   };
+}
+
+async function profileSteps(model: Model, options: BenchOptions, x: Tensor, targets: Tensor, optimizer: Optimizer): Promise<BenchPart[]> {
+  model.setProfiling(true);
+  try {
+    for (let i = 0; i < options.repeats; i++) await step(model, options.mode, x, targets, optimizer);
+    return model.profile().map((p) => ({
+      name: p.name,
+      forwardMs: p.forwards > 0 ? (p.forwardSeconds / p.forwards) * 1000 : 0,
+      backwardMs: p.backwards > 0 ? (p.backwardSeconds / p.backwards) * 1000 : 0,
+    }));
+  } finally {
+    model.setProfiling(false);
+  }
 }

@@ -144,6 +144,23 @@ export interface Model {
   backward(dlogits: Tensor): Promise<void>;
   /** Each PiX block's gate values p (N,K) from the last forward, under its state-dict prefix; [] for ResNet. */
   lastGates(): GateRecord[];
+  /** Starts (true) or stops timing each part of the network; either clears the times. */
+  setProfiling(on: boolean): void;
+  /** Stem, blocks and head in network order with the wall time summed in each while profiling; [] when off. */
+  profile(): PartTime[];
+}
+
+/**
+ * One part of a network, timed while profiling: the stem (with its max-pool), a block under its
+ * state-dict prefix, or the head (pooling, dropout, classifier). On CUDA each part ends with the
+ * device synchronised, so the parts add up to a slower step than an unprofiled one.
+ */
+export interface PartTime {
+  name: string;
+  forwardSeconds: number;
+  backwardSeconds: number;
+  forwards: number;
+  backwards: number;
 }
 
 /** One PiX block's gates: p = sigmoid(W_sqz · GAP(x)), picking (max) where p < tau, mixing otherwise. */

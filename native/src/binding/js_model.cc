@@ -34,6 +34,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
          InstanceMethod<&JsModel::GetState>("getState"), InstanceMethod<&JsModel::SetState>("setState"),
          InstanceMethod<&JsModel::GetGrad>("getGrad"), InstanceMethod<&JsModel::SetGrad>("setGrad"),
          InstanceMethod<&JsModel::ZeroGrad>("zeroGrad"), InstanceMethod<&JsModel::LastGates>("lastGates"),
+         InstanceMethod<&JsModel::SetProfiling>("setProfiling"), InstanceMethod<&JsModel::Profile>("profile"),
          InstanceMethod<&JsModel::Forward>("forward"), InstanceMethod<&JsModel::Backward>("backward")});
     model_constructor = new Napi::FunctionReference(Napi::Persistent(cls));
     exports.Set("Model", cls);
@@ -176,6 +177,37 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
       ensure_idle("zeroGrad");
       model().state().zero_grad();
       return info.Env().Undefined();
+    });
+  }
+
+  // setProfiling(on): times each part of the network (stem, blocks, head) from now on, or stops; both
+  // clear what was measured.
+  Napi::Value SetProfiling(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      ensure_idle("setProfiling");
+      if (info.Length() < 1 || !info[0].IsBoolean()) throw ArgumentError{"setProfiling: on must be a boolean"};
+      model().set_profiling(info[0].As<Napi::Boolean>().Value());
+      return info.Env().Undefined();
+    });
+  }
+
+  // profile() -> [{ name, forwardSeconds, backwardSeconds, forwards, backwards }] in network order;
+  // [] while profiling is off.
+  Napi::Value Profile(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      ensure_idle("profile");
+      Napi::Env env = info.Env();
+      Napi::Array out = Napi::Array::New(env);
+      for (const nn::PartTime& part : model().profile()) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("name", part.name);
+        o.Set("forwardSeconds", part.forward_seconds);
+        o.Set("backwardSeconds", part.backward_seconds);
+        o.Set("forwards", static_cast<double>(part.forwards));
+        o.Set("backwards", static_cast<double>(part.backwards));
+        out.Set(out.Length(), o);
+      }
+      return out;
     });
   }
 

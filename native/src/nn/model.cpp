@@ -1,5 +1,9 @@
 #include "nn/model.h"
 
+#include <chrono>
+
+#include "core/cuda/runtime.h"
+#include "core/cuda_dispatch.h"
 #include "core/error.h"
 #include "ops/cast.h"
 #include "nn/bottleneck.h"
@@ -44,37 +48,75 @@ Model::Model(const ModelConfig& config, uint64_t init_seed) : config_(config) {
   head_bias_ = state_.bias(pix ? "classifier.bias" : "fc.bias", config.num_classes);
 }
 
+void Model::set_profiling(bool on) {
+  profiling_ = on;
+  profile_.clear();
+  if (!on) return;
+  profile_.push_back({"stem"});
+  for (const std::string& name : block_names_) profile_.push_back({name});
+  profile_.push_back({"head"});
+}
+
+template <typename Body>
+void Model::timed(size_t part, bool forward, Body&& body) {
+  if (!profiling_) {
+    body();
+    return;
+  }
+  // A part's kernels may still be queued on the device when its call returns: wait for them.
+  const auto settle = [this] {
+    if (device_.is_cuda()) PIX_CUDA_CALL(cuda::synchronize(device_.index));
+  };
+  settle();
+  const auto start = std::chrono::steady_clock::now();
+  body();
+  settle();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  PartTime& entry = profile_[part];
+  (forward ? entry.forward_seconds : entry.backward_seconds) += seconds;
+  ++(forward ? entry.forwards : entry.backwards);
+}
+
 Tensor Model::forward(const Tensor& x, const ForwardOptions& options) {
   PIX_CHECK(x.dim() == 4 && x.size(3) == 3, "model input must be (N,H,W,3) images, got ", shape_str(x.shape()));
   PIX_CHECK(x.dtype() == DType::F32, "model input must be f32, got ", dtype_name(x.dtype()));
   PIX_CHECK(x.device() == device_, "model input is on ", x.device().str(), " but the model is on ", device_.str());
   const Tensor input = activations_ == DType::F32 ? x : cast(x, activations_);
   const bool fold = !options.train && options.fold_batchnorm && ConvBn::can_infer(input);
-  Tensor t = fold ? stem_->infer(input) : stem_->forward(input, options.train);
-  stem_out_ = t;
-  if (config_.stem == Stem::ImageNet) t = maxpool_forward(t, pool_);
+  Tensor t;
+  timed(0, true, [&] {
+    t = fold ? stem_->infer(input) : stem_->forward(input, options.train);
+    stem_out_ = t;
+    if (config_.stem == Stem::ImageNet) t = maxpool_forward(t, pool_);
+  });
   block_inputs_.clear();
   Tensor mean;  // t's global average pool, when the block before took it on the way out
   for (size_t i = 0; i < blocks_.size(); ++i) {
     block_inputs_.push_back(t.shape());
-    if (!fold) {
-      t = blocks_[i]->forward(t, options.train);
-      continue;
-    }
-    // The next gate, or the head, reads the output's mean.
-    const bool take_mean = i + 1 == blocks_.size() || blocks_[i + 1]->reads_input_mean();
-    Tensor next_mean;
-    t = blocks_[i]->infer(t, mean, take_mean ? &next_mean : nullptr);
-    mean = next_mean;
+    timed(1 + i, true, [&] {
+      if (!fold) {
+        t = blocks_[i]->forward(t, options.train);
+        return;
+      }
+      // The next gate, or the head, reads the output's mean.
+      const bool take_mean = i + 1 == blocks_.size() || blocks_[i + 1]->reads_input_mean();
+      Tensor next_mean;
+      t = blocks_[i]->infer(t, mean, take_mean ? &next_mean : nullptr);
+      mean = next_mean;
+    });
   }
-  pooled_ = t;
-  head_in_ = mean.defined() ? mean : global_avg_pool_forward(t);
-  features_ = head_in_;
-  dropout_mask_ = Tensor();
-  if (options.train && options.dropout && config_.drop > 0.f)
-    features_ = dropout_forward(head_in_, config_.drop, options.seed, dropout_mask_);
+  Tensor logits;
+  timed(1 + blocks_.size(), true, [&] {
+    pooled_ = t;
+    head_in_ = mean.defined() ? mean : global_avg_pool_forward(t);
+    features_ = head_in_;
+    dropout_mask_ = Tensor();
+    if (options.train && options.dropout && config_.drop > 0.f)
+      features_ = dropout_forward(head_in_, config_.drop, options.seed, dropout_mask_);
+    logits = linear_forward(features_, head_weight_->value(), head_bias_->value());
+  });
   last_forward_trained_ = options.train;
-  return linear_forward(features_, head_weight_->value(), head_bias_->value());
+  return logits;
 }
 
 void Model::backward(const Tensor& dlogits) {
@@ -83,27 +125,34 @@ void Model::backward(const Tensor& dlogits) {
             head_in_.size(0), ",", config_.num_classes, "), got ", shape_str(dlogits.shape()));
   PIX_CHECK(dlogits.dtype() == DType::F32 && dlogits.device() == device_, "backward: dlogits must be f32 on ",
             device_.str(), ", got ", dtype_name(dlogits.dtype()), " on ", dlogits.device().str());
-  Tensor dfeatures = Tensor::zeros(head_in_.shape(), DType::F32, device_);
-  linear_backward(features_, head_weight_->value(), dlogits, dfeatures, head_weight_->grad, head_bias_->grad);
-  if (dropout_mask_.defined()) {
-    Tensor dpooled = Tensor::zeros(head_in_.shape(), DType::F32, device_);
-    dropout_backward(dfeatures, dropout_mask_, dpooled);
-    dfeatures = dpooled;
-  }
-  Tensor d = Tensor::zeros(pooled_.shape(), activations_, device_);
-  global_avg_pool_backward(dfeatures, d);
+  Tensor d;
+  timed(1 + blocks_.size(), false, [&] {
+    Tensor dfeatures = Tensor::zeros(head_in_.shape(), DType::F32, device_);
+    linear_backward(features_, head_weight_->value(), dlogits, dfeatures, head_weight_->grad, head_bias_->grad);
+    if (dropout_mask_.defined()) {
+      Tensor dpooled = Tensor::zeros(head_in_.shape(), DType::F32, device_);
+      dropout_backward(dfeatures, dropout_mask_, dpooled);
+      dfeatures = dpooled;
+    }
+    d = Tensor::zeros(pooled_.shape(), activations_, device_);
+    global_avg_pool_backward(dfeatures, d);
+  });
   for (size_t i = blocks_.size(); i-- > 0;) {
-    Tensor dx = Tensor::zeros(block_inputs_[i], activations_, device_);
-    blocks_[i]->backward(d, dx);
-    d = dx;
+    timed(1 + i, false, [&] {
+      Tensor dx = Tensor::zeros(block_inputs_[i], activations_, device_);
+      blocks_[i]->backward(d, dx);
+      d = dx;
+    });
   }
-  if (config_.stem == Stem::ImageNet) {
-    Tensor dstem = Tensor::zeros(stem_out_.shape(), activations_, device_);
-    maxpool_backward(stem_out_, d, pool_, dstem);
-    d = dstem;
-  }
-  Tensor no_input_grad;  // the images need no gradient
-  stem_->backward(d, no_input_grad, GradWrite::Accumulate);
+  timed(0, false, [&] {
+    if (config_.stem == Stem::ImageNet) {
+      Tensor dstem = Tensor::zeros(stem_out_.shape(), activations_, device_);
+      maxpool_backward(stem_out_, d, pool_, dstem);
+      d = dstem;
+    }
+    Tensor no_input_grad;  // the images need no gradient
+    stem_->backward(d, no_input_grad, GradWrite::Accumulate);
+  });
 }
 
 std::vector<GateRecord> Model::last_gates() const {

@@ -44,6 +44,15 @@ struct GateRecord {
   Tensor values;      // (N,K) sigmoid outputs
 };
 
+// Wall time of one part of the network (the stem with its pooling, a block, the head), forward and
+// backward, summed while profiling is on: the per-block view of a step (pix bench --profile). On
+// CUDA each part ends with the device synchronised, so the parts add up to a slower step.
+struct PartTime {
+  std::string name;  // "stem", a block's state-dict prefix ("layer1.0", "layer1.blocks.0"), "head"
+  double forward_seconds = 0, backward_seconds = 0;
+  int64_t forwards = 0, backwards = 0;
+};
+
 struct ForwardOptions {
   bool train = false;    // BatchNorm uses (and updates) batch statistics
   bool dropout = false;  // head dropout active (only meaningful with train)
@@ -69,6 +78,10 @@ class Model {
   DType activation_dtype() const { return activations_; }
   // Gate values of every gated block from the last forward (empty for ResNet or before a forward).
   std::vector<GateRecord> last_gates() const;
+  // Turning profiling on (or off) clears the times; profile() lists stem, blocks, head in order.
+  void set_profiling(bool on);
+  bool profiling() const { return profiling_; }
+  const std::vector<PartTime>& profile() const { return profile_; }
 
  private:
   ModelConfig config_;
@@ -86,6 +99,11 @@ class Model {
   Tensor features_;  // what the classifier saw: head_in_, or its dropped-out copy
   std::vector<Shape> block_inputs_;
   bool last_forward_trained_ = false;
+  bool profiling_ = false;
+  std::vector<PartTime> profile_;
+  // Runs body, adding its wall time to part `part` (0 stem, 1 + i block i, last the head) when profiling.
+  template <typename Body>
+  void timed(size_t part, bool forward, Body&& body);
 };
 
 }  // namespace pix::nn

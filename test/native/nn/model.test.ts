@@ -1,5 +1,5 @@
 // Models without PyTorch: the registry, exact parameter counts, the official state-dict keys and
-// shapes, the PyTorch-layout round trip of every entry, and argument errors.
+// shapes, the PyTorch-layout round trip of every entry, argument errors, and the per-part profile.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadEngine } from '../../../electron/host/engine/addon';
@@ -118,5 +118,47 @@ describe('forward and backward', () => {
     const c = floats(await model.forward(x, { train: true, dropout: true, seed: 4 }));
     assert.deepEqual(Array.from(a), Array.from(b));
     assert.notDeepEqual(Array.from(a), Array.from(c));
+  });
+});
+
+describe('profile', () => {
+  const x = Tensor.fromArray(Float32Array.from({ length: 2 * 3 * 16 * 16 }, (_, i) => Math.cos(i)), [2, 3, 16, 16]);
+
+  it('times the stem, every block under its state-dict prefix and the head, forward and backward', async () => {
+    const model = new Model('resnet_tiny');
+    assert.deepEqual(model.profile(), [], 'nothing is timed before profiling is on');
+    await model.forward(x, { train: true });
+    model.setProfiling(true);
+    const start = process.hrtime.bigint();
+    const logits = await model.forward(x, { train: true });
+    const forwardSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    await model.backward(Tensor.fromArray(new Float32Array(logits.numel).fill(0.1), logits.shape));
+    const parts = model.profile();
+    const blocks = [...new Set(model.stateEntries().map((e) => /^layer\d\.\d+/.exec(e.key)?.[0]).filter((k) => k !== undefined))];
+    assert.deepEqual(parts.map((p) => p.name), ['stem', ...blocks, 'head']);
+    for (const p of parts) {
+      assert.deepEqual([p.forwards, p.backwards], [1, 1], p.name);
+      assert.ok(p.forwardSeconds > 0 && p.backwardSeconds > 0, `${p.name} has no time`);
+    }
+    // The parts are disjoint pieces of the one forward call.
+    assert.ok(parts.reduce((sum, p) => sum + p.forwardSeconds, 0) <= forwardSeconds);
+
+    await model.forward(x);  // evaluation (BatchNorm folded) counts as a forward
+    assert.ok(model.profile().every((p) => p.forwards === 2 && p.backwards === 1));
+    model.setProfiling(true);
+    assert.ok(model.profile().every((p) => p.forwards === 0 && p.forwardSeconds === 0), 'turning it on again clears it');
+    model.setProfiling(false);
+    assert.deepEqual(model.profile(), []);
+  });
+
+  it("names PiX blocks by the official keys, and refuses a bad switch or a busy model", async () => {
+    const model = new Model('pix_resnet_tiny_cs');
+    model.setProfiling(true);
+    assert.match(model.profile()[1]!.name, /^layer1\.blocks\.0$/);
+    assert.throws(() => model.setProfiling('yes' as unknown as boolean), /setProfiling: on must be a boolean/);
+    const running = model.forward(x);
+    assert.throws(() => model.profile(), /the model is busy/);
+    await running;
+    assert.equal(model.profile()[0]!.forwards, 1);
   });
 });
