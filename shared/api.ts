@@ -210,6 +210,16 @@ export interface ThroughputMeasurement {
   latencyMs: number;
   parameters: number;
   macs: number;
+  /** With a profiled comparison: milliseconds per step in each part (stem, blocks, head), in order. */
+  parts?: ThroughputPart[];
+}
+
+/** One part of a network: the stem (with its max-pool), a block under its state-dict prefix, or the head. */
+export interface ThroughputPart {
+  name: string;
+  forwardMs: number;
+  /** 0 in inference. */
+  backwardMs: number;
 }
 
 export interface ThroughputReport {
@@ -296,6 +306,8 @@ export const requestSchemas = {
     batchSizes: z.array(z.number().int().positive().max(4096)).min(1).max(8),
     inputSize: z.number().int().min(32).max(1024),
     repeats: z.number().int().min(1).max(100),
+    /** Also time each part of every network, in extra steps after the timed ones. */
+    profile: z.boolean().optional(),
   }),
   cancelThroughput: z.object({ id: z.string().min(1) }),
   throughputHistory: z.void(),

@@ -1,8 +1,8 @@
 // End to end: `pix serve` with the real engine, the built renderer in Debian's Chromium (driven by
 // playwright-core), and one user's path through the workbench: start the demo run from the form,
 // watch the loss chart fill, stop and resume it, open its checkpoint in the inspector, and compare
-// the throughput of the two tiny networks. Screenshots go to test-results/e2e/ to be looked at.
-// Skips, saying why, without /usr/bin/chromium or a built renderer (npm run build).
+// the throughput of the two tiny networks, block by block. Screenshots go to test-results/e2e/ to
+// be looked at. Skips, saying why, without /usr/bin/chromium or a built renderer (npm run build).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -242,8 +242,13 @@ async function userPath(): Promise<void> {
   await page.getByLabel('Batch sizes').fill('8');
   await page.getByLabel('Input size').fill('32');
   await page.getByLabel('Repeats').fill('2');
+  await page.getByLabel('Time each block').check();
   await page.getByRole('button', { name: 'Compare throughput' }).click();
   await page.locator('table.ratios tbody tr').first().waitFor({ timeout: 180_000 });
+  // The profile: stem, the tiny networks' blocks and the head, both networks on each row.
+  const parts = page.locator('figure[aria-label="Milliseconds per part, batch 8"]');
+  await parts.waitFor();
+  assert.ok(Number(await parts.getAttribute('data-parts')) >= 3, 'the per-part chart has fewer rows than stem, a block and head');
   await shot('06-throughput');
 
   // Exports: the report as CSV, the chart drawn onto a canvas as PNG.

@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ThroughputMeasurement, ThroughputReport } from '../../../shared/api';
+import type { ThroughputMeasurement, ThroughputPart, ThroughputReport } from '../../../shared/api';
 import type { Emit } from '../host_events';
 import { JsonLinesReader } from '../runs/jsonl_reader';
 import type { CompareMessage, CompareRequest } from './compare_worker';
@@ -49,6 +49,7 @@ export class ThroughputComparisons {
     };
     const total = request.models.length * request.batchSizes.length * request.repeats;
     const samples = new Map<string, number[]>();  // `${model}@${batch}` -> seconds
+    const parts = new Map<string, ThroughputPart[]>();  // `${model}@${batch}` -> its profile
     let done = 0;
     let workerError: string | null = null;
     const child = fork(this.script, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
@@ -63,14 +64,17 @@ export class ThroughputComparisons {
         samples.set(key, [...(samples.get(key) ?? []), message.seconds]);
         done++;
         this.emit('throughputProgress', { report, done, total, current: `${message.model} batch ${message.batchSize}, repeat ${message.repeat + 1}/${request.repeats}` });
+      } else if (message.type === 'parts') {
+        parts.set(`${message.model}@${message.batchSize}`, message.parts);
       } else if (message.type === 'error') {
         workerError = message.error;
       } else {
         report.measurements = request.batchSizes.flatMap((batchSize) => message.models.map(({ requested, name, parameters, macs }) => {
           const seconds = samples.get(`${requested}@${batchSize}`) ?? [];
           const rates = seconds.map((s) => batchSize / s);
+          const profile = parts.get(`${requested}@${batchSize}`);
           return { model: name, batchSize, samples: rates, min: Math.min(...rates), median: median(rates), max: Math.max(...rates),
-            latencyMs: median(seconds) * 1000, parameters, macs };
+            latencyMs: median(seconds) * 1000, parameters, macs, ...(profile ? { parts: profile } : {}) };
         }));
         report.ratios = pairRatios(report.measurements);
       }

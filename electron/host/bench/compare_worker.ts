@@ -1,8 +1,11 @@
 // The throughput comparison's child process: builds every requested model once, and for each batch
 // size warms each up, then times one step per model per repeat, interleaved (A, B, A, B, …) so
 // that drift of the machine (clock, heat, other load) hits every model alike. Reports each timed
-// step as it happens and the models' sizes at the end. Uses the step of bench/throughput.ts.
-import { loadEngine, type Model } from '../engine/addon';
+// step as it happens and the models' sizes at the end. With `profile`, each model then runs a few
+// more steps with its parts timed (Model.profile), outside the timed ones. Uses the step of
+// bench/throughput.ts.
+import type { ThroughputPart } from '../../../shared/api';
+import { loadEngine, type Model, type Optimizer, type Tensor } from '../engine/addon';
 import { oneHotTargets, step, syntheticImages, type BenchMode } from './throughput';
 
 export interface CompareRequest {
@@ -13,14 +16,29 @@ export interface CompareRequest {
   batchSizes: number[];
   inputSize: number;
   repeats: number;
+  profile?: boolean;
 }
 
 export type CompareMessage =
   | { type: 'sample'; model: string; batchSize: number; repeat: number; seconds: number }
+  | { type: 'parts'; model: string; batchSize: number; parts: ThroughputPart[] }
   | { type: 'done'; models: { requested: string; name: string; parameters: number; macs: number }[] }
   | { type: 'error'; error: string };
 
 const WARMUP_STEPS = 2;
+/** Profiled steps per model and batch size: the per-part times are means over these. */
+const PROFILE_STEPS = 3;
+
+async function profileParts(model: Model, mode: BenchMode, x: Tensor, targets: Tensor, optimizer: Optimizer): Promise<ThroughputPart[]> {
+  model.setProfiling(true);
+  try {
+    for (let i = 0; i < PROFILE_STEPS; i++) await step(model, mode, x, targets, optimizer);
+    return model.profile().map((p) => ({ name: p.name, forwardMs: (p.forwardSeconds / Math.max(1, p.forwards)) * 1000,
+      backwardMs: (p.backwardSeconds / Math.max(1, p.backwards)) * 1000 }));
+  } finally {
+    model.setProfiling(false);
+  }
+}
 
 async function compare(request: CompareRequest, send: (m: CompareMessage) => void): Promise<void> {
   const engine = loadEngine();
@@ -43,6 +61,10 @@ async function compare(request: CompareRequest, send: (m: CompareMessage) => voi
         await step(model, request.mode, x, targets, optimizer);
         send({ type: 'sample', model: models[i]!.requested, batchSize, repeat, seconds: Number(process.hrtime.bigint() - start) / 1e9 });
       }
+    }
+    if (request.profile) {
+      for (const [i, { model, targets, optimizer }] of inputs.entries())
+        send({ type: 'parts', model: models[i]!.requested, batchSize, parts: await profileParts(model, request.mode, x, targets, optimizer) });
     }
     for (const { targets } of inputs) targets.dispose();
     x.dispose();

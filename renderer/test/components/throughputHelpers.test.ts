@@ -1,8 +1,9 @@
 // The throughput page's pure helpers: the default model pair, the batch list, the bars and their
-// whiskers, and the histogram's steps.
+// whiskers, the per-block rows of a profiled comparison, and the histogram's steps.
 import { describe, expect, it } from 'vitest';
 import type { ThroughputReport } from '../../../shared/api';
 import { histogramSteps } from '../../src/components/inspector/HistogramChart';
+import { partLabel, partRows } from '../../src/components/throughput/PartsChart';
 import { defaultModels, parseBatchSizes } from '../../src/components/throughput/ThroughputForm';
 import { throughputBars } from '../../src/components/throughput/ThroughputResults';
 import { models } from '../sampleData';
@@ -40,6 +41,33 @@ describe('throughputBars', () => {
     ]);
     const unpaired = { ...report, ratios: [] };
     expect(throughputBars(unpaired, new Set(['pix_resnet_tiny_cs'])).map((b) => b.pix)).toEqual([true, false]);
+  });
+});
+
+describe('partRows', () => {
+  it('puts each model\'s forward + backward milliseconds of a part on one row, PiX and ResNet blocks together', () => {
+    const parts = (scale: number, block: string) => [
+      { name: 'stem', forwardMs: 1 * scale, backwardMs: 2 * scale },
+      { name: block, forwardMs: 3 * scale, backwardMs: 4 * scale },
+      { name: 'head', forwardMs: 0.5 * scale, backwardMs: 0.25 * scale },
+    ];
+    const m = (model: string, batchSize: number, profile?: ReturnType<typeof parts>) =>
+      ({ model, batchSize, samples: [], min: 1, median: 1, max: 1, latencyMs: 1, parameters: 1, macs: 1, ...(profile ? { parts: profile } : {}) });
+    const report: ThroughputReport = {
+      id: 't', startedAt: 0, finishedAt: 1, device: 'cpu', precision: 'fp32', mode: 'train', inputSize: 32, error: null,
+      measurements: [m('pix_resnet_tiny_cs', 8, parts(1, 'layer1.blocks.0')), m('resnet_tiny', 8, parts(2, 'layer1.0')), m('resnet_tiny', 16)],
+      ratios: [],
+    };
+    expect(partRows(report, 8)).toEqual({
+      models: ['pix_resnet_tiny_cs', 'resnet_tiny'],
+      rows: [
+        { part: 'stem', pix_resnet_tiny_cs: 3, resnet_tiny: 6 },
+        { part: 'layer1.0', pix_resnet_tiny_cs: 7, resnet_tiny: 14 },
+        { part: 'head', pix_resnet_tiny_cs: 0.75, resnet_tiny: 1.5 },
+      ],
+    });
+    expect(partRows(report, 16)).toEqual({ models: [], rows: [] });
+    expect(partLabel('layer3.blocks.12')).toBe('layer3.12');
   });
 });
 

@@ -1,6 +1,7 @@
 // The throughput comparison in its child process with the tiny networks: progress per timed step,
-// a report with every repeat, the PiX/ResNet speed-up beside the MAC ratio, the history file; a
-// cancel that ends it at once; a device the engine cannot use, reported as the report's error.
+// a report with every repeat, the PiX/ResNet speed-up beside the MAC ratio, the history file; the
+// per-block profile when asked for; a cancel that ends it at once; a device the engine cannot use,
+// reported as the report's error.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,23 @@ describe('throughput comparison', () => {
     const history = h.comparisons.history();
     assert.deepEqual(history.map((r) => r.id), [report.id]);
     for (const r of report.ratios) console.log(`# tiny networks, CPU fp32 infer, batch ${r.batchSize}: PiX/ResNet ${r.speedup.toFixed(2)}x, MAC ratio ${r.macRatio.toFixed(2)}`);
+  });
+
+  it('times every block of each network when asked, and only then', async () => {
+    const h = harness();
+    h.comparisons.start({ ...request, mode: 'train', batchSizes: [2], repeats: 1, profile: true });
+    const report = await h.done;
+    assert.equal(report.error, null);
+    const engine = loadEngine();
+    for (const m of report.measurements) {
+      const blocks = new engine.Model(m.model).stateEntries().map((e) => /^layer\d\.(blocks\.)?\d+/.exec(e.key)?.[0]);
+      assert.deepEqual(m.parts!.map((p) => p.name), ['stem', ...new Set(blocks.filter((b) => b !== undefined)), 'head']);
+      for (const p of m.parts!) assert.ok(p.forwardMs > 0 && p.backwardMs > 0, `${m.model} ${p.name}`);
+    }
+    assert.equal(report.measurements.length, 2);
+    const plain = harness();
+    plain.comparisons.start({ ...request, batchSizes: [2], repeats: 1 });
+    assert.ok((await plain.done).measurements.every((m) => m.parts === undefined));
   });
 
   it('cancels a running comparison at once', async () => {

@@ -1,6 +1,7 @@
 // What to measure: models (the PiX and ResNet pair by default), device, precision, mode, batch
-// sizes, input size, repeats. The request is checked against the contract's schema in the store;
-// here only the batch list's text is read, naming any entry that is not a number.
+// sizes, input size, repeats, and whether to time each block. The request is checked against the
+// contract's schema in the store; here only the batch list's text is read, naming any entry that is
+// not a number.
 import { useEffect, useState, type FormEvent } from 'react';
 import { useStore } from 'zustand';
 import type { ModelEntry } from '../../../../shared/api';
@@ -36,6 +37,7 @@ export function ThroughputForm({ running }: { running: boolean }) {
   const [batches, setBatches] = useState('16');
   const [inputSize, setInputSize] = useState('224');
   const [repeats, setRepeats] = useState('5');
+  const [profile, setProfile] = useState(false);
 
   useEffect(() => {
     if (stores.runs.getState().list.status === 'idle') void stores.runs.getState().load();
@@ -50,6 +52,7 @@ export function ThroughputForm({ running }: { running: boolean }) {
     event.preventDefault();
     const request: ThroughputRequest = {
       models: selected, device, precision, mode, batchSizes: batch.sizes, inputSize: Number(inputSize), repeats: Number(repeats),
+      ...(profile ? { profile } : {}),
     };
     void stores.throughput.getState().compare(request);
   };
@@ -101,6 +104,10 @@ export function ThroughputForm({ running }: { running: boolean }) {
           <label htmlFor="tp-repeats">Repeats</label>
           <input id="tp-repeats" type="text" inputMode="numeric" value={repeats} onChange={(e) => setRepeats(e.target.value)} />
         </div>
+        <label className="check" title="A few more steps per model with the stem, every block and the head timed; the images/s are measured without it">
+          <input type="checkbox" checked={profile} onChange={(e) => setProfile(e.target.checked)} />
+          Time each block
+        </label>
       </div>
       <div className="actions">
         <button type="submit" className="primary" disabled={running || batch.problem !== null || selected.length === 0}>

@@ -1,6 +1,7 @@
 // One comparison's results: images/s per model and batch size as bars with min–max whiskers, the
 // measurement table with latency, and the speed-up realised beside the MAC ratio promised
-// ("FLOPs saved vs speed realised"). CSV and PNG export of what is shown.
+// ("FLOPs saved vs speed realised"); for a profiled comparison, the milliseconds of each block per
+// batch size (PartsChart). CSV and PNG export of the images/s.
 import { useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import { Bar, BarChart, CartesianGrid, Cell, ErrorBar, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -11,6 +12,7 @@ import { errorMessage, formatCount, formatMacs, formatMetric, formatTime } from 
 import { useStores } from '../../store/stores';
 import { reportCsv } from '../../store/throughput';
 import { ErrorNotice } from '../Notice';
+import { PartsChart } from './PartsChart';
 
 const pixColor = '#6ea8fe';
 const baselineColor = '#f0883e';
@@ -35,7 +37,9 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
   const chartBox = useRef<HTMLDivElement>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   const models = useStore(useStores().runs, (s) => s.models);
-  const bars = throughputBars(report, new Set(models.filter((m) => m.pix).map((m) => m.name)));
+  const pixModels = new Set([...models.filter((m) => m.pix).map((m) => m.name), ...report.ratios.map((r) => r.pix)]);
+  const bars = throughputBars(report, pixModels);
+  const batchSizes = [...new Set(report.measurements.map((m) => m.batchSize))].sort((a, b) => a - b);
   const caption = `Throughput · ${report.device} · ${report.precision} · ${report.mode === 'train' ? 'training step' : 'inference'} · ${report.inputSize}×${report.inputSize}`;
   const name = `throughput-${report.device.replace(':', '')}-${report.precision}-${report.mode}-${report.id}`;
 
@@ -109,6 +113,8 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
           </ResponsiveContainer>
         </div>
       )}
+
+      {batchSizes.map((b) => <PartsChart key={b} report={report} batchSize={b} pixModels={pixModels} />)}
 
       {report.measurements.length > 0 && (
         <div className="table-scroll">
