@@ -193,7 +193,7 @@ export interface ConvOpParams {
   reference?: boolean;
   /**
    * The CPU's fast path: 'auto' (default) the engine's pick; 'gemm' the implicit GEMM; 'winograd'
-   * Winograd F(4x4,3x3), for 3x3 stride-1 pad-1 convolutions only (forward, and dx in the backward).
+   * Winograd F(4x4,3x3), for 3x3 stride-1 pad-1 convolutions only (forward, and dx and dw in the backward).
    */
   algorithm?: 'auto' | 'gemm' | 'winograd';
 }
