@@ -164,11 +164,11 @@ if wants report; then
 fi
 
 if wants bench; then
-  # Whole networks on the card: train and inference steps, f32 and bf16 activations (a slow
-  # first version: the own GEMM, no cuDNN/cuBLAS yet; the numbers are the baseline to beat).
+  # Whole networks on the card: train and inference steps, f32 and bf16 activations; f32 with the
+  # per-block profile (after the timed steps), to see where PiX gains or loses against ResNet.
   stamp bench
-  timeout 100 node bin/pix.js bench --models pix_resnet50_cs,resnet50 --device cuda --batch_size 32 --mode both \
-    --warmup 1 --repeats 3 --json > "$out/bench_cuda_fp32.json" 2> "$out/bench_cuda.log" || echo "bench fp32 failed (see bench_cuda.log)"
+  timeout 120 node bin/pix.js bench --models pix_resnet50_cs,resnet50 --device cuda --batch_size 32 --mode both \
+    --warmup 1 --repeats 3 --profile --json > "$out/bench_cuda_fp32.json" 2> "$out/bench_cuda.log" || echo "bench fp32 failed (see bench_cuda.log)"
   timeout 60 node bin/pix.js bench --models pix_resnet50_cs,resnet50 --device cuda --batch_size 32 --mode both \
     --precision bf16 --warmup 1 --repeats 3 --json > "$out/bench_cuda_bf16.json" 2>> "$out/bench_cuda.log" || echo "bench bf16 failed (see bench_cuda.log)"
   head -c 3000 "$out/bench_cuda_fp32.json" "$out/bench_cuda_bf16.json" 2>/dev/null || true
