@@ -2,6 +2,7 @@
 // ratio. Each (model, mode) runs in its own process so its peak memory is its own. --profile adds
 // the milliseconds each part of each network takes per step (stem, every block, head).
 import { parseArgs } from 'node:util';
+import { partLabel } from '../../../shared/parts';
 import { benchmarkIsolated, type IsolatedBenchResult } from '../../host/bench/isolated';
 import type { BenchMode, BenchPart } from '../../host/bench/throughput';
 import { engineInfo, type CpuPrecision } from '../../host/engine/addon';
@@ -21,11 +22,6 @@ function ratioLines(results: IsolatedBenchResult[]): { mode: BenchMode; pix: str
     if (pix && resnet) out.push({ mode, pix: pix.model, resnet: resnet.model, ratio: pix.imagesPerSecond / resnet.imagesPerSecond });
   }
   return out;
-}
-
-/** A block's place, whatever its family calls it: 'layer1.blocks.0' (PiX) reads as 'layer1.0' (ResNet). */
-function partLabel(name: string): string {
-  return name.replace('.blocks.', '.');
 }
 
 /**

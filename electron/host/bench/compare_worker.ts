@@ -5,8 +5,8 @@
 // more steps with its parts timed (Model.profile), outside the timed ones. Uses the step of
 // bench/throughput.ts.
 import type { ThroughputPart } from '../../../shared/api';
-import { loadEngine, type Model, type Optimizer, type Tensor } from '../engine/addon';
-import { oneHotTargets, step, syntheticImages, type BenchMode } from './throughput';
+import { loadEngine, type Model } from '../engine/addon';
+import { oneHotTargets, profileParts, step, syntheticImages, type BenchMode } from './throughput';
 
 export interface CompareRequest {
   models: string[];
@@ -28,17 +28,6 @@ export type CompareMessage =
 const WARMUP_STEPS = 2;
 /** Profiled steps per model and batch size: the per-part times are means over these. */
 const PROFILE_STEPS = 3;
-
-async function profileParts(model: Model, mode: BenchMode, x: Tensor, targets: Tensor, optimizer: Optimizer): Promise<ThroughputPart[]> {
-  model.setProfiling(true);
-  try {
-    for (let i = 0; i < PROFILE_STEPS; i++) await step(model, mode, x, targets, optimizer);
-    return model.profile().map((p) => ({ name: p.name, forwardMs: (p.forwardSeconds / Math.max(1, p.forwards)) * 1000,
-      backwardMs: (p.backwardSeconds / Math.max(1, p.backwards)) * 1000 }));
-  } finally {
-    model.setProfiling(false);
-  }
-}
 
 async function compare(request: CompareRequest, send: (m: CompareMessage) => void): Promise<void> {
   const engine = loadEngine();
@@ -64,7 +53,7 @@ async function compare(request: CompareRequest, send: (m: CompareMessage) => voi
     }
     if (request.profile) {
       for (const [i, { model, targets, optimizer }] of inputs.entries())
-        send({ type: 'parts', model: models[i]!.requested, batchSize, parts: await profileParts(model, request.mode, x, targets, optimizer) });
+        send({ type: 'parts', model: models[i]!.requested, batchSize, parts: await profileParts(model, request.mode, x, targets, optimizer, PROFILE_STEPS) });
     }
     for (const { targets } of inputs) targets.dispose();
     x.dispose();

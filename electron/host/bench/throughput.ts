@@ -4,6 +4,7 @@
 // comparison panel. On CUDA the images live on the device before timing, each timed step ends
 // with the device synchronised, and precision bf16 means bf16 activations (f32 master weights);
 // the loss runs on the host, as the trainer computes it.
+import type { ThroughputPart } from '../../../shared/api';
 import { loadEngine, type CpuPrecision, type Model, type Optimizer, type Tensor } from '../engine/addon';
 
 export type BenchMode = 'train' | 'infer';
@@ -25,12 +26,7 @@ export interface BenchOptions {
 }
 
 /** One part of the network (stem, a block, the head): its mean milliseconds per step. */
-export interface BenchPart {
-  name: string;
-  forwardMs: number;
-  /** 0 in inference. */
-  backwardMs: number;
-}
+export type BenchPart = ThroughputPart;
 
 export interface BenchResult {
   model: string;
@@ -114,7 +110,7 @@ export async function benchmark(options: BenchOptions): Promise<BenchResult> {
       await step(model, options.mode, x, targets, optimizer);
       samples.push(Number(process.hrtime.bigint() - start) / 1e9);
     }
-    if (options.profile) parts = await profileSteps(model, options, x, targets, optimizer);
+    if (options.profile) parts = await profileParts(model, options.mode, x, targets, optimizer, options.repeats);
   } finally {
     engine.setCpuPrecision(before);
   }
@@ -126,10 +122,12 @@ export async function benchmark(options: BenchOptions): Promise<BenchResult> {
   };
 }
 
-async function profileSteps(model: Model, options: BenchOptions, x: Tensor, targets: Tensor, optimizer: Optimizer): Promise<BenchPart[]> {
+/** `steps` more steps with each part of the model timed: its mean milliseconds per step, in order. */
+export async function profileParts(model: Model, mode: BenchMode, x: Tensor, targets: Tensor, optimizer: Optimizer,
+  steps: number): Promise<BenchPart[]> {
   model.setProfiling(true);
   try {
-    for (let i = 0; i < options.repeats; i++) await step(model, options.mode, x, targets, optimizer);
+    for (let i = 0; i < steps; i++) await step(model, mode, x, targets, optimizer);
     return model.profile().map((p) => ({
       name: p.name,
       forwardMs: p.forwards > 0 ? (p.forwardSeconds / p.forwards) * 1000 : 0,

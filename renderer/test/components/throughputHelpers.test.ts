@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ThroughputReport } from '../../../shared/api';
 import { histogramSteps } from '../../src/components/inspector/HistogramChart';
-import { partLabel, partRows } from '../../src/components/throughput/PartsChart';
+import { partLabel } from '../../../shared/parts';
+import { partRows } from '../../src/components/throughput/PartsChart';
 import { defaultModels, parseBatchSizes } from '../../src/components/throughput/ThroughputForm';
 import { throughputBars } from '../../src/components/throughput/ThroughputResults';
 import { models } from '../sampleData';

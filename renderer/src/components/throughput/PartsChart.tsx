@@ -3,15 +3,11 @@
 // read as one row ('layer1.blocks.0' and 'layer1.0' both show as layer1.0).
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ThroughputReport } from '../../../../shared/api';
+import { partLabel } from '../../../../shared/parts';
 import { formatMetric } from '../../format';
 
 const pixColors = ['#6ea8fe', '#9ec5fe', '#3d8bfd'];
 const baselineColors = ['#f0883e', '#ffb37a', '#c96a1f'];
-
-/** A block's place, whatever its family calls it. */
-export function partLabel(name: string): string {
-  return name.replace('.blocks.', '.');
-}
 
 /** Rows of milliseconds (forward + backward) per part, a key per model, for one batch size; [] without a profile. */
 export function partRows(report: ThroughputReport, batchSize: number): { rows: Record<string, string | number>[]; models: string[] } {
