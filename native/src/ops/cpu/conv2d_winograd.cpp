@@ -542,24 +542,7 @@ struct Body {
   }                                                                                                            \
   constexpr Body NAME##_body{NAME##_units, NAME##_weights, NAME##_inputs, NAME##_panels};
 
-PIX_WINOGRAD_BODY(portable, )
-#if PIX_GEMM_X86_KERNELS
-PIX_WINOGRAD_BODY(avx2, __attribute__((target("avx2,fma"))))
-PIX_WINOGRAD_BODY(avx512, __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))))
-#endif
-
-const Body& host_body() {
-  switch (cpu_features().simd) {
-#if PIX_GEMM_X86_KERNELS
-    case SimdLevel::AVX512:
-      return avx512_body;
-    case SimdLevel::AVX2:
-      return avx2_body;
-#endif
-    default:
-      return portable_body;
-  }
-}
+PIX_WINOGRAD_BODIES(PIX_WINOGRAD_BODY)
 
 // The whole convolution; `backward`: the weights are the forward's, to be flipped and transposed.
 void run(const Problem& pb, const float* w, bool backward) {
