@@ -1,5 +1,9 @@
 #include "core/cpu_features.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
 #define PIX_X86 1
@@ -17,6 +21,24 @@ bool leaf7_bit(unsigned subleaf, int reg, int bit) {
 }
 #endif
 
+// PIX_SIMD=avx2 or portable runs the narrower kernels on a wider CPU (the tests check every level
+// on one machine); it never raises the level above what the CPU has. Other values are ignored,
+// with a warning, rather than failing the first kernel that asks.
+void cap_from_environment(CpuFeatures& features) {
+  const char* wanted = std::getenv("PIX_SIMD");
+  if (wanted == nullptr || *wanted == '\0') return;
+  SimdLevel level;
+  if (std::strcmp(wanted, "portable") == 0) level = SimdLevel::Portable;
+  else if (std::strcmp(wanted, "avx2") == 0) level = SimdLevel::AVX2;
+  else if (std::strcmp(wanted, "avx512") == 0) level = SimdLevel::AVX512;
+  else {
+    std::fprintf(stderr, "pix: PIX_SIMD='%s' is not portable, avx2 or avx512; using %s\n", wanted,
+                 simd_level_name(features.simd));
+    return;
+  }
+  if (static_cast<int>(level) < static_cast<int>(features.simd)) features.simd = level;
+}
+
 CpuFeatures detect() {
   CpuFeatures features;
 #if PIX_X86
@@ -31,6 +53,7 @@ CpuFeatures detect() {
   if (leaf7_bit(1, 0, 5)) features.extras.push_back("avx512_bf16");  // CPUID.(7,1):EAX[5]
   if (leaf7_bit(0, 3, 22)) features.extras.push_back("amx_bf16");     // CPUID.(7,0):EDX[22]
 #endif
+  cap_from_environment(features);
   return features;
 }
 
