@@ -32,7 +32,8 @@ template <bool kA, bool kAccumulateA, bool kB, bool kAccumulateB>
 void backward_range(const float* __restrict__ y, const float* __restrict__ dy, float* __restrict__ da,
                     float* __restrict__ db, int64_t begin, int64_t end) {
   for (int64_t i = begin; i < end; ++i) {
-    const float g = y[i] > 0.f ? dy[i] : 0.f;
+    const float gradient = dy[i];  // loaded whatever the mask, so the select vectorises
+    const float g = y[i] > 0.f ? gradient : 0.f;
     if constexpr (kA) da[i] = kAccumulateA ? da[i] + g : g;
     if constexpr (kB) db[i] = kAccumulateB ? db[i] + g : g;
   }
