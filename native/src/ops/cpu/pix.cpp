@@ -186,9 +186,17 @@ void backward_nhwc(const T* x, const T* p, const T* dy, T* dx, T* dp, const PixP
           const int64_t len = ZETA > 0 && c1 - c0 == ZETA ? ZETA : c1 - c0;
           const T g = gs[k];
           if (gates[k] < tau) {
+            // The first maximum, by selects rather than a branch per comparison: which of a
+            // subset's values is largest varies from pixel to pixel on real activations, and the
+            // branch mispredicted.
+            T best = xs[c0];
             int64_t arg = 0;
-            for (int64_t i = 1; i < len; ++i)
-              if (xs[c0 + i] > xs[c0 + arg]) arg = i;
+            for (int64_t i = 1; i < len; ++i) {
+              const T v = xs[c0 + i];
+              const bool larger = v > best;
+              best = larger ? v : best;
+              arg = larger ? i : arg;
+            }
             if (gate_grad) gate_grad[k] += static_cast<double>(g * xs[c0 + arg]);
             if (dxs) dxs[c0 + arg] += gates[k] * g;
           } else {
