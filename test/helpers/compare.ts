@@ -20,3 +20,14 @@ export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<
   }
   return scale === 0 ? worst : worst / scale;
 }
+
+/** Where two 8-bit HWC RGB images first differ, for an assertion's message; 'identical' if nowhere. */
+export function firstPixelDifference(actual: Uint8Array, expected: Uint8Array, width: number): string {
+  for (let i = 0; i < expected.length; i++) {
+    if (actual[i] !== expected[i]) {
+      const pixel = Math.floor(i / 3);
+      return `first difference at (y ${Math.floor(pixel / width)}, x ${pixel % width}, c ${i % 3}): ${actual[i]} vs ${expected[i]}`;
+    }
+  }
+  return 'identical';
+}

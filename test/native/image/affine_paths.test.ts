@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadEngine } from '../../../electron/host/engine/addon';
+import { firstPixelDifference } from '../../helpers/compare';
 import { randInt, rng } from '../../helpers/random';
 
 const engine = loadEngine();
@@ -149,22 +150,13 @@ function randomMatrix(next: () => number, w: number, h: number): { kind: string;
   }
 }
 
-function firstDifference(actual: Uint8Array, expected: Uint8Array, width: number): string {
-  for (let i = 0; i < expected.length; i++) {
-    if (actual[i] !== expected[i]) {
-      const pixel = Math.floor(i / 3);
-      return `first difference at (y ${Math.floor(pixel / width)}, x ${pixel % width}, c ${i % 3}): ${actual[i]} vs ${expected[i]}`;
-    }
-  }
-  return 'identical';
-}
 
 function check(src: Image, m: Matrix, resample: Resample, fill: [number, number, number], label: string): void {
   const expected = reference(src, m, resample, fill);
   const pixels = Uint8Array.from(src.pixels);
   engine.augmentImage(pixels, src.width, src.height, [{ op: 'affine', matrix: m, resample, fill }]);
   assert.ok(Buffer.compare(pixels, expected) === 0,
-    `${label} ${resample} ${src.width}x${src.height} matrix ${JSON.stringify(m)} fill ${fill}: ${firstDifference(pixels, expected, src.width)}`);
+    `${label} ${resample} ${src.width}x${src.height} matrix ${JSON.stringify(m)} fill ${fill}: ${firstPixelDifference(pixels, expected, src.width)}`);
 }
 
 describe(`affine filters (${simd} host) against the portable code`, () => {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadEngine } from '../../../electron/host/engine/addon';
+import { firstPixelDifference } from '../../helpers/compare';
 import { readFixture } from '../../helpers/fixtures';
 import { mulberry32 } from '../../../electron/host/data/sample_random';
 
@@ -32,15 +33,6 @@ function tensor(key: string): { data: Uint8Array; width: number; height: number 
   return { data: Uint8Array.from(t.data as Uint8Array), height: t.shape[0]!, width: t.shape[1] ?? 0 };
 }
 
-function firstDifference(actual: Uint8Array, expected: Uint8Array, width: number): string {
-  for (let i = 0; i < expected.length; i++) {
-    if (actual[i] !== expected[i]) {
-      const pixel = Math.floor(i / 3);
-      return `first difference at (y ${Math.floor(pixel / width)}, x ${pixel % width}, c ${i % 3}): ${actual[i]} vs ${expected[i]}`;
-    }
-  }
-  return 'identical';
-}
 
 describe('JPEG decoding against PIL', { skip }, () => {
   it('reads the header', () => {
@@ -54,7 +46,7 @@ describe('JPEG decoding against PIL', { skip }, () => {
     for (const c of cases.decode) {
       const expected = tensor(c.output);
       const out = engine.decodeJpeg!(tensor(c.jpeg).data, { scaleDenom: c.scale });
-      assert.ok(Buffer.compare(out, expected.data) === 0, `${c.jpeg} at 1/${c.scale}: ${firstDifference(out, expected.data, expected.width)}`);
+      assert.ok(Buffer.compare(out, expected.data) === 0, `${c.jpeg} at 1/${c.scale}: ${firstPixelDifference(out, expected.data, expected.width)}`);
     }
   });
 
@@ -74,7 +66,7 @@ describe('JPEG decoding against PIL', { skip }, () => {
           expected.set(full.data.subarray(((top + y) * full.width + left) * 3, ((top + y) * full.width + left + width) * 3), y * width * 3);
         }
         assert.ok(Buffer.compare(out, expected) === 0,
-          `${c.jpeg} 1/${c.scale} region ${width}x${height} at (${left}, ${top}): ${firstDifference(out, expected, width)}`);
+          `${c.jpeg} 1/${c.scale} region ${width}x${height} at (${left}, ${top}): ${firstPixelDifference(out, expected, width)}`);
       }
     }
   });
@@ -89,7 +81,7 @@ describe('JPEG decoding against PIL', { skip }, () => {
         left, top, width, height, resizeWidth: c.resize[0], resizeHeight: c.resize[1], outLeft: c.window[0], outTop: c.window[1],
         resample: c.resample, flip: c.flip, dctScaling: c.dct_scaling,
       });
-      assert.ok(Buffer.compare(out, expected.data) === 0, `${JSON.stringify(c)}: ${firstDifference(out, expected.data, expected.width)}`);
+      assert.ok(Buffer.compare(out, expected.data) === 0, `${JSON.stringify(c)}: ${firstPixelDifference(out, expected.data, expected.width)}`);
     }
   });
 

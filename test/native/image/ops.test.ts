@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { loadEngine, type ImageOp } from '../../../electron/host/engine/addon';
+import { firstPixelDifference } from '../../helpers/compare';
 import { readFixture } from '../../helpers/fixtures';
 
 const engine = loadEngine();
@@ -22,15 +23,6 @@ function image(key: string): { pixels: Uint8Array; width: number; height: number
   return { pixels: Uint8Array.from(t.data as Uint8Array), width, height };
 }
 
-function firstDifference(actual: Uint8Array, expected: Uint8Array, width: number): string {
-  for (let i = 0; i < expected.length; i++) {
-    if (actual[i] !== expected[i]) {
-      const pixel = Math.floor(i / 3);
-      return `first difference at (y ${Math.floor(pixel / width)}, x ${pixel % width}, c ${i % 3}): ${actual[i]} vs PIL ${expected[i]}`;
-    }
-  }
-  return 'identical';
-}
 
 describe('image ops against PIL', () => {
   const byOp = new Map<string, OpCase[]>();
@@ -41,7 +33,7 @@ describe('image ops against PIL', () => {
         const { pixels, width, height } = image(c.input);
         engine.augmentImage(pixels, width, height, [c.op]);
         const expected = image(c.output).pixels;
-        assert.ok(Buffer.compare(pixels, expected) === 0, `${c.name}: ${firstDifference(pixels, expected, width)}`);
+        assert.ok(Buffer.compare(pixels, expected) === 0, `${c.name}: ${firstPixelDifference(pixels, expected, width)}`);
       }
     });
   }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadEngine } from '../../../electron/host/engine/addon';
+import { firstPixelDifference } from '../../helpers/compare';
 import { readFixture } from '../../helpers/fixtures';
 
 const engine = loadEngine();
@@ -35,15 +36,6 @@ function crop(img: { pixels: Uint8Array; width: number }, [x0, y0, x1, y1]: [num
   return { pixels: out, width: x1 - x0, height: y1 - y0 };
 }
 
-function firstDifference(actual: Uint8Array, expected: Uint8Array, width: number): string {
-  for (let i = 0; i < expected.length; i++) {
-    if (actual[i] !== expected[i]) {
-      const pixel = Math.floor(i / 3);
-      return `first difference at (y ${Math.floor(pixel / width)}, x ${pixel % width}, c ${i % 3}): ${actual[i]} vs PIL ${expected[i]}`;
-    }
-  }
-  return 'identical';
-}
 
 describe('resizeImage against PIL', () => {
   for (const resample of ['bilinear', 'bicubic'] as const) {
@@ -59,7 +51,7 @@ describe('resizeImage against PIL', () => {
         engine.resizeImage(src.pixels, src.width, src.height, out, expected.width, expected.height, {
           ...(c.box ? { box: c.box } : {}), resizeWidth: c.size[0], resizeHeight: c.size[1], outLeft: window[0], outTop: window[1], resample, flip: c.flip,
         });
-        assert.ok(Buffer.compare(out, expected.pixels) === 0, `${JSON.stringify(c)}: ${firstDifference(out, expected.pixels, expected.width)}`);
+        assert.ok(Buffer.compare(out, expected.pixels) === 0, `${JSON.stringify(c)}: ${firstPixelDifference(out, expected.pixels, expected.width)}`);
       }
     });
   }
