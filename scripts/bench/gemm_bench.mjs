@@ -25,12 +25,14 @@ const { values: args } = parseArgs({
 // [name, m, n, k, transA, transB]: forward C = X W^T (W stored (Cout, Cin) = NT), weight gradient
 // dW = dY^T X (TN, k = pixels), input gradient dX = dY W (NN).
 const SHAPES = [
+  ['fwd 7x7 3 stem im2col NT', 200704, 64, 147, false, true],
   ['fwd 1x1 256->64   NT', 50176, 64, 256, false, true],
   ['fwd 3x3 64 im2col NT', 50176, 64, 576, false, true],
   ['fwd 1x1 512->128  NT', 12544, 128, 512, false, true],
   ['fwd 1x1 64->256   NT', 50176, 256, 64, false, true],
   ['fwd 3x3 512 im2col NT', 784, 512, 4608, false, true],
   ['fwd classifier    NT', 16, 1000, 2048, false, true],
+  ['dW  7x7 3 stem im2col TN', 64, 147, 200704, true, false],
   ['dW  1x1 256->64   TN', 64, 256, 50176, true, false],
   ['dW  1x1 64->256   TN', 256, 64, 50176, true, false],
   ['dW  3x3 64 im2col TN', 64, 576, 50176, true, false],

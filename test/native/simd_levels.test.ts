@@ -3,7 +3,8 @@
 // CI machine with AVX-512 would otherwise never execute. Against the host level's results: a tiny
 // network's logits and gradients within 1e-4 (the sums round in another order), Winograd's forward,
 // dx and dw within 1e-4 of the double-precision direct loop, and the image ops byte for byte (their
-// SIMD passes are exact by design). Skips the levels the CPU lacks, saying so.
+// SIMD passes are exact by design); and the unit tests of the ops whose loops are compiled per level
+// (core/simd_bodies.h), whole, under each. Skips the levels the CPU lacks, saying so.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -55,6 +56,9 @@ const arr = (t) => Array.from(t.toArray());
 })();
 `;
 
+// The test files of the ops with per-level bodies, run as they are under each narrower level.
+const PER_LEVEL_TESTS = ['ops/maxpool.test.js'];
+
 interface Probe {
   simd: string;
   logits: number[];
@@ -93,6 +97,13 @@ describe('SIMD levels below the host\'s (PIX_SIMD)', () => {
       }
       assert.deepEqual(narrow.resized, wide.resized, 'resize');
       assert.deepEqual(narrow.rotated, wide.rotated, 'affine');
+    });
+
+    it(`${level}: the op tests of ${PER_LEVEL_TESTS.join(', ')}`, () => {
+      const files = PER_LEVEL_TESTS.map((file) => join(__dirname, file));
+      const child = spawnSync(process.execPath, ['--test', '--test-reporter=dot', ...files],
+        { encoding: 'utf8', env: { ...process.env, PIX_SIMD: level }, timeout: 300_000 });
+      assert.equal(child.status, 0, `PIX_SIMD=${level}:\n${child.stdout}${child.stderr}`);
     });
   }
 

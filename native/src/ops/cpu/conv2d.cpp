@@ -42,23 +42,28 @@ int64_t images_per_chunk(const ConvShape& s) {
   return std::clamp<int64_t>(kColumnBudgetBytes / std::max<int64_t>(image_bytes, 1), 1, s.n);
 }
 
-// col (images * P * Q, K*K*C) for images [n0, n0 + images).
+// col (images * P * Q, K*K*C) for images [n0, n0 + images). The taps of a kernel row are
+// neighbouring pixels, so the part of the row inside the image is one contiguous run of x (one copy,
+// not one per tap: with the stem's 3 channels a tap is 12 bytes), zeros on either side.
 void im2col(const float* x, const ConvShape& s, int64_t n0, int64_t images, float* col) {
-  const int64_t row_len = s.kernel * s.kernel * s.c;
+  const int64_t row_len = s.kernel * s.kernel * s.c, tap_row = s.kernel * s.c;
   parallel_for(images * s.p, 4, [&](int64_t begin, int64_t end) {
     for (int64_t np = begin; np < end; ++np) {
       const int64_t n = n0 + np / s.p, p = np % s.p;
       for (int64_t q = 0; q < s.q; ++q) {
         float* dst = col + (np * s.q + q) * row_len;
-        for (int kh = 0; kh < s.kernel; ++kh) {
+        const int64_t w0 = q * s.stride - s.pad;
+        const int64_t lo = std::clamp<int64_t>(-w0, 0, s.kernel) * s.c;  // the run inside the image
+        const int64_t hi = std::max(lo, std::clamp<int64_t>(s.w - w0, 0, s.kernel) * s.c);
+        for (int kh = 0; kh < s.kernel; ++kh, dst += tap_row) {
           const int64_t h = p * s.stride - s.pad + kh;
-          for (int kw = 0; kw < s.kernel; ++kw, dst += s.c) {
-            const int64_t wi = q * s.stride - s.pad + kw;
-            if (h < 0 || h >= s.h || wi < 0 || wi >= s.w)
-              std::memset(dst, 0, s.c * sizeof(float));
-            else
-              std::memcpy(dst, x + ((n * s.h + h) * s.w + wi) * s.c, s.c * sizeof(float));
+          if (h < 0 || h >= s.h || hi == lo) {
+            std::fill(dst, dst + tap_row, 0.f);
+            continue;
           }
+          std::fill(dst, dst + lo, 0.f);
+          std::memcpy(dst + lo, x + ((n * s.h + h) * s.w + w0) * s.c + lo, (hi - lo) * sizeof(float));
+          std::fill(dst + hi, dst + tap_row, 0.f);
         }
       }
     }

@@ -542,7 +542,7 @@ struct Body {
   }                                                                                                            \
   constexpr Body NAME##_body{NAME##_units, NAME##_weights, NAME##_inputs, NAME##_panels};
 
-PIX_WINOGRAD_BODIES(PIX_WINOGRAD_BODY)
+PIX_SIMD_BODIES(PIX_WINOGRAD_BODY)
 
 // The whole convolution; `backward`: the weights are the forward's, to be flipped and transposed.
 void run(const Problem& pb, const float* w, bool backward) {

@@ -9,7 +9,7 @@
 
 #include <cstring>
 
-#include "core/cpu_features.h"
+#include "core/simd_bodies.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"  // vectors passed between always-inline functions only
@@ -19,8 +19,6 @@ namespace pix::cpu::winograd {
 
 constexpr int kLanes = 16;        // channels per vector
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
-
-#define PIX_INLINE inline __attribute__((always_inline))
 
 PIX_INLINE Vec load(const float* p) {
   Vec v;
@@ -155,27 +153,3 @@ PIX_INLINE void weight_grad_transform(const Vec (&m)[36], Vec (&g)[9]) {
 }
 
 }  // namespace pix::cpu::winograd
-
-// One body of a Winograd kernel per SIMD level the build has: BODY(name, attributes) defines
-// `name_body` with its functions compiled under `attributes` (the transforms above inline into
-// them at that level), and host_body() returns the one for this CPU (cpu_features).
-#if PIX_GEMM_X86_KERNELS
-#define PIX_WINOGRAD_BODIES(BODY)                                                    \
-  BODY(portable, )                                                                   \
-  BODY(avx2, __attribute__((target("avx2,fma"))))                                    \
-  BODY(avx512, __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))))    \
-  const auto& host_body() {                                                          \
-    switch (cpu_features().simd) {                                                   \
-      case SimdLevel::AVX512:                                                        \
-        return avx512_body;                                                          \
-      case SimdLevel::AVX2:                                                          \
-        return avx2_body;                                                            \
-      default:                                                                       \
-        return portable_body;                                                        \
-    }                                                                                \
-  }
-#else
-#define PIX_WINOGRAD_BODIES(BODY) \
-  BODY(portable, )                \
-  const auto& host_body() { return portable_body; }
-#endif

@@ -121,7 +121,7 @@ struct Body {
   }                                                                                                           \
   constexpr Body NAME##_body{NAME##_inputs, NAME##_grads, NAME##_products};
 
-PIX_WINOGRAD_BODIES(PIX_WINOGRAD_WEIGHT_BODY)
+PIX_SIMD_BODIES(PIX_WINOGRAD_WEIGHT_BODY)
 
 }  // namespace
 
