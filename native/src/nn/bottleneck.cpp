@@ -28,9 +28,10 @@ Tensor Bottleneck::forward(const Tensor& x, bool train) {
 
 void Bottleneck::backward(const Tensor& dy, Tensor& dx) {
   Tensor dt = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
+  // The shortcut's gradient is the first to reach dx, so it overwrites it; c1's adds to it.
   Tensor dshortcut = down_ ? Tensor::empty(dy.shape(), dy.dtype(), dy.device()) : dx;
-  add_relu_backward(out_, dy, dt, dshortcut, GradWrite::Overwrite, down_ ? GradWrite::Overwrite : GradWrite::Accumulate);
-  if (down_) down_->backward(dshortcut, dx, GradWrite::Accumulate);
+  add_relu_backward(out_, dy, dt, dshortcut, GradWrite::Overwrite, GradWrite::Overwrite);
+  if (down_) down_->backward(dshortcut, dx, GradWrite::Overwrite);
   Tensor d2 = Tensor::empty(c2_out_, dy.dtype(), dy.device());
   c3_.backward(dt, d2, GradWrite::Overwrite);
   Tensor d1 = Tensor::empty(c1_out_, dy.dtype(), dy.device());

@@ -139,7 +139,7 @@ void Model::backward(const Tensor& dlogits) {
   });
   for (size_t i = blocks_.size(); i-- > 0;) {
     timed(1 + i, false, [&] {
-      Tensor dx = Tensor::zeros(block_inputs_[i], activations_, device_);
+      Tensor dx = Tensor::empty(block_inputs_[i], activations_, device_);
       blocks_[i]->backward(d, dx);
       d = dx;
     });

@@ -29,7 +29,7 @@ class Block {
   virtual Tensor infer(const Tensor& x, const Tensor& x_mean, Tensor* y_mean) = 0;
   // Whether infer reads x_mean (a PiX gate does): the block before then takes it.
   virtual bool reads_input_mean() const { return false; }
-  virtual void backward(const Tensor& dy, Tensor& dx) = 0;  // dx accumulates
+  virtual void backward(const Tensor& dy, Tensor& dx) = 0;  // dx overwritten: it need not be zeroed
   // Multiply-accumulates of the block's convolutions for an h x w input; updates h, w to the output.
   virtual int64_t macs(int64_t& h, int64_t& w) const = 0;
   // The gate values p (N,K) of the last forward, for blocks that have a gate (PiX); else undefined.

@@ -38,11 +38,12 @@ Tensor PixBottleneck::forward(const Tensor& x, bool train) {
 
 void PixBottleneck::backward(const Tensor& dy, Tensor& dx) {
   // The residual join: the branch gets dt, the shortcut the same gradient. dx (the block input's
-  // gradient) has three contributors, shortcut, PiX and gate: they accumulate into it.
+  // gradient) has three contributors, shortcut, PiX and gate: the shortcut's overwrites it (no
+  // zeroing pass), the others add to it.
   Tensor dt = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
   Tensor dshortcut = proj_ ? Tensor::empty(dy.shape(), dy.dtype(), dy.device()) : dx;  // identity: straight into dx
-  add_relu_backward(out_, dy, dt, dshortcut, GradWrite::Overwrite, proj_ ? GradWrite::Overwrite : GradWrite::Accumulate);
-  if (proj_) proj_->backward(dshortcut, dx, GradWrite::Accumulate);
+  add_relu_backward(out_, dy, dt, dshortcut, GradWrite::Overwrite, GradWrite::Overwrite);
+  if (proj_) proj_->backward(dshortcut, dx, GradWrite::Overwrite);
 
   // conv_exp's input is bn_ce's output: (N, P, Q, S), at the block's output resolution.
   Tensor dce_out = Tensor::empty({dy.size(0), dy.size(1), dy.size(2), ce_.conv().out_channels()}, dy.dtype(), dy.device());
