@@ -174,7 +174,7 @@ Napi::Value MaxpoolBackward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const char* fn = "maxpoolBackward";
     const Tensor& x = JsTensor::FromValue(info[0], fn, "x");
-    Tensor dx = zeros_like(x);
+    Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
     maxpool_backward(x, JsTensor::FromValue(info[1], fn, "dy"), pool_params(options_at(info, 2), fn), dx);
     return JsTensor::Wrap(info.Env(), dx);
   });

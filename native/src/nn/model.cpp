@@ -146,7 +146,7 @@ void Model::backward(const Tensor& dlogits) {
   }
   timed(0, false, [&] {
     if (config_.stem == Stem::ImageNet) {
-      Tensor dstem = Tensor::zeros(stem_out_.shape(), activations_, device_);
+      Tensor dstem = Tensor::empty(stem_out_.shape(), activations_, device_);
       maxpool_backward(stem_out_, d, pool_, dstem);
       d = dstem;
     }

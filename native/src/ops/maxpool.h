@@ -16,7 +16,8 @@ struct PoolParams {
 };
 
 Tensor maxpool_forward(const Tensor& x, const PoolParams& params);
-void maxpool_backward(const Tensor& x, const Tensor& dy, const PoolParams& params, Tensor& dx);  // accumulates
+// dx overwritten (its one producer is the stem): no zero-fill pass beforehand.
+void maxpool_backward(const Tensor& x, const Tensor& dy, const PoolParams& params, Tensor& dx);
 
 // ---- backends (same signatures; arguments already validated) ----
 namespace cpu {

@@ -74,18 +74,21 @@ PIX_INLINE void forward_rows(const float* x, const PoolShape& s, int64_t begin, 
   }
 }
 
-// dx of images [begin, end) += each output's gradient at its maximum. Windows of neighbouring rows
-// overlap, so a thread owns whole images; the scatter is scalar, the argmax before it is not.
+// dx of images [begin, end) = each output's gradient at its maximum, summed. Windows of neighbouring
+// rows overlap, so a thread owns whole images, each zeroed just before its scatter (which then finds
+// it in cache); the scatter is scalar, the argmax before it is not.
 PIX_INLINE void backward_images(const float* x, const float* dy, const PoolShape& s, int64_t begin, int64_t end,
                                 float* best, int32_t* at, float* dx) {
   const int64_t image = s.h * s.w * s.c, row = s.q * s.c;
-  for (int64_t n = begin; n < end; ++n)
+  for (int64_t n = begin; n < end; ++n) {
+    float* dxn = dx + n * image;
+    std::fill(dxn, dxn + image, 0.f);
     for (int64_t p = 0; p < s.p; ++p) {
       row_maxima<true>(x + n * image, s, p, best, at);
       const float* g = dy + (n * s.p + p) * row;
-      float* dxn = dx + n * image;
       for (int64_t i = 0; i < row; ++i) dxn[at[i]] += g[i];
     }
+  }
 }
 
 struct Body {

@@ -51,7 +51,7 @@ __global__ void maxpool_backward_kernel(const T* __restrict__ x, const T* __rest
     const int64_t p1 = min(d.p - 1, (h + d.pad) / d.stride);
     const int64_t q0 = max(int64_t{0}, static_cast<int64_t>(w + d.pad - d.kernel + d.stride) / d.stride);
     const int64_t q1 = min(d.q - 1, (w + d.pad) / d.stride);
-    float acc = to_float(dx[i]);
+    float acc = 0.f;
     for (int64_t p = p0; p <= p1; ++p)
       for (int64_t q = q0; q <= q1; ++q)
         if (window_argmax(x, d, n, p, q, c) == i) acc += to_float(dy[((n * d.p + p) * d.q + q) * d.c + c]);
