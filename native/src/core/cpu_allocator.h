@@ -1,7 +1,8 @@
 // Host memory for tensors: 64-byte aligned (a cache line, the widest AVX-512 load), and cached.
 // A training step allocates the same large activations every iteration; returning them to the OS
 // and faulting fresh zeroed pages back in costs more than many of the kernels that use them, so
-// freed blocks of 1 MiB or more are kept and reused for requests of a similar size.
+// freed blocks of 1 MiB or more are kept and reused for requests of a similar size. Blocks of 2 MiB
+// or more ask for transparent huge pages (cpu_allocator.cpp).
 #pragma once
 
 #include <cstddef>
