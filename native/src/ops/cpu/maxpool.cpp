@@ -1,7 +1,7 @@
 // maxpool on the CPU: channels innermost (contiguous in NHWC), so a window's maximum over all its
-// channels is a run of vector compare-and-selects, one per window pixel. The loops are compiled per
-// SIMD level (core/simd_bodies.h): the backward's argmax keeps its indices in a select as well,
-// which needs AVX2's blends to vectorise.
+// channels is a run of vector compare-and-selects, one per window pixel. The backward's argmax keeps
+// its indices by selects too (a branch per comparison mispredicts on real activations), and both
+// loops are compiled per SIMD level (core/simd_bodies.h).
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -34,7 +34,7 @@ PoolShape pool_shape(const Tensor& x, const PoolParams& params) {
 // The maxima of output row p of image xn (H,W,C) into best (Q,C): the first maximum in window order
 // (rows, then columns), as PyTorch's. The window's first pixel inside the image seeds them; each
 // later one replaces a maximum only where it is strictly larger. With at (Q,C), also each maximum's
-// index within the image, by the same selects.
+// index within the image (which the backward checks fits in 32 bits), by the same selects.
 template <bool kIndices>
 PIX_INLINE void row_maxima(const float* __restrict__ xn, const PoolShape& s, int64_t p, float* __restrict__ best,
                            int32_t* __restrict__ at) {
@@ -48,19 +48,20 @@ PIX_INLINE void row_maxima(const float* __restrict__ xn, const PoolShape& s, int
       for (int kw = 0; kw < s.kernel; ++kw) {
         const int64_t w = q * s.stride - s.pad + kw;
         if (w < 0 || w >= s.w) continue;
-        const int32_t base = static_cast<int32_t>((h * s.w + w) * s.c);
+        const int64_t base = (h * s.w + w) * s.c;
         const float* v = xn + base;
+        const int32_t first = static_cast<int32_t>(base);  // the index of v[0]
         if (!seeded) {
           for (int64_t c = 0; c < s.c; ++c) b[c] = v[c];
           if constexpr (kIndices)
-            for (int64_t c = 0; c < s.c; ++c) a[c] = base + static_cast<int32_t>(c);
+            for (int64_t c = 0; c < s.c; ++c) a[c] = first + static_cast<int32_t>(c);
           seeded = true;
           continue;
         }
         for (int64_t c = 0; c < s.c; ++c) {
           const bool larger = v[c] > b[c];
           b[c] = larger ? v[c] : b[c];
-          if constexpr (kIndices) a[c] = larger ? base + static_cast<int32_t>(c) : a[c];
+          if constexpr (kIndices) a[c] = larger ? first + static_cast<int32_t>(c) : a[c];
         }
       }
     }
