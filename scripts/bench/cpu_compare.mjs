@@ -1,88 +1,106 @@
 #!/usr/bin/env node
-// The CPU comparison, one command: `pix bench` and PyTorch (scripts/bench/torch_cpu.py, Debian's
-// python3-torch) on the same networks, batch and input size, on this machine. A shared host drifts
-// by ±10% over minutes, so the two sides run in interleaved rounds (ours then PyTorch, then PyTorch
-// then ours, ...) and each ratio is taken within a round; the summary is the median over rounds.
-// Prints each round and the summary, and writes the JSON (default benchmarks/cpu/latest.json).
-// Usage: node scripts/bench/cpu_compare.mjs [--rounds 3] [--out file.json]
-import { execFileSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
+// The CPU comparison, one command: our engine and PyTorch (scripts/bench/torch_cpu.py, Debian's
+// python3-torch) on the same networks, batch and input size, on this machine, step by step. A
+// shared host's speed drifts by ±10% within minutes, which once decided the ratios more than the
+// engines did; so each side waits in its own process (ours: scripts/bench/engine_serve.mjs, one per
+// network; PyTorch: torch_cpu.py --serve) and this script asks them for one timed step at a time,
+// every configuration in turn, the order of the two sides alternating from repeat to repeat. Every
+// figure is a median over the repeats; the ratios compare medians taken over the same minutes.
+// Writes the JSON (default benchmarks/cpu/latest.json).
+// Usage (after `npm run build:ts`): node scripts/bench/cpu_compare.mjs [--repeats 9] [--warmup 2] [--out file.json]
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: args } = parseArgs({
-  options: { rounds: { type: 'string', default: '3' }, out: { type: 'string', default: join(root, 'benchmarks', 'cpu', 'latest.json') } },
+  options: {
+    repeats: { type: 'string', default: '9' },
+    warmup: { type: 'string', default: '2' },
+    out: { type: 'string', default: join(root, 'benchmarks', 'cpu', 'latest.json') },
+  },
 });
-const rounds = Number(args.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got '${args.rounds}'`);
+const count = (name, min) => {
+  const value = Number(args[name]);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer >= ${min}, got '${args[name]}'`);
+  return value;
+};
+const repeats = count('repeats', 1), warmup = count('warmup', 0);
 const MODELS = ['pix_resnet50_cs', 'resnet50'];
 const MODES = ['train', 'infer'];
-const common = ['--models', MODELS.join(','), '--batch_size', '16', '--input_size', '224', '--mode', 'both'];
+const BATCH = 16, SIZE = 224;
 
-const runOurs = () => JSON.parse(execFileSync(process.execPath, [join(root, 'bin', 'pix.js'), 'bench', ...common, '--json'],
-  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
-const runTorch = () => JSON.parse(execFileSync('/usr/bin/python3', [join(root, 'scripts', 'bench', 'torch_cpu.py'), ...common],
-  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+// A child that answers one JSON line per JSON line sent.
+function server(command, argv) {
+  const child = spawn(command, argv, { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`${command} ${argv.join(' ')} exited before answering`);
+    return JSON.parse(value);
+  };
+  return {
+    first: next(),
+    ask: (request) => (child.stdin.write(JSON.stringify(request) + '\n'), next()),
+    close: () => child.stdin.end(),
+  };
+}
+
+const torch = server('/usr/bin/python3', [join(root, 'scripts', 'bench', 'torch_cpu.py'), '--serve', '--batch_size', String(BATCH), '--input_size', String(SIZE)]);
+const torchInfo = await torch.first;
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-const speed = (run, model, mode) => run.results.find((r) => r.model === model && r.mode === mode).imagesPerSecond;
-
-// One round's figures: images/s of both sides, ours over PyTorch, PiX over ResNet.
-function summarise(ours, torch) {
-  const rows = [];
-  for (const mode of MODES)
-    for (const model of MODELS) {
-      const mine = ours.results.find((r) => r.model === model && r.mode === mode);
-      rows.push({ model, mode, ours: mine.imagesPerSecond, torch: speed(torch, model, mode),
-        oursOverTorch: mine.imagesPerSecond / speed(torch, model, mode), oursPeakMiB: mine.peakRssBytes / 2 ** 20 });
-    }
-  const pixOverResnet = Object.fromEntries(MODES.map((mode) => [mode, {
-    ours: speed(ours, 'pix_resnet50_cs', mode) / speed(ours, 'resnet50', mode),
-    torch: speed(torch, 'pix_resnet50_cs', mode) / speed(torch, 'resnet50', mode),
-  }]));
-  return { rows, pixOverResnet };
+const samples = {};  // `${side} ${model} ${mode}` -> seconds per step
+const peak = {};     // our peak resident memory per model and mode
+const loads = [];
+for (const mode of MODES) {
+  // Fresh processes of ours per mode, so that each peak is that mode's.
+  const ours = Object.fromEntries(MODELS.map((m) => [m, server(process.execPath, [join(root, 'scripts', 'bench', 'engine_serve.mjs'), m, String(BATCH), String(SIZE)])]));
+  for (const m of MODELS) await ours[m].first;
+  for (let i = -warmup; i < repeats; i++) {
+    loads.push(loadavg()[0]);
+    const sides = i % 2 === 0 ? ['ours', 'torch'] : ['torch', 'ours'];
+    for (const model of MODELS)
+      for (const side of sides) {
+        const reply = await (side === 'ours' ? ours[model] : torch).ask({ model, mode });
+        if (i < 0) continue;
+        (samples[`${side} ${model} ${mode}`] ??= []).push(reply.seconds);
+        if (side === 'ours') peak[`${model} ${mode}`] = reply.peakRssBytes;
+      }
+    console.error(`${mode} repeat ${i + 1 + warmup} of ${warmup + repeats} done`);
+  }
+  for (const m of MODELS) ours[m].close();
 }
+torch.close();
 
-const print = (label, { rows, pixOverResnet }) => {
-  console.log(label);
-  for (const r of rows)
-    console.log(`  ${r.mode.padEnd(5)} ${r.model.padEnd(16)} ours ${r.ours.toFixed(2).padStart(6)} img/s  torch ${r.torch.toFixed(2).padStart(6)} img/s  ` +
-      `ours/torch ${r.oursOverTorch.toFixed(2)}x  peak ${r.oursPeakMiB.toFixed(0)} MiB`);
-  for (const [mode, v] of Object.entries(pixOverResnet)) console.log(`  ${mode}: PiX/ResNet ours ${v.ours.toFixed(2)}x, torch ${v.torch.toFixed(2)}x`);
+const speed = (side, model, mode) => BATCH / median(samples[`${side} ${model} ${mode}`]);
+const rows = MODES.flatMap((mode) => MODELS.map((model) => ({
+  model, mode, ours: speed('ours', model, mode), torch: speed('torch', model, mode),
+  oursOverTorch: speed('ours', model, mode) / speed('torch', model, mode),
+  oursPeakMiB: peak[`${model} ${mode}`] / 2 ** 20,
+})));
+const pixOverResnet = Object.fromEntries(MODES.map((mode) => [mode, {
+  ours: speed('ours', 'pix_resnet50_cs', mode) / speed('ours', 'resnet50', mode),
+  torch: speed('torch', 'pix_resnet50_cs', mode) / speed('torch', 'resnet50', mode),
+}]));
+
+for (const r of rows)
+  console.log(`${r.mode.padEnd(5)} ${r.model.padEnd(16)} ours ${r.ours.toFixed(2).padStart(6)} img/s  torch ${r.torch.toFixed(2).padStart(6)} img/s  ` +
+    `ours/torch ${r.oursOverTorch.toFixed(2)}x  peak ${r.oursPeakMiB.toFixed(0)} MiB`);
+for (const [mode, v] of Object.entries(pixOverResnet)) console.log(`${mode}: PiX/ResNet ours ${v.ours.toFixed(2)}x, torch ${v.torch.toFixed(2)}x`);
+const result = {
+  machine: `${cpus().length} x ${cpus()[0].model}`, date: new Date().toISOString(), torch: torchInfo.torch,
+  batchSize: BATCH, inputSize: SIZE, warmup, repeats, loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
+  rows, pixOverResnet, samples,
 };
-
-const done = [];
-for (let i = 0; i < rounds; i++) {
-  const load = loadavg()[0];
-  const started = new Date().toISOString();
-  let ours, torch;
-  if (i % 2 === 0) ours = runOurs(), torch = runTorch();
-  else torch = runTorch(), ours = runOurs();
-  const round = { started, loadAtStart: load, first: i % 2 === 0 ? 'ours' : 'torch', ...summarise(ours, torch), ours, pytorch: torch };
-  done.push(round);
-  print(`round ${i + 1} of ${rounds} (${started}, ${round.first} first, load ${load.toFixed(1)})`, round);
-}
-
-// The median over rounds of every figure, each ratio taken within its round.
-const summary = {
-  rows: done[0].rows.map((row, j) => ({
-    model: row.model, mode: row.mode,
-    ...Object.fromEntries(['ours', 'torch', 'oursOverTorch', 'oursPeakMiB'].map((key) => [key, median(done.map((r) => r.rows[j][key]))])),
-  })),
-  pixOverResnet: Object.fromEntries(MODES.map((mode) => [mode, {
-    ours: median(done.map((r) => r.pixOverResnet[mode].ours)), torch: median(done.map((r) => r.pixOverResnet[mode].torch)),
-  }])),
-};
-if (rounds > 1) print(`median of ${rounds} rounds`, summary);
-const result = { machine: `${cpus().length} x ${cpus()[0].model}`, date: new Date().toISOString(), torch: done[0].pytorch.torch,
-  rounds: done.length, ...summary, perRound: done };
 mkdirSync(dirname(args.out), { recursive: true });
 writeFileSync(args.out, JSON.stringify(result, null, 2) + '\n');
-console.log(`wrote ${args.out}`);
+console.log(`load average ${result.loadAverage.min.toFixed(1)}-${result.loadAverage.max.toFixed(1)}; wrote ${args.out}`);
