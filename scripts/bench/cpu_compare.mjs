@@ -2,10 +2,11 @@
 // The CPU comparison, one command: our engine and PyTorch (scripts/bench/torch_cpu.py, Debian's
 // python3-torch) on the same networks, batch and input size, on this machine, step by step. A
 // shared host's speed drifts by ±10% within minutes, which once decided the ratios more than the
-// engines did; so each side waits in its own process (ours: scripts/bench/engine_serve.mjs, one per
-// network; PyTorch: torch_cpu.py --serve) and this script asks them for one timed step at a time,
-// every configuration in turn, the order of the two sides alternating from repeat to repeat. Every
-// figure is a median over the repeats; the ratios compare medians taken over the same minutes.
+// engines did; so each network of each side waits in its own process (ours:
+// scripts/bench/engine_serve.mjs; PyTorch: torch_cpu.py --serve), fresh for each mode, and this
+// script asks them for one timed step at a time, every configuration in turn, the order of the two
+// sides alternating from repeat to repeat. Every figure is a median over the repeats; the ratios
+// compare medians taken over the same minutes.
 // Writes the JSON (default benchmarks/cpu/latest.json).
 // Usage (after `npm run build:ts`): node scripts/bench/cpu_compare.mjs [--repeats 9] [--warmup 2] [--out file.json]
 import { spawn } from 'node:child_process';
@@ -50,8 +51,8 @@ function server(command, argv) {
   };
 }
 
-const torch = server('/usr/bin/python3', [join(root, 'scripts', 'bench', 'torch_cpu.py'), '--serve', '--batch_size', String(BATCH), '--input_size', String(SIZE)]);
-const torchInfo = await torch.first;
+const oursServer = (model) => server(process.execPath, [join(root, 'scripts', 'bench', 'engine_serve.mjs'), model, String(BATCH), String(SIZE)]);
+const torchServer = () => server('/usr/bin/python3', [join(root, 'scripts', 'bench', 'torch_cpu.py'), '--serve', '--batch_size', String(BATCH), '--input_size', String(SIZE)]);
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -61,25 +62,28 @@ const median = (values) => {
 const samples = {};  // `${side} ${model} ${mode}` -> seconds per step
 const peak = {};     // our peak resident memory per model and mode
 const loads = [];
+let torchInfo;
 for (const mode of MODES) {
-  // Fresh processes of ours per mode, so that each peak is that mode's.
-  const ours = Object.fromEntries(MODELS.map((m) => [m, server(process.execPath, [join(root, 'scripts', 'bench', 'engine_serve.mjs'), m, String(BATCH), String(SIZE)])]));
-  for (const m of MODELS) await ours[m].first;
+  // A fresh process per network and mode on both sides: each peak is then that network's, and
+  // neither network runs in a heap the other shaped (PyTorch's ResNet-50 training step is 25%
+  // faster right after its PiX step in the same process, glibc's malloc having kept the memory).
+  const ours = Object.fromEntries(MODELS.map((m) => [m, oursServer(m)]));
+  const torch = Object.fromEntries(MODELS.map((m) => [m, torchServer()]));
+  for (const m of MODELS) await ours[m].first, torchInfo = await torch[m].first;
   for (let i = -warmup; i < repeats; i++) {
     loads.push(loadavg()[0]);
     const sides = i % 2 === 0 ? ['ours', 'torch'] : ['torch', 'ours'];
     for (const model of MODELS)
       for (const side of sides) {
-        const reply = await (side === 'ours' ? ours[model] : torch).ask({ model, mode });
+        const reply = await (side === 'ours' ? ours : torch)[model].ask({ model, mode });
         if (i < 0) continue;
         (samples[`${side} ${model} ${mode}`] ??= []).push(reply.seconds);
         if (side === 'ours') peak[`${model} ${mode}`] = reply.peakRssBytes;
       }
     console.error(`${mode} repeat ${i + 1 + warmup} of ${warmup + repeats} done`);
   }
-  for (const m of MODELS) ours[m].close();
+  for (const m of MODELS) ours[m].close(), torch[m].close();
 }
-torch.close();
 
 const speed = (side, model, mode) => BATCH / median(samples[`${side} ${model} ${mode}`]);
 const rows = MODES.flatMap((mode) => MODELS.map((model) => ({
