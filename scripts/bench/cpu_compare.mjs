@@ -5,8 +5,8 @@
 // engines did; so each network of each side waits in its own process (ours:
 // scripts/bench/engine_serve.mjs; PyTorch: torch_cpu.py --serve), fresh for each mode, and this
 // script asks them for one timed step at a time, every configuration in turn, the order of the two
-// sides alternating from repeat to repeat. Every figure is a median over the repeats; the ratios
-// compare medians taken over the same minutes.
+// sides alternating from repeat to repeat. Every figure is a median over the repeats (and, beside
+// it, the best step's); the ratios compare figures taken over the same minutes.
 // Writes the JSON (default benchmarks/cpu/latest.json).
 // Usage (after `npm run build:ts`): node scripts/bench/cpu_compare.mjs [--repeats 9] [--warmup 2] [--out file.json]
 import { spawn } from 'node:child_process';
@@ -85,21 +85,30 @@ for (const mode of MODES) {
   for (const m of MODELS) ours[m].close(), torch[m].close();
 }
 
+// Images/s from the median step, and from the best (the step least disturbed by the host).
 const speed = (side, model, mode) => BATCH / median(samples[`${side} ${model} ${mode}`]);
+const best = (side, model, mode) => BATCH / Math.min(...samples[`${side} ${model} ${mode}`]);
 const rows = MODES.flatMap((mode) => MODELS.map((model) => ({
   model, mode, ours: speed('ours', model, mode), torch: speed('torch', model, mode),
   oursOverTorch: speed('ours', model, mode) / speed('torch', model, mode),
+  oursBest: best('ours', model, mode), torchBest: best('torch', model, mode),
+  oursOverTorchBest: best('ours', model, mode) / best('torch', model, mode),
   oursPeakMiB: peak[`${model} ${mode}`] / 2 ** 20,
 })));
 const pixOverResnet = Object.fromEntries(MODES.map((mode) => [mode, {
   ours: speed('ours', 'pix_resnet50_cs', mode) / speed('ours', 'resnet50', mode),
   torch: speed('torch', 'pix_resnet50_cs', mode) / speed('torch', 'resnet50', mode),
+  oursBest: best('ours', 'pix_resnet50_cs', mode) / best('ours', 'resnet50', mode),
+  torchBest: best('torch', 'pix_resnet50_cs', mode) / best('torch', 'resnet50', mode),
 }]));
 
+const f = (x) => x.toFixed(2).padStart(6);
+console.log('median step (best step)');
 for (const r of rows)
-  console.log(`${r.mode.padEnd(5)} ${r.model.padEnd(16)} ours ${r.ours.toFixed(2).padStart(6)} img/s  torch ${r.torch.toFixed(2).padStart(6)} img/s  ` +
-    `ours/torch ${r.oursOverTorch.toFixed(2)}x  peak ${r.oursPeakMiB.toFixed(0)} MiB`);
-for (const [mode, v] of Object.entries(pixOverResnet)) console.log(`${mode}: PiX/ResNet ours ${v.ours.toFixed(2)}x, torch ${v.torch.toFixed(2)}x`);
+  console.log(`${r.mode.padEnd(5)} ${r.model.padEnd(16)} ours ${f(r.ours)} (${f(r.oursBest)}) img/s  torch ${f(r.torch)} (${f(r.torchBest)}) img/s  ` +
+    `ours/torch ${r.oursOverTorch.toFixed(2)}x (${r.oursOverTorchBest.toFixed(2)}x)  peak ${r.oursPeakMiB.toFixed(0)} MiB`);
+for (const [mode, v] of Object.entries(pixOverResnet))
+  console.log(`${mode}: PiX/ResNet ours ${v.ours.toFixed(2)}x (${v.oursBest.toFixed(2)}x), torch ${v.torch.toFixed(2)}x (${v.torchBest.toFixed(2)}x)`);
 const result = {
   machine: `${cpus().length} x ${cpus()[0].model}`, date: new Date().toISOString(), torch: torchInfo.torch,
   batchSize: BATCH, inputSize: SIZE, warmup, repeats, loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
