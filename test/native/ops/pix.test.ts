@@ -37,6 +37,12 @@ const edgeCases: PixCase[] = [
   { n: 3, c: 12, h: 4, w: 4, zeta: 3, tau: 0.25, layout: 'nhwc' },
   { n: 2, c: 64, h: 9, w: 9, zeta: 4, tau: 0.5, layout: 'nhwc' },  // more pixels than one CPU task
   { n: 1, c: 6, h: 1, w: 1, zeta: 1, tau: 0.5, layout: 'nchw' },
+  // Full subsets of 2 or 4 channels, at least four to a row: the f32 NHWC kernels' four-at-a-time
+  // path, with and without ties (even cases draw them), pick and mix side by side in a row.
+  { n: 2, c: 48, h: 3, w: 5, zeta: 4, tau: 0.5, layout: 'nhwc' },
+  { n: 2, c: 40, h: 4, w: 3, zeta: 2, tau: 0.5, layout: 'nhwc' },
+  { n: 1, c: 26, h: 2, w: 7, zeta: 2, tau: 0.5, layout: 'nhwc' },  // 13 subsets: 12 four at a time, 1 after
+  { n: 3, c: 64, h: 2, w: 2, zeta: 4, tau: 0.5, layout: 'nhwc' },
 ];
 
 function randomCases(seed: number, count: number): PixCase[] {

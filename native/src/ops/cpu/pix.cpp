@@ -112,12 +112,12 @@ Vec4 load4(const float* p) {
   return v;
 }
 
-// Subsets [k, k + 4) of one f32 row, each of ZETA = 2 or 4 channels, at once: the subsets' channels
-// are transposed into lanes, so max and sum run lane-wise in the order subset_value uses.
+using Lanes = int __attribute__((vector_size(16)));
+
+// The channels of subsets [k, k + 4) of one f32 row, ZETA = 2 or 4 each, transposed into lanes:
+// ch[i] holds channel i of the four subsets.
 template <int ZETA>
-void four_subsets(const float* xs, const float* gates, float tau, int64_t k, float* ys) {
-  using Lanes = int __attribute__((vector_size(16)));
-  Vec4 ch[ZETA];
+void load_subsets(const float* xs, int64_t k, Vec4 (&ch)[ZETA]) {
   const float* src = xs + k * ZETA;
   if constexpr (ZETA == 4) {
     const Vec4 r0 = load4(src), r1 = load4(src + 4), r2 = load4(src + 8), r3 = load4(src + 12);
@@ -129,6 +129,36 @@ void four_subsets(const float* xs, const float* gates, float tau, int64_t k, flo
     const Vec4 r0 = load4(src), r1 = load4(src + 4);
     ch[0] = __builtin_shuffle(r0, r1, Lanes{0, 2, 4, 6}), ch[1] = __builtin_shuffle(r0, r1, Lanes{1, 3, 5, 7});
   }
+}
+
+// The inverse: adds ch (as load_subsets lays it out) to the row at dst's subsets [k, k + 4).
+template <int ZETA>
+void add_subsets(const Vec4 (&ch)[ZETA], int64_t k, float* dst) {
+  float* out = dst + k * ZETA;
+  Vec4 rows[ZETA];
+  if constexpr (ZETA == 4) {  // a 4x4 transpose is its own inverse
+    const Vec4 t0 = __builtin_shuffle(ch[0], ch[1], Lanes{0, 4, 1, 5});
+    const Vec4 t1 = __builtin_shuffle(ch[0], ch[1], Lanes{2, 6, 3, 7});
+    const Vec4 t2 = __builtin_shuffle(ch[2], ch[3], Lanes{0, 4, 1, 5});
+    const Vec4 t3 = __builtin_shuffle(ch[2], ch[3], Lanes{2, 6, 3, 7});
+    rows[0] = __builtin_shuffle(t0, t2, Lanes{0, 1, 4, 5}), rows[1] = __builtin_shuffle(t0, t2, Lanes{2, 3, 6, 7});
+    rows[2] = __builtin_shuffle(t1, t3, Lanes{0, 1, 4, 5}), rows[3] = __builtin_shuffle(t1, t3, Lanes{2, 3, 6, 7});
+  } else {
+    rows[0] = __builtin_shuffle(ch[0], ch[1], Lanes{0, 4, 1, 5});
+    rows[1] = __builtin_shuffle(ch[0], ch[1], Lanes{2, 6, 3, 7});
+  }
+  for (int r = 0; r < ZETA; ++r) {
+    const Vec4 sum = load4(out + 4 * r) + rows[r];
+    std::memcpy(out + 4 * r, &sum, sizeof sum);
+  }
+}
+
+// Subsets [k, k + 4) of one f32 row at once, each of ZETA = 2 or 4 channels: max and sum run
+// lane-wise in the order subset_value uses.
+template <int ZETA>
+void four_subsets(const float* xs, const float* gates, float tau, int64_t k, float* ys) {
+  Vec4 ch[ZETA];
+  load_subsets<ZETA>(xs, k, ch);
   Vec4 best = ch[0], sum = ch[0];
   for (int i = 1; i < ZETA; ++i) {
     best = best < ch[i] ? ch[i] : best;  // std::max's choice
@@ -138,6 +168,37 @@ void four_subsets(const float* xs, const float* gates, float tau, int64_t k, flo
   const Vec4 selected = g < tau ? best : sum / static_cast<float>(ZETA);
   const Vec4 out = g * selected;
   std::memcpy(ys + k, &out, sizeof out);
+}
+
+// The backward of four_subsets, with the scalar loop's arithmetic lane by lane: the first maximum
+// (strictly larger replaces) gets gate * dy where the gate picks, every channel gate * dy / zeta
+// where it mixes; the gate's gradient terms dy * (maximum or mean) are added, in double, to
+// gate_grad[k .. k + 4) when it is not null. No branch on the gate: pick and mix vary from subset
+// to subset.
+template <int ZETA>
+void four_subsets_backward(const float* xs, const float* gates, const float* gs, float tau, float inv_zeta, int64_t k,
+                           float* dxs, double* gate_grad) {
+  Vec4 ch[ZETA];
+  load_subsets<ZETA>(xs, k, ch);
+  Vec4 best = ch[0], sum = Vec4{} + ch[0];
+  Lanes arg{};
+  for (int i = 1; i < ZETA; ++i) {
+    const Lanes larger = ch[i] > best;
+    best = larger ? ch[i] : best;
+    arg = larger ? Lanes{i, i, i, i} : arg;
+    sum += ch[i];
+  }
+  const Vec4 gate = load4(gates + k), g = load4(gs + k);
+  const Lanes pick = gate < tau;
+  if (gate_grad) {
+    const Vec4 term = g * (pick ? best : sum * inv_zeta);
+    for (int j = 0; j < 4; ++j) gate_grad[k + j] += static_cast<double>(term[j]);
+  }
+  if (!dxs) return;
+  const Vec4 to_max = gate * g, share = gate * g * inv_zeta, zero{};
+  Vec4 grad[ZETA];
+  for (int i = 0; i < ZETA; ++i) grad[i] = pick ? (arg == Lanes{i, i, i, i} ? to_max : zero) : share;
+  add_subsets<ZETA>(grad, k, dxs);
 }
 
 template <typename T, int ZETA>
@@ -169,6 +230,9 @@ void backward_nhwc(const T* x, const T* p, const T* dy, T* dx, T* dp, const PixP
   // Gate gradients: each task sums its rows into its own slot, then slots are added in task order.
   const int64_t tasks_per_image = (s.hw + kRowsPerTask - 1) / kRowsPerTask;
   std::vector<double> partial(dp ? static_cast<size_t>(s.n * tasks_per_image * s.k) : 0, 0.0);
+  // f32 rows whose subsets are all full go four subsets at a time, as in the forward.
+  constexpr bool kVector = std::is_same_v<T, float> && (ZETA == 2 || ZETA == 4);
+  const int64_t vector_k = kVector && s.c == s.k * ZETA ? s.k / 4 * 4 : 0;
   parallel_for(s.n * tasks_per_image, 1, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t n = task / tasks_per_image;
@@ -181,7 +245,10 @@ void backward_nhwc(const T* x, const T* p, const T* dy, T* dx, T* dp, const PixP
         const T* xs = x + row * s.c;
         const T* gs = dy + row * s.k;
         T* dxs = dx ? dx + row * s.c : nullptr;
-        for (int64_t k = 0; k < s.k; ++k) {
+        if constexpr (kVector)
+          for (int64_t k = 0; k < vector_k; k += 4)
+            four_subsets_backward<ZETA>(xs, gates, gs, tau, inv_zeta, k, dxs, gate_grad);
+        for (int64_t k = vector_k; k < s.k; ++k) {
           const int64_t c0 = k * params.zeta, c1 = std::min<int64_t>(c0 + params.zeta, s.c);
           const int64_t len = ZETA > 0 && c1 - c0 == ZETA ? ZETA : c1 - c0;
           const T g = gs[k];
