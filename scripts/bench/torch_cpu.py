@@ -3,9 +3,11 @@
 match the engine to 1e-4), the same synthetic batch, the same step (forward, cross-entropy,
 backward, SGD with momentum) and the same timing rule (median of timed repeats after warm-up).
 Run with Debian's PyTorch:  /usr/bin/python3 scripts/bench/torch_cpu.py [--models ...] [--mode ...]
-With --serve it times one step per request instead, for scripts/bench/cpu_compare.mjs to
-interleave with its own: a JSON line {"model": ..., "mode": "train"|"infer"} on stdin gets
-{"seconds": ...} back, the network built on first use; it sits idle between requests."""
+Standalone, its networks share one process, and each after the first runs in a heap the one
+before shaped (ResNet-50 after PiX steps 25-40% faster than alone). With --serve it times one step
+per request instead, for scripts/bench/cpu_compare.mjs, which starts one such process per network:
+a JSON line {"model": ..., "mode": "train"|"infer"} on stdin gets {"seconds": ...} back, the
+network built on first use; it sits idle between requests."""
 import argparse
 import json
 import os
