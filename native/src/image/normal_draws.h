@@ -52,6 +52,17 @@ inline double from_bits(uint64_t b) {
 // the exact value, which is far below the float the noise is rounded to. What matters for the
 // backends is that both evaluate the same operations in the same order.
 
+// c[0] + z (c[1] + z (c[2] + ... + z c[N-1])), by Horner's rule from the innermost term.
+template <int N>
+PIX_HOST_DEVICE inline double horner(double z, const double (&c)[N]) {
+  double sum = c[N - 1];
+#ifdef __CUDA_ARCH__
+#pragma unroll
+#endif
+  for (int i = N - 2; i >= 0; --i) sum = add(c[i], mul(z, sum));
+  return sum;
+}
+
 // log(x) for a normal, positive, finite x: x = 2^k m with m in [sqrt(2)/2, sqrt(2)), and
 // log(m) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...) with s = (m - 1) / (m + 1), |s| < 0.1716.
 PIX_HOST_DEVICE inline double log_positive(double x) {
@@ -64,18 +75,9 @@ PIX_HOST_DEVICE inline double log_positive(double x) {
   const double m = from_bits(mantissa | ((halve ? 1022ull : 1023ull) << 52));
   const double s = div(sub(m, 1.0), add(m, 1.0)), z = mul(s, s);
   // s^2 < 0.0295: 12 terms (to s^23 / 23) reach 2^-60.
-  double series = 1.0 / 23;
-  series = add(1.0 / 21, mul(z, series));
-  series = add(1.0 / 19, mul(z, series));
-  series = add(1.0 / 17, mul(z, series));
-  series = add(1.0 / 15, mul(z, series));
-  series = add(1.0 / 13, mul(z, series));
-  series = add(1.0 / 11, mul(z, series));
-  series = add(1.0 / 9, mul(z, series));
-  series = add(1.0 / 7, mul(z, series));
-  series = add(1.0 / 5, mul(z, series));
-  series = add(1.0 / 3, mul(z, series));
-  const double log_m = mul(2.0, add(s, mul(mul(s, z), series)));
+  const double odd_reciprocals[] = {1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11, 1.0 / 13,
+                                    1.0 / 15, 1.0 / 17, 1.0 / 19, 1.0 / 21, 1.0 / 23};
+  const double log_m = mul(2.0, add(s, mul(mul(s, z), horner(z, odd_reciprocals))));
   return add(mul(static_cast<double>(k), kLn2), log_m);
 }
 
@@ -83,31 +85,20 @@ PIX_HOST_DEVICE inline double log_positive(double x) {
 // x^21 / 21! and x^20 / 20! reach 2^-60.
 PIX_HOST_DEVICE inline double sin_kernel(double x) {
   const double z = mul(x, x);
-  double series = 1.0 / 51090942171709440000.0;              // 1/21!
-  series = add(-1.0 / 121645100408832000.0, mul(z, series));  // -1/19!
-  series = add(1.0 / 355687428096000.0, mul(z, series));      // 1/17!
-  series = add(-1.0 / 1307674368000.0, mul(z, series));       // -1/15!
-  series = add(1.0 / 6227020800.0, mul(z, series));           // 1/13!
-  series = add(-1.0 / 39916800.0, mul(z, series));            // -1/11!
-  series = add(1.0 / 362880.0, mul(z, series));               // 1/9!
-  series = add(-1.0 / 5040.0, mul(z, series));                // -1/7!
-  series = add(1.0 / 120.0, mul(z, series));                  // 1/5!
-  series = add(-1.0 / 6.0, mul(z, series));                   // -1/3!
-  return add(x, mul(mul(x, z), series));
+  const double terms[] = {-1.0 / 6.0,  // -1/3!
+                          1.0 / 120.0, -1.0 / 5040.0, 1.0 / 362880.0, -1.0 / 39916800.0, 1.0 / 6227020800.0,
+                          -1.0 / 1307674368000.0, 1.0 / 355687428096000.0, -1.0 / 121645100408832000.0,
+                          1.0 / 51090942171709440000.0};  // 1/21!
+  return add(x, mul(mul(x, z), horner(z, terms)));
 }
 
 PIX_HOST_DEVICE inline double cos_kernel(double x) {
   const double z = mul(x, x);
-  double series = 1.0 / 2432902008176640000.0;              // 1/20!
-  series = add(-1.0 / 6402373705728000.0, mul(z, series));    // -1/18!
-  series = add(1.0 / 20922789888000.0, mul(z, series));       // 1/16!
-  series = add(-1.0 / 87178291200.0, mul(z, series));         // -1/14!
-  series = add(1.0 / 479001600.0, mul(z, series));            // 1/12!
-  series = add(-1.0 / 3628800.0, mul(z, series));             // -1/10!
-  series = add(1.0 / 40320.0, mul(z, series));                // 1/8!
-  series = add(-1.0 / 720.0, mul(z, series));                 // -1/6!
-  series = add(1.0 / 24.0, mul(z, series));                   // 1/4!
-  return add(sub(1.0, mul(0.5, z)), mul(mul(z, z), series));
+  const double terms[] = {1.0 / 24.0,  // 1/4!
+                          -1.0 / 720.0, 1.0 / 40320.0, -1.0 / 3628800.0, 1.0 / 479001600.0, -1.0 / 87178291200.0,
+                          1.0 / 20922789888000.0, -1.0 / 6402373705728000.0,
+                          1.0 / 2432902008176640000.0};  // 1/20!
+  return add(sub(1.0, mul(0.5, z)), mul(mul(z, z), horner(z, terms)));
 }
 
 }  // namespace normal_draws_detail
