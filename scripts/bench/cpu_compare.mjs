@@ -10,6 +10,7 @@
 // Writes the JSON (default benchmarks/cpu/latest.json).
 // Usage (after `npm run build:ts`): node scripts/bench/cpu_compare.mjs [--repeats 9] [--warmup 2] [--out file.json]
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// pix bench's median (the upper middle of an even count), for figures comparable with its own.
+const { median } = createRequire(import.meta.url)('../../dist/electron/host/bench/throughput.js');
 const { values: args } = parseArgs({
   options: {
     repeats: { type: 'string', default: '9' },
@@ -54,11 +57,6 @@ function server(command, argv) {
 const oursServer = (model) => server(process.execPath, [join(root, 'scripts', 'bench', 'engine_serve.mjs'), model, String(BATCH), String(SIZE)]);
 const torchServer = () => server('/usr/bin/python3', [join(root, 'scripts', 'bench', 'torch_cpu.py'), '--serve', '--batch_size', String(BATCH), '--input_size', String(SIZE)]);
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 const samples = {};  // `${side} ${model} ${mode}` -> seconds per step
 const peak = {};     // our peak resident memory per model and mode
 const loads = [];
