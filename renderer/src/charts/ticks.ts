@@ -41,9 +41,12 @@ export function axisTicks(min: number, max: number, intervals = 4, extend = true
   const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
   const tiny = Math.max(Math.abs(lo), Math.abs(hi)) < 1e-3 || step >= 1e6;
   const exponentDigits = (value: number) => Math.max(0, Math.floor(Math.log10(Math.abs(value)) + 1e-9) - Math.floor(Math.log10(step) + 1e-9));
+  // One formatter per axis: toLocaleString builds a new one per call, and recharts formats every
+  // tick on each redraw (during training that was a chart's largest cost).
+  const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: decimals });
   const format = (value: number) =>
     tiny
       ? value === 0 ? '0' : value.toExponential(exponentDigits(value))
-      : Number(value.toFixed(decimals)).toLocaleString('en-US', { maximumFractionDigits: decimals });
+      : grouped.format(Number(value.toFixed(decimals)));
   return { domain: extend ? [lo, hi] : [min, max], ticks, format };
 }

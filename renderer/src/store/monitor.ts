@@ -6,6 +6,7 @@
 import { createStore } from 'zustand/vanilla';
 import type {
   IterationMetricName,
+  IterationPoint,
   RunDetail,
   RunSummary,
   Series,
@@ -31,6 +32,11 @@ export function seriesKey(id: string, metric: IterationMetricName): string {
 /** Optimizer steps per epoch, for placing live iterations on the epoch axis. */
 export function stepsPerEpoch(run: Pick<RunSummary, 'totalSteps' | 'epochs'>): number | null {
   return run.epochs > 0 && run.totalSteps > 0 ? run.totalSteps / run.epochs : null;
+}
+
+/** The runs the monitor shows: the primary first, then the overlaid ones. */
+export function watchedIds({ primaryId, compareIds }: Pick<MonitorState, 'primaryId' | 'compareIds'>): string[] {
+  return primaryId ? [primaryId, ...compareIds.filter((id) => id !== primaryId)] : compareIds;
 }
 
 export function appendLog(lines: readonly string[], added: readonly string[]): string[] {
@@ -61,16 +67,24 @@ export interface MonitorState {
   connect: () => () => void;
 }
 
-export function createMonitorStore(client: WorkbenchClient) {
+/**
+ * How long live iterations wait to be drawn, counted from the first to arrive after a redraw.
+ * While a run trains the host sends a batch five times a second, and drawing each one kept a slow
+ * machine's page so busy with charts that it drew no frames and answered clicks a minute late.
+ * An event can only arrive once the previous redraw has finished, so counting from it leaves the
+ * page this long to itself between redraws, however slow drawing is.
+ */
+export const liveRedrawDelayMs = 500;
+
+export function createMonitorStore(client: WorkbenchClient, { liveDelayMs = liveRedrawDelayMs } = {}) {
   return createStore<MonitorState>()((set, get) => {
     // The newest request per series; an older answer arriving late is dropped.
     const generation = new Map<string, number>();
     const inFlight = new Set<string>();
+    // Live iterations per run not drawn yet, and the timer that draws them.
+    const pendingIterations = new Map<string, IterationPoint[]>();
+    let liveTimer: ReturnType<typeof setTimeout> | undefined;
 
-    const visibleIds = () => {
-      const { primaryId, compareIds } = get();
-      return primaryId ? [primaryId, ...compareIds.filter((id) => id !== primaryId)] : compareIds;
-    };
 
     const fetchSeries = async (id: string, metric: IterationMetricName) => {
       const key = seriesKey(id, metric);
@@ -95,6 +109,28 @@ export function createMonitorStore(client: WorkbenchClient) {
     };
 
     const fetchRun = (id: string) => Promise.all(monitoredMetrics.map((metric) => fetchSeries(id, metric)));
+
+    /** Appends the pending live iterations to the charted series, in one update for every run. */
+    const drawLive = () => {
+      liveTimer = undefined;
+      const { series, window, maxPoints, details, axis } = get();
+      const watched = watchedIds(get());
+      const next = { ...series };
+      for (const [id, points] of pendingIterations) {
+        if (!watched.includes(id)) continue;
+        const perEpoch = details[id] ? stepsPerEpoch(details[id]) : null;
+        for (const metric of monitoredMetrics) {
+          const key = seriesKey(id, metric);
+          const current = series[key];
+          // Before the first answer there is nothing to append to; that answer will hold these points.
+          if (!current || current.axis !== axis) continue;
+          next[key] = appendIterations(current, points, window, perEpoch);
+          if (needsRefetch(next[key], maxPoints) && !inFlight.has(key)) void fetchSeries(id, metric);
+        }
+      }
+      pendingIterations.clear();
+      set({ series: next });
+    };
 
     const loadDetail = async (id: string) => {
       const detail = await client.api.getRun({ id });
@@ -155,24 +191,14 @@ export function createMonitorStore(client: WorkbenchClient) {
         get().refetchAll();
       },
       refetchAll: () => {
-        for (const id of visibleIds()) void fetchRun(id);
+        for (const id of watchedIds(get())) void fetchRun(id);
       },
       connect: () => {
         const offs = [
           client.on('runIterations', ({ id, points }) => {
-            if (!visibleIds().includes(id)) return;
-            const { series, window, maxPoints, details, axis } = get();
-            const perEpoch = details[id] ? stepsPerEpoch(details[id]) : null;
-            const next = { ...series };
-            for (const metric of monitoredMetrics) {
-              const key = seriesKey(id, metric);
-              const current = series[key];
-              // Before the first answer there is nothing to append to; that answer will hold these points.
-              if (!current || current.axis !== axis) continue;
-              next[key] = appendIterations(current, points, window, perEpoch);
-              if (needsRefetch(next[key], maxPoints) && !inFlight.has(key)) void fetchSeries(id, metric);
-            }
-            set({ series: next });
+            if (!watchedIds(get()).includes(id)) return;
+            pendingIterations.set(id, (pendingIterations.get(id) ?? []).concat(points));
+            liveTimer ??= setTimeout(drawLive, liveDelayMs);
           }),
           client.on('runEpoch', ({ id, record }) => {
             const detail = get().details[id];
@@ -205,10 +231,13 @@ export function createMonitorStore(client: WorkbenchClient) {
         // Iterations, epochs and log lines sent while the stream was down are missed: fetch again.
         const offStream = client.onStreamState?.((state) => {
           if (state !== 'restored') return;
-          for (const id of visibleIds()) void loadDetail(id).catch((error) => set({ seriesError: errorMessage(error) }));
+          for (const id of watchedIds(get())) void loadDetail(id).catch((error) => set({ seriesError: errorMessage(error) }));
           get().refetchAll();
         });
         return () => {
+          clearTimeout(liveTimer);
+          liveTimer = undefined;
+          pendingIterations.clear();
           offs.forEach((off) => off());
           offStream?.();
         };

@@ -1,9 +1,9 @@
 // The monitor's series: asked of the host at the chart's width over the zoom window, grown by live
 // iterations, and asked again (not thinned) once the live tail outgrows the chart.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { IterationPoint, RunDetail, Series } from '../../../shared/api';
 import { defaultRunConfig } from '../../../shared/config';
-import { createMonitorStore, monitoredMetrics, seriesKey } from '../../src/store/monitor';
+import { createMonitorStore, liveRedrawDelayMs, monitoredMetrics, seriesKey } from '../../src/store/monitor';
 import { fakeClient } from '../fakeClient';
 import { run } from '../sampleData';
 
@@ -11,6 +11,13 @@ const detail: RunDetail = { ...run(), config: defaultRunConfig(), epochRecords: 
 
 function iteration(step: number): IterationPoint {
   return { epoch: 0, step, time: 1000 + step, loss: 1 / step, lr: 0.1, weight_decay: 0, grad_norm: 1, images_per_second: 500, data_seconds: 0.01, step_seconds: 0.1 };
+}
+
+afterEach(() => vi.useRealTimers());
+
+/** Lets the live iterations' redraw timer fire (the stores wait liveRedrawDelayMs to batch them). */
+async function afterLiveDelay() {
+  await vi.advanceTimersByTimeAsync(liveRedrawDelayMs);
 }
 
 function setup() {
@@ -73,26 +80,53 @@ describe('monitor store', () => {
   });
 
   it('appends live iterations and asks the host again once the tail passes twice the width', async () => {
+    vi.useFakeTimers();
     const { client, store, requests } = setup();
     store.setState({ maxPoints: 4 });
     await store.getState().open('r1');
     requests.length = 0;
 
     client.emit('runIterations', { id: 'r1', points: [iteration(2), iteration(3), iteration(4)] });
+    await afterLiveDelay();
     const loss = store.getState().series[seriesKey('r1', 'loss')];
     expect(loss.x).toEqual([1, 2, 3, 4]);
     expect(loss.y).toEqual([1, 0.5, 1 / 3, 0.25]);
     expect(requests).toHaveLength(0);
 
     client.emit('runIterations', { id: 'r1', points: [5, 6, 7, 8, 9].map(iteration) });
-    expect(store.getState().series[seriesKey('r1', 'loss')].x).toHaveLength(9);
+    await afterLiveDelay();
     expect(requests.map((r) => r.metric).sort()).toEqual([...monitoredMetrics].sort());
+    // The host's new answer replaces the 9 points drawn meanwhile (this fake answers [1, 2]).
+    expect(store.getState().series[seriesKey('r1', 'loss')].x).toEqual([1, 2]);
+  });
+
+  it('draws the batches that arrive within the redraw delay in one update, from the first arrival', async () => {
+    vi.useFakeTimers();
+    const { client, store } = setup();
+    await store.getState().open('r1');
+    const updates = vi.fn();
+    store.subscribe((state, previous) => state.series !== previous.series && updates());
+
+    client.emit('runIterations', { id: 'r1', points: [iteration(3)] });
+    await vi.advanceTimersByTimeAsync(liveRedrawDelayMs - 1);
+    client.emit('runIterations', { id: 'r1', points: [iteration(4)] });
+    expect(updates).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(updates).toHaveBeenCalledTimes(1);
+    expect(store.getState().series[seriesKey('r1', 'loss')].x).toEqual([1, 2, 3, 4]);
+
+    // Disconnecting drops what was not drawn yet: nothing fires after the monitor is gone.
+    client.emit('runIterations', { id: 'r1', points: [iteration(5)] });
+    store.getState().connect()();
+    await afterLiveDelay();
+    expect(updates).toHaveBeenCalledTimes(1);
   });
 
   it('ignores iterations of runs not on screen and keeps log and epoch records current', async () => {
     const { client, store } = setup();
     await store.getState().open('r1');
     client.emit('runIterations', { id: 'other', points: [iteration(5)] });
+    await new Promise((resolve) => setTimeout(resolve, liveRedrawDelayMs + 10));
     expect(store.getState().series[seriesKey('r1', 'loss')].x).toEqual([1, 2]);
     client.emit('runLog', { id: 'r1', lines: ['step 5 loss 0.2'] });
     client.emit('runEpoch', { id: 'r1', record: { epoch: 0, test_acc1: 91 } });

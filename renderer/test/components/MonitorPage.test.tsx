@@ -1,0 +1,69 @@
+// The monitor while a run trains: the header and log follow every event, while each chart redraws
+// only when its own series changes, once per batch of live iterations.
+import { act, cleanup, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { IterationPoint, RunDetail, Series } from '../../../shared/api';
+import { defaultRunConfig } from '../../../shared/config';
+import { MonitorPage } from '../../src/pages/MonitorPage';
+import { liveRedrawDelayMs } from '../../src/store/monitor';
+import { fakeClient } from '../fakeClient';
+import { renderWithStores } from '../render';
+import { run } from '../sampleData';
+
+// Counts the redraws of each chart instead of drawing it (recharts needs a layout jsdom lacks).
+const redraws = vi.hoisted(() => new Map<string, number>());
+vi.mock('../../src/components/monitor/SeriesChart', () => ({
+  SeriesChart: ({ title, lines }: { title: string; lines: { series?: { x: number[] } }[] }) => {
+    redraws.set(title, (redraws.get(title) ?? 0) + 1);
+    return <figure aria-label={title} data-points={lines.reduce((n, line) => n + (line.series?.x.length ?? 0), 0)} />;
+  },
+}));
+
+afterEach(cleanup);
+
+const detail: RunDetail = { ...run(), config: defaultRunConfig(), epochRecords: [], logTail: [], checkpoints: [], badFiles: [] };
+
+function iteration(step: number): IterationPoint {
+  return { epoch: 0, step, time: 1000 + step, loss: 1 / step, lr: 0.1, weight_decay: 0, grad_norm: 1, images_per_second: 500, data_seconds: 0.01, step_seconds: 0.1 };
+}
+
+const points = (title: string) => Number(screen.getByRole('figure', { name: title }).getAttribute('data-points'));
+
+describe('MonitorPage', () => {
+  it('leaves the charts alone on log lines and progress, and redraws each once per live batch', async () => {
+    const client = fakeClient({
+      listRuns: async () => [run()],
+      getRun: async () => detail,
+      runSeries: async (request): Promise<Series> => ({ metric: request.metric, axis: request.axis, x: [1, 2], y: [1, 0.5], windowPoints: 2, totalPoints: 2, xMin: 1, xMax: 2 }),
+    });
+    const { stores } = renderWithStores(<MonitorPage />, client);
+    const disconnect = stores.monitor.getState().connect();
+    await act(() => stores.monitor.getState().open('r1'));
+    await waitFor(() => expect(points('Training loss')).toBe(2));
+    redraws.clear();
+
+    act(() => {
+      client.emit('runLog', { id: 'r1', lines: ['step 11 loss 0.4'] });
+      client.emit('runUpdated', run({ step: 11 }));
+      client.emit('runEpoch', { id: 'r1', record: { epoch: 0, test_acc1: 50 } });
+    });
+    expect(screen.getByText('step 11 loss 0.4')).toBeTruthy();
+    expect(screen.getByText(/step 11 \/ 300/)).toBeTruthy();
+    expect(redraws.size).toBe(0);
+
+    vi.useFakeTimers();
+    try {
+      act(() => {
+        client.emit('runIterations', { id: 'r1', points: [iteration(3)] });
+        client.emit('runIterations', { id: 'r1', points: [iteration(4), iteration(5)] });
+      });
+      expect(redraws.size).toBe(0);
+      await act(() => vi.advanceTimersByTimeAsync(liveRedrawDelayMs));
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(points('Training loss')).toBe(5);
+    expect(Object.fromEntries(redraws)).toEqual({ 'Training loss': 1, 'Learning rate': 1, 'Images/s': 1, 'Data vs step time (s)': 1 });
+    disconnect();
+  });
+});
