@@ -2,20 +2,25 @@
 // only when its own series changes, once per batch of live iterations.
 import { act, cleanup, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { IterationPoint, RunDetail, Series } from '../../../shared/api';
+import type { IterationMetricName, IterationPoint, RunDetail, Series, SeriesAxis } from '../../../shared/api';
 import { defaultRunConfig } from '../../../shared/config';
 import { MonitorPage } from '../../src/pages/MonitorPage';
+import { colorOf } from '../../src/components/monitor/palette';
 import { liveRedrawDelayMs } from '../../src/store/monitor';
 import { fakeClient } from '../fakeClient';
 import { renderWithStores } from '../render';
 import { run } from '../sampleData';
 
-// Counts the redraws of each chart instead of drawing it (recharts needs a layout jsdom lacks).
+// Counts the redraws of each chart instead of drawing it (recharts needs a layout jsdom lacks),
+// and shows its lines' labels and colours.
 const redraws = vi.hoisted(() => new Map<string, number>());
 vi.mock('../../src/components/monitor/SeriesChart', () => ({
-  SeriesChart: ({ title, lines }: { title: string; lines: { series?: { x: number[] } }[] }) => {
+  SeriesChart: ({ title, lines }: { title: string; lines: { label: string; color: string; series?: { x: number[] } }[] }) => {
     redraws.set(title, (redraws.get(title) ?? 0) + 1);
-    return <figure aria-label={title} data-points={lines.reduce((n, line) => n + (line.series?.x.length ?? 0), 0)} />;
+    return (
+      <figure aria-label={title} data-points={lines.reduce((n, line) => n + (line.series?.x.length ?? 0), 0)}
+        data-lines={lines.map((line) => `${line.label} ${line.color}`).join('; ')} />
+    );
   },
 }));
 
@@ -28,13 +33,17 @@ function iteration(step: number): IterationPoint {
 }
 
 const points = (title: string) => Number(screen.getByRole('figure', { name: title }).getAttribute('data-points'));
+const lineLabels = (title: string) => screen.getByRole('figure', { name: title }).getAttribute('data-lines');
+
+const seriesOf = async (request: { metric: IterationMetricName; axis: SeriesAxis }): Promise<Series> =>
+  ({ metric: request.metric, axis: request.axis, x: [1, 2], y: [1, 0.5], windowPoints: 2, totalPoints: 2, xMin: 1, xMax: 2 });
 
 describe('MonitorPage', () => {
   it('leaves the charts alone on log lines and progress, and redraws each once per live batch', async () => {
     const client = fakeClient({
       listRuns: async () => [run()],
       getRun: async () => detail,
-      runSeries: async (request): Promise<Series> => ({ metric: request.metric, axis: request.axis, x: [1, 2], y: [1, 0.5], windowPoints: 2, totalPoints: 2, xMin: 1, xMax: 2 }),
+      runSeries: seriesOf,
     });
     const { stores } = renderWithStores(<MonitorPage />, client);
     const disconnect = stores.monitor.getState().connect();
@@ -65,5 +74,25 @@ describe('MonitorPage', () => {
     expect(points('Training loss')).toBe(5);
     expect(Object.fromEntries(redraws)).toEqual({ 'Training loss': 1, 'Learning rate': 1, 'Images/s': 1, 'Data vs step time (s)': 1 });
     disconnect();
+  });
+
+  it('overlays a compared run: a line per run and metric, named by run where there are several', async () => {
+    const other: RunDetail = { ...detail, id: 'r2', name: 'digits-b' };
+    const client = fakeClient({
+      listRuns: async () => [run(), run({ id: 'r2', name: 'digits-b' })],
+      getRun: async ({ id }) => (id === 'r2' ? other : detail),
+      runSeries: seriesOf,
+    });
+    const { stores } = renderWithStores(<MonitorPage />, client);
+    await act(() => stores.monitor.getState().open('r1'));
+    await waitFor(() => expect(lineLabels('Training loss')).toBe(`loss ${colorOf(0)}`));
+    expect(lineLabels('Data vs step time (s)')).toBe(`data ${colorOf(0)}; step ${colorOf(1)}`);
+
+    await act(() => stores.monitor.getState().toggleCompare('r2'));
+    await waitFor(() => expect(points('Training loss')).toBe(4));
+    expect(lineLabels('Training loss')).toBe(`digits-a ${colorOf(0)}; digits-b ${colorOf(1)}`);
+    expect(lineLabels('Data vs step time (s)')).toBe(
+      `digits-a data ${colorOf(0)}; digits-a step ${colorOf(1)}; digits-b data ${colorOf(2)}; digits-b step ${colorOf(3)}`,
+    );
   });
 });
