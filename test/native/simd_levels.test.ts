@@ -9,12 +9,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { engineInfo } from '../../electron/host/engine/addon';
 import { maxRelativeError } from '../helpers/compare';
+import { hostLevels, hostSimd as host } from '../helpers/simd_levels';
 
-const LEVELS = ['portable', 'avx2', 'avx512'] as const;
-const host = engineInfo().backends.cpu.simd as (typeof LEVELS)[number];
-const below = LEVELS.slice(0, LEVELS.indexOf(host));
+const below = hostLevels.slice(0, -1);
 
 // Runs in a child (the level is read once per process) and prints its results as JSON.
 const PROBE = `

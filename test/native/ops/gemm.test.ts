@@ -10,13 +10,12 @@ import { describe, it } from 'node:test';
 import { loadEngine, type CpuPrecision, type GemmParams, type Tensor } from '../../../electron/host/engine/addon';
 import { floats, maxRelativeError } from '../../helpers/compare';
 import { randomValues, rng } from '../../helpers/random';
+import { hostLevels, hostSimd } from '../../helpers/simd_levels';
 
 const engine = loadEngine();
 const { Tensor } = engine;
 
-const LEVELS = ['portable', 'avx2', 'avx512'] as const;
-const hostSimd = engine.engineInfo().backends.cpu.simd as (typeof LEVELS)[number];
-const KERNELS = ['fast', ...LEVELS.slice(0, LEVELS.indexOf(hostSimd) + 1)] as const;
+const KERNELS = ['fast', ...hostLevels] as const;
 const TOLERANCE = 1e-5;
 
 interface Case {
