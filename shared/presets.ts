@@ -27,6 +27,7 @@ export const demoDigitsValues: Partial<RunConfig> = {
   warmup_epochs: 0,
   smoothing: 0,
   aa: 'none',
+  color_jitter: 0,
   reprob: 0,
   mixup: 0,
   cutmix: 0,

@@ -54,7 +54,8 @@ function required(sub: Subcommand, name: string, value: string | boolean | undef
 function trainTransform(inputSize: number, aa: string, reprob: number): TrainTransform {
   const [scaleMin, scaleMax] = runFlags.scale.default;
   return trainTransformFromFlags({ input_size: inputSize, scale: [scaleMin!, scaleMax!], hflip: runFlags.hflip.default,
-    train_interpolation: runFlags.train_interpolation.default, aa, reprob, remode: runFlags.remode.default, recount: runFlags.recount.default });
+    train_interpolation: runFlags.train_interpolation.default, aa, color_jitter: runFlags.color_jitter.default, reprob,
+    remode: runFlags.remode.default, recount: runFlags.recount.default });
 }
 
 function probability(name: string, text: string): number {

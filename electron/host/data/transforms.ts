@@ -5,8 +5,8 @@
 // (loadPixelsInto) for a loader whose batches are normalised and erased on the training device
 // (the engine's normalizeEraseBatch, the same floats). Evaluation: resize the shorter side to floor(size / crop_pct), centre-crop size x size
 // (timm's eval transform). Training (timm's create_transform): torchvision's RandomResizedCrop
-// (bilinear, bicubic or a random one of the two per sample), a horizontal flip, timm's RandAugment,
-// ToTensor + Normalize in float32, timm's RandomErasing. Every random decision comes from the
+// (bilinear, bicubic or a random one of the two per sample), a horizontal flip, timm's RandAugment
+// (or, with --aa none, torchvision's ColorJitter), ToTensor + Normalize in float32, timm's RandomErasing. Every random decision comes from the
 // sample's Random stream in a fixed order, so a sample is the same on any thread.
 // A file that cannot become an image (truncated, corrupt, empty, not an image, over the pixel limit)
 // raises BadImageError and nothing else; alpha is dropped and grey, palette, CMYK and 16-bit images
@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import type { Metadata, Sharp } from 'sharp';
 import { loadEngine, type JpegResizedCropParams, type SampleErase } from '../engine/addon';
 import { drawRandAugment, parseRandAugment, randAugmentHparams, type RandAugmentConfig } from './augment/rand_augment';
+import { drawColorJitter } from './augment/color_jitter';
 import { drawErasing, randomErasingConfig, type RandomErasingConfig } from './augment/random_erasing';
 import { randint, roundHalfEven, uniform } from './augment/python_numbers';
 import { BadImageError, DEFAULT_PIXEL_LIMIT } from './bad_image';
@@ -46,6 +47,8 @@ export interface TrainTransform {
   interpolation: Interpolation | 'random';
   /** timm RandAugment; absent: none (--aa none). */
   randAugment?: RandAugmentConfig;
+  /** torchvision ColorJitter's j for brightness, contrast and saturation; only without RandAugment, as in timm. */
+  colorJitter?: number;
   /** timm RandomErasing; absent: none (--reprob 0). */
   erasing?: RandomErasingConfig;
 }
@@ -59,6 +62,8 @@ export interface TrainTransformFlags {
   hflip: number;
   train_interpolation: string;
   aa: string | null | undefined;
+  /** Absent: 0 (no jitter). */
+  color_jitter?: number;
   reprob: number;
   remode: string;
   recount: number;
@@ -72,6 +77,7 @@ export function trainTransformFromFlags(flags: TrainTransformFlags): TrainTransf
   }
   const transform: TrainTransform = { kind: 'train', size: flags.input_size, scale: flags.scale, ratio: [3 / 4, 4 / 3], hflip: flags.hflip, interpolation };
   if (flags.aa && flags.aa !== 'none') transform.randAugment = parseRandAugment(flags.aa);
+  else if (flags.color_jitter) transform.colorJitter = flags.color_jitter;
   if (flags.reprob > 0) transform.erasing = randomErasingConfig(flags.reprob, flags.remode, flags.recount);
   return transform;
 }
@@ -288,10 +294,10 @@ export async function loadPixelsInto(path: string, transform: Transform, random:
   if (!jpegGeometry(path, file, transform, random, pixelLimit, out)) out.set(await sharpGeometry(path, file, transform, random, pixelLimit));
   if (transform.kind !== 'train') return null;
   const r = random!;
-  if (transform.randAugment) {
-    const ops = drawRandAugment(transform.randAugment, randAugmentHparams(size, IMAGENET_MEAN, transform.interpolation), size, size, r);
-    if (ops.length > 0) loadEngine().augmentImage(out, size, size, ops);
-  }
+  const ops = transform.randAugment
+    ? drawRandAugment(transform.randAugment, randAugmentHparams(size, IMAGENET_MEAN, transform.interpolation), size, size, r)
+    : transform.colorJitter ? drawColorJitter(transform.colorJitter, r) : [];
+  if (ops.length > 0) loadEngine().augmentImage(out, size, size, ops);
   if (!transform.erasing) return null;
   const draw = drawErasing(transform.erasing, size, size, r);
   return draw && { ...draw, mode: transform.erasing.mode };

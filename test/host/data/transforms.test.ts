@@ -15,8 +15,9 @@ import { BadImageError } from '../../../electron/host/data/bad_image';
 import { loadEngine } from '../../../electron/host/engine/addon';
 import { readFixture } from '../../helpers/fixtures';
 import { sampleRandom } from '../../../electron/host/data/sample_random';
+import { drawColorJitter } from '../../../electron/host/data/augment/color_jitter';
 import {
-  IMAGENET_MEAN, IMAGENET_STD, loadImage, loadImageInto, trainTransformFromFlags, type EvalTransform, type TrainTransform,
+  IMAGENET_MEAN, IMAGENET_STD, loadImage, loadImageInto, loadPixelsInto, trainTransformFromFlags, type EvalTransform, type TrainTransform,
 } from '../../../electron/host/data/transforms';
 
 const dir = mkdtempSync(join(tmpdir(), 'pix-transforms-'));
@@ -244,7 +245,31 @@ describe('trainTransformFromFlags', () => {
     const t = trainTransformFromFlags({ ...flags, aa: 'none', reprob: 0 });
     assert.equal(t.randAugment, undefined);
     assert.equal(t.erasing, undefined);
+    assert.equal(t.colorJitter, undefined);
     assert.throws(() => trainTransformFromFlags({ ...flags, train_interpolation: 'lanczos' }), /--train_interpolation must be bicubic, bilinear or random, got 'lanczos'/);
+  });
+  it('jitters colour only without an auto-augment policy, as timm does', () => {
+    assert.equal(trainTransformFromFlags({ ...flags, color_jitter: 0.4 }).colorJitter, undefined);
+    assert.equal(trainTransformFromFlags({ ...flags, aa: 'none', color_jitter: 0.4 }).colorJitter, 0.4);
+    assert.equal(trainTransformFromFlags({ ...flags, aa: 'none', color_jitter: 0 }).colorJitter, undefined);
+  });
+});
+
+describe('colour jitter', () => {
+  it("applies the sample's drawn brightness, contrast and saturation after the crop", async () => {
+    const plain: TrainTransform = { kind: 'train', size: 32, scale: [0.5, 1], ratio: [3 / 4, 4 / 3], hflip: 0.5, interpolation: 'bilinear' };
+    for (const file of ['ok.jpg', 'rgb.png']) {
+      const jittered = new Uint8Array(32 * 32 * 3);
+      await loadPixelsInto(path(file), { ...plain, colorJitter: 0.4 }, sampleRandom(3, 0, 7), jittered);
+      // The same crop from the same stream, then the jitter drawn next from it, applied by hand.
+      const expected = new Uint8Array(32 * 32 * 3);
+      const random = sampleRandom(3, 0, 7);
+      await loadPixelsInto(path(file), plain, random, expected);
+      const unjittered = Uint8Array.from(expected);
+      loadEngine().augmentImage(expected, 32, 32, drawColorJitter(0.4, random));
+      assert.deepEqual(jittered, expected, file);
+      assert.notDeepEqual(jittered, unjittered, `${file}: the jitter changed nothing`);
+    }
   });
 });
 
