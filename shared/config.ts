@@ -45,7 +45,7 @@ export const runFlags = {
   model: string('PiXResNet50_cs', 'model', 'Network to train (official name or engine name)'),
   drop: float(0, 'regularization', 'Dropout rate before the classifier', z.number().min(0).lt(1)),
   input_size: int(224, 'model', 'Image size', positive),
-  nb_classes: int(1000, 'model', 'Number of classes', positive),
+  nb_classes: int(1000, 'model', 'Number of classes (unused with --data_set IMNET, as in the official script, which fixes 1000; here the classifier has one output per class folder)', positive),
   // optimization
   batch_size: int(64, 'optimization', 'Batch size per process', positive),
   update_freq: int(1, 'optimization', 'Gradient accumulation steps', positive),

@@ -59,6 +59,16 @@ export function lossFor(config: RunConfig, classes: number): { targets(labels: T
 /** Flags set to values that need features this build does not have; each line says what to pass instead. */
 export function unsupportedFlags(config: RunConfig): string[] {
   const out: string[] = [];
+  // The official script's dataset kinds other than an ImageNet-layout folder, and two evaluation
+  // options, are not built; accepting them would train something else than was asked.
+  if (config.data_set !== 'IMNET') {
+    out.push(`--data_set ${config.data_set}: only IMNET is available (class folders under --data_path's train/ and val/); ` +
+      'put the images in that layout and pass --data_set IMNET');
+  }
+  if (!config.imagenet_default_mean_and_std) {
+    out.push('--imagenet_default_mean_and_std false: only the ImageNet mean and std are available; pass true');
+  }
+  if (config.real_labels) out.push(`--real_labels ${config.real_labels}: evaluation against ReaL labels is not available; pass ''`);
   if (mixupActive(config) && config.mixup_mode !== 'batch') out.push(`--mixup_mode ${config.mixup_mode}: only 'batch' is available`);
   if (mixupActive(config) && config.batch_size % 2 !== 0) out.push(`--batch_size ${config.batch_size}: Mixup/CutMix pair each image with another, so the batch size must be even`);
   const deviceIssue = deviceProblem(config.device, engineInfo().backends.cuda);

@@ -113,5 +113,8 @@ describe('trainer', () => {
     await assert.rejects(runTraining(config({ data_path: join(tmpdir(), 'pix-missing') })), /is not a folder/);
     await assert.rejects(runTraining(config({ batch_size: 1000 })), /fewer than one effective batch of 1000/);
     await assert.rejects(runTraining(config({ nproc_per_node: 2 })), /processes need the launcher: run them through `pix train`/);
+    await assert.rejects(runTraining(config({ data_set: 'CIFAR' })), /--data_set CIFAR: only IMNET is available .* pass --data_set IMNET/);
+    await assert.rejects(runTraining(config({ imagenet_default_mean_and_std: false })), /--imagenet_default_mean_and_std false: only the ImageNet mean and std are available; pass true/);
+    await assert.rejects(runTraining(config({ real_labels: '/data/real.json' })), /--real_labels \/data\/real.json: evaluation against ReaL labels is not available/);
   });
 });
