@@ -6,8 +6,9 @@
 // (the engine's normalizeEraseBatch, the same floats). Evaluation: resize the shorter side to floor(size / crop_pct), centre-crop size x size
 // (timm's eval transform). Training (timm's create_transform): torchvision's RandomResizedCrop
 // (bilinear, bicubic or a random one of the two per sample), a horizontal flip, timm's RandAugment
-// (or, with --aa none, torchvision's ColorJitter), ToTensor + Normalize in float32, timm's RandomErasing. Every random decision comes from the
-// sample's Random stream in a fixed order, so a sample is the same on any thread.
+// (or, with --aa none, torchvision's ColorJitter), ToTensor + Normalize in float32, timm's
+// RandomErasing. Every random decision comes from the sample's Random stream in a fixed order, so a
+// sample is the same on any thread.
 // A file that cannot become an image (truncated, corrupt, empty, not an image, over the pixel limit)
 // raises BadImageError and nothing else; alpha is dropped and grey, palette, CMYK and 16-bit images
 // become 8-bit RGB, as PIL's convert('RGB') gives torchvision's ImageFolder.

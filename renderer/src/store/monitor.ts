@@ -76,7 +76,7 @@ export interface MonitorState {
  */
 export const liveRedrawDelayMs = 500;
 
-export function createMonitorStore(client: WorkbenchClient, { liveDelayMs = liveRedrawDelayMs } = {}) {
+export function createMonitorStore(client: WorkbenchClient) {
   return createStore<MonitorState>()((set, get) => {
     // The newest request per series; an older answer arriving late is dropped.
     const generation = new Map<string, number>();
@@ -84,7 +84,6 @@ export function createMonitorStore(client: WorkbenchClient, { liveDelayMs = live
     // Live iterations per run not drawn yet, and the timer that draws them.
     const pendingIterations = new Map<string, IterationPoint[]>();
     let liveTimer: ReturnType<typeof setTimeout> | undefined;
-
 
     const fetchSeries = async (id: string, metric: IterationMetricName) => {
       const key = seriesKey(id, metric);
@@ -198,7 +197,7 @@ export function createMonitorStore(client: WorkbenchClient, { liveDelayMs = live
           client.on('runIterations', ({ id, points }) => {
             if (!watchedIds(get()).includes(id)) return;
             pendingIterations.set(id, (pendingIterations.get(id) ?? []).concat(points));
-            liveTimer ??= setTimeout(drawLive, liveDelayMs);
+            liveTimer ??= setTimeout(drawLive, liveRedrawDelayMs);
           }),
           client.on('runEpoch', ({ id, record }) => {
             const detail = get().details[id];
