@@ -65,7 +65,10 @@ ConvBn::ConvBn(StateDict& state, const std::string& conv_key, const std::string&
     : conv_(state, conv_key, in, out, params), bn_(state, bn_prefix, out, relu) {}
 
 Tensor ConvBn::forward(const Tensor& x, bool train) {
-  if (train) folded_weight_ = folded_bias_ = Tensor();  // stale after this forward; no memory held in training
+  if (train) {  // stale after this forward; no memory held in training
+    folded_weight_ = folded_bias_ = Tensor();
+    packed_weights_->clear();
+  }
   return bn_.forward(conv_.forward(x), train);
 }
 
@@ -76,6 +79,8 @@ Tensor ConvBn::infer(const Tensor& x, const Tensor& shortcut, Tensor* mean) {
   epilogue.bias = folded_bias_;
   epilogue.residual = shortcut;
   epilogue.relu = bn_.params().relu || shortcut.defined();
+  packed_weights_->track(folded_weight_);  // a refold made a new tensor: its panels are packed anew
+  epilogue.packed_weights = packed_weights_.get();
   if (mean) *mean = epilogue.mean = Tensor::empty({x.size(0), conv_.out_channels()}, DType::F32);
   return conv2d_forward(x, folded_weight_, conv_.params(), epilogue);
 }

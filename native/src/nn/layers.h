@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 
 #include "nn/state_dict.h"
@@ -79,6 +80,8 @@ class ConvBn {
   Conv conv_;
   BatchNorm bn_;
   Tensor folded_weight_, folded_bias_;
+  // The folded weights' SGEMM panels, packed on the first inference, kept until the next folding.
+  std::unique_ptr<GemmPackedB> packed_weights_ = std::make_unique<GemmPackedB>();
   std::array<uint64_t, 5> folded_versions_{};  // of the conv weight and gamma, beta, mean, var
 };
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "ops/gemm.h"
 #include "ops/grad_write.h"
 
 namespace pix {
@@ -32,11 +33,14 @@ ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params)
 // dtype, not sharing y's memory; then ReLU; and mean (N,O) f32, overwritten with y's global average
 // pool per image (for a PiX gate or the head). The CPU's fast path applies it in the SGEMM as each
 // tile of y is stored (ops/gemm.h); CUDA has no epilogue (its models keep BatchNorm separate).
+// packed_weights: w's SGEMM panels kept between calls while w does not change (inference), used by
+// the CPU's SGEMM path.
 struct ConvEpilogue {
   Tensor bias;
   Tensor residual;
   bool relu = false;
   Tensor mean;
+  GemmPackedB* packed_weights = nullptr;
 };
 
 // Which implementation runs. Fast: the engine's pick; on the CPU, Winograd F(4x4,3x3) for the 3x3

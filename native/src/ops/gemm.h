@@ -19,11 +19,39 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/cpu_features.h"
 #include "core/precision.h"
+#include "core/tensor.h"
 
 namespace pix {
+
+// B's packed panels kept between products with the same B: inference with fixed weights, where
+// packing B again for every image costs a fifth of a batch-1 forward. The product fills it on first
+// use, one entry per packing layout (which follows M, the thread count, the precision and the SIMD
+// level; a few kept, the oldest dropped), and reads the panels from it afterwards. Its owner names
+// the B it is for with track() before each product; B's values must not change in place.
+class GemmPackedB {
+ public:
+  // The panels are for b from now on: another tensor than before drops them. Holding b keeps its
+  // memory from being reused by a new B while panels packed from it are kept.
+  void track(const Tensor& b);
+  void clear();  // drops the panels and b
+  // For the product: the panels under `key`, `bytes` long, made by `pack` when missing. The tensor
+  // keeps them alive while in use, whatever another thread's product drops meanwhile.
+  Tensor panels(const std::string& key, size_t bytes, const std::function<void(void*)>& pack);
+
+ private:
+  static constexpr size_t kMaxEntries = 4;
+  std::mutex mutex_;
+  Tensor b_;
+  std::vector<std::pair<std::string, Tensor>> entries_;
+};
 
 struct GemmEpilogue {
   const float* bias = nullptr;      // (N), added to every row of C
@@ -58,6 +86,7 @@ struct GemmParams {
   int64_t lda = 0, ldb = 0, ldc = 0;
   ComputePrecision precision = ComputePrecision::F32;
   GemmEpilogue epilogue;
+  GemmPackedB* packed_b = nullptr;  // B's panels kept between calls (B unchanged meanwhile); null: packed each call
   GemmWindows windows;  // with windows.x set, `a` is not read (pass null), trans_a must be false, lda unused
 };
 

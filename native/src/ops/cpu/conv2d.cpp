@@ -126,6 +126,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const 
   g.epilogue.residual = residual;
   g.epilogue.ldr = s.o;
   g.epilogue.relu = epilogue.relu;
+  g.packed_b = epilogue.packed_weights;
   float* mean = epilogue.mean.defined() ? epilogue.mean.data<float>() : nullptr;
   if (mean) {  // sums per image (P*Q rows of y), then divided
     std::fill(mean, mean + s.n * s.o, 0.f);

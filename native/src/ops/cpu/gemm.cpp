@@ -25,6 +25,7 @@
 // finished tile while it is in L1, into sums private to the run of tiles (one thread's), which are
 // summed at the end; where C is finished outside the kernels, by a pass over C per group.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -96,6 +97,7 @@ using PackBTransposedF32 = void (*)(const float* b, int64_t ldb, int64_t depth, 
 // Plain f32 copies, for the f32 kernels.
 struct F32Panels {
   using Element = float;
+  static constexpr const char* kName = "f32";
   static constexpr int64_t kPair = 1, kRowStride = kPackedRowStride;
   void (*multiply)(const MicroTile&);
   PackBTransposedF32 pack_b_transposed;  // the SIMD level's
@@ -107,6 +109,7 @@ struct F32Panels {
 // is the same approximation everywhere, not a fast path.
 struct RoundedF32Panels {
   using Element = float;
+  static constexpr const char* kName = "f32 of bf16 values";
   static constexpr int64_t kPair = 1, kRowStride = kPackedRowStride;
   void (*multiply)(const MicroTile&);
   static float rounded(float x) { return cpu::gemm::bf16_to_float(cpu::gemm::round_to_bf16(x)); }
@@ -123,6 +126,7 @@ struct RoundedF32Panels {
 // bf16 pairs, for vdpbf16ps (gemm_kernel_avx512bf16.cpp).
 struct Bf16Panels {
   using Element = Bf16;
+  static constexpr const char* kName = "bf16 pairs";
   static constexpr int64_t kPair = 2, kRowStride = kPackedRowStrideBf16;
   void (*multiply)(const MicroTileBf16&) = cpu::gemm::micro_kernel_avx512bf16;
   void (*convert)(const float* src, int64_t n, Bf16* dst) = cpu::gemm::convert_avx512bf16;
@@ -258,19 +262,48 @@ class Blocked {
   }
 
   void run() {
-    Element* packed_b = packed_b_scratch().get<Element>(panel_size(std::min(super_k_, p_.k)) * n_panels_);
     const GemmEpilogue& e = p_.epilogue;
     const int64_t group_sums = e.sums ? ceil_div(p_.m, e.group_rows) * p_.n : 0;
     run_sums_.assign(static_cast<size_t>(runs() * group_sums), 0.f);
-    for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) {
-      const int64_t k1 = std::min(p_.k, k0 + super_k_);
-      pack_b(k0, k1, packed_b);
-      multiply(k0, k1, packed_b);
+    if (p_.packed_b) {
+      // Every super-block of B packed once, one after another, in the layout pack_b gives.
+      const Tensor kept = kept_panels();
+      const Element* panels = static_cast<const Element*>(kept.raw_data());
+      for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) {
+        const int64_t k1 = std::min(p_.k, k0 + super_k_);
+        multiply(k0, k1, panels);
+        panels += panel_size(k1 - k0) * n_panels_;
+      }
+    } else {
+      Element* packed_b = packed_b_scratch().get<Element>(panel_size(std::min(super_k_, p_.k)) * n_panels_);
+      for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) {
+        const int64_t k1 = std::min(p_.k, k0 + super_k_);
+        pack_b(k0, k1, packed_b);
+        multiply(k0, k1, packed_b);
+      }
     }
     for (int64_t r = 0; r < runs() * group_sums; ++r) e.sums[r % group_sums] += run_sums_[r];
   }
 
  private:
+  // All of B's panels from p_.packed_b, packed there on first use of this layout. The key holds what
+  // the layout depends on, and B's address: a K slice of the split product is a B of its own.
+  Tensor kept_panels() const {
+    const std::string key = concat(Panels::kName, " MR ", MR, " NR ", NR, " kc ", kc_, " super_k ", super_k_, " k ", p_.k,
+                                   " n ", p_.n, " ldb ", p_.ldb, p_.trans_b ? " B (N,K) at " : " B (K,N) at ",
+                                   reinterpret_cast<uintptr_t>(b_));
+    int64_t elements = 0;
+    for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) elements += panel_size(std::min(p_.k, k0 + super_k_) - k0) * n_panels_;
+    return p_.packed_b->panels(key, static_cast<size_t>(elements) * sizeof(Element), [&](void* bytes) {
+      Element* dst = static_cast<Element*>(bytes);
+      for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) {
+        const int64_t k1 = std::min(p_.k, k0 + super_k_);
+        pack_b(k0, k1, dst);
+        dst += panel_size(k1 - k0) * n_panels_;
+      }
+    });
+  }
+
   // Elements of one packed B panel `depth` deep: whole k groups of NR columns.
   static int64_t panel_size(int64_t depth) { return round_up(depth, kPair) * NR; }
 
@@ -393,7 +426,8 @@ class Blocked {
   void multiply(int64_t k0, int64_t k1, const Element* packed_b) {
     const Tiling& t = tiling_;
     const int64_t tiles = t.row_tiles * t.col_tiles;
-    const PrefetchPlan next_b = prefetch_b_ && k1 < p_.k ? b_source(k1, std::min(p_.k, k1 + super_k_)) : PrefetchPlan{};
+    const PrefetchPlan next_b =
+        prefetch_b_ && !p_.packed_b && k1 < p_.k ? b_source(k1, std::min(p_.k, k1 + super_k_)) : PrefetchPlan{};
     const int64_t calls = ceil_div(p_.m, MR) * n_panels_ * ceil_div(k1 - k0, kc_);
     const int64_t runs = this->runs();
     const size_t group_sums = run_sums_.size() / static_cast<size_t>(runs);
@@ -614,6 +648,30 @@ void sgemm_simd(const GemmParams& params, SimdLevel level, const float* a, const
 }
 
 }  // namespace cpu
+
+void GemmPackedB::track(const Tensor& b) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (b_.defined() && b.raw_data() == b_.raw_data()) return;
+  entries_.clear();
+  b_ = b;
+}
+
+void GemmPackedB::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.clear();
+  b_ = Tensor();
+}
+
+Tensor GemmPackedB::panels(const std::string& key, size_t bytes, const std::function<void(void*)>& pack) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [stored, panels] : entries_)
+    if (stored == key) return panels;
+  Tensor panels = Tensor::empty({static_cast<int64_t>((bytes + sizeof(float) - 1) / sizeof(float))}, DType::F32);
+  pack(panels.raw_data());
+  if (entries_.size() == kMaxEntries) entries_.erase(entries_.begin());
+  entries_.emplace_back(key, panels);
+  return panels;
+}
 
 void sgemm(const GemmParams& params, const float* a, const float* b, float* c) {
   cpu::sgemm_simd(params, cpu_features().simd, a, b, c);
