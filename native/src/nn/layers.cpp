@@ -124,6 +124,7 @@ PixGate::PixGate(StateDict& state, const std::string& key, int64_t channels, int
     : weight_(state.linear_weight(key, subsets, channels, /*as_1x1_conv=*/true)) {}
 
 Tensor PixGate::forward(const Tensor& x) {
+  panels_->clear();  // no memory held beside training
   pooled_ = global_avg_pool_forward(x);
   p_ = sigmoid_forward(linear_forward(pooled_, weight_->value(), Tensor()));
   return p_;
@@ -131,7 +132,8 @@ Tensor PixGate::forward(const Tensor& x) {
 
 Tensor PixGate::forward_pooled(const Tensor& pooled) {
   pooled_ = p_ = Tensor();
-  return sigmoid_forward(linear_forward(pooled, weight_->value(), Tensor()));
+  panels_->track(weight_->value(), weight_->version());
+  return sigmoid_forward(linear_forward(pooled, weight_->value(), Tensor(), panels_.get()));
 }
 
 void PixGate::backward(const Tensor& dp, Tensor& dx) {

@@ -98,6 +98,8 @@ class PixGate {
  private:
   StateEntry* weight_;
   Tensor pooled_, p_;
+  // conv_sqz's SGEMM panels for evaluation (forward_pooled), kept while the weight is unchanged.
+  std::unique_ptr<GemmPackedB> panels_ = std::make_unique<GemmPackedB>();
 };
 
 }  // namespace pix::nn

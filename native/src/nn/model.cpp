@@ -113,7 +113,15 @@ Tensor Model::forward(const Tensor& x, const ForwardOptions& options) {
     dropout_mask_ = Tensor();
     if (options.train && options.dropout && config_.drop > 0.f)
       features_ = dropout_forward(head_in_, config_.drop, options.seed, dropout_mask_);
-    logits = linear_forward(features_, head_weight_->value(), head_bias_->value());
+    // Evaluation keeps the classifier's panels (1000 x 2048: a fifth of a batch-1 image's packing).
+    GemmPackedB* kept = nullptr;
+    if (!options.train) {
+      head_panels_->track(head_weight_->value(), head_weight_->version());
+      kept = head_panels_.get();
+    } else {
+      head_panels_->clear();
+    }
+    logits = linear_forward(features_, head_weight_->value(), head_bias_->value(), kept);
   });
   last_forward_trained_ = options.train;
   return logits;

@@ -94,6 +94,7 @@ class Model {
   std::vector<std::string> block_names_;
   StateEntry* head_weight_;
   StateEntry* head_bias_;
+  std::unique_ptr<GemmPackedB> head_panels_ = std::make_unique<GemmPackedB>();  // for evaluation
   // saved for backward
   Tensor stem_out_, pooled_, head_in_, dropout_mask_;
   Tensor features_;  // what the classifier saw: head_in_, or its dropped-out copy

@@ -38,9 +38,10 @@ namespace pix {
 // the B it is for with track() before each product; B's values must not change in place.
 class GemmPackedB {
  public:
-  // The panels are for b from now on: another tensor than before drops them. Holding b keeps its
-  // memory from being reused by a new B while panels packed from it are kept.
-  void track(const Tensor& b);
+  // The panels are for b at `version` from now on: another tensor, or another version of it (a
+  // weight updated in place counts its writes), drops them. Holding b keeps its memory from being
+  // reused by a new B while panels packed from it are kept.
+  void track(const Tensor& b, uint64_t version = 0);
   void clear();  // drops the panels and b
   // For the product: the panels under `key`, `bytes` long, made by `pack` when missing. The tensor
   // keeps them alive while in use, whatever another thread's product drops meanwhile.
@@ -50,6 +51,7 @@ class GemmPackedB {
   static constexpr size_t kMaxEntries = 4;
   std::mutex mutex_;
   Tensor b_;
+  uint64_t version_ = 0;
   std::vector<std::pair<std::string, Tensor>> entries_;
 };
 

@@ -19,9 +19,9 @@ void check_args(const char* op, const Tensor& x, const Tensor& w, const Tensor& 
 
 }  // namespace
 
-Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b) {
+Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b, GemmPackedB* packed_w) {
   check_args("linear", x, w, b);
-  if (x.device().is_cpu()) return cpu::linear_forward(x, w, b);
+  if (x.device().is_cpu()) return cpu::linear_forward(x, w, b, packed_w);
   PIX_CUDA_CALL(return cuda::linear_forward(x, w, b));
 }
 

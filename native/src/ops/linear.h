@@ -4,16 +4,18 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "ops/gemm.h"
 
 namespace pix {
 
-Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b);  // b may be undefined
+// b may be undefined. packed_w: w's SGEMM panels kept between calls (GemmPackedB, tracking w), on the CPU.
+Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b, GemmPackedB* packed_w = nullptr);
 // Accumulates dx (may be undefined), dw, db (may be undefined).
 void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw, Tensor& db);
 
 // ---- backends (same signatures; arguments already validated) ----
 namespace cpu {
-Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b);
+Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b, GemmPackedB* packed_w);
 void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw, Tensor& db);
 }  // namespace cpu
 namespace cuda {

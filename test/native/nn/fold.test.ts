@@ -92,22 +92,25 @@ describe('folded weights are recomputed whenever the state changes', () => {
     changed(before, await assertFoldedMatches(model, x, 'after a step'), 'optimizer step');
   });
 
-  it('after each of several changes to one layer, at two batch sizes (its packed panels kept meanwhile)', async () => {
-    // Inference keeps each folded weight's SGEMM panels, one set per layout (the layout follows the
-    // batch size), until a refold makes new folded weights; a pass over kept panels must give the
-    // same logits as the pass that packed them.
+  it('after each of several changes to a layer, a gate or the classifier, at two batch sizes (packed panels kept meanwhile)', async () => {
+    // Inference keeps the SGEMM panels of each folded weight, gate weight and the classifier, one
+    // set per layout (the layout follows the batch size), until the weight changes (a refold, or a
+    // write to the state entry); a pass over kept panels must give the logits of the pass that
+    // packed them.
     const model = new Model('pix_resnet_tiny_cs');
     randomize(model, 11);
     const one = Tensor.fromArray(Float32Array.from(floats(x).slice(0, 3 * 16 * 16)), [1, 3, 16, 16]);
-    const key = 'layer1.blocks.1.conv_exp.weight';
+    const keys = ['layer1.blocks.1.conv_exp.weight', 'layer2.blocks.0.conv_sqz.weight', 'classifier.weight'];
     let before = await assertFoldedMatches(model, x, 'start');
-    for (let change = 0; change < 4; change++) {
+    await assertFoldedMatches(model, one, 'start, 1 image');
+    for (let change = 0; change < 6; change++) {
+      const key = keys[change % keys.length]!;
       const shape = model.getState(key).shape;
       model.setState(key, Tensor.fromArray(Float32Array.from(floats(model.getState(key)), (v) => v * 1.3 + 0.05), shape));
-      const after = await assertFoldedMatches(model, x, `change ${change}, 2 images`);
-      await assertFoldedMatches(model, one, `change ${change}, 1 image`);
-      assert.deepEqual(floats(await model.forward(x)), after, `change ${change}: a second pass over the kept panels differs`);
-      changed(before, after, `change ${change}`);
+      const after = await assertFoldedMatches(model, x, `${key}, change ${change}, 2 images`);
+      await assertFoldedMatches(model, one, `${key}, change ${change}, 1 image`);
+      assert.deepEqual(floats(await model.forward(x)), after, `${key}: a second pass over the kept panels differs`);
+      changed(before, after, key);
       before = after;
     }
   });

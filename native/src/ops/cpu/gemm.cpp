@@ -649,11 +649,12 @@ void sgemm_simd(const GemmParams& params, SimdLevel level, const float* a, const
 
 }  // namespace cpu
 
-void GemmPackedB::track(const Tensor& b) {
+void GemmPackedB::track(const Tensor& b, uint64_t version) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (b_.defined() && b.raw_data() == b_.raw_data()) return;
+  if (b_.defined() && b.raw_data() == b_.raw_data() && version == version_) return;
   entries_.clear();
   b_ = b;
+  version_ = version;
 }
 
 void GemmPackedB::clear() {

@@ -5,7 +5,7 @@
 
 namespace pix::cpu {
 
-Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b) {
+Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b, GemmPackedB* packed_w) {
   PIX_CHECK(x.dim() == 2 && w.dim() == 2 && x.size(1) == w.size(1), "linear: x ", shape_str(x.shape()),
             " does not match weight ", shape_str(w.shape()));
   PIX_CHECK(!b.defined() || b.shape() == Shape({w.size(0)}), "linear: bias must be (", w.size(0), ")");
@@ -14,6 +14,7 @@ Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& b) {
   GemmParams g;
   g.trans_b = true;
   g.m = n, g.n = o, g.k = c, g.lda = c, g.ldb = c, g.ldc = o, g.precision = cpu_compute_precision();
+  g.packed_b = packed_w;
   if (b.defined()) {
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < o; ++j) y.data<float>()[i * o + j] = b.data<float>()[j];
