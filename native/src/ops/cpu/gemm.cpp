@@ -265,21 +265,18 @@ class Blocked {
     const GemmEpilogue& e = p_.epilogue;
     const int64_t group_sums = e.sums ? ceil_div(p_.m, e.group_rows) * p_.n : 0;
     run_sums_.assign(static_cast<size_t>(runs() * group_sums), 0.f);
-    if (p_.packed_b) {
-      // Every super-block of B packed once, one after another, in the layout pack_b gives.
-      const Tensor kept = kept_panels();
-      const Element* panels = static_cast<const Element*>(kept.raw_data());
-      for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) {
-        const int64_t k1 = std::min(p_.k, k0 + super_k_);
-        multiply(k0, k1, panels);
-        panels += panel_size(k1 - k0) * n_panels_;
-      }
-    } else {
-      Element* packed_b = packed_b_scratch().get<Element>(panel_size(std::min(super_k_, p_.k)) * n_panels_);
-      for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) {
-        const int64_t k1 = std::min(p_.k, k0 + super_k_);
-        pack_b(k0, k1, packed_b);
-        multiply(k0, k1, packed_b);
+    // Kept panels hold every super-block of B, one after another; otherwise each is packed in turn.
+    const Tensor kept = p_.packed_b ? kept_panels() : Tensor();
+    const Element* next_kept = static_cast<const Element*>(kept.raw_data());
+    Element* scratch = kept.defined() ? nullptr : packed_b_scratch().get<Element>(block_elements(0));
+    for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) {
+      const int64_t k1 = std::min(p_.k, k0 + super_k_);
+      if (kept.defined()) {
+        multiply(k0, k1, next_kept);
+        next_kept += block_elements(k0);
+      } else {
+        pack_b(k0, k1, scratch);
+        multiply(k0, k1, scratch);
       }
     }
     for (int64_t r = 0; r < runs() * group_sums; ++r) e.sums[r % group_sums] += run_sums_[r];
@@ -293,19 +290,20 @@ class Blocked {
                                    " n ", p_.n, " ldb ", p_.ldb, p_.trans_b ? " B (N,K) at " : " B (K,N) at ",
                                    reinterpret_cast<uintptr_t>(b_));
     int64_t elements = 0;
-    for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) elements += panel_size(std::min(p_.k, k0 + super_k_) - k0) * n_panels_;
+    for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) elements += block_elements(k0);
     return p_.packed_b->panels(key, static_cast<size_t>(elements) * sizeof(Element), [&](void* bytes) {
       Element* dst = static_cast<Element*>(bytes);
       for (int64_t k0 = 0; k0 < p_.k; k0 += super_k_) {
-        const int64_t k1 = std::min(p_.k, k0 + super_k_);
-        pack_b(k0, k1, dst);
-        dst += panel_size(k1 - k0) * n_panels_;
+        pack_b(k0, std::min(p_.k, k0 + super_k_), dst);
+        dst += block_elements(k0);
       }
     });
   }
 
   // Elements of one packed B panel `depth` deep: whole k groups of NR columns.
   static int64_t panel_size(int64_t depth) { return round_up(depth, kPair) * NR; }
+  // Elements of all panels of the super-block of B starting at k0 (the first is the largest).
+  int64_t block_elements(int64_t k0) const { return panel_size(std::min(p_.k, k0 + super_k_) - k0) * n_panels_; }
 
   // One k group of a matrix whose k runs down its rows, `ld` apart: n elements of the row at src, or,
   // for pairs, of it and the next as pairs (the next is zero when only `left` = 1 row remains).
