@@ -7,7 +7,8 @@ import { closest } from './command';
 
 const flagNames = Object.keys(runFlags) as RunFlagName[];
 
-function str2bool(flag: string, text: string): boolean {
+/** argparse's str2bool of the official script: true/false, yes/no, t/f, y/n, 1/0. */
+export function str2bool(flag: string, text: string): boolean {
   const value = text.toLowerCase();
   if (['true', 'yes', 't', 'y', '1'].includes(value)) return true;
   if (['false', 'no', 'f', 'n', '0'].includes(value)) return false;

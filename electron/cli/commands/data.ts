@@ -13,6 +13,7 @@ import { benchLoader } from '../../host/data/loader_throughput';
 import { previewGrid } from '../../host/data/preview_grid';
 import { trainTransformFromFlags, type TrainTransform } from '../../host/data/transforms';
 import { closest, type Command } from '../command';
+import { str2bool } from '../run_flags';
 import { formatTable } from '../table';
 
 type FlagOptions = Record<string, { type: 'string'; default?: string } | { type: 'boolean'; default?: boolean }>;
@@ -20,7 +21,8 @@ type FlagOptions = Record<string, { type: 'string'; default?: string } | { type:
 const USAGE = {
   check: 'pix data check --data_path D [--num_workers K] [--json]',
   bench: 'pix data bench --data_path D [--num_workers K] [--batch_size 64] [--input_size 224] [--aa rand-m9-mstd0.5-inc1] [--reprob 0.25] [--batch_dtype u8|f32] [--passes 3] [--seed 0] [--json]',
-  preview: 'pix data preview --data_path D --output grid.png [--count 16] [--seed 0] [--input_size 224] [--aa rand-m9-mstd0.5-inc1] [--reprob 0.25]',
+  preview: 'pix data preview --data_path D --output grid.png [--count 16] [--seed 0] [--input_size 224] [--aa rand-m9-mstd0.5-inc1] [--reprob 0.25] ' +
+    '[--imagenet_default_mean_and_std true|false]',
 } as const;
 type Subcommand = keyof typeof USAGE;
 
@@ -51,11 +53,11 @@ function required(sub: Subcommand, name: string, value: string | boolean | undef
 }
 
 /** The training transform of `pix train` (timm's create_transform) at this size, the other flags at their defaults. */
-function trainTransform(inputSize: number, aa: string, reprob: number): TrainTransform {
+function trainTransform(inputSize: number, aa: string, reprob: number, imagenetDefaultMeanAndStd = runFlags.imagenet_default_mean_and_std.default): TrainTransform {
   const [scaleMin, scaleMax] = runFlags.scale.default;
   return trainTransformFromFlags({ input_size: inputSize, scale: [scaleMin!, scaleMax!], hflip: runFlags.hflip.default,
     train_interpolation: runFlags.train_interpolation.default, aa, color_jitter: runFlags.color_jitter.default, reprob,
-    remode: runFlags.remode.default, recount: runFlags.recount.default });
+    remode: runFlags.remode.default, recount: runFlags.recount.default, imagenet_default_mean_and_std: imagenetDefaultMeanAndStd });
 }
 
 function probability(name: string, text: string): number {
@@ -139,10 +141,13 @@ async function preview(args: string[]): Promise<number> {
     data_path: { type: 'string' }, output: { type: 'string' }, count: { type: 'string', default: '16' }, seed: { type: 'string', default: '0' },
     input_size: { type: 'string', default: '224' }, aa: { type: 'string', default: runFlags.aa.default },
     reprob: { type: 'string', default: String(runFlags.reprob.default) },
+    imagenet_default_mean_and_std: { type: 'string', default: String(runFlags.imagenet_default_mean_and_std.default) },
   });
   const output = required('preview', 'output', values.output);
   const { train } = scanImageNetLayout(required('preview', 'data_path', values.data_path));
-  const transform = trainTransform(integer('input_size', values.input_size as string, 1), values.aa as string, probability('reprob', values.reprob as string));
+  // The mean also sets RandAugment's fill colour, so it shows in the picture.
+  const transform = trainTransform(integer('input_size', values.input_size as string, 1), values.aa as string, probability('reprob', values.reprob as string),
+    str2bool('imagenet_default_mean_and_std', values.imagenet_default_mean_and_std as string));
   const grid = await previewGrid(train.samples, { transform, count: integer('count', values.count as string, 1), seed: integer('seed', values.seed as string, 0) });
   writeFileSync(output, grid.png);
   for (const file of grid.bad) console.error(`pix: left a grey tile for ${formatBadFile(file)}`);

@@ -10,7 +10,7 @@
 import { BadImageError } from './bad_image';
 import { sampleRandom, type Random } from './sample_random';
 import type { SampleErase } from '../engine/addon';
-import { loadImageInto, loadPixelsInto, type Transform } from './transforms';
+import { loadImageInto, loadPixelsInto, transformNormalization, type Normalization, type Transform } from './transforms';
 
 /** What a batch holds: normalised floats, or 8-bit pixels to normalise on the device. */
 export type BatchOutput = 'f32' | 'u8';
@@ -38,7 +38,11 @@ export interface BadSlot {
 /** (items, size, size, 3) images as a batch output holds them; the slots of bad files hold zeros (and no erasing). */
 export type DecodedImages =
   | { output: 'f32'; images: Float32Array }
-  | { output: 'u8'; images: Uint8Array; /** Each slot's RandomErasing (null: none), for normalizeEraseBatch. */ erase: (SampleErase | null)[] };
+  | {
+    output: 'u8'; images: Uint8Array;
+    /** Each slot's RandomErasing (null: none), for normalizeEraseBatch. */ erase: (SampleErase | null)[];
+    /** The transform's mean and std, which normalizeEraseBatch applies. */ normalization: Normalization;
+  };
 
 export type DecodeResult = DecodedImages & { bad: BadSlot[] };
 
@@ -64,7 +68,7 @@ export async function decodeBatch(task: DecodeTask): Promise<DecodeResult> {
   if ((task.output ?? 'f32') === 'u8') {
     const images = new Uint8Array(items.length * pixels);
     const erase: (SampleErase | null)[] = new Array<SampleErase | null>(items.length).fill(null);
-    decoded = { output: 'u8', images, erase };
+    decoded = { output: 'u8', images, erase, normalization: transformNormalization(transform) };
     decodeSlot = async (slot, path, random) => {
       const out = images.subarray(slot * pixels, (slot + 1) * pixels);
       try {

@@ -7,7 +7,7 @@ import type { Sample } from './image_folder';
 import type { BadFile } from './loader';
 import { decodeBatch } from './batch_decode';
 import { shuffledIndices } from './sample_random';
-import { IMAGENET_MEAN, IMAGENET_STD, type TrainTransform } from './transforms';
+import { transformNormalization, type TrainTransform } from './transforms';
 
 export interface PreviewOptions {
   transform: TrainTransform;
@@ -38,6 +38,7 @@ export async function previewGrid(samples: readonly Sample[], options: PreviewOp
   const height = rows * size + (rows - 1) * GAP;
   const grid = Buffer.alloc(width * height * 3, GREY);
   const badSlots = new Set(bad.map((b) => b.slot));
+  const { mean, std } = transformNormalization(transform);
   indices.forEach((_, tile) => {
     if (badSlots.has(tile)) return;
     const left = (tile % columns) * (size + GAP);
@@ -46,7 +47,7 @@ export async function previewGrid(samples: readonly Sample[], options: PreviewOp
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size * 3; x++) {
         const c = x % 3;
-        const value = (images[base + y * size * 3 + x]! * IMAGENET_STD[c]! + IMAGENET_MEAN[c]!) * 255;
+        const value = (images[base + y * size * 3 + x]! * std[c]! + mean[c]!) * 255;
         grid[((top + y) * width + left) * 3 + x] = Math.max(0, Math.min(255, Math.round(value)));
       }
     }

@@ -7,7 +7,9 @@
 // (timm's eval transform). Training (timm's create_transform): torchvision's RandomResizedCrop
 // (bilinear, bicubic or a random one of the two per sample), a horizontal flip, timm's RandAugment
 // (or, with --aa none, torchvision's ColorJitter), ToTensor + Normalize in float32, timm's
-// RandomErasing. Every random decision comes from the sample's Random stream in a fixed order, so a
+// RandomErasing. Normalize takes the transform's mean and std: timm's ImageNet default, or the
+// Inception 0.5/0.5 of --imagenet_default_mean_and_std false, whose mean also sets RandAugment's
+// fill colour. Every random decision comes from the sample's Random stream in a fixed order, so a
 // sample is the same on any thread.
 // A file that cannot become an image (truncated, corrupt, empty, not an image, over the pixel limit)
 // raises BadImageError and nothing else; alpha is dropped and grey, palette, CMYK and 16-bit images
@@ -27,6 +29,34 @@ import type { Random } from './sample_random';
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+export const INCEPTION_MEAN = [0.5, 0.5, 0.5] as const;
+export const INCEPTION_STD = [0.5, 0.5, 0.5] as const;
+
+/** The per-channel mean and std (of 0..1 pixels) that ToTensor + Normalize use. */
+export interface Normalization {
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+/** timm's IMAGENET_DEFAULT_MEAN/STD, the official --imagenet_default_mean_and_std true (the default). */
+export const IMAGENET_DEFAULT: Normalization = { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
+/** timm's IMAGENET_INCEPTION_MEAN/STD, the official --imagenet_default_mean_and_std false. */
+export const IMAGENET_INCEPTION: Normalization = { mean: [...INCEPTION_MEAN], std: [...INCEPTION_STD] };
+
+/** The official datasets.py's build_transform: the ImageNet mean and std, else the Inception ones. */
+export function normalizationFor(imagenetDefaultMeanAndStd: boolean): Normalization {
+  return imagenetDefaultMeanAndStd ? IMAGENET_DEFAULT : IMAGENET_INCEPTION;
+}
+
+/** The same mean and std, channel by channel. */
+export function sameNormalization(a: Normalization, b: Normalization): boolean {
+  return a.mean.every((m, c) => m === b.mean[c]) && a.std.every((s, c) => s === b.std[c]);
+}
+
+/** A transform's normalisation: absent means the ImageNet default. */
+export function transformNormalization(transform: Transform): Normalization {
+  return transform.normalization ?? IMAGENET_DEFAULT;
+}
 
 export type Interpolation = 'bicubic' | 'bilinear';
 
@@ -35,6 +65,8 @@ export interface EvalTransform {
   size: number;
   cropPct: number;
   interpolation: Interpolation;
+  /** Absent: the ImageNet default. */
+  normalization?: Normalization;
 }
 
 /** Plain data, so it crosses to loader worker threads as it is. */
@@ -52,6 +84,8 @@ export interface TrainTransform {
   colorJitter?: number;
   /** timm RandomErasing; absent: none (--reprob 0). */
   erasing?: RandomErasingConfig;
+  /** Normalize's mean and std, whose mean is also RandAugment's fill colour. Absent: the ImageNet default. */
+  normalization?: Normalization;
 }
 
 export type Transform = EvalTransform | TrainTransform;
@@ -68,6 +102,8 @@ export interface TrainTransformFlags {
   reprob: number;
   remode: string;
   recount: number;
+  /** Absent: true (the ImageNet mean and std). */
+  imagenet_default_mean_and_std?: boolean;
 }
 
 /** timm's create_transform(is_training=True) from the script's flags; throws naming a bad flag. */
@@ -80,6 +116,7 @@ export function trainTransformFromFlags(flags: TrainTransformFlags): TrainTransf
   if (flags.aa && flags.aa !== 'none') transform.randAugment = parseRandAugment(flags.aa);
   else if (flags.color_jitter) transform.colorJitter = flags.color_jitter;
   if (flags.reprob > 0) transform.erasing = randomErasingConfig(flags.reprob, flags.remode, flags.recount);
+  transform.normalization = normalizationFor(flags.imagenet_default_mean_and_std ?? true);
   return transform;
 }
 
@@ -296,7 +333,7 @@ export async function loadPixelsInto(path: string, transform: Transform, random:
   if (transform.kind !== 'train') return null;
   const r = random!;
   const ops = transform.randAugment
-    ? drawRandAugment(transform.randAugment, randAugmentHparams(size, IMAGENET_MEAN, transform.interpolation), size, size, r)
+    ? drawRandAugment(transform.randAugment, randAugmentHparams(size, transformNormalization(transform).mean, transform.interpolation), size, size, r)
     : transform.colorJitter ? drawColorJitter(transform.colorJitter, r) : [];
   if (ops.length > 0) loadEngine().augmentImage(out, size, size, ops);
   if (!transform.erasing) return null;
@@ -313,7 +350,8 @@ export async function loadImageInto(path: string, transform: Transform, random: 
   if (offset < 0 || offset + size * size * 3 > out.length) throw new Error(`loadImageInto: ${size}x${size}x3 floats do not fit in ${out.length} at offset ${offset}`);
   const pixels = new Uint8Array(size * size * 3);
   const erase = await loadPixelsInto(path, transform, random, pixels, options);
-  loadEngine().normalizeErase(pixels, size, size, out, offset, { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], ...erase });
+  const { mean, std } = transformNormalization(transform);
+  loadEngine().normalizeErase(pixels, size, size, out, offset, { mean, std, ...erase });
 }
 
 /** Decodes one image and applies the transform: size*size*3 normalised floats, HWC. */

@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { scanImageFolder, scanImageNetLayout } from '../../../electron/host/data/image_folder';
 import { Loader, type Batch, type LoaderOptions } from '../../../electron/host/data/loader';
 import { sampleRandom } from '../../../electron/host/data/sample_random';
-import { randomResizedCrop, trainTransformFromFlags, type TrainTransform } from '../../../electron/host/data/transforms';
+import { IMAGENET_DEFAULT, IMAGENET_INCEPTION, randomResizedCrop, trainTransformFromFlags, type TrainTransform } from '../../../electron/host/data/transforms';
 import { liveLoaderWorkers } from '../../../electron/host/data/worker_pool';
 import { batchInput } from '../../../electron/host/train/batch_input';
 import { imageTree } from '../../helpers/image_tree';
@@ -56,6 +56,38 @@ describe('Loader', () => {
     // A black MNIST background is (0 - mean) / std in every channel.
     assert.ok(Math.abs(batches[0]!.images[0]! - -0.485 / 0.229) < 1e-6);
     assert.equal(batches[2]!.labels[5], val.samples[69]!.label);
+  });
+
+  it('normalises with the transform\'s mean and std: (pixel / 255 - mean) / std, in both batch forms, on any worker count', async () => {
+    const samples = val.samples.slice(0, 12);
+    for (const normalization of [IMAGENET_INCEPTION, IMAGENET_DEFAULT]) {
+      for (const transform of [{ kind: 'eval', size: 20, cropPct: 0.875, interpolation: 'bicubic', normalization } as const,
+        trainTransformFromFlags({ input_size: 20, scale: [0.5, 1], hflip: 0.5, train_interpolation: 'bicubic', aa: 'none', reprob: 0,
+          remode: 'pixel', recount: 1, imagenet_default_mean_and_std: normalization === IMAGENET_DEFAULT })]) {
+        for (const numWorkers of [0, 2]) {
+          const base = { batchSize: 6, shuffle: true, dropLast: false, seed: 4, transform, numWorkers };
+          const f32 = await allBatches(new Loader(samples, base), 1);
+          const u8 = await allBatches8(new Loader(samples, { ...base, output: 'u8' }), 1);
+          u8.forEach((batch, b) => {
+            assert.deepEqual(batch.normalization, normalization);
+            const floats = f32[b]!.images;
+            let worst = 0;
+            batch.images.forEach((p, i) => {
+              const c = i % 3;
+              worst = Math.max(worst, Math.abs(floats[i]! - (p / 255 - normalization.mean[c]!) / normalization.std[c]!));
+            });
+            assert.ok(worst < 1e-6, `batch ${b}: ${worst}`);
+            const onDevice = batchInput(batch, 20, 'cpu');
+            assert.ok(Buffer.from((onDevice.toArray() as Float32Array).buffer).equals(Buffer.from(floats.buffer)), `batch ${b} differs on the device`);
+            onDevice.dispose();
+          });
+        }
+      }
+    }
+    // An MNIST background pixel (0) with the Inception mean and std is exactly -1.
+    const [first] = await firstBatches(new Loader(samples, { batchSize: 2, shuffle: false, dropLast: false, seed: 0,
+      transform: { kind: 'eval', size: 20, cropPct: 0.875, interpolation: 'bicubic', normalization: IMAGENET_INCEPTION } }), 0, 1);
+    assert.equal(first!.images[0], -1);
   });
 
   it('is reproducible for a (seed, epoch), whatever the prefetch depth', async () => {

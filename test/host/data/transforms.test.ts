@@ -17,7 +17,8 @@ import { readFixture } from '../../helpers/fixtures';
 import { sampleRandom } from '../../../electron/host/data/sample_random';
 import { drawColorJitter } from '../../../electron/host/data/augment/color_jitter';
 import {
-  IMAGENET_MEAN, IMAGENET_STD, loadImage, loadImageInto, loadPixelsInto, trainTransformFromFlags, type EvalTransform, type TrainTransform,
+  IMAGENET_DEFAULT, IMAGENET_INCEPTION, IMAGENET_MEAN, IMAGENET_STD, loadImage, loadImageInto, loadPixelsInto, trainTransformFromFlags,
+  type EvalTransform, type TrainTransform,
 } from '../../../electron/host/data/transforms';
 
 const dir = mkdtempSync(join(tmpdir(), 'pix-transforms-'));
@@ -252,6 +253,43 @@ describe('trainTransformFromFlags', () => {
     assert.equal(trainTransformFromFlags({ ...flags, color_jitter: 0.4 }).colorJitter, undefined);
     assert.equal(trainTransformFromFlags({ ...flags, aa: 'none', color_jitter: 0.4 }).colorJitter, 0.4);
     assert.equal(trainTransformFromFlags({ ...flags, aa: 'none', color_jitter: 0 }).colorJitter, undefined);
+  });
+  it('normalises with the ImageNet mean and std, or the Inception 0.5/0.5 with imagenet_default_mean_and_std false', () => {
+    assert.deepEqual(trainTransformFromFlags(flags).normalization, { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+    assert.deepEqual(trainTransformFromFlags({ ...flags, imagenet_default_mean_and_std: true }).normalization, IMAGENET_DEFAULT);
+    assert.deepEqual(trainTransformFromFlags({ ...flags, imagenet_default_mean_and_std: false }).normalization, { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+  });
+});
+
+describe('normalisation', () => {
+  it('writes (pixel / 255 - mean) / std with the transform\'s mean and std (absent: the ImageNet default)', async () => {
+    const pixels = new Uint8Array(32 * 32 * 3);
+    await loadPixelsInto(path('ok.jpg'), evalTransform, undefined, pixels);
+    for (const [normalization, expected] of [[IMAGENET_INCEPTION, IMAGENET_INCEPTION], [IMAGENET_DEFAULT, IMAGENET_DEFAULT], [undefined, IMAGENET_DEFAULT]] as const) {
+      const x = await loadImage(path('ok.jpg'), { ...evalTransform, ...(normalization ? { normalization } : {}) }, undefined);
+      let worst = 0;
+      pixels.forEach((p, i) => { worst = Math.max(worst, Math.abs(x[i]! - (p / 255 - expected.mean[i % 3]!) / expected.std[i % 3]!)); });
+      assert.ok(worst < 1e-6, String(worst));
+    }
+  });
+
+  it('fills RandAugment\'s geometric ops with the mean colour: (128,128,128) for Inception, (124,116,104) for ImageNet, as timm does', async () => {
+    const white = path('white.png');
+    writeFileSync(white, await sharp({ create: { width: 48, height: 48, channels: 3, background: '#ffffff' } }).png().toBuffer());
+    const colours = async (imagenetDefault: boolean) => {
+      const transform = trainTransformFromFlags({ input_size: 32, scale: [1, 1], hflip: 0, train_interpolation: 'bilinear', aa: 'rand-m9-mstd0.5-inc1',
+        reprob: 0, remode: 'pixel', recount: 1, imagenet_default_mean_and_std: imagenetDefault });
+      const seen = new Set<string>();
+      const out = new Uint8Array(32 * 32 * 3);
+      for (let index = 0; index < 40; index++) {
+        await loadPixelsInto(white, transform, sampleRandom(3, 0, index), out);
+        for (let i = 0; i < out.length; i += 3) seen.add(`${out[i]},${out[i + 1]},${out[i + 2]}`);
+      }
+      return seen;
+    };
+    const inception = await colours(false);
+    assert.ok(inception.has('128,128,128') && !inception.has('124,116,104'));
+    assert.ok((await colours(true)).has('124,116,104'));
   });
 });
 
