@@ -94,4 +94,19 @@ describe('pix predict', () => {
     assert.equal(result.status, 1);
     assert.match(result.stderr, /--checkpoint is required/);
   });
+
+  it('says with which mean and std the checkpoint was trained: in the output\'s metadata, and on stderr when not ImageNet\'s', () => {
+    const plain = checkpointOf('resnet_tiny');
+    const inception = join(dir, 'resnet_tiny-inception.safetensors');
+    const { tensors } = readSafetensors(plain);
+    writeSafetensors(inception, tensors, { format: 'pt', config: JSON.stringify({ imagenet_default_mean_and_std: false }) });
+    for (const [checkpoint, mean, std, note] of [[plain, '0.485,0.456,0.406', '0.229,0.224,0.225', false], [inception, '0.5,0.5,0.5', '0.5,0.5,0.5', true]] as const) {
+      const output = join(dir, 'normalisation-out.safetensors');
+      const result = run('--model', 'resnet_tiny', '--checkpoint', checkpoint, '--input', inputOf('resnet_tiny'), '--output', output);
+      assert.equal(result.status, 0, result.stderr);
+      const { metadata } = readSafetensors(output);
+      assert.deepEqual([metadata.mean, metadata.std], [mean, std]);
+      assert.equal(/was trained on images normalised with mean 0\.5,0\.5,0\.5 std 0\.5,0\.5,0\.5 \(--imagenet_default_mean_and_std false\)/.test(result.stderr), note);
+    }
+  });
 });

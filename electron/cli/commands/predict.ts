@@ -1,9 +1,13 @@
 // `pix predict`: logits of a checkpoint's network for a batch of images stored in safetensors,
-// as PyTorch would compute them (input NCHW float32 under the key `input`).
+// as PyTorch would compute them (input NCHW float32 under the key `input`, already normalised: the
+// output's metadata says with which mean and std the checkpoint was trained, and a network trained
+// with other than the ImageNet ones is pointed out).
 import { parseArgs } from 'node:util';
 import { applyState, classCountOf, toEngineTensor } from '../../host/checkpoints/model_state';
 import { readCheckpointTensors } from '../../host/checkpoints/pth/read_checkpoint';
 import { readSafetensors, writeSafetensors } from '../../host/checkpoints/safetensors';
+import { checkpointNormalization, describeNormalization } from '../../host/checkpoints/saved_config';
+import { IMAGENET_DEFAULT, sameNormalization } from '../../host/data/transforms';
 import { loadEngine } from '../../host/engine/addon';
 import type { Command } from '../command';
 
@@ -26,7 +30,12 @@ export const predictCommand: Command = {
     }
     if (values.device !== 'cpu') throw new Error(`--device ${values.device}: the engine's networks run on the CPU in this build`);
 
-    const checkpoint = readCheckpointTensors(values.checkpoint!).tensors;
+    const { tensors: checkpoint, metadata } = readCheckpointTensors(values.checkpoint!);
+    const { normalization } = checkpointNormalization(metadata);
+    if (!sameNormalization(normalization, IMAGENET_DEFAULT)) {
+      console.error(`pix: ${values.checkpoint} was trained on images normalised with ${describeNormalization(normalization)} ` +
+        '(--imagenet_default_mean_and_std false): normalise \'input\' the same way');
+    }
     const engine = loadEngine();
     const model = new engine.Model(values.model!, { numClasses: classCountOf(checkpoint) ?? 0 });
     const report = applyState(model, checkpoint, { strict: !values['non-strict'] });
@@ -45,6 +54,7 @@ export const predictCommand: Command = {
     const data = logits.toArray() as Float32Array;
     writeSafetensors(values.output!, new Map([['logits', { dtype: 'F32', shape: logits.shape, data }]]), {
       model: model.name, checkpoint: values.checkpoint!, mode: values['train-mode'] ? 'train' : 'eval',
+      mean: normalization.mean.join(','), std: normalization.std.join(','),
     });
     console.log(`wrote logits [${logits.shape.join(',')}] to ${values.output}`);
     return 0;

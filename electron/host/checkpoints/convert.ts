@@ -1,12 +1,14 @@
 // A model's weights between PyTorch .pth and safetensors: the input's format is read from its
 // content, the output's extension picks the format written. Only the model's state dict travels (a
 // training checkpoint's optimizer and EMA state stay behind), under the official key names and
-// PyTorch layouts, with the epoch; args go into safetensors metadata only (see write_pth.ts).
+// PyTorch layouts, with the epoch; args go into safetensors metadata, and into a .pth only the
+// recorded --imagenet_default_mean_and_std, which inference needs (see write_pth.ts).
 // Shared by `pix convert` and the workbench's convertCheckpoint.
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { readCheckpointTensors } from './pth/read_checkpoint';
-import { writePth } from './pth/write_pth';
+import { writePth, type PthWriteOptions } from './pth/write_pth';
+import { savedRunConfig } from './saved_config';
 import { writeSafetensors } from './safetensors';
 
 export const CONVERT_EXTENSIONS = ['.safetensors', '.pth', '.pt'];
@@ -45,7 +47,10 @@ export function convertCheckpoint(input: string, output: string, modelKey = 'mod
     writeSafetensors(output, tensors, stringMetadata(metadata));
   } else {
     const epoch = epochOf(metadata);
-    writePth(output, tensors, epoch === undefined ? {} : { epoch });
+    const options: PthWriteOptions = epoch === undefined ? {} : { epoch };
+    const meanAndStd = savedRunConfig(metadata)?.imagenet_default_mean_and_std;
+    if (typeof meanAndStd === 'boolean') options.args = { imagenet_default_mean_and_std: meanAndStd };
+    writePth(output, tensors, options);
   }
   return { path: output, bytes: statSync(output).size, tensors: tensors.size, ...(stateDictKey === undefined ? {} : { stateDictKey }) };
 }

@@ -1,32 +1,31 @@
 // A checkpoint made ready to run: its state dict read (either format), the network it belongs to
 // (the one asked for, else the one its metadata names, else the engine model it fits exactly), built
 // with the checkpoint's class count and loaded strictly; plus what the checkpoint says about its
-// input size and class names. Used by the evaluation, gate and classification tasks, which run in
+// input size, input normalisation and class names. Used by the evaluation, gate and classification tasks, which run in
 // worker processes; it does no forward pass itself.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEngine, type Model } from '../engine/addon';
 import { canonicalModelName, matchModel, type CatalogEntry } from '../engine/model_catalog';
+import type { Normalization } from '../data/transforms';
 import { applyState } from './model_state';
 import { readCheckpointTensors } from './pth/read_checkpoint';
+import { checkpointNormalization, savedRunConfig } from './saved_config';
 
 export interface InferenceModel {
   model: Model;
-  /** The run config saved with a workbench checkpoint, when there is one. */
+  /** The run config saved with a workbench checkpoint (or the official script's args), when there is one. */
   config: Record<string, unknown> | null;
+  /** The mean and std the network was trained with (the ImageNet default unless the checkpoint says otherwise). */
+  normalization: Normalization;
   classNames: string[] | null;
 }
 
-function savedConfig(metadata: Record<string, unknown>): Record<string, unknown> | null {
-  if (typeof metadata.config === 'string') {
-    try {
-      return JSON.parse(metadata.config) as Record<string, unknown>;
-    } catch {
-      return null;
-    }
-  }
-  const args = metadata.args;
-  return args !== null && typeof args === 'object' ? (args as Record<string, unknown>) : null;
+/** Where the training classes' folders are: data_path itself with --data_set image_folder, else data_path/val. */
+function classFolderRoot(config: Record<string, unknown>): string | null {
+  const dataPath = config.data_path;
+  if (typeof dataPath !== 'string' || !dataPath) return null;
+  return config.data_set === 'image_folder' ? dataPath : join(dataPath, 'val');
 }
 
 /** Class names: metadata class_names (a JSON list), else the class folders of the training data when their count fits. */
@@ -39,10 +38,10 @@ function classNamesOf(metadata: Record<string, unknown>, config: Record<string, 
       // fall through to the data folder
     }
   }
-  const dataPath = config?.data_path;
-  if (typeof dataPath !== 'string' || !dataPath) return null;
+  const root = config && classFolderRoot(config);
+  if (!root) return null;
   try {
-    const names = readdirSync(join(dataPath, 'val'), { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    const names = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.'))
       .map((e) => e.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return names.length === classes ? names : null;
   } catch {
@@ -62,8 +61,8 @@ export function loadInferenceModel(path: string, requested: string | undefined, 
   }
   const model = new (loadEngine().Model)(name, { numClasses: matched.classes ?? 0 });
   applyState(model, tensors, { strict: true });
-  const config = savedConfig(metadata);
-  return { model, config, classNames: classNamesOf(metadata, config, model.numClasses) };
+  const config = savedRunConfig(metadata);
+  return { model, config, normalization: checkpointNormalization(metadata).normalization, classNames: classNamesOf(metadata, config, model.numClasses) };
 }
 
 /** The requested input size, else the one the checkpoint was trained at, else 224. */

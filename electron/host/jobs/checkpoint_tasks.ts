@@ -30,7 +30,7 @@ export type TaskName = keyof CheckpointTasks;
 
 function evalTransform(loaded: InferenceModel, size: number): EvalTransform {
   const cropPct = loaded.config?.crop_pct;
-  return { kind: 'eval', size, cropPct: typeof cropPct === 'number' ? cropPct : 0.875, interpolation: 'bicubic' };
+  return { kind: 'eval', size, cropPct: typeof cropPct === 'number' ? cropPct : 0.875, interpolation: 'bicubic', normalization: loaded.normalization };
 }
 
 function valSplit(dataPath: string, classes: number) {

@@ -1,15 +1,19 @@
 // Writes a state dict as torch.save does (zip layout: archive/data.pkl, archive/byteorder,
 // archive/data/<n>, archive/version), loadable by torch.load(path, weights_only=True) from
 // PyTorch 1.13 on. So the pickle uses only what 1.13's weights-only unpickler accepts: protocol 2,
-// OrderedDict, _rebuild_tensor_v2, typed storages, ints and strings. That unpickler has no
-// BINFLOAT, which is why training arguments (full of floats) are not written; the epoch is. With
-// an epoch the file takes the official layout {model, epoch}, else it is the bare state dict.
+// OrderedDict, _rebuild_tensor_v2, typed storages, ints, booleans and strings. That unpickler has no
+// BINFLOAT, which is why training arguments (full of floats) are not written; the epoch is, and so
+// are boolean arguments that inference needs (--imagenet_default_mean_and_std), as a plain dict
+// under `args`. With either the file takes the official layout {model, epoch, args}, else it is the
+// bare state dict.
 import { float32ToBf16, float32ToF16, writeFileAtomic, type SafetensorsDType, type StoredTensor } from '../safetensors';
 import { ITEM_SIZE, STORAGE_DTYPES } from './tensors';
 import { buildZip, type ZipInput } from './zip_write';
 
 export interface PthWriteOptions {
   epoch?: number;
+  /** Boolean training arguments, written as the dict `args` (the official checkpoint's argparse.Namespace holds them). */
+  args?: Record<string, boolean>;
 }
 
 const FOLDER = 'archive';
@@ -23,7 +27,9 @@ export function serializePth(tensors: Map<string, StoredTensor>, options: PthWri
   const pickle = new PickleWriter();
   const records: ZipInput[] = [];
   pickle.op(0x80, 2);  // PROTO 2
-  if (options.epoch !== undefined) {
+  const args = options.args && Object.keys(options.args).length ? options.args : undefined;
+  const wrapped = options.epoch !== undefined || args !== undefined;
+  if (wrapped) {
     pickle.op(0x7d, 0x28);  // EMPTY_DICT, MARK
     pickle.string('model');
   }
@@ -54,9 +60,20 @@ export function serializePth(tensors: Map<string, StoredTensor>, options: PthWri
     pickle.op(0x29, 0x52, 0x74, 0x52);  // EMPTY_TUPLE, REDUCE (no hooks), TUPLE, REDUCE
   }
   pickle.op(0x75);  // SETITEMS
-  if (options.epoch !== undefined) {
-    pickle.string('epoch');
-    pickle.int(options.epoch);
+  if (wrapped) {
+    if (options.epoch !== undefined) {
+      pickle.string('epoch');
+      pickle.int(options.epoch);
+    }
+    if (args) {
+      pickle.string('args');
+      pickle.op(0x7d, 0x28);  // EMPTY_DICT, MARK
+      for (const [name, value] of Object.entries(args)) {
+        pickle.string(name);
+        pickle.op(value ? 0x88 : 0x89);  // NEWTRUE, NEWFALSE
+      }
+      pickle.op(0x75);  // SETITEMS
+    }
     pickle.op(0x75);
   }
   pickle.op(0x2e);  // STOP
