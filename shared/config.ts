@@ -45,7 +45,9 @@ export const runFlags = {
   model: string('PiXResNet50_cs', 'model', 'Network to train (official name or engine name)'),
   drop: float(0, 'regularization', 'Dropout rate before the classifier', z.number().min(0).lt(1)),
   input_size: int(224, 'model', 'Image size', positive),
-  nb_classes: int(1000, 'model', 'Number of classes (unused with --data_set IMNET, as in the official script, which fixes 1000; here the classifier has one output per class folder)', positive),
+  nb_classes: int(1000, 'model', 'Number of classes: with --data_set image_folder, --data_path and --eval_data_path must each hold exactly ' +
+    'this many class folders (the official script asserts it); unused with IMNET, where the official script fixes 1000 and here the ' +
+    'classifier has one output per class folder', positive),
   // optimization
   batch_size: int(64, 'optimization', 'Batch size per process', positive),
   update_freq: int(1, 'optimization', 'Gradient accumulation steps', positive),
@@ -98,14 +100,21 @@ export const runFlags = {
   save_ckpt_freq: int(1, 'checkpoints', 'Save every N epochs', positive),
   save_ckpt_num: int(10, 'checkpoints', 'Keep the newest N numbered checkpoints', positive),
   // data
-  data_path: string('', 'data', 'ImageFolder root with train/ and val/ (empty: the embedded demo dataset)'),
-  eval_data_path: string('', 'data', 'Evaluation data root (default: data_path)'),
-  imagenet_default_mean_and_std: bool(true, 'data', 'Normalise with the ImageNet mean and std'),
-  data_set: string('IMNET', 'data', 'Dataset kind', z.enum(['IMNET', 'image_folder', 'CIFAR'])),
+  data_path: string('', 'data', 'Training data: with --data_set IMNET the folder holding train/ and val/, with image_folder the folder ' +
+    'of class folders itself (empty: the embedded demo digits)'),
+  eval_data_path: string('', 'data', 'With --data_set image_folder, the folder of class folders to evaluate on (unused with IMNET, ' +
+    'which evaluates data_path/val, as in the official script)'),
+  imagenet_default_mean_and_std: bool(true, 'data', 'Normalise with the ImageNet mean and std (0.485,0.456,0.406 / 0.229,0.224,0.225); ' +
+    'false: the Inception 0.5,0.5,0.5 / 0.5,0.5,0.5, for training, evaluation and RandAugment\'s fill colour. Checkpoints record it, ' +
+    'so pix eval and the Checkpoints page normalise as the network was trained'),
+  data_set: string('IMNET', 'data', 'IMNET: data_path/train and data_path/val; image_folder: data_path for training and eval_data_path ' +
+    'for evaluation, each with nb_classes class folders; CIFAR (the official script downloads CIFAR-100) is refused: this build ' +
+    'downloads nothing', z.enum(['IMNET', 'image_folder', 'CIFAR'])),
   num_workers: int(10, 'data', 'Data loading workers', nonNegative),
   max_bad_fraction: float(0.001, 'data', 'Undecodable images are skipped (replaced by the next good one) and listed in ' +
     'bad_files.txt; the run stops once they exceed this fraction of the dataset (workbench flag, not official)', probability),
-  real_labels: string('', 'data', 'ReaL labels file for evaluation'),
+  real_labels: string('', 'data', 'ReaL labels (real.json) for the ImageNet validation set: top-1/top-5 against them with --eval true, ' +
+    'and after training on checkpoint-best-ema with --model_ema_eval true, as in the official script'),
   // evaluation
   test_freq: int(20, 'evaluation', 'Evaluate every N epochs', positive),
   test_epoch: int(260, 'evaluation', 'Evaluate every epoch after this one', nonNegative),

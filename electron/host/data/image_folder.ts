@@ -1,7 +1,8 @@
-// ImageFolder datasets in the ImageNet layout: data_path/train/<class>/<image> and
-// data_path/val/<class>/<image>. Classes are the sorted folder names (torchvision's order, so
-// label indices match PyTorch); images are matched by extension, case-insensitively; symbolic links
-// to folders and files are followed, as torchvision does. Layout mistakes get messages that say
+// ImageFolder datasets: a split is a folder of class folders (scanImageFolder), and the ImageNet
+// layout is data_path/train/<class>/<image> and data_path/val/<class>/<image> (scanImageNetLayout);
+// which folders a run uses is datasets.ts's call. Classes are the sorted folder names
+// (torchvision's order, so label indices match PyTorch); images are matched by extension,
+// case-insensitively; symbolic links to folders and files are followed, as torchvision does. Layout mistakes get messages that say
 // what is wrong and how to fix it. Scans are cached (index_cache.ts); images are not opened here.
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { extname, join, sep } from 'node:path';
@@ -73,7 +74,8 @@ function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;  // code-point order, like Python's sorted()
 }
 
-function listNames(names: string[]): string {
+/** The first five names, and the count when there are more: for messages. */
+export function listNames(names: string[]): string {
   return names.slice(0, 5).join(', ') + (names.length > 5 ? `, … (${names.length} in all)` : '');
 }
 
@@ -123,26 +125,45 @@ export function scanImageFolder(root: string, options: ScanOptions = {}): ImageF
   return { root, classes: index.classes, samples };
 }
 
-/** data_path with train/ and val/ splits that name the same classes. */
-export function scanImageNetLayout(dataPath: string, options: ScanOptions = {}): ImageNetLayout {
+/** Throws, saying what the ImageNet layout is, unless data_path is a folder holding every split named. */
+function checkImageNetLayout(dataPath: string, splits: readonly string[]): void {
   if (!isDirectory(dataPath)) throw new Error(`data path ${dataPath} is not a folder`);
-  const missing = ['train', 'val'].filter((split) => !isDirectory(join(dataPath, split)));
+  const missing = splits.filter((split) => !isDirectory(join(dataPath, split)));
   if (missing.length) {
     const found = listFolder(dataPath).filter((e) => entryIsDirectory(dataPath, e)).map((e) => `${e.name}/`);
     throw new Error(`${dataPath} has no ${missing.map((s) => `${s}/`).join(' or ')} folder: the ImageNet layout is ` +
       `${dataPath}/train/<class>/<image> and ${dataPath}/val/<class>/<image>` +
       (found.length ? ` (it holds ${listNames(found)})` : ' (it holds no folders)'));
   }
-  const train = scanImageFolder(join(dataPath, 'train'), options);
-  const val = scanImageFolder(join(dataPath, 'val'), options);
+}
+
+/**
+ * Throws unless two splits name the same classes: labels are indices into each split's sorted
+ * class list, so a class missing from one would shift the labels of the others.
+ */
+export function checkSameClasses(train: ImageFolder, val: ImageFolder, names: { train: string; val: string }): void {
   const valClasses = new Set(val.classes);
   const trainClasses = new Set(train.classes);
   const onlyTrain = train.classes.filter((c) => !valClasses.has(c));
   const onlyVal = val.classes.filter((c) => !trainClasses.has(c));
   if (onlyTrain.length || onlyVal.length) {
-    throw new Error(`train/ and val/ name different classes (labels are indices into the sorted class list, so both ` +
+    throw new Error(`${names.train} and ${names.val} name different classes (labels are indices into the sorted class list, so both ` +
       `splits need the same folders)` +
-      (onlyTrain.length ? `; only in train/: ${listNames(onlyTrain)}` : '') + (onlyVal.length ? `; only in val/: ${listNames(onlyVal)}` : ''));
+      (onlyTrain.length ? `; only in ${names.train}: ${listNames(onlyTrain)}` : '') + (onlyVal.length ? `; only in ${names.val}: ${listNames(onlyVal)}` : ''));
   }
+}
+
+/** data_path with train/ and val/ splits that name the same classes. */
+export function scanImageNetLayout(dataPath: string, options: ScanOptions = {}): ImageNetLayout {
+  checkImageNetLayout(dataPath, ['train', 'val']);
+  const train = scanImageFolder(join(dataPath, 'train'), options);
+  const val = scanImageFolder(join(dataPath, 'val'), options);
+  checkSameClasses(train, val, { train: 'train/', val: 'val/' });
   return { train, val };
+}
+
+/** The train/ split alone of an ImageNet-layout data_path, for a run that never evaluates. */
+export function scanImageNetTrain(dataPath: string, options: ScanOptions = {}): ImageFolder {
+  checkImageNetLayout(dataPath, ['train']);
+  return scanImageFolder(join(dataPath, 'train'), options);
 }

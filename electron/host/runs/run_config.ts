@@ -1,15 +1,18 @@
 // From the partial config a client sends to the complete config a worker trains with, refusing
 // everything that would fail after the run started: unknown flags, values the run-config schema
-// rejects, flags this build cannot honour (the trainer's own unsupportedFlags), an unknown model, a
-// dataset that does not scan, fewer images than one batch. Errors name the field. data_path ''
-// means the embedded demo digits with the demo preset over every flag not given, as `pix train`
-// does; output_dir '' means the run's own folder. Not the trainer: it checks, it does not train.
+// rejects, flags this build cannot honour (the trainer's own unsupportedFlags), an unknown model,
+// dataset folders that do not fit --data_set and --nb_classes (data/datasets.ts, as the trainer
+// resolves them), a --real_labels file that does not fit the evaluation folder, fewer images than
+// one batch. Errors name the field. data_path '' means the embedded demo digits with the demo
+// preset over every flag not given, as `pix train` does; output_dir '' means the run's own folder.
+// Not the trainer: it checks, it does not train.
 import { isAbsolute, resolve } from 'node:path';
 import { runConfigSchema, runFlags, type RunConfig, type RunFlagName } from '../../../shared/config';
-import { scanImageNetLayout } from '../data/image_folder';
+import { datasetSplits, DatasetFlagError, runEvaluates } from '../data/datasets';
 import { loadEngine } from '../engine/addon';
 import { unsupportedFlags } from '../train/components';
 import { applyDemoPreset } from '../train/demo_preset';
+import { readRealLabels, RealLabels } from '../train/real_labels';
 
 /** A config refused before anything started; `fields` maps each flag to its problem. */
 export class RunConfigError extends Error {
@@ -57,8 +60,14 @@ export function resolveRunConfig(partial: Record<string, unknown>, runFolder: st
 
   const given = new Set(Object.keys(partial) as RunFlagName[]);
   const dataset = parsed.data.data_path;
-  let config = dataset ? parsed.data : applyDemoPreset(parsed.data, given);
-  for (const field of ['data_path', 'eval_data_path', 'output_dir', 'finetune', 'resume'] as const) {
+  let config: RunConfig;
+  try {
+    config = dataset ? parsed.data : applyDemoPreset(parsed.data, given);
+  } catch (error) {
+    if (!(error instanceof DatasetFlagError)) throw error;
+    throw new RunConfigError({ [error.flag]: error.message });
+  }
+  for (const field of ['data_path', 'eval_data_path', 'output_dir', 'finetune', 'resume', 'real_labels'] as const) {
     config = { ...config, [field]: absolutePath(field, config[field], problems) };
   }
   config = { ...config, output_dir: config.output_dir ? resolve(config.output_dir) : runFolder };
@@ -67,22 +76,23 @@ export function resolveRunConfig(partial: Record<string, unknown>, runFolder: st
   if (!knownModel(config.model)) {
     problems.model = `unknown model '${config.model}' (valid: ${loadEngine().modelRegistry().map((m) => m.name).join(', ')})`;
   }
-  if (!problems.data_path) {
+  if (!problems.data_path && !problems.eval_data_path && !problems.data_set) {
     try {
-      const { train } = scanImageNetLayout(config.data_path);
+      const { train, val } = datasetSplits(config, { evaluation: runEvaluates(config) });
       const effective = config.batch_size * config.update_freq * config.nproc_per_node;
       if (train.samples.length < effective) {
         problems.batch_size = `${train.samples.length} training images are fewer than one effective batch of ${effective}`;
       }
+      if (val && config.real_labels && (config.eval || config.model_ema_eval) && !problems.real_labels) {
+        try {
+          new RealLabels(readRealLabels(config.real_labels), val.samples, config.real_labels);
+        } catch (error) {
+          problems.real_labels = (error as Error).message;
+        }
+      }
     } catch (error) {
-      problems.data_path = (error as Error).message;
-    }
-  }
-  if (config.eval_data_path && !problems.eval_data_path) {
-    try {
-      scanImageNetLayout(config.eval_data_path);
-    } catch (error) {
-      problems.eval_data_path = (error as Error).message;
+      if (!(error instanceof DatasetFlagError)) throw error;
+      problems[error.flag] = error.message;
     }
   }
   const [low, high] = config.scale;

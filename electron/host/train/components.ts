@@ -1,12 +1,13 @@
 // What the trainer builds from the run config, as the official script builds it: the optimizer
 // (timm's create_optimizer choices), the loss (BCE or soft-target CE with Mixup/CutMix, else
-// label-smoothing CE), the Mixup/CutMix draw, and the list of flags whose features this build
-// cannot honour yet (refused with a clear message instead of ignored). Targets and losses run on
+// label-smoothing CE), the Mixup/CutMix draw, and the list of flag values this build or this
+// config cannot honour (refused with a clear message instead of ignored). Targets and losses run on
 // the device of the labels and logits they are given.
 import type { RunConfig } from '../../../shared/config';
 import { engineInfo, loadEngine, type LossResult, type MixupConfig, type Model, type OptimizerType, type Tensor } from '../engine/addon';
 import type { Stateful } from './checkpointing';
 import { deviceProblem } from './cuda_device';
+import { realLabelsProblems } from './real_labels';
 
 export interface TrainOptimizer extends Stateful {
   /** One update; returns the global gradient norm before clipping. */
@@ -58,17 +59,8 @@ export function lossFor(config: RunConfig, classes: number): { targets(labels: T
 
 /** Flags set to values that need features this build does not have; each line says what to pass instead. */
 export function unsupportedFlags(config: RunConfig): string[] {
-  const out: string[] = [];
-  // The official script's dataset kinds other than an ImageNet-layout folder, and two evaluation
-  // options, are not built; accepting them would train something else than was asked.
-  if (config.data_set !== 'IMNET') {
-    out.push(`--data_set ${config.data_set}: only IMNET is available (class folders under --data_path's train/ and val/); ` +
-      'put the images in that layout and pass --data_set IMNET');
-  }
-  if (!config.imagenet_default_mean_and_std) {
-    out.push('--imagenet_default_mean_and_std false: only the ImageNet mean and std are available; pass true');
-  }
-  if (config.real_labels) out.push(`--real_labels ${config.real_labels}: evaluation against ReaL labels is not available; pass ''`);
+  // --data_set CIFAR and dataset mistakes are refused where the folders are resolved (data/datasets.ts).
+  const out: string[] = [...realLabelsProblems(config)];
   if (mixupActive(config) && config.mixup_mode !== 'batch') out.push(`--mixup_mode ${config.mixup_mode}: only 'batch' is available`);
   if (mixupActive(config) && config.batch_size % 2 !== 0) out.push(`--batch_size ${config.batch_size}: Mixup/CutMix pair each image with another, so the batch size must be even`);
   const deviceIssue = deviceProblem(config.device, engineInfo().backends.cuda);

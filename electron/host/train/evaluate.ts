@@ -1,17 +1,26 @@
 // Evaluation as the official script reports it: top-1 and top-5 accuracy (percent) and the mean
 // cross-entropy over the whole split, in eval mode (running BatchNorm statistics, no dropout).
 // Images, labels and the loss go to the model's device; only the logits come back for top-k.
-// The loader's batches may be normalised floats or 8-bit pixels (normalised on the device).
+// The loader's batches may be normalised floats or 8-bit pixels (normalised on the device). With
+// ReaL labels (real_labels.ts) the same pass scores them too, as the official evaluate() does.
 import type { BatchOutput } from '../data/batch_decode';
 import type { Loader } from '../data/loader';
 import { loadEngine, type Model } from '../engine/addon';
 import { batchInput } from './batch_input';
+import type { RealLabels, RealScore } from './real_labels';
 
 export interface EvalResult {
   acc1: number;
   acc5: number;
   loss: number;
   images: number;
+  /** Against the ReaL labels, when evaluate() was given them. */
+  real?: RealScore;
+}
+
+export interface EvaluateOptions {
+  /** Score the ReaL labels of the loader's samples too; the loader must visit every sample once. */
+  real?: RealLabels;
 }
 
 /** How many rows have their label among the k largest logits (ties count against the label). */
@@ -27,9 +36,10 @@ export function topkCorrect(logits: Float32Array, labels: Int32Array, classes: n
   return correct;
 }
 
-export async function evaluate<O extends BatchOutput>(model: Model, loader: Loader<O>, inputSize: number): Promise<EvalResult> {
+export async function evaluate<O extends BatchOutput>(model: Model, loader: Loader<O>, inputSize: number, options: EvaluateOptions = {}): Promise<EvalResult> {
   const { Tensor, crossEntropy, smoothOneHot } = loadEngine();
   const classes = model.numClasses;
+  const real = options.real?.scorer();
   let acc1 = 0, acc5 = 0, lossSum = 0, images = 0;
   for await (const batch of loader.epoch(0)) {
     const x = batchInput(batch, inputSize, model.device);
@@ -41,8 +51,11 @@ export async function evaluate<O extends BatchOutput>(model: Model, loader: Load
     lossSum += loss * batch.size;
     acc1 += topkCorrect(values, batch.labels, classes, 1);
     acc5 += topkCorrect(values, batch.labels, classes, Math.min(5, classes));
+    real?.add(values, classes, batch.indices);
     images += batch.size;
     for (const t of [x, logits, labels, targets, dlogits]) t.dispose();
   }
-  return { acc1: (100 * acc1) / images, acc5: (100 * acc5) / images, loss: lossSum / images, images };
+  const result: EvalResult = { acc1: (100 * acc1) / images, acc5: (100 * acc5) / images, loss: lossSum / images, images };
+  if (real) result.real = real.score();
+  return result;
 }

@@ -5,9 +5,13 @@
 // checkpoints every save_ckpt_freq epochs plus checkpoint-best(-ema), resume and auto-resume at
 // the same step, a clean stop on request (the step in flight finishes and is saved), and a stop
 // with a clear message on a non-finite loss (the last good checkpoint stays, the failure is
-// recorded). Given a process group, it is one rank of a data-parallel run (DDP's semantics):
-// its share of each epoch, gradients averaged before every step, the same stop and failure
-// verdicts on every rank, evaluation sharded and gathered, and files written by rank 0 alone.
+// recorded). The folders come from --data_set (data/datasets.ts), the normalisation from
+// --imagenet_default_mean_and_std (saved with the config in every checkpoint), and --real_labels
+// is scored where the official script scores it: with --eval, and on checkpoint-best-ema after
+// training with --model_ema_eval. Given a process group, it is one rank of a data-parallel run
+// (DDP's semantics): its share of each epoch, gradients averaged before every step, the same stop
+// and failure verdicts on every rank, evaluation sharded and gathered, and files written by rank 0
+// alone.
 // With --device cuda (or cuda:N) the model, each batch, its labels and targets, Mixup and the loss
 // live on that GPU (bf16 activations with --use_amp); checkpoints are the same files, their state
 // read back to the host. A CUDA fault (out of memory, a lost device) stops the run like a
@@ -17,14 +21,16 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { RunConfig } from '../../../shared/config';
-import { scanImageNetLayout } from '../data/image_folder';
+import { datasetSplits, runEvaluates, unusedDatasetFlags } from '../data/datasets';
+import type { ImageFolder } from '../data/image_folder';
 import { BadFileList } from '../data/bad_files';
 import { Loader, type BadFile } from '../data/loader';
-import { trainTransformFromFlags, type TrainTransform } from '../data/transforms';
+import { normalizationFor, trainTransformFromFlags, type EvalTransform, type TrainTransform } from '../data/transforms';
 import { loadEngine, type Model, type Tensor } from '../engine/addon';
 import { loadCheckpoint, numberedCheckpoints, saveCheckpoint, saveEpochCheckpoint, type TrainingState } from './checkpointing';
 import { batchInput } from './batch_input';
 import { evaluate, type EvalResult } from './evaluate';
+import { readRealLabels, RealLabels, realLabelsUnused, type RealScore } from './real_labels';
 import { RunFiles, type IterationMetrics } from './run_files';
 import { cosineSchedule } from './schedule';
 import { createOptimizer, lossFor, mixupActive, mixupConfig, unsupportedFlags } from './components';
@@ -43,7 +49,8 @@ export interface TrainerEvents {
 }
 
 export type TrainOutcome =
-  | { status: 'completed'; best: EvalResult | null }
+  /** real: the ReaL score of checkpoint-best-ema after training (--real_labels with --model_ema_eval true). */
+  | { status: 'completed'; best: EvalResult | null; real?: RealScore }
   | { status: 'stopped'; epoch: number }
   | { status: 'failed'; reason: string };
 
@@ -95,8 +102,12 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
     throw new Error(`--nproc_per_node ${config.nproc_per_node} x --nnodes ${config.nnodes} processes need the launcher: run them through \`pix train\``);
   }
   const engine = loadEngine();
-  const { train, val } = scanImageNetLayout(config.data_path);
-  const valFolder = config.eval_data_path ? scanImageNetLayout(config.eval_data_path).val : val;
+  // The official build_dataset: IMNET's train/ and val/, or image_folder's data_path and eval_data_path.
+  const { train, val: valFolder } = datasetSplits(config, { evaluation: runEvaluates(config) });
+  for (const line of [...unusedDatasetFlags(config), realLabelsUnused(config) ?? []].flat()) events.message?.(line);
+  // Paired now, so that a real.json that does not fit the evaluation folder fails before training does.
+  const realLabels = config.real_labels && (config.eval || config.model_ema_eval) && valFolder
+    ? new RealLabels(readRealLabels(config.real_labels), valFolder.samples, config.real_labels) : undefined;
   const classes = train.classes.length;
   const place = placement(config);
   if (group && place.device !== 'cpu') group = owned.nccl = await joinNcclGroup(group, { deviceIndex: deviceIndex(place.device) });
@@ -142,9 +153,13 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   // (timm's PrefetchLoader); the floats are those the loader's own normalisation gives.
   const output = 'u8' as const;
   const trainLoader = new Loader(train.samples, { batchSize: config.batch_size, output, transform, shuffle: true, dropLast: true, seed: config.seed, ...loading, ...shard });
-  const valLoader = new Loader(valFolder.samples, { batchSize: config.batch_size, output, shuffle: false, dropLast: false, seed: config.seed, ...loading,
-    ...(config.dist_eval ? shard : {}),
-    transform: { kind: 'eval', size: config.input_size, cropPct: config.crop_pct ?? 0.875, interpolation: 'bicubic' } });
+  const evalTransform: EvalTransform = { kind: 'eval', size: config.input_size, cropPct: config.crop_pct ?? 0.875, interpolation: 'bicubic',
+    normalization: normalizationFor(config.imagenet_default_mean_and_std) };
+  // Evaluation during training is sharded with --dist_eval (DistributedSampler); --eval and the ReaL
+  // scoring after training see every image once on each rank (the official SequentialSampler).
+  const evalLoader = (folder: ImageFolder, sharded: boolean) => new Loader(folder.samples, { batchSize: config.batch_size, output,
+    shuffle: false, dropLast: false, seed: config.seed, ...loading, ...(sharded ? shard : {}), transform: evalTransform });
+  const valLoader = valFolder && evalLoader(valFolder, config.dist_eval);
 
   // The schedule position is the number of optimizer steps taken; a checkpoint records it, so a
   // run stopped inside an epoch resumes at the same step, skipping the batches it already used.
@@ -160,6 +175,7 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   // Every rank starts from rank 0's weights, as DDP's constructor makes them.
   if (group) await broadcastState(model, group);
   const evaluateOn = async (network: Model): Promise<EvalResult> => {
+    if (!valLoader) throw new Error('evaluation without an evaluation folder');  // runEvaluates() said no
     if (!group) return evaluate(network, valLoader, config.input_size);
     await broadcastState(network, group);  // DDP's broadcast_buffers: rank 0's BatchNorm statistics
     const local = await evaluate(network, valLoader, config.input_size);
@@ -172,8 +188,12 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   if (config.use_amp && place.device === 'cpu') events.message?.('--use_amp: mixed precision applies on the GPU; CPU training stays in f32');
   if (place.device !== 'cpu') events.message?.(`training on ${place.device} with ${place.activations} activations`);
   if (config.eval) {
-    // The official --eval: evaluate the loaded weights (--resume or --finetune) and stop.
-    return { status: 'completed', best: await evaluateOn(model) };
+    // The official --eval: evaluate the loaded weights (--resume or --finetune) on every image, with
+    // the ReaL labels too when given, and stop.
+    if (group) await broadcastState(model, group);
+    const result = await evaluate(model, evalLoader(valFolder!, false), config.input_size, realLabels ? { real: realLabels } : {});
+    if (result.real) events.message?.(realLine('the evaluated weights', result.real));
+    return { status: 'completed', best: result };
   }
 
   const metadata = { config: JSON.stringify(config) };
@@ -286,7 +306,21 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
     events.epoch?.(record);
     if (stop.requested) return { status: 'stopped', epoch };
   }
+  if (realLabels && config.model_ema_eval && emaModel && files) {
+    // The official script, after training: checkpoint-best-ema's EMA weights against the ReaL labels.
+    const path = join(files.dir, 'checkpoint-best-ema.safetensors');
+    const bestEmaWeights = new engine.ModelEma(emaModel, { decay: config.model_ema_decay });
+    loadCheckpoint(path, { model: emaModel, ema: bestEmaWeights });
+    bestEmaWeights.copyTo(emaModel);
+    const result = await evaluate(emaModel, evalLoader(valFolder!, false), config.input_size, { real: realLabels });
+    events.message?.(realLine(`${path} (EMA weights)`, result.real!));
+    return { status: 'completed', best, real: result.real! };
+  }
   return { status: 'completed', best };
+}
+
+function realLine(what: string, real: RealScore): string {
+  return `ReaL labels, ${what}: top-1 ${real.acc1.toFixed(3)}%  top-5 ${real.acc5.toFixed(3)}%  (${real.images} images with ReaL classes)`;
 }
 
 /** A scaled copy of a small f32 tensor (the logits' gradient, (N,K)), on its device. */

@@ -1,13 +1,16 @@
 // The training loop on a small slice of the demo digits: the output folder's files in the
 // official formats, checkpoint retention, determinism (same seed and data, same losses), a stop
-// request that saves a resumable checkpoint, and refusals of flags this build cannot honour.
+// request that saves a resumable checkpoint, the official dataset kinds (IMNET, image_folder) and
+// normalisations, ReaL labels where the official script scores them, and refusals of flags this
+// build cannot honour.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultRunConfig, type RunConfig } from '../../../shared/config';
 import { readSafetensors } from '../../../electron/host/checkpoints/safetensors';
+import { realLabelFileName } from '../../../electron/host/train/real_labels';
 import { runTraining } from '../../../electron/host/train/trainer';
 import { smallDigits } from '../../helpers/small_digits';
 
@@ -113,8 +116,107 @@ describe('trainer', () => {
     await assert.rejects(runTraining(config({ data_path: join(tmpdir(), 'pix-missing') })), /is not a folder/);
     await assert.rejects(runTraining(config({ batch_size: 1000 })), /fewer than one effective batch of 1000/);
     await assert.rejects(runTraining(config({ nproc_per_node: 2 })), /processes need the launcher: run them through `pix train`/);
-    await assert.rejects(runTraining(config({ data_set: 'CIFAR' })), /--data_set CIFAR: only IMNET is available .* pass --data_set IMNET/);
-    await assert.rejects(runTraining(config({ imagenet_default_mean_and_std: false })), /--imagenet_default_mean_and_std false: only the ImageNet mean and std are available; pass true/);
-    await assert.rejects(runTraining(config({ real_labels: '/data/real.json' })), /--real_labels \/data\/real.json: evaluation against ReaL labels is not available/);
+    await assert.rejects(runTraining(config({ data_set: 'CIFAR' })), /--data_set CIFAR: the official script downloads CIFAR-100 through torchvision, and this build downloads nothing/);
+    await assert.rejects(runTraining(config({ data_set: 'image_folder', data_path: join(data, 'train'), nb_classes: 10 })),
+      /--data_set image_folder evaluates on --eval_data_path, which is empty/);
+    await assert.rejects(runTraining(config({ data_set: 'image_folder', data_path: join(data, 'train'), eval_data_path: join(data, 'val') })),
+      /--nb_classes is 1000 but --data_path .*train holds 10 class folders .*pass --nb_classes 10/);
+    await assert.rejects(runTraining(config({ real_labels: '/data/real.json', model_ema_eval: true })),
+      /--real_labels \/data\/real.json: after training the official script scores checkpoint-best-ema with them, which needs --model_ema true/);
+  });
+
+  it('--data_set image_folder trains on data_path and evaluates on eval_data_path: the same run as IMNET on those folders', async () => {
+    const run = async (overrides: Partial<RunConfig>) => {
+      const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+      const outcome = await runTraining(config({ output_dir: out, epochs: 1, ...overrides }));
+      assert.equal(outcome.status, 'completed');
+      return { losses: lines(join(out, 'metrics.jsonl')).map((m) => m.loss), log: lines(join(out, 'log.txt')), outcome };
+    };
+    const imagenet = await run({});
+    const folders = await run({ data_set: 'image_folder', data_path: join(data, 'train'), eval_data_path: join(data, 'val'), nb_classes: 10 });
+    assert.equal(folders.losses.length, 12);
+    assert.deepEqual(folders.losses, imagenet.losses);
+    assert.deepEqual(folders.outcome, imagenet.outcome);
+    assert.equal(folders.log[0]!.test_acc1, imagenet.log[0]!.test_acc1);
+    // Without evaluation the evaluation folder is not needed, as in the official script.
+    const messages: string[] = [];
+    const unevaluated = await runTraining(config({ data_set: 'image_folder', data_path: join(data, 'train'), nb_classes: 10, epochs: 1, disable_eval: true }),
+      { message: (text) => messages.push(text) });
+    assert.deepEqual(unevaluated, { status: 'completed', best: null });
+    // IMNET evaluates data_path/val whatever --eval_data_path says, as the official script does, and says so.
+    await runTraining(config({ epochs: 1, eval_data_path: join(data, 'train'), disable_eval: true }), { message: (text) => messages.push(text) });
+    assert.ok(messages.some((m) => /--eval_data_path .* is unused with --data_set IMNET/.test(m)), messages.join('\n'));
+  });
+
+  it('--imagenet_default_mean_and_std false trains on Inception-normalised images and records it in the checkpoints', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+    const inception = await runTraining(config({ output_dir: out, epochs: 1, imagenet_default_mean_and_std: false }));
+    const imagenetOut = mkdtempSync(join(tmpdir(), 'pix-run-'));
+    await runTraining(config({ output_dir: imagenetOut, epochs: 1 }));
+    const losses = (dir: string) => lines(join(dir, 'metrics.jsonl')).map((m) => m.loss as number);
+    assert.notDeepEqual(losses(out), losses(imagenetOut));
+    const saved = JSON.parse(readSafetensors(join(out, 'checkpoint-0.safetensors')).metadata.config!) as RunConfig;
+    assert.equal(saved.imagenet_default_mean_and_std, false);
+    // --eval of that checkpoint with the same flag reproduces the run's own evaluation.
+    const evaluated = await runTraining(config({ eval: true, resume: join(out, 'checkpoint-0.safetensors'), imagenet_default_mean_and_std: false }));
+    assert.ok(evaluated.status === 'completed' && inception.status === 'completed');
+    assert.deepEqual(evaluated.best, inception.best);
+  });
+
+  it('--real_labels: ReaL top-1/top-5 with --eval, and on checkpoint-best-ema after training with --model_ema_eval', async () => {
+    const root = ilsvrcNamedDigits();
+    const labels = realLabelsOf(root);
+    // ReaL classes equal to the folder labels: the ReaL score is the plain accuracy.
+    const same = writeJson(labels.map(({ label }) => [label]));
+    const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+    const messages: string[] = [];
+    const trained = await runTraining(config({ data_path: root, output_dir: out, epochs: 2, model_ema: true, model_ema_eval: true,
+      model_ema_decay: 0.5, real_labels: same }), { message: (text) => messages.push(text) });
+    assert.equal(trained.status, 'completed');
+    assert.ok(trained.status === 'completed' && trained.real);
+    const emaAcc = lines(join(out, 'log.txt')).map((r) => [r.ema_test_acc1 as number, r.ema_test_acc5 as number]);
+    const best = emaAcc.reduce((a, b) => (b[0]! > a[0]! ? b : a));
+    assert.deepEqual([trained.real.acc1, trained.real.acc5, trained.real.images], [best[0], best[1], 100]);
+    assert.ok(messages.some((m) => /^ReaL labels, .*checkpoint-best-ema\.safetensors \(EMA weights\): top-1 /.test(m)), messages.join('\n'));
+
+    const checkpoint = join(out, 'checkpoint-1.safetensors');
+    const plain = await runTraining(config({ data_path: root, eval: true, resume: checkpoint, real_labels: same }));
+    assert.ok(plain.status === 'completed' && plain.best?.real);
+    assert.deepEqual([plain.best.real.acc1, plain.best.real.acc5, plain.best.real.images], [plain.best.acc1, plain.best.acc5, 100]);
+    // Every class judged correct for the first half, none for the second: 100% over the first half only.
+    const half = writeJson(labels.map((_, i) => (i < 50 ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : [])));
+    const halved = await runTraining(config({ data_path: root, eval: true, resume: checkpoint, real_labels: half }));
+    assert.ok(halved.status === 'completed');
+    assert.deepEqual(halved.best!.real, { acc1: 100, acc5: 100, images: 50 });
+    // A real.json for another set is refused before anything runs.
+    await assert.rejects(runTraining(config({ data_path: root, eval: true, resume: checkpoint, real_labels: writeJson([[1], [2]]) })),
+      /has entries for 2 images but the evaluation folder has 100/);
   });
 });
+
+/** smallDigits' layout with the val/ images named as the ImageNet validation set's, numbered in folder order. */
+function ilsvrcNamedDigits(): string {
+  const root = mkdtempSync(join(tmpdir(), 'pix-ilsvrc-'));
+  cpSync(join(data, 'train'), join(root, 'train'), { recursive: true });
+  let n = 0;
+  for (const digit of readdirSync(join(data, 'val')).sort()) {
+    mkdirSync(join(root, 'val', digit), { recursive: true });
+    for (const file of readdirSync(join(data, 'val', digit)).sort()) {
+      copyFileSync(join(data, 'val', digit, file), join(root, 'val', digit, realLabelFileName(n++)));
+    }
+  }
+  return root;
+}
+
+/** The val/ images in the order real.json lists them, with their folder's label. */
+function realLabelsOf(root: string): { name: string; label: number }[] {
+  const digits = readdirSync(join(root, 'val')).sort();
+  return digits.flatMap((digit, label) => readdirSync(join(root, 'val', digit)).map((name) => ({ name, label })))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+function writeJson(value: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'pix-real-')), 'real.json');
+  writeFileSync(path, JSON.stringify(value));
+  return path;
+}

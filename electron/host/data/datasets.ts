@@ -1,0 +1,112 @@
+// Which folders a run trains and evaluates on, from its --data_set, --data_path, --eval_data_path
+// and --nb_classes: the official datasets.py's build_dataset, with its mistakes caught up front.
+//   IMNET         data_path/train and data_path/val (the ImageNet layout); eval_data_path is unused.
+//                 The official script fixes 1000 classes for the head; here the head has one output
+//                 per class folder, so small ImageNet-layout sets train too.
+//   image_folder  data_path itself for training and eval_data_path for evaluation, each a folder of
+//                 class folders whose count must equal nb_classes (the official script asserts it).
+//                 Here the two must also name the same classes: labels are indices into each
+//                 folder's sorted list, so a missing class would silently shift the others' labels.
+//   CIFAR         refused: the official script downloads CIFAR-100 through torchvision, and this
+//                 build downloads nothing.
+// Without evaluation (--disable_eval true, no --eval) the evaluation folder is not opened, as the
+// official script does not build it. Every mistake throws a DatasetFlagError naming its flag.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunConfig } from '../../../shared/config';
+import { checkSameClasses, listNames, scanImageFolder, scanImageNetLayout, scanImageNetTrain, type ImageFolder, type ScanOptions } from './image_folder';
+
+export type DatasetFlags = Pick<RunConfig, 'data_set' | 'data_path' | 'eval_data_path' | 'nb_classes'>;
+export type DatasetFlag = keyof DatasetFlags;
+
+/** A dataset flag whose value cannot work; `flag` names it (a run config's field). */
+export class DatasetFlagError extends Error {
+  constructor(readonly flag: DatasetFlag, message: string) {
+    super(message);
+  }
+}
+
+export interface DatasetSplits<V extends ImageFolder | null = ImageFolder> {
+  train: ImageFolder;
+  /** The evaluation folder; null when it was not asked for. */
+  val: V;
+}
+
+export interface SplitOptions extends ScanOptions {
+  /** Resolve the evaluation folder too (default true). */
+  evaluation?: boolean;
+}
+
+/** The run evaluates at some point: during training, or only (--eval). */
+export function runEvaluates(config: Pick<RunConfig, 'eval' | 'disable_eval'>): boolean {
+  return config.eval || !config.disable_eval;
+}
+
+function scanned<T>(flag: DatasetFlag, scan: () => T, hint = ''): T {
+  try {
+    return scan();
+  } catch (error) {
+    if (error instanceof DatasetFlagError) throw error;
+    throw new DatasetFlagError(flag, (error as Error).message + hint);
+  }
+}
+
+/** For a folder in the ImageNet layout given to image_folder: what to pass instead. */
+function imagenetLayoutHint(root: string): string {
+  if (!existsSync(join(root, 'train')) || !existsSync(join(root, 'val'))) return '';
+  return `; ${root} looks like the ImageNet layout (train/ and val/): pass --data_set IMNET, or --data_path ${join(root, 'train')} ` +
+    `--eval_data_path ${join(root, 'val')}`;
+}
+
+/** The official assertion len(dataset.class_to_idx) == nb_classes, with the fix in the message. */
+function checkClassCount(folder: ImageFolder, flag: 'data_path' | 'eval_data_path', nbClasses: number): void {
+  const found = folder.classes.length;
+  if (found === nbClasses) return;
+  throw new DatasetFlagError('nb_classes', `--nb_classes is ${nbClasses} but --${flag} ${folder.root} holds ${found} class ` +
+    `folder${found === 1 ? '' : 's'} (${listNames(folder.classes)}); with --data_set image_folder they must agree, as the official ` +
+    `script asserts: pass --nb_classes ${found}${imagenetLayoutHint(folder.root)}`);
+}
+
+export function datasetSplits(flags: DatasetFlags, options?: ScanOptions & { evaluation?: true }): DatasetSplits;
+export function datasetSplits(flags: DatasetFlags, options: SplitOptions): DatasetSplits<ImageFolder | null>;
+export function datasetSplits(flags: DatasetFlags, options: SplitOptions = {}): DatasetSplits<ImageFolder | null> {
+  const { evaluation = true, ...scan } = options;
+  switch (flags.data_set) {
+    case 'IMNET': {
+      if (!flags.data_path) throw new DatasetFlagError('data_path', '--data_path is empty: pass the folder that holds train/ and val/');
+      if (!evaluation) return { train: scanned('data_path', () => scanImageNetTrain(flags.data_path, scan)), val: null };
+      return scanned('data_path', () => scanImageNetLayout(flags.data_path, scan));
+    }
+    case 'image_folder': {
+      if (!flags.data_path) {
+        throw new DatasetFlagError('data_path', '--data_set image_folder trains on --data_path, which is empty: pass the folder whose class folders hold the training images');
+      }
+      const train = scanned('data_path', () => scanImageFolder(flags.data_path, scan), imagenetLayoutHint(flags.data_path));
+      checkClassCount(train, 'data_path', flags.nb_classes);
+      if (!evaluation) return { train, val: null };
+      if (!flags.eval_data_path) {
+        throw new DatasetFlagError('eval_data_path', '--data_set image_folder evaluates on --eval_data_path, which is empty: pass the folder ' +
+          'whose class folders hold the evaluation images, or --disable_eval true to train without evaluating');
+      }
+      const val = scanned('eval_data_path', () => scanImageFolder(flags.eval_data_path, scan), imagenetLayoutHint(flags.eval_data_path));
+      checkClassCount(val, 'eval_data_path', flags.nb_classes);
+      scanned('eval_data_path', () => checkSameClasses(train, val, { train: `--data_path ${train.root}`, val: `--eval_data_path ${val.root}` }));
+      return { train, val };
+    }
+    case 'CIFAR':
+      throw new DatasetFlagError('data_set', '--data_set CIFAR: the official script downloads CIFAR-100 through torchvision, and this build ' +
+        'downloads nothing; save its images as class folders and pass --data_set image_folder --nb_classes 100 with the training ' +
+        'folder as --data_path and the test folder as --eval_data_path');
+    default:
+      throw new DatasetFlagError('data_set', `--data_set ${flags.data_set}: must be IMNET, image_folder or CIFAR`);
+  }
+}
+
+/** Dataset flags that are set but have no effect, as in the official script; one line each. */
+export function unusedDatasetFlags(flags: DatasetFlags): string[] {
+  if (flags.data_set === 'IMNET' && flags.eval_data_path) {
+    return [`--eval_data_path ${flags.eval_data_path} is unused with --data_set IMNET, which evaluates on --data_path's val/ as the ` +
+      'official script does; to evaluate on another folder pass --data_set image_folder with the training class folders as --data_path'];
+  }
+  return [];
+}
