@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 
+#include "build_config.h"
 #include "core/dynamic_library.h"
 #include "core/error.h"
 
@@ -37,6 +38,7 @@ std::string resolve(const DynamicLibrary& lib, Api& api) {
 // loader's path (unlike DynamicLibrary::open_first): a user who names an NCCL means that one.
 std::string try_load() {
   if (loaded) return "";
+  if (PIX_CUDA_EMULATED) return "the CUDA emulator (a CPU test build) never opens NCCL";
   const char* root_env = std::getenv("NCCL_ROOT");
   const std::string root = root_env ? root_env : "";
   DynamicLibrary lib;

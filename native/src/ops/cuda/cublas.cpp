@@ -6,6 +6,7 @@
 
 #include "core/cuda/check.h"
 #include "core/cuda/runtime.h"
+#include "build_config.h"
 #include "core/dynamic_library.h"
 #include "core/error.h"
 
@@ -32,6 +33,10 @@ std::string version_from_code(int code) {  // CUBLAS_VERSION: major * 10000 + mi
 }
 
 void load() {
+  if (PIX_CUDA_EMULATED) {  // its kernels would be handed host memory
+    status.reason = "the CUDA emulator (a CPU test build) never opens cuBLAS";
+    return;
+  }
   const char* env = std::getenv("PIX_CUBLAS");
   const std::string setting = env ? env : "";
   if (setting == "0") {

@@ -1,0 +1,36 @@
+# The CUDA backend built for the CUDA emulator (PIX_CUDA_EMULATOR=ON): every .cu of
+# PIX_CUDA_SOURCES has its launches rewritten (translate_launches.cmake) into a C++ file in the
+# build folder, which the C++ compiler builds with cuda_emulator.h force-included. Only the CUDA
+# toolkit's headers are used (cuda_runtime_api.h, cuda_bf16.h); cudart, cuBLAS, cuDNN and NCCL are
+# neither linked nor opened, since "device" memory here is host memory.
+find_package(CUDAToolkit REQUIRED)
+set(PIX_EMULATOR_DIR ${CMAKE_CURRENT_SOURCE_DIR}/cuda_emulator)
+set(PIX_EMULATED_SOURCES ${PIX_EMULATOR_DIR}/scheduler.cpp ${PIX_EMULATOR_DIR}/runtime.cpp)
+foreach(source ${PIX_CUDA_SOURCES})
+  if(source MATCHES "\\.cu$")
+    set(translated ${CMAKE_CURRENT_BINARY_DIR}/emulated/${source}.cpp)
+    add_custom_command(
+      OUTPUT ${translated}
+      COMMAND ${CMAKE_COMMAND} -DIN=${CMAKE_CURRENT_SOURCE_DIR}/${source} -DOUT=${translated}
+              -P ${PIX_EMULATOR_DIR}/translate_launches.cmake
+      DEPENDS ${source} ${PIX_EMULATOR_DIR}/translate_launches.cmake
+      COMMENT "Translating ${source} for the CUDA emulator")
+    list(APPEND PIX_TRANSLATED_SOURCES ${translated})
+  else()
+    list(APPEND PIX_EMULATED_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/${source})
+  endif()
+endforeach()
+
+add_library(pix_cuda STATIC ${PIX_EMULATED_SOURCES} ${PIX_TRANSLATED_SOURCES})
+target_include_directories(pix_cuda PUBLIC src ${CMAKE_CURRENT_BINARY_DIR}/generated ${CUDAToolkit_INCLUDE_DIRS}
+                           PRIVATE ${PIX_EMULATOR_DIR})
+# -ffp-contract=off: a GPU rounds every product and sum the kernels mark with __fmul_rn/__fadd_rn,
+# and the CPU reference does not fuse either. -march=native: this build runs where it is built, and
+# the kernels' fmaf is then an instruction instead of a libm call. The pragmas are nvcc's.
+set_source_files_properties(${PIX_TRANSLATED_SOURCES} PROPERTIES COMPILE_OPTIONS
+                            "-include;${PIX_EMULATOR_DIR}/cuda_emulator.h;-ffp-contract=off;-march=native;-Wno-unknown-pragmas")
+target_link_libraries(pix_cuda PUBLIC pix_dynamic_library)
+target_link_libraries(pix_core PUBLIC pix_cuda)
+set(PIX_HAVE_CUDA 1)
+set(PIX_CUDA_EMULATED 1)
+set(PIX_CUDA_ARCHITECTURES "emulated")

@@ -1,0 +1,230 @@
+// The CUDA emulator's host side: the part of the CUDA runtime API the engine calls, implemented on
+// the CPU with the toolkit's own declarations (cuda_runtime_api.h), so the emulated engine links no
+// libcudart. Work is synchronous: a launch has finished when it returns, streams only order
+// nothing, and synchronising is free.
+//
+// Made to catch what the real runtime would refuse or what a GPU would hide:
+// - "device" memory is tracked; a copy whose source or destination is not where its kind says
+//   (a host pointer given as device memory, or the other way round) fails with
+//   cudaErrorInvalidValue, as do copies and fills that run past the end of an allocation;
+// - new allocations are filled with 0xFF bytes (NaN as f32 and bf16), so a kernel reading memory
+//   nobody wrote shows NaN instead of the zeros fresh host pages would give;
+// - PIX_CUDA_EMULATOR_MEMORY_MIB (default 16384) is each device's memory, so out-of-memory paths
+//   can be tested; PIX_CUDA_EMULATOR_DEVICES (default 1) is the number of devices.
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "emulator_internal.h"
+
+namespace pix_emu {
+namespace {
+
+constexpr size_t kAlignment = 256;  // cudaMalloc's guarantee
+
+thread_local cudaError_t last_error = cudaSuccess;
+thread_local int current_device = 0;
+
+int env_int(const char* name, int fallback) {
+  const char* text = std::getenv(name);
+  if (!text || !*text) return fallback;
+  const int value = std::atoi(text);
+  return value > 0 ? value : fallback;
+}
+
+int device_count() {
+  static const int count = env_int("PIX_CUDA_EMULATOR_DEVICES", 1);
+  return count;
+}
+
+size_t device_memory() {
+  static const size_t bytes = size_t(env_int("PIX_CUDA_EMULATOR_MEMORY_MIB", 16384)) << 20;
+  return bytes;
+}
+
+struct Allocation {
+  size_t bytes;
+  int device;
+};
+
+struct Memory {
+  std::mutex mutex;
+  std::map<const char*, Allocation> live;  // start -> allocation
+  std::map<int, size_t> used;              // device -> bytes
+};
+
+Memory& memory() {
+  static Memory* m = new Memory();  // never destroyed: tensors may be freed during exit
+  return *m;
+}
+
+// The allocation holding [ptr, ptr + bytes), or nullptr.
+const Allocation* find_allocation(Memory& m, const void* ptr, size_t bytes) {
+  const char* p = static_cast<const char*>(ptr);
+  auto it = m.live.upper_bound(p);
+  if (it == m.live.begin()) return nullptr;
+  --it;
+  return p + bytes <= it->first + it->second.bytes ? &it->second : nullptr;
+}
+
+bool is_device(const void* ptr, size_t bytes) {
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mutex);
+  return find_allocation(m, ptr, bytes) != nullptr;
+}
+
+cudaError_t fail_with(cudaError_t error) {
+  last_error = error;
+  return error;
+}
+
+bool kind_matches(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  const bool dst_device = is_device(dst, bytes), src_device = is_device(src, bytes);
+  switch (kind) {
+    case cudaMemcpyHostToDevice: return dst_device && !src_device;
+    case cudaMemcpyDeviceToHost: return !dst_device && src_device;
+    case cudaMemcpyDeviceToDevice: return dst_device && src_device;
+    case cudaMemcpyHostToHost: return !dst_device && !src_device;
+    case cudaMemcpyDefault: return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void set_last_error(cudaError_t error) { last_error = error; }
+
+}  // namespace pix_emu
+
+using namespace pix_emu;
+
+cudaError_t cudaMalloc(void** ptr, size_t bytes) {
+  *ptr = nullptr;
+  if (bytes == 0) return cudaSuccess;
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mutex);
+  size_t& used = m.used[current_device];
+  const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  if (rounded > device_memory() - used) return fail_with(cudaErrorMemoryAllocation);
+  void* block = std::aligned_alloc(kAlignment, rounded);
+  if (!block) return fail_with(cudaErrorMemoryAllocation);
+  std::memset(block, 0xFF, rounded);
+  m.live[static_cast<const char*>(block)] = {bytes, current_device};
+  used += rounded;
+  *ptr = block;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFree(void* ptr) {
+  if (!ptr) return cudaSuccess;
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mutex);
+  auto it = m.live.find(static_cast<const char*>(ptr));
+  if (it == m.live.end()) return fail_with(cudaErrorInvalidValue);
+  m.used[it->second.device] -= (it->second.bytes + kAlignment - 1) / kAlignment * kAlignment;
+  m.live.erase(it);
+  std::free(ptr);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mutex);
+  *total_bytes = device_memory();
+  *free_bytes = device_memory() - m.used[current_device];
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  if (bytes == 0) return cudaSuccess;
+  if (!kind_matches(dst, src, bytes, kind)) return fail_with(cudaErrorInvalidValue);
+  std::memcpy(dst, src, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+  return cudaMemcpy(dst, src, bytes, kind);
+}
+
+cudaError_t cudaMemcpyPeer(void* dst, int dst_device, const void* src, int src_device, size_t bytes) {
+  if (dst_device < 0 || dst_device >= device_count() || src_device < 0 || src_device >= device_count())
+    return fail_with(cudaErrorInvalidDevice);
+  return cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice);
+}
+
+cudaError_t cudaMemsetAsync(void* dst, int value, size_t bytes, cudaStream_t) {
+  if (bytes == 0) return cudaSuccess;
+  if (!is_device(dst, bytes)) return fail_with(cudaErrorInvalidValue);
+  std::memset(dst, value, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int) {
+  static int streams = 0;  // any distinct non-null handle will do: work is synchronous
+  *stream = reinterpret_cast<cudaStream_t>(reinterpret_cast<char*>(&streams) + 1);
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamSynchronize(cudaStream_t) { return last_error; }
+cudaError_t cudaDeviceSynchronize() { return last_error; }
+
+cudaError_t cudaGetLastError() {
+  const cudaError_t error = last_error;
+  last_error = cudaSuccess;
+  return error;
+}
+
+cudaError_t cudaPeekAtLastError() { return last_error; }
+
+const char* cudaGetErrorString(cudaError_t error) {
+  switch (error) {
+    case cudaSuccess: return "no error";
+    case cudaErrorInvalidValue: return "invalid argument";
+    case cudaErrorMemoryAllocation: return "out of memory";
+    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+    case cudaErrorInvalidDevice: return "invalid device ordinal";
+    default: return "unknown error";
+  }
+}
+
+cudaError_t cudaGetDeviceCount(int* count) {
+  *count = device_count();
+  return cudaSuccess;
+}
+
+cudaError_t cudaSetDevice(int device) {
+  if (device < 0 || device >= device_count()) return fail_with(cudaErrorInvalidDevice);
+  current_device = device;
+  return cudaSuccess;
+}
+
+cudaError_t cudaGetDevice(int* device) {
+  *device = current_device;
+  return cudaSuccess;
+}
+
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
+  if (device < 0 || device >= device_count()) return fail_with(cudaErrorInvalidDevice);
+  *prop = cudaDeviceProp{};
+  std::strncpy(prop->name, "PiX CUDA emulator (CPU)", sizeof(prop->name) - 1);
+  prop->major = 9;  // the architecture the engine's kernels are compiled for
+  prop->minor = 0;
+  prop->totalGlobalMem = device_memory();
+  prop->multiProcessorCount = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  prop->warpSize = 32;
+  prop->maxThreadsPerBlock = 1024;
+  return cudaSuccess;
+}
+
+cudaError_t cudaRuntimeGetVersion(int* version) {
+  *version = CUDART_VERSION;
+  return cudaSuccess;
+}
+
+cudaError_t cudaDriverGetVersion(int* version) {
+  *version = CUDART_VERSION;
+  return cudaSuccess;
+}
