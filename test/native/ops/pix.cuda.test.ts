@@ -81,6 +81,21 @@ describe('pix CUDA vs CPU', { skip }, () => {
       /reference kernel runs on the CPU only/);
   });
 
+  it('gives the same gate gradients bit for bit on every run (no atomics in their sums)', () => {
+    // Many pixel blocks add into each gate (98 per image at 56x56), in the wide and the plain kernels.
+    for (const s of [gpuCases[7]!, gpuCases[4]!, gpuCases[5]!]) {
+      const k = Math.ceil(s.c / s.zeta);
+      const next = rng(7);
+      const x = Float32Array.from(randomValues(next, s.n * s.c * s.h * s.w));
+      const p = Float32Array.from({ length: s.n * k }, () => next());
+      const dy = Float32Array.from(randomValues(next, s.n * k * s.h * s.w));
+      for (const dtype of ['f32', 'bf16'] as const) {
+        const first = run(x, p, dy, s, dtype, 'cuda:0').dp;
+        for (let i = 0; i < 3; i++) assert.deepEqual(run(x, p, dy, s, dtype, 'cuda:0').dp, first, `${dtype} C${s.c} zeta${s.zeta}`);
+      }
+    }
+  });
+
   it('reuses cached device memory across steps (no cudaMalloc in the steady state)', () => {
     const s = gpuCases[4]!;
     const k = Math.ceil(s.c / s.zeta);

@@ -90,11 +90,12 @@ __global__ void forward_nhwc(const T* __restrict__ x, const float* __restrict__ 
 }
 
 // dx (accumulated) and per-block partial gate gradients: block (bx, n) owns pixels
-// [bx*kRowsPerBlock, ...) of image n; thread t owns subsets t, t+blockDim.x, ...
+// [bx*kRowsPerBlock, ...) of image n; thread t owns subsets t, t+blockDim.x, ... Its gate sums go to
+// partial[bx][n][subset] (add_gate_partials adds them up).
 template <typename T, int ZETA>
 __global__ void backward_nhwc(const T* __restrict__ x, const float* __restrict__ p, const T* __restrict__ dy,
-                              T* __restrict__ dx, float* __restrict__ dp, int64_t hw, int64_t c, int64_t k, int zeta,
-                              float tau, float inv_zeta, bool vector_ok) {
+                              T* __restrict__ dx, float* __restrict__ partial, int64_t hw, int64_t c, int64_t k,
+                              int zeta, float tau, float inv_zeta, bool vector_ok) {
   const int64_t n = blockIdx.y;
   const int64_t q0 = blockIdx.x * (int64_t)kRowsPerBlock;
   const int64_t q1 = min64(hw, q0 + kRowsPerBlock);
@@ -120,7 +121,7 @@ __global__ void backward_nhwc(const T* __restrict__ x, const float* __restrict__
         }
       }
     }
-    if (dp) atomicAdd(dp + n * k + kk, gate_grad);
+    if (partial) partial[(blockIdx.x * static_cast<int64_t>(gridDim.y) + n) * k + kk] = gate_grad;
   }
 }
 
@@ -159,11 +160,11 @@ __global__ void forward_nhwc_wide(const T* __restrict__ x, const float* __restri
   }
 }
 
-// dx (accumulated) and gate gradients, V subsets per thread: block (bx, n) owns `rows` pixels of
-// image n; thread t owns subset groups t, t + blockDim.x, ...
+// dx (accumulated) and per-block partial gate gradients, V subsets per thread: block (bx, n) owns
+// `rows` pixels of image n; thread t owns subset groups t, t + blockDim.x, ...
 template <typename T, int ZETA, int V>
 __global__ void backward_nhwc_wide(const T* __restrict__ x, const float* __restrict__ p, const T* __restrict__ dy,
-                                   T* __restrict__ dx, float* __restrict__ dp, int64_t hw, int64_t k, float tau,
+                                   T* __restrict__ dx, float* __restrict__ partial, int64_t hw, int64_t k, float tau,
                                    float inv_zeta, int rows) {
   const int64_t n = blockIdx.y;
   const int64_t q0 = blockIdx.x * (int64_t)rows;
@@ -207,9 +208,21 @@ __global__ void backward_nhwc_wide(const T* __restrict__ x, const float* __restr
       }
       if (dst) *dst = d;
     }
-    if (dp)
+    if (partial)
 #pragma unroll
-      for (int j = 0; j < V; ++j) atomicAdd(dp + n * k + k0 + j, gate_grad[j]);
+      for (int j = 0; j < V; ++j) partial[(blockIdx.x * static_cast<int64_t>(gridDim.y) + n) * k + k0 + j] = gate_grad[j];
+  }
+}
+
+// dp[i] += the pixel blocks' partial sums for gate i, added in block order. Atomics would add them in
+// whatever order blocks finish, and these small networks amplify that last bit until two runs of
+// the same seed part ways within a few steps (measured on the CPU); a fixed order keeps runs, and a
+// run and its resumption, identical.
+__global__ void add_gate_partials(const float* __restrict__ partial, int64_t blocks, int64_t nk, float* __restrict__ dp) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < nk; i += (int64_t)gridDim.x * blockDim.x) {
+    float sum = 0.f;
+    for (int64_t b = 0; b < blocks; ++b) sum += partial[b * nk + i];
+    dp[i] += sum;
   }
 }
 
@@ -300,8 +313,8 @@ int wide_subsets(const PixShape& s, int zeta, const void* x, const void* y) {
   return fits ? v : 0;
 }
 
-// Pixels per block of the NHWC backward: the most (fewest atomics) that still give a few waves of
-// blocks, so 7x7 maps fill the GPU too.
+// Pixels per block of the NHWC backward: the most (fewest partial sums) that still give a few waves
+// of blocks, so 7x7 maps fill the GPU too.
 constexpr int64_t kBackwardBlocksWanted = 4 * 132;  // four blocks per SM of an H100
 int backward_rows(const PixShape& s) {
   for (int rows = kRowsPerBlock; rows > 4; rows /= 2)
@@ -328,23 +341,20 @@ bool launch_wide_forward(const T* x, const float* p, T* y, const PixParams& para
 }
 
 template <typename T>
-bool launch_wide_backward(const T* x, const float* p, const T* dy, T* dx, float* dp, const PixParams& params,
-                          const PixShape& s, float inv_zeta, cudaStream_t st) {
-  const int v = wide_subsets<T>(s, params.zeta, x, dy);
-  if (v == 0 || (dx && reinterpret_cast<uintptr_t>(dx) % 16 != 0)) return false;
-  const int rows = backward_rows(s);
-  const int threads = static_cast<int>(std::min<int64_t>(kThreads, (s.k / v + 31) / 32 * 32));
-  const dim3 grid(static_cast<unsigned>((s.hw + rows - 1) / rows), static_cast<unsigned>(s.n));
-  auto launch = [&](auto kernel) { kernel<<<grid, threads, 0, st>>>(x, p, dy, dx, dp, s.hw, s.k, params.tau, inv_zeta, rows); };
+using WideBackward = void (*)(const T*, const float*, const T*, T*, float*, int64_t, int64_t, float, float, int);
+
+// The wide backward for v subsets per thread (wide_subsets) at this zeta; null where none is built.
+template <typename T>
+WideBackward<T> wide_backward_kernel(int v, int zeta) {
   if constexpr (sizeof(T) == 2) {
-    if (v == 8 && params.zeta == 1) return launch(backward_nhwc_wide<T, 1, 8>), true;
-    if (v == 4 && params.zeta == 2) return launch(backward_nhwc_wide<T, 2, 4>), true;
-    if (v == 2 && params.zeta == 4) return launch(backward_nhwc_wide<T, 4, 2>), true;
+    if (v == 8 && zeta == 1) return backward_nhwc_wide<T, 1, 8>;
+    if (v == 4 && zeta == 2) return backward_nhwc_wide<T, 2, 4>;
+    if (v == 2 && zeta == 4) return backward_nhwc_wide<T, 4, 2>;
   } else {
-    if (v == 4 && params.zeta == 1) return launch(backward_nhwc_wide<T, 1, 4>), true;
-    if (v == 2 && params.zeta == 2) return launch(backward_nhwc_wide<T, 2, 2>), true;
+    if (v == 4 && zeta == 1) return backward_nhwc_wide<T, 1, 4>;
+    if (v == 2 && zeta == 2) return backward_nhwc_wide<T, 2, 2>;
   }
-  return false;
+  return nullptr;
 }
 
 template <typename T>
@@ -386,19 +396,32 @@ void backward_typed(const Tensor& x, const Tensor& p, const Tensor& dy, const Pi
                                                                            params.zeta, params.tau, inv_zeta);
     return;
   }
-  if (launch_wide_backward<T>(xs, ps, gs, dxs, dps, params, s, inv_zeta, st)) return;
-  const bool vec = aligned_for_vectors(xs, s.c, params.zeta, sizeof(T));
-  // Enough threads to cover the subsets once (in whole warps), at most one full block.
-  const int threads = static_cast<int>(std::min<int64_t>(kThreads, (s.k + 31) / 32 * 32));
-  const dim3 grid(static_cast<unsigned>((s.hw + kRowsPerBlock - 1) / kRowsPerBlock), static_cast<unsigned>(s.n));
-  auto launch = [&](auto kernel) {
-    kernel<<<grid, threads, 0, st>>>(xs, ps, gs, dxs, dps, s.hw, s.c, s.k, params.zeta, params.tau, inv_zeta, vec);
-  };
-  switch (params.zeta) {
-    case 2: launch(backward_nhwc<T, 2>); break;
-    case 4: launch(backward_nhwc<T, 4>); break;
-    default: launch(backward_nhwc<T, 0>); break;
+  int v = wide_subsets<T>(s, params.zeta, xs, gs);
+  if (dxs && reinterpret_cast<uintptr_t>(dxs) % 16 != 0) v = 0;
+  const WideBackward<T> wide = v ? wide_backward_kernel<T>(v, params.zeta) : nullptr;
+  const int rows = wide ? backward_rows(s) : kRowsPerBlock;  // the plain kernel is built for kRowsPerBlock
+  const dim3 grid(static_cast<unsigned>((s.hw + rows - 1) / rows), static_cast<unsigned>(s.n));
+  Tensor partial;
+  if (dps) partial = Tensor::empty({static_cast<int64_t>(grid.x), s.n * s.k}, DType::F32, x.device());
+  float* partials = dps ? partial.data<float>() : nullptr;
+  if (wide) {
+    const int threads = static_cast<int>(std::min<int64_t>(kThreads, (s.k / v + 31) / 32 * 32));
+    wide<<<grid, threads, 0, st>>>(xs, ps, gs, dxs, partials, s.hw, s.k, params.tau, inv_zeta, rows);
+  } else {
+    const bool vec = aligned_for_vectors(xs, s.c, params.zeta, sizeof(T));
+    // Enough threads to cover the subsets once (in whole warps), at most one full block.
+    const int threads = static_cast<int>(std::min<int64_t>(kThreads, (s.k + 31) / 32 * 32));
+    auto launch = [&](auto kernel) {
+      kernel<<<grid, threads, 0, st>>>(xs, ps, gs, dxs, partials, s.hw, s.c, s.k, params.zeta, params.tau, inv_zeta,
+                                       vec);
+    };
+    switch (params.zeta) {
+      case 2: launch(backward_nhwc<T, 2>); break;
+      case 4: launch(backward_nhwc<T, 4>); break;
+      default: launch(backward_nhwc<T, 0>); break;
+    }
   }
+  if (dps) add_gate_partials<<<grid_for(s.n * s.k), kThreads, 0, st>>>(partials, grid.x, s.n * s.k, dps);
 }
 
 }  // namespace
