@@ -2,8 +2,21 @@
 // running statistics), the backward (every parameter's gradient) and one optimizer step (every
 // state entry after it), for both families and both stems; then SGD, AdamW, LAMB and the EMA on
 // identical gradients; then bf16 activations. f32 agrees within 1e-4 of each tensor's scale (a
-// dozen layers of differently ordered f32 sums); bf16 within 5e-2. Skips, printing why, where no
-// CUDA device is usable.
+// dozen layers of differently ordered f32 sums). Skips, printing why, where no CUDA device is usable.
+//
+// These small random networks amplify rounding: training-mode BatchNorm over a few values per
+// channel, a dozen times over. Two consequences, both measured on the CUDA emulator and the CPU's
+// SIMD levels:
+// - A ReLU or max whose input sits within rounding of the boundary can go either way, and then moves
+//   gradients by 1e-3 and more. The f32 input below (seed 3) has no such decision for any of the
+//   three networks: the CPU at AVX-512, AVX2 and portable SIMD and the emulated CUDA agree within
+//   1.5e-5. Seed 1 has one in resnet_tiny and seed 2 one in pix_resnet_tiny_cs.
+// - bf16 rounding (4e-3) moves gradients by 20-60% of their scale elementwise: rounding only the f32
+//   input by that much does nearly the same. bf16 is therefore held to the gradients' direction
+//   (cosine similarity), which a wrong cast, index or missing term drops towards 0.
+// - The step after the backward is SGD: a first Adam or LAMB step moves each weight by about
+//   lr * sign(g), which flips for gradient entries near 0. LAMB and AdamW are compared on identical
+//   gradients below.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadEngine, type Model, type OptimizerType, type Tensor } from '../../../electron/host/engine/addon';
@@ -16,13 +29,27 @@ const engine = loadEngine();
 const { Tensor: T, Model: M, Optimizer, ModelEma } = engine;
 
 const F32_TOLERANCE = 1e-4;
-const BF16_TOLERANCE = 5e-2;
+const F32_INPUT_SEED = 3;
+const BF16_LOGITS_TOLERANCE = 0.15;  // measured 3e-2 to 8e-2 over input seeds 2-4
+const BF16_MIN_COSINE = 0.5;         // measured 0.70 to 0.80 for the worst tensor (input rounding alone: 0.68-0.95)
+const BF16_MIN_TOTAL_COSINE = 0.9;   // every gradient together
 const BATCH = 4;
 
 function assertClose(name: string, cuda: Tensor, cpu: Tensor, tolerance: number): void {
   assert.deepEqual(cuda.shape, cpu.shape, `${name}: shape`);
   const error = maxRelativeError(floats(cuda), floats(cpu));
   assert.ok(error <= tolerance, `${name}: max relative error ${error.toExponential(2)} > ${tolerance}`);
+}
+
+/** Cosine of the angle between two gradients (1: same direction). */
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(na * nb);
 }
 
 function images(seed: number, size: number): Tensor {
@@ -50,10 +77,10 @@ describe('model on CUDA vs CPU', { skip }, () => {
     { name: 'pix_resnet_small_cs', size: 64 },  // ImageNet stem: 7x7/2 conv and max pooling
   ];
   for (const { name, size } of cases) {
-    it(`${name}: forward, backward and one LAMB step`, async () => {
+    it(`${name}: forward, backward and one SGD step`, async () => {
       const { cpu, cuda } = pair(name);
       assert.equal(cuda.device, 'cuda:0');
-      const x = images(1, size);
+      const x = images(F32_INPUT_SEED, size);
       const logits = { cpu: await cpu.forward(x, { train: true }), cuda: await cuda.forward(x, { train: true }) };
       assert.equal(logits.cuda.device, 'cuda:0');
       assertClose('logits', logits.cuda, logits.cpu, F32_TOLERANCE);
@@ -62,7 +89,7 @@ describe('model on CUDA vs CPU', { skip }, () => {
       await cuda.backward(dlogits);
       for (const key of floatingKeys(cpu, true)) assertClose(`grad ${key}`, cuda.getGrad(key), cpu.getGrad(key), F32_TOLERANCE);
       const step = { lr: 1e-2, weightDecay: 0.05 };
-      const norms = [cpu, cuda].map((m) => new Optimizer(m, { type: 'lamb' }).step(step).gradNorm);
+      const norms = [cpu, cuda].map((m) => new Optimizer(m, { type: 'sgd' }).step(step).gradNorm);
       assert.ok(Math.abs(norms[1] - norms[0]) <= F32_TOLERANCE * norms[0], `gradient norm ${norms[1]} vs ${norms[0]}`);
       for (const key of floatingKeys(cpu)) assertClose(key, cuda.getState(key), cpu.getState(key), F32_TOLERANCE);
       assert.deepEqual(cuda.getState(`${name.startsWith('pix') ? 'bn_stem' : 'bn1'}.num_batches_tracked`).toArray(),
@@ -108,24 +135,35 @@ describe('optimizers and EMA on CUDA parameters vs CPU', { skip }, () => {
 });
 
 describe('bf16 activations on CUDA vs the f32 CPU model', { skip }, () => {
-  it('pix_resnet_tiny_cs: logits, gradients and a LAMB step within bf16 rounding', async () => {
+  it('pix_resnet_tiny_cs: logits, gradient directions and an SGD step within bf16 rounding', async () => {
     const { cpu, cuda } = pair('pix_resnet_tiny_cs', 'bf16');
     assert.equal(cuda.activations, 'bf16');
     const x = images(2, 32);
     const logits = [await cpu.forward(x, { train: true }), await cuda.forward(x, { train: true })];
     assert.equal(logits[1].dtype, 'f32');
-    assertClose('logits', logits[1], logits[0], BF16_TOLERANCE);
+    assertClose('logits', logits[1], logits[0], BF16_LOGITS_TOLERANCE);
     const dlogits = lossGradient(logits[0], cpu.numClasses);
     await cpu.backward(dlogits);
     await cuda.backward(dlogits);
-    for (const key of ['conv_stem.weight', 'layer1.blocks.0.conv_ce.weight', 'classifier.weight', 'classifier.bias'])
-      assertClose(`grad ${key}`, cuda.getGrad(key), cpu.getGrad(key), BF16_TOLERANCE);
+    const all: [number[], number[]] = [[], []];
+    for (const key of floatingKeys(cpu, true)) {
+      const [expected, actual] = [floats(cpu.getGrad(key)), floats(cuda.getGrad(key))];
+      assert.equal(cuda.getGrad(key).dtype, 'f32', `grad ${key}: f32 master gradient`);
+      const c = cosine(actual, expected);
+      assert.ok(c >= BF16_MIN_COSINE, `grad ${key}: cosine ${c.toFixed(3)} < ${BF16_MIN_COSINE}`);
+      all[0].push(...expected);
+      all[1].push(...actual);
+    }
+    const total = cosine(all[1], all[0]);
+    assert.ok(total >= BF16_MIN_TOTAL_COSINE, `all gradients: cosine ${total.toFixed(3)} < ${BF16_MIN_TOTAL_COSINE}`);
     const step = { lr: 1e-2, weightDecay: 0.05 };
-    new Optimizer(cpu, { type: 'lamb' }).step(step);
-    new Optimizer(cuda, { type: 'lamb' }).step(step);
+    new Optimizer(cpu, { type: 'sgd' }).step(step);
+    new Optimizer(cuda, { type: 'sgd' }).step(step);
     assert.equal(cuda.getState('conv_stem.weight').dtype, 'f32');
-    assertClose('conv_stem.weight after the step', cuda.getState('conv_stem.weight'), cpu.getState('conv_stem.weight'),
-      BF16_TOLERANCE);
+    // The weights themselves dominate their stepped values, so those are held elementwise (the biases
+    // start at 0: after one step they are the gradient again).
+    for (const key of floatingKeys(cpu, true).filter((k) => k.endsWith('.weight')))
+      assertClose(`${key} after the step`, cuda.getState(key), cpu.getState(key), 2e-2);
   });
 });
 
