@@ -63,6 +63,24 @@ function shouldEvaluate(config: RunConfig, epoch: number): boolean {
   return (epoch + 1) % config.test_freq === 0 || epoch + 1 >= config.test_epoch || epoch + 1 === config.epochs;
 }
 
+/**
+ * Where a resumed run continues: the checkpoint's schedule position (optimizer steps taken), which
+ * counts in its own steps per epoch. When those changed (another --batch_size, --update_freq,
+ * process count or training set), its epoch, and the fraction of it done, carry over instead.
+ * Checkpoints from before iters_per_epoch was recorded are taken to count as this run does.
+ */
+export function resumePosition(saved: Record<string, string>, itersPerEpoch: number): { nextStep: number; note: string } {
+  const savedStep = saved.next_step === undefined ? undefined : Number(saved.next_step);
+  if (savedStep === undefined) return { nextStep: (Number(saved.epoch) + 1) * itersPerEpoch, note: '' };
+  const savedIters = Number(saved.iters_per_epoch ?? itersPerEpoch);
+  if (savedIters === itersPerEpoch) return { nextStep: savedStep, note: '' };
+  const epochs = savedStep / savedIters;
+  return {
+    nextStep: Math.floor(epochs) * itersPerEpoch + Math.floor((epochs % 1) * itersPerEpoch),
+    note: ` (the checkpoint counted ${savedIters} steps per epoch, this run ${itersPerEpoch})`,
+  };
+}
+
 export async function runTraining(config: RunConfig, events: TrainerEvents = {}, stop: StopFlag = { requested: false },
   group?: ProcessGroup): Promise<TrainOutcome> {
   const position: { epoch?: number; step?: number } = {};
@@ -167,9 +185,10 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   const resumeFrom = config.resume || (config.auto_resume && config.output_dir ? numberedCheckpoints(config.output_dir)[0]?.path : undefined);
   if (resumeFrom) {
     const saved = loadCheckpoint(resumeFrom, state);
-    nextStep = Number(saved.next_step ?? (Number(saved.epoch) + 1) * itersPerEpoch);
+    const resumed = resumePosition(saved, itersPerEpoch);
+    nextStep = resumed.nextStep;
     events.message?.(config.eval ? `evaluating ${resumeFrom}`
-      : `resumed from ${resumeFrom}: continuing at epoch ${Math.floor(nextStep / itersPerEpoch)}, step ${nextStep}`);
+      : `resumed from ${resumeFrom}: continuing at epoch ${Math.floor(nextStep / itersPerEpoch)}, step ${nextStep}${resumed.note}`);
   }
 
   // Every rank starts from rank 0's weights, as DDP's constructor makes them.
@@ -196,7 +215,7 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
     return { status: 'completed', best: result };
   }
 
-  const metadata = { config: JSON.stringify(config) };
+  const metadata = { config: JSON.stringify(config), iters_per_epoch: String(itersPerEpoch) };
   let best: EvalResult | null = null;
   let bestEma: EvalResult | null = null;
   for (let epoch = Math.floor(nextStep / itersPerEpoch); epoch < config.epochs; epoch++) {

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { defaultRunConfig, type RunConfig } from '../../../shared/config';
 import { readSafetensors } from '../../../electron/host/checkpoints/safetensors';
 import { realLabelFileName } from '../../../electron/host/train/real_labels';
-import { runTraining } from '../../../electron/host/train/trainer';
+import { resumePosition, runTraining } from '../../../electron/host/train/trainer';
 import { smallDigits } from '../../helpers/small_digits';
 
 const data = smallDigits();
@@ -220,3 +220,21 @@ function writeJson(value: unknown): string {
   writeFileSync(path, JSON.stringify(value));
   return path;
 }
+
+describe('resumePosition', () => {
+  it('continues at the saved step when the steps per epoch are unchanged', () => {
+    assert.deepEqual(resumePosition({ epoch: '1', next_step: '7', iters_per_epoch: '5' }, 5), { nextStep: 7, note: '' });
+    // Checkpoints from before iters_per_epoch was recorded count as this run does.
+    assert.deepEqual(resumePosition({ epoch: '1', next_step: '7' }, 5), { nextStep: 7, note: '' });
+    // An official checkpoint has only its epoch: the next one starts.
+    assert.deepEqual(resumePosition({ epoch: '2' }, 5), { nextStep: 15, note: '' });
+  });
+
+  it('carries the epoch and the fraction of it over when the batch changed', () => {
+    // Three steps of batch 20 per epoch then; one of batch 60 now: epoch 1 starts at step 1, not epoch 3.
+    const atBoundary = resumePosition({ epoch: '0', next_step: '3', iters_per_epoch: '3' }, 1);
+    assert.deepEqual(atBoundary, { nextStep: 1, note: ' (the checkpoint counted 3 steps per epoch, this run 1)' });
+    // Stopped halfway through epoch 2 at 10 steps per epoch: halfway through epoch 2 at 4.
+    assert.equal(resumePosition({ epoch: '2', next_step: '25', iters_per_epoch: '10' }, 4).nextStep, 10);
+  });
+});
