@@ -3,6 +3,9 @@
 // Runs during `npm install`. The CUDA backend is built whenever nvcc is found; if that build fails,
 // the CPU-only engine is built instead with a loud warning, unless PIX_REQUIRE_CUDA=1 (CI sets it,
 // so CUDA compile errors fail there). PIX_CUDA=0 skips CUDA; PIX_CUDA_ARCHITECTURES picks GPUs.
+//
+// --cuda-emulator builds the test engine whose CUDA backend runs on the CPU (native/cuda_emulator)
+// into native/build-emulator instead; it needs the CUDA toolkit's headers, not a GPU.
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +21,14 @@ function build(withCuda) {
   if (process.env.PIX_CUDA_ARCHITECTURES) args.push(`--CDPIX_CUDA_ARCHITECTURES=${process.env.PIX_CUDA_ARCHITECTURES}`);
   const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
   return result.status === 0;
+}
+
+if (process.argv.includes('--cuda-emulator')) {
+  const args = [cmakeJs, 'compile', '--directory', 'native', '--out', 'native/build-emulator', '--parallel', parallel,
+    '--CDPIX_CUDA_EMULATOR=ON'];
+  const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) console.error('pix: the CUDA emulator engine failed to build (see the compiler output above).');
+  process.exit(result.status ?? 1);
 }
 
 const wantCuda = process.env.PIX_CUDA !== '0';

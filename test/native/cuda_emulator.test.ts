@@ -1,0 +1,61 @@
+// The CUDA tests, run against the engine built on the CUDA emulator (`npm run build:cuda-emulator`,
+// native/cuda_emulator): every kernel of the CUDA backend executes on the CPU, each CUDA thread a
+// fiber, so the CUDA code is checked against the CPU backend on machines without a GPU, CI's
+// included. Each file runs in a child process with PIX_ENGINE_PATH pointing at that engine, and must
+// run its CUDA cases rather than skip them. Not run: the NCCL test (the emulator never opens NCCL).
+//
+// Without the emulated engine this skips, saying how to build it; under CI (CI=true), which builds
+// it, its absence fails instead.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+
+const distTest = join(__dirname, '..');
+const root = join(distTest, '..', '..');
+const emulatedEngine = join(root, 'native', 'build-emulator', 'Release', 'pix_engine.node');
+
+// Files whose CUDA cases sit beside CPU ones, so they are not named *.cuda.test.
+const MIXED = ['native/core/tensor', 'host/train/cuda_device', 'host/train/cuda_faults', 'host/train/batch_input'];
+const NOT_EMULATED = ['native/nccl.cuda'];
+
+function cudaTestFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return cudaTestFiles(path);
+    return entry.name.endsWith('.cuda.test.js') ? [path] : [];
+  });
+}
+
+const files = [...cudaTestFiles(distTest), ...MIXED.map((f) => join(distTest, `${f}.test.js`))]
+  .filter((f) => !NOT_EMULATED.some((n) => f.endsWith(`${n}.test.js`)))
+  .sort();
+
+function skipReason(): string | false {
+  if (existsSync(emulatedEngine)) return false;
+  const why = `the CUDA emulator engine is not built (${relative(root, emulatedEngine)}): run npm run build:cuda-emulator`;
+  if (process.env.CI === 'true') throw new Error(`CI builds the CUDA emulator engine, but ${why}`);
+  return why;
+}
+
+describe('the CUDA tests on the CUDA emulator', { skip: skipReason() }, () => {
+  for (const file of files) {
+    const name = relative(distTest, file);
+    it(name, { timeout: 15 * 60_000 }, () => {
+      // NODE_TEST_CONTEXT would make the child think it is part of this run and run nothing.
+      const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+      const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', file], {
+        env: { ...env, PIX_ENGINE_PATH: emulatedEngine },
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      });
+      const output = `${child.stdout}${child.stderr}`;
+      const passed = Number(/^# pass (\d+)$/m.exec(output)?.[1] ?? 0);
+      assert.equal(child.status, 0, `${name} failed on the CUDA emulator:\n${output.slice(-6000)}`);
+      assert.ok(passed > 0, `${name}: nothing ran\n${output.slice(-2000)}`);
+      // The emulated device must be found: a CUDA suite skipped for want of one tested nothing.
+      assert.doesNotMatch(output, /# SKIP (no CUDA device|this build has no CUDA backend)/, `${name}:\n${output.slice(-2000)}`);
+    });
+  }
+});
