@@ -24,6 +24,8 @@ export interface CudaDeviceInfo {
 export interface CudaBackendInfo {
   /** The CUDA sources were compiled into this build of the addon. */
   compiled: boolean;
+  /** The CUDA backend runs on the CPU (the CUDA emulator, a test build): its results are CUDA's, its speed is not. */
+  emulated: boolean;
   /** CUDA runtime version the addon was built against, e.g. "13.0"; null when not compiled. */
   runtimeVersion: string | null;
   /** Installed driver's CUDA version, null when no driver answered. */

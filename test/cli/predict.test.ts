@@ -1,6 +1,7 @@
 // `pix predict` as a new user runs it: a checkpoint saved from PyTorch's state_dict (the fixture's
 // tensors, written as safetensors), images in, logits out, PyTorch's logits within 1e-4 in eval
-// and train mode; and the mistakes a user makes, answered by messages that name them.
+// and train mode, on the CPU and with --device cuda (skipped, saying why, without a CUDA device);
+// and the mistakes a user makes, answered by messages that name them.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readSafetensors, writeSafetensors, type StoredTensor } from '../../electron/host/checkpoints/safetensors';
 import { maxRelativeError } from '../helpers/compare';
+import { cudaSkipReason } from '../helpers/cuda';
 import { readFixture } from '../helpers/fixtures';
 
 const pix = join(__dirname, '..', '..', '..', 'bin', 'pix.js');
@@ -34,11 +36,12 @@ function inputOf(model: string): string {
 }
 
 describe('pix predict', () => {
-  for (const model of ['pix_resnet_tiny_cs', 'resnet_small']) {
+  const noCuda = cudaSkipReason();
+  for (const [model, device] of [['pix_resnet_tiny_cs', 'cpu'], ['resnet_small', 'cpu'], ['pix_resnet_small_cs', 'cuda'], ['resnet_small', 'cuda:0']]) {
     for (const mode of ['eval', 'train'] as const) {
-      it(`gives PyTorch's ${mode}-mode logits for ${model}`, () => {
-        const output = join(dir, `${model}-${mode}-out.safetensors`);
-        const args = ['--model', model, '--checkpoint', checkpointOf(model), '--input', inputOf(model), '--output', output];
+      it(`gives PyTorch's ${mode}-mode logits for ${model} on ${device}`, { skip: device !== 'cpu' && noCuda }, () => {
+        const output = join(dir, `${model}-${mode}-${device}-out.safetensors`);
+        const args = ['--model', model, '--checkpoint', checkpointOf(model), '--input', inputOf(model), '--output', output, '--device', device];
         const result = run(...args, ...(mode === 'train' ? ['--train-mode'] : []));
         assert.equal(result.status, 0, result.stderr);
         const logits = readSafetensors(output).tensors.get('logits')!;
@@ -87,6 +90,16 @@ describe('pix predict', () => {
     const result = run('--model', 'resnet_tiny', '--checkpoint', checkpointOf('resnet_tiny'), '--input', path, '--output', join(dir, 'x.safetensors'));
     assert.equal(result.status, 1);
     assert.match(result.stderr, /'input' must be \(N,3,H,W\) images, got shape \[1,4,8,8\]/);
+  });
+
+  it('names a device it cannot use', () => {
+    const args = ['--model', 'resnet_tiny', '--checkpoint', checkpointOf('resnet_tiny'), '--input', inputOf('resnet_tiny'), '--output', join(dir, 'x.safetensors')];
+    const tpu = run(...args, '--device', 'tpu');
+    assert.equal(tpu.status, 1);
+    assert.match(tpu.stderr, /--device tpu: 'tpu' is not cpu, cuda or cuda:N/);
+    const absent = run(...args, '--device', 'cuda:7');
+    assert.equal(absent.status, 1);
+    assert.match(absent.stderr, /--device cuda:7: (cuda:7 does not exist|this build of the engine has no CUDA backend|.*use --device cpu)/);
   });
 
   it('says which flag is missing', () => {

@@ -17,7 +17,7 @@ const root = join(distTest, '..', '..');
 const emulatedEngine = join(root, 'native', 'build-emulator', 'Release', 'pix_engine.node');
 
 // Files whose CUDA cases sit beside CPU ones, so they are not named *.cuda.test.
-const MIXED = ['native/core/tensor', 'host/train/cuda_device', 'host/train/cuda_faults', 'host/train/batch_input'];
+const MIXED = ['native/core/tensor', 'host/train/cuda_device', 'host/train/cuda_faults', 'host/train/batch_input', 'cli/predict'];
 const NOT_EMULATED = ['native/nccl.cuda'];
 
 function cudaTestFiles(dir: string): string[] {

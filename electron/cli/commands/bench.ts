@@ -78,8 +78,12 @@ export const benchCommand: Command = {
     const precision: CpuPrecision = values.precision;
     // Without avx512_bf16 the engine rounds to bf16 all the same but multiplies on the f32 kernels:
     // the numbers of bf16, not its speed.
-    if (precision === 'bf16' && !engineInfo().backends.cpu.features.includes('avx512_bf16')) {
+    const { cpu, cuda } = engineInfo().backends;
+    if (values.device === 'cpu' && precision === 'bf16' && !cpu.features.includes('avx512_bf16')) {
       console.error('note: this CPU lacks avx512_bf16, so bf16 is emulated on the f32 kernels (no speed-up expected)');
+    }
+    if (values.device !== 'cpu' && cuda.emulated) {
+      console.error('note: this engine is the CUDA emulator (a test build): CUDA runs on the CPU, so these timings say nothing about a GPU');
     }
     const modes: BenchMode[] = values.mode === 'both' ? ['train', 'infer'] : [values.mode as BenchMode];
     const models = values.models.split(',').map((m) => m.trim()).filter(Boolean);

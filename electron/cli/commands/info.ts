@@ -22,6 +22,7 @@ export function formatInfo(info: EngineInfo): string {
   } else {
     lines.push(`cuda      compiled (runtime ${cuda.runtimeVersion}, driver ${cuda.driverVersion ?? 'none'}, ` +
       `architectures ${cuda.architectures.join(',')})`);
+    if (cuda.emulated) lines.push('          emulated on the CPU: a test build, for results, not for speed');
     lines.push(`          cuDNN ${yesNo(cuda.cudnn)}, cuBLAS ${yesNo(cuda.cublas)}, NCCL ${yesNo(cuda.nccl)}`);
     if (cuda.gemm) lines.push(`          matrix products: ${cuda.gemm}${cuda.gemmTf32 ? ', TF32 allowed' : ''}`);
     if (cuda.ncclLibrary && !cuda.nccl) lines.push(`          NCCL: ${cuda.ncclLibrary}`);

@@ -11,16 +11,16 @@ export interface Placement {
   activations: 'f32' | 'bf16';
 }
 
-/** Why `device` cannot train with this engine, or null when it can. */
+/** Why `device` cannot run networks with this engine, or null when it can. */
 export function deviceProblem(device: string, cuda: CudaBackendInfo): string | null {
   if (device === 'cpu') return null;
   const match = /^cuda(?::(\d+))?$/.exec(device);
   if (!match) return `'${device}' is not cpu, cuda or cuda:N`;
   if (!cuda.compiled) {
     return 'this build of the engine has no CUDA backend (nvcc was not found when it was built); ' +
-      'rebuild with CUDA_HOME set, or train with --device cpu';
+      'rebuild with CUDA_HOME set, or use --device cpu';
   }
-  if (cuda.devices.length === 0) return `${cuda.unavailableReason ?? 'no usable CUDA device'}; train with --device cpu`;
+  if (cuda.devices.length === 0) return `${cuda.unavailableReason ?? 'no usable CUDA device'}; use --device cpu`;
   const index = Number(match[1] ?? 0);
   if (!cuda.devices.some((d) => d.index === index)) {
     return `cuda:${index} does not exist (this machine has ${cuda.devices.map((d) => `cuda:${d.index}`).join(', ')})`;

@@ -37,6 +37,7 @@ Napi::Object cpu_info(Napi::Env env) {
 Napi::Object cuda_info(Napi::Env env) {
   Napi::Object cuda = Napi::Object::New(env);
   cuda.Set("compiled", PIX_HAVE_CUDA == 1);
+  cuda.Set("emulated", PIX_CUDA_EMULATED == 1);
   cuda.Set("cudnn", PIX_HAVE_CUDNN == 1);
   cuda.Set("cublas", false);
   cuda.Set("gemm", env.Null());

@@ -93,6 +93,9 @@ function CudaPanel({ cuda }: { cuda: CudaBackendInfo }) {
         </span>
       </header>
       {cuda.unavailableReason && <p className="notice">{cuda.unavailableReason}</p>}
+      {cuda.emulated && (
+        <p className="notice">This engine is the CUDA emulator, a test build: its CUDA backend runs on the CPU, for results, not speed.</p>
+      )}
       <dl className="facts">
         <Fact label="Compiled in">{cuda.compiled ? 'Yes' : 'No'}</Fact>
         <Fact label="Runtime">{cuda.runtimeVersion ?? '—'}</Fact>

@@ -15,7 +15,7 @@ const info: EngineInfo = {
   backends: {
     cpu: { threads: 2, simd: 'avx512', features: ['avx512_bf16'] },
     cuda: {
-      compiled: true, runtimeVersion: '13.0', driverVersion: null, devices: [], unavailableReason: 'no usable CUDA device',
+      compiled: true, emulated: false, runtimeVersion: '13.0', driverVersion: null, devices: [], unavailableReason: 'no usable CUDA device',
       architectures: ['90'], cudnn: false, cublas: false, gemm: 'own kernel (cuBLAS not found: tried libcublas.so.13)',
       gemmTf32: false, cublasPath: null, nccl: false, ncclLibrary: 'NCCL library libnccl.so.2 not found: NCCL_ROOT is not set',
     },

@@ -11,7 +11,7 @@ import { unsupportedFlags } from '../../../electron/host/train/components';
 import { deviceProblem, placement } from '../../../electron/host/train/cuda_device';
 
 function report(overrides: Partial<CudaBackendInfo>): CudaBackendInfo {
-  return { compiled: true, runtimeVersion: '13.0', driverVersion: '13.0', devices: [], unavailableReason: null,
+  return { compiled: true, emulated: false, runtimeVersion: '13.0', driverVersion: '13.0', devices: [], unavailableReason: null,
     architectures: ['90'], cudnn: false, cublas: false, gemm: 'own kernel', gemmTf32: false, cublasPath: null, nccl: false,
     ncclLibrary: null, ...overrides };
 }
@@ -28,7 +28,7 @@ describe('deviceProblem', () => {
   it('refuses with the reason: no CUDA backend, no usable device, a missing ordinal, a bad name', () => {
     assert.match(deviceProblem('cuda', report({ compiled: false }))!, /no CUDA backend .*--device cpu/);
     assert.equal(deviceProblem('cuda', report({ unavailableReason: 'no usable CUDA device: no CUDA-capable device is detected' })),
-      'no usable CUDA device: no CUDA-capable device is detected; train with --device cpu');
+      'no usable CUDA device: no CUDA-capable device is detected; use --device cpu');
     assert.equal(deviceProblem('cuda:2', report({ devices: [{ index: 0, ...h100 }] })), 'cuda:2 does not exist (this machine has cuda:0)');
     assert.equal(deviceProblem('gpu', report({})), "'gpu' is not cpu, cuda or cuda:N");
   });
