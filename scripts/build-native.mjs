@@ -5,7 +5,8 @@
 // so CUDA compile errors fail there). PIX_CUDA=0 skips CUDA; PIX_CUDA_ARCHITECTURES picks GPUs.
 //
 // --cuda-emulator builds the test engine whose CUDA backend runs on the CPU (native/cuda_emulator)
-// into native/build-emulator instead; it needs the CUDA toolkit's headers, not a GPU.
+// into native/build-emulator instead; it needs the CUDA toolkit's headers, not a GPU. Its kernels
+// are checked by AddressSanitizer unless PIX_CUDA_EMULATOR_ASAN=0.
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,7 +26,7 @@ function build(withCuda) {
 
 if (process.argv.includes('--cuda-emulator')) {
   const args = [cmakeJs, 'compile', '--directory', 'native', '--out', 'native/build-emulator', '--parallel', parallel,
-    '--CDPIX_CUDA_EMULATOR=ON'];
+    '--CDPIX_CUDA_EMULATOR=ON', `--CDPIX_CUDA_EMULATOR_ASAN=${process.env.PIX_CUDA_EMULATOR_ASAN === '0' ? 'OFF' : 'ON'}`];
   const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) console.error('pix: the CUDA emulator engine failed to build (see the compiler output above).');
   process.exit(result.status ?? 1);

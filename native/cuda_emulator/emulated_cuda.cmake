@@ -29,6 +29,15 @@ target_include_directories(pix_cuda PUBLIC src ${CMAKE_CURRENT_BINARY_DIR}/gener
 # the kernels' fmaf is then an instruction instead of a libm call. The pragmas are nvcc's.
 set_source_files_properties(${PIX_TRANSLATED_SOURCES} PROPERTIES COMPILE_OPTIONS
                             "-include;${PIX_EMULATOR_DIR}/cuda_emulator.h;-ffp-contract=off;-march=native;-Wno-unknown-pragmas")
+# PIX_CUDA_EMULATOR_ASAN=ON: the kernels built with AddressSanitizer, so a kernel reading or writing
+# outside its buffers stops with a report, as compute-sanitizer would on a GPU. Node must then load
+# the sanitizer first: LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0.
+option(PIX_CUDA_EMULATOR_ASAN "Check the emulated kernels' memory accesses with AddressSanitizer" OFF)
+if(PIX_CUDA_EMULATOR_ASAN)
+  set_property(SOURCE ${PIX_TRANSLATED_SOURCES} APPEND PROPERTY COMPILE_OPTIONS -fsanitize=address -fno-omit-frame-pointer)
+  set_property(SOURCE ${PIX_TRANSLATED_SOURCES} APPEND PROPERTY COMPILE_DEFINITIONS PIX_CUDA_EMULATOR_ASAN=1)
+  target_link_options(pix_cuda INTERFACE -fsanitize=address)
+endif()
 target_link_libraries(pix_cuda PUBLIC pix_dynamic_library)
 target_link_libraries(pix_core PUBLIC pix_cuda)
 set(PIX_HAVE_CUDA 1)

@@ -109,9 +109,10 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
   size_t& used = m.used[current_device];
   const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   if (rounded > device_memory() - used) return fail_with(cudaErrorMemoryAllocation);
-  void* block = std::aligned_alloc(kAlignment, rounded);
-  if (!block) return fail_with(cudaErrorMemoryAllocation);
-  std::memset(block, 0xFF, rounded);
+  // Exactly `bytes`, so that AddressSanitizer (PIX_CUDA_EMULATOR_ASAN) sees the end of the block.
+  void* block = nullptr;
+  if (posix_memalign(&block, kAlignment, bytes) != 0) return fail_with(cudaErrorMemoryAllocation);
+  std::memset(block, 0xFF, bytes);
   m.live[static_cast<const char*>(block)] = {bytes, current_device};
   used += rounded;
   *ptr = block;

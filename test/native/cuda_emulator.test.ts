@@ -3,12 +3,15 @@
 // fiber, so the CUDA code is checked against the CPU backend on machines without a GPU, CI's
 // included. Each file runs in a child process with PIX_ENGINE_PATH pointing at that engine, and must
 // run its CUDA cases rather than skip them. Not run: the NCCL test (the emulator never opens NCCL).
+// The emulator is built with AddressSanitizer where the compiler has it, so a kernel touching memory
+// outside its tensors (or a freed one) fails the file, like compute-sanitizer's memcheck on a GPU;
+// Node then loads the sanitizer's runtime first (LD_PRELOAD).
 //
 // Without the emulated engine this skips, saying how to build it; under CI (CI=true), which builds
 // it, its absence fails instead.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -32,6 +35,15 @@ const files = [...cudaTestFiles(distTest), ...MIXED.map((f) => join(distTest, `$
   .filter((f) => !NOT_EMULATED.some((n) => f.endsWith(`${n}.test.js`)))
   .sort();
 
+/** The environment that loads AddressSanitizer's runtime when the emulator engine was built with it. */
+function sanitizerEnv(): Record<string, string> {
+  if (!readFileSync(emulatedEngine).includes('libasan.so')) return {};
+  const runtime = spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout?.trim();
+  if (!runtime || !existsSync(runtime)) throw new Error(`${emulatedEngine} needs AddressSanitizer's runtime, which gcc does not name`);
+  // Leaks are not checked: Node keeps much of its memory to the end by design.
+  return { LD_PRELOAD: runtime, ASAN_OPTIONS: 'detect_leaks=0' };
+}
+
 function skipReason(): string | false {
   if (existsSync(emulatedEngine)) return false;
   const why = `the CUDA emulator engine is not built (${relative(root, emulatedEngine)}): run npm run build:cuda-emulator`;
@@ -40,13 +52,14 @@ function skipReason(): string | false {
 }
 
 describe('the CUDA tests on the CUDA emulator', { skip: skipReason() }, () => {
+  const sanitizer = existsSync(emulatedEngine) ? sanitizerEnv() : {};
   for (const file of files) {
     const name = relative(distTest, file);
     it(name, { timeout: 15 * 60_000 }, () => {
       // NODE_TEST_CONTEXT would make the child think it is part of this run and run nothing.
       const { NODE_TEST_CONTEXT: _, ...env } = process.env;
       const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', file], {
-        env: { ...env, PIX_ENGINE_PATH: emulatedEngine },
+        env: { ...env, ...sanitizer, PIX_ENGINE_PATH: emulatedEngine },
         encoding: 'utf8',
         maxBuffer: 64 << 20,
       });

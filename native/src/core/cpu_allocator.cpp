@@ -47,10 +47,12 @@ void* cpu_alloc(size_t bytes) {
     }
   }
   const size_t alignment = size >= kHugePage ? kHugePage : kCpuAlignment;
-  void* block = std::aligned_alloc(alignment, size);
-  if (block == nullptr) {
+  // posix_memalign, not aligned_alloc: C11 leaves aligned_alloc undefined for sizes that are not a
+  // multiple of the alignment, as most of these are of 2 MiB (AddressSanitizer stops there).
+  void* block = nullptr;
+  if (posix_memalign(&block, alignment, size) != 0) {
     cpu_empty_cache();
-    block = std::aligned_alloc(alignment, size);
+    if (posix_memalign(&block, alignment, size) != 0) block = nullptr;
   }
 #if defined(MADV_HUGEPAGE)
   if (block != nullptr && size >= kHugePage) madvise(block, size / kHugePage * kHugePage, MADV_HUGEPAGE);  // advice only

@@ -20,7 +20,23 @@ constexpr size_t kRoundSmall = 512;            // every block is a multiple of t
 constexpr size_t kRoundLarge = 2u << 20;       // blocks over 1 MiB round to 2 MiB: fewer distinct sizes
 constexpr size_t kLargeThreshold = 1u << 20;
 
+// The CUDA emulator's AddressSanitizer build (native/cuda_emulator) needs every block to end where
+// its tensor ends and cached blocks to be out of bounds, so that a kernel reading past a tensor or
+// a freed one is caught: blocks are then exactly the size asked for, reused only at that size, and
+// poisoned while cached.
+#if defined(PIX_CUDA_EMULATOR_ASAN)
+#include <sanitizer/asan_interface.h>
+constexpr bool kExactBlocks = true;
+void poison(void* block, size_t size) { ASAN_POISON_MEMORY_REGION(block, size); }
+void unpoison(void* block, size_t size) { ASAN_UNPOISON_MEMORY_REGION(block, size); }
+#else
+constexpr bool kExactBlocks = false;
+void poison(void*, size_t) {}
+void unpoison(void*, size_t) {}
+#endif
+
 size_t round_size(size_t bytes) {
+  if (kExactBlocks) return bytes;
   const size_t unit = bytes > kLargeThreshold ? kRoundLarge : kRoundSmall;
   return (bytes + unit - 1) / unit * unit;
 }
@@ -46,6 +62,7 @@ DevicePool& pool_for(int device) {
 void release_cached(int device, DevicePool& pool) {
   set_device(device);
   for (auto& [size, block] : pool.free_blocks) {
+    unpoison(block, size);
     cudaFree(block);
     pool.stats.reserved_bytes -= size;
   }
@@ -60,8 +77,9 @@ void* cache_alloc(int device, size_t bytes) {
   const size_t size = round_size(bytes);
   void* block = nullptr;
   auto it = pool.free_blocks.lower_bound(size);
-  if (it != pool.free_blocks.end() && it->first <= 2 * size) {
+  if (it != pool.free_blocks.end() && (kExactBlocks ? it->first == size : it->first <= 2 * size)) {
     block = it->second;
+    unpoison(block, it->first);
     pool.live_blocks[block] = it->first;
     pool.stats.allocated_bytes += it->first;
     pool.free_blocks.erase(it);
@@ -97,6 +115,7 @@ void cache_free(int device, void* ptr) {
   auto it = pool.live_blocks.find(ptr);
   if (it == pool.live_blocks.end()) return;
   pool.stats.allocated_bytes -= it->second;
+  poison(ptr, it->second);
   pool.free_blocks.emplace(it->second, ptr);
   pool.live_blocks.erase(it);
 }
