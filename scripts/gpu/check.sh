@@ -39,9 +39,10 @@ if wants tests; then
   # The engine's suite without its CUDA tests, then every CUDA test on its own so that its result
   # reads at a glance (the host's train/*cuda* tests need sharp, unpacked above).
   stamp tests
-  # batch_input: u8 batches normalised and erased by the CUDA kernel, against the CPU's floats.
+  # batch_input: u8 batches normalised and erased by the CUDA kernel, against the CPU's floats;
+  # predict: `pix predict --device cuda` against PyTorch's logits.
   mapfile -t cuda_tests < <(find dist/test/native -name '*.cuda.test.js'; find dist/test/host/train -name '*cuda*.test.js';
-    echo dist/test/host/train/batch_input.test.js)
+    echo dist/test/host/train/batch_input.test.js; echo dist/test/cli/predict.test.js)
   mapfile -t other_tests < <(find dist/test/native -name '*.test.js' ! -name '*.cuda.test.js')
   node --test --test-reporter=spec "${other_tests[@]}" > "$out/tests.log" 2>&1 && echo "engine tests: pass" \
     || { echo "engine tests: FAILED (see tests.log)"; verdict=fail; }
