@@ -7,8 +7,9 @@
 // Why: the CUDA backend has to be right before a GPU is at hand, and most GPU bugs are index, bounds
 // and barrier mistakes that do not need a GPU to show. Every CUDA thread runs as a fiber
 // (scheduler.cpp), so __syncthreads and warp shuffles have their real meaning; blocks run one after
-// another. What it cannot show: timing, races between blocks, and device/host pointer mix-ups
-// (device memory is host memory here).
+// another; built with PIX_CUDA_EMULATOR_ASAN, every access a kernel makes is bounds-checked. What it
+// cannot show: timing, races between blocks, and a host pointer handed to a kernel (device memory
+// is host memory here; copies, though, check their pointers against their kind).
 #pragma once
 
 #include <cuda_bf16.h>
