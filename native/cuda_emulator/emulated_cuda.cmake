@@ -2,7 +2,8 @@
 # PIX_CUDA_SOURCES has its launches rewritten (translate_launches.cmake) into a C++ file in the
 # build folder, which the C++ compiler builds with cuda_emulator.h force-included. Only the CUDA
 # toolkit's headers are used (cuda_runtime_api.h, cuda_bf16.h); cudart, cuBLAS, cuDNN and NCCL are
-# neither linked nor opened, since "device" memory here is host memory.
+# neither linked nor opened, since "device" memory here is host memory. NCCL's place is taken by
+# nccl_emulator.cpp, built below as the libnccl.so.2 the emulated engine opens.
 find_package(CUDAToolkit REQUIRED)
 set(PIX_EMULATOR_DIR ${CMAKE_CURRENT_SOURCE_DIR}/cuda_emulator)
 set(PIX_EMULATED_SOURCES ${PIX_EMULATOR_DIR}/scheduler.cpp ${PIX_EMULATOR_DIR}/runtime.cpp)
@@ -24,6 +25,17 @@ endforeach()
 add_library(pix_cuda STATIC ${PIX_EMULATED_SOURCES} ${PIX_TRANSLATED_SOURCES})
 target_include_directories(pix_cuda PUBLIC src ${CMAKE_CURRENT_BINARY_DIR}/generated ${CUDAToolkit_INCLUDE_DIRS}
                            PRIVATE ${PIX_EMULATOR_DIR})
+
+# The emulator's NCCL: a libnccl.so.2 of its own (ranks meet in POSIX shared memory), built into
+# this build folder's nccl/lib/ and opened by path: build_config.h's PIX_CUDA_EMULATOR_NCCL is that
+# path, and the emulated engine opens no other NCCL (distributed/nccl_library.cpp).
+add_library(pix_nccl_emulator SHARED ${PIX_EMULATOR_DIR}/nccl_emulator.cpp)
+set_target_properties(pix_nccl_emulator PROPERTIES PREFIX "lib" OUTPUT_NAME "nccl" SUFFIX ".so.2"
+                      LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/nccl/lib)
+target_link_libraries(pix_nccl_emulator PRIVATE Threads::Threads rt)
+set(PIX_CUDA_EMULATOR_NCCL ${CMAKE_BINARY_DIR}/nccl/lib/libnccl.so.2)
+add_dependencies(pix_cuda pix_nccl_emulator)  # the engine is never built without its NCCL
+
 # -ffp-contract=off: a GPU rounds every product and sum the kernels mark with __fmul_rn/__fadd_rn,
 # and the CPU reference does not fuse either. -march=native: this build runs where it is built, and
 # the kernels' fmaf is then an instruction instead of a libm call. The pragmas are nvcc's.
@@ -37,9 +49,13 @@ if(PIX_CUDA_EMULATOR_ASAN)
   set_property(SOURCE ${PIX_TRANSLATED_SOURCES} APPEND PROPERTY COMPILE_OPTIONS -fsanitize=address -fno-omit-frame-pointer)
   set_property(SOURCE ${PIX_TRANSLATED_SOURCES} APPEND PROPERTY COMPILE_DEFINITIONS PIX_CUDA_EMULATOR_ASAN=1)
   target_link_options(pix_cuda INTERFACE -fsanitize=address)
+  # The stand-in reads and writes the engine's tensors: checked the same way.
+  target_compile_options(pix_nccl_emulator PRIVATE -fsanitize=address -fno-omit-frame-pointer)
+  target_link_options(pix_nccl_emulator PRIVATE -fsanitize=address)
 endif()
 target_link_libraries(pix_cuda PUBLIC pix_dynamic_library)
 target_link_libraries(pix_core PUBLIC pix_cuda)
 set(PIX_HAVE_CUDA 1)
 set(PIX_CUDA_EMULATED 1)
+set(PIX_HAVE_NCCL 1)
 set(PIX_CUDA_ARCHITECTURES "emulated")

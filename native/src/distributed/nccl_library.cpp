@@ -34,14 +34,34 @@ std::string resolve(const DynamicLibrary& lib, Api& api) {
   });
 }
 
-// Loads the library (under load_mutex) or returns why it cannot be. $NCCL_ROOT comes before the
-// loader's path (unlike DynamicLibrary::open_first): a user who names an NCCL means that one.
-std::string try_load() {
-  if (loaded) return "";
-  if (PIX_CUDA_EMULATED) return "the CUDA emulator (a CPU test build) never opens NCCL";
+// The CUDA emulator's build (a CPU test build) hands NCCL host memory, so it opens only the stand-in
+// built beside it (cuda_emulator/nccl_emulator.cpp), known by the symbol it exports: by default
+// from the path the build compiled in, or from $NCCL_ROOT where that is set (a test pointing at
+// another copy). A real NCCL found there is refused, saying so.
+constexpr const char* kEmulatorMarker = "pixCudaEmulatorNccl";
+
+std::string open_emulator_nccl(DynamicLibrary& lib) {
+  const char* root_env = std::getenv("NCCL_ROOT");
+  const std::string path = root_env && *root_env ? concat(root_env, "/lib/", kLibraryName) : std::string(PIX_CUDA_EMULATOR_NCCL);
+  std::string error;
+  lib = DynamicLibrary::open(path, &error);
+  if (!lib) {
+    return concat("the CUDA emulator's NCCL stand-in ", path, " could not be loaded: ", error,
+                  root_env && *root_env ? " (NCCL_ROOT is set: unset it to use the one this build made)"
+                                        : " (npm run build:cuda-emulator builds it)");
+  }
+  if (!lib.symbol(kEmulatorMarker)) {
+    return concat("NCCL library ", lib.resolved_path(), " is not the CUDA emulator's stand-in: this engine runs CUDA on the CPU",
+                  " and would hand a real NCCL host memory, so it opens only its own (", PIX_CUDA_EMULATOR_NCCL, "); unset NCCL_ROOT");
+  }
+  return "";
+}
+
+// Opens NVIDIA's NCCL into `lib`, or returns why it cannot. $NCCL_ROOT comes before the loader's
+// path (unlike DynamicLibrary::open_first): a user who names an NCCL means that one.
+std::string open_system_nccl(DynamicLibrary& lib) {
   const char* root_env = std::getenv("NCCL_ROOT");
   const std::string root = root_env ? root_env : "";
-  DynamicLibrary lib;
   std::string error;
   for (const char* dir : {"/lib/", "/lib64/", "/"}) {
     if (root.empty()) break;
@@ -51,19 +71,24 @@ std::string try_load() {
     lib = DynamicLibrary::open(candidate, &error);
     // Present but unloadable (wrong architecture, a missing dependency): that is the news.
     if (!lib) return concat("NCCL library ", candidate, " could not be loaded: ", error);
-    break;
+    return "";
   }
-  if (!lib) {
-    lib = DynamicLibrary::open(kLibraryName, &error);
-    if (!lib) {
-      const std::string where = root.empty()
-          ? std::string("NCCL_ROOT is not set and the dynamic loader's path does not have it")
-          : concat("not in NCCL_ROOT=", root, " (lib/ or lib64/) nor on the dynamic loader's path");
-      return concat("NCCL library ", kLibraryName, " not found: ", where, " (", error,
-                    "); set NCCL_ROOT to the NCCL install holding lib/", kLibraryName,
-                    " (e.g. the nvidia/nccl folder of a pip nvidia-nccl package) or add its lib folder to LD_LIBRARY_PATH");
-    }
-  }
+  lib = DynamicLibrary::open(kLibraryName, &error);
+  if (lib) return "";
+  const std::string where = root.empty()
+      ? std::string("NCCL_ROOT is not set and the dynamic loader's path does not have it")
+      : concat("not in NCCL_ROOT=", root, " (lib/ or lib64/) nor on the dynamic loader's path");
+  return concat("NCCL library ", kLibraryName, " not found: ", where, " (", error,
+                "); set NCCL_ROOT to the NCCL install holding lib/", kLibraryName,
+                " (e.g. the nvidia/nccl folder of a pip nvidia-nccl package) or add its lib folder to LD_LIBRARY_PATH");
+}
+
+// Loads the library (under load_mutex) or returns why it cannot be.
+std::string try_load() {
+  if (loaded) return "";
+  DynamicLibrary lib;
+  const std::string not_opened = PIX_CUDA_EMULATED ? open_emulator_nccl(lib) : open_system_nccl(lib);
+  if (!not_opened.empty()) return not_opened;
   const std::string path = lib.resolved_path();
   auto api = std::make_unique<Api>();
   const std::string missing = resolve(lib, *api);

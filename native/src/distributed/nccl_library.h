@@ -2,6 +2,7 @@
 // neither) and opens libnccl.so.2 with dlopen the first time a communicator is asked for, searching
 // $NCCL_ROOT/lib (and lib64) first, then the dynamic loader's own path (LD_LIBRARY_PATH, rpath,
 // ldconfig). A machine without NCCL gets a message saying what is missing and where it was sought.
+// The CUDA emulator's build opens only the emulator's own stand-in (cuda_emulator/nccl_emulator.cpp).
 //
 // The declarations below are our own copy of the part of NCCL 2's public C ABI the engine uses,
 // checked against nccl.h (src/nccl.h.in upstream); they are stable across NCCL 2.x: the unique id
