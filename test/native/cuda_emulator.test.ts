@@ -2,7 +2,8 @@
 // native/cuda_emulator): every kernel of the CUDA backend executes on the CPU, each CUDA thread a
 // fiber, so the CUDA code is checked against the CPU backend on machines without a GPU, CI's
 // included. Each file runs in a child process with PIX_ENGINE_PATH pointing at that engine, and must
-// run its CUDA cases rather than skip them. Not run: the NCCL test (the emulator never opens NCCL).
+// run its CUDA cases rather than skip them. The NCCL tests run too, on the emulator's own NCCL
+// (native/cuda_emulator/nccl_emulator.cpp: ranks are processes meeting in shared memory).
 // The emulator is built with AddressSanitizer where the compiler has it, so a kernel touching memory
 // outside its tensors (or a freed one) fails the file, like compute-sanitizer's memcheck on a GPU;
 // Node then loads the sanitizer's runtime first (LD_PRELOAD).
@@ -21,7 +22,6 @@ const emulatedEngine = join(root, 'native', 'build-emulator', 'Release', 'pix_en
 
 // Files whose CUDA cases sit beside CPU ones, so they are not named *.cuda.test.
 const MIXED = ['native/core/tensor', 'host/train/cuda_device', 'host/train/cuda_faults', 'host/train/batch_input', 'cli/predict'];
-const NOT_EMULATED = ['native/nccl.cuda'];
 
 function cudaTestFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -31,9 +31,7 @@ function cudaTestFiles(dir: string): string[] {
   });
 }
 
-const files = [...cudaTestFiles(distTest), ...MIXED.map((f) => join(distTest, `${f}.test.js`))]
-  .filter((f) => !NOT_EMULATED.some((n) => f.endsWith(`${n}.test.js`)))
-  .sort();
+const files = [...cudaTestFiles(distTest), ...MIXED.map((f) => join(distTest, `${f}.test.js`))].sort();
 
 /** The environment that loads AddressSanitizer's runtime when the emulator engine was built with it. */
 function sanitizerEnv(): Record<string, string> {
@@ -56,8 +54,9 @@ describe('the CUDA tests on the CUDA emulator', { skip: skipReason() }, () => {
   for (const file of files) {
     const name = relative(distTest, file);
     it(name, { timeout: 15 * 60_000 }, () => {
-      // NODE_TEST_CONTEXT would make the child think it is part of this run and run nothing.
-      const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+      // NODE_TEST_CONTEXT would make the child think it is part of this run and run nothing;
+      // NCCL_ROOT would point the emulated engine at another NCCL, which it refuses.
+      const { NODE_TEST_CONTEXT: _, NCCL_ROOT: __, ...env } = process.env;
       const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', file], {
         env: { ...env, ...sanitizer, PIX_ENGINE_PATH: emulatedEngine },
         encoding: 'utf8',
@@ -67,8 +66,8 @@ describe('the CUDA tests on the CUDA emulator', { skip: skipReason() }, () => {
       const passed = Number(/^# pass (\d+)$/m.exec(output)?.[1] ?? 0);
       assert.equal(child.status, 0, `${name} failed on the CUDA emulator:\n${output.slice(-6000)}`);
       assert.ok(passed > 0, `${name}: nothing ran\n${output.slice(-2000)}`);
-      // The emulated device must be found: a CUDA suite skipped for want of one tested nothing.
-      assert.doesNotMatch(output, /# SKIP (no CUDA device|this build has no CUDA backend)/, `${name}:\n${output.slice(-2000)}`);
+      // The emulated device and NCCL must be found: a CUDA suite skipped for want of one tested nothing.
+      assert.doesNotMatch(output, /# SKIP (no CUDA device|this build has no CUDA backend|NCCL cannot be loaded)/, `${name}:\n${output.slice(-2000)}`);
     });
   }
 });

@@ -2,8 +2,9 @@
 // that the data arrives where it left and that the extras and the scale are applied): in-place
 // all-reduce and broadcast of f32 and bf16 tensors on the engine's stream, the refusals, and the
 // model-level bucketed gradient average and state broadcast the trainer uses. Two ranks are
-// scripts/gpu/check.sh's nccl part (separate processes). Skips, printing why, without a usable CUDA
-// device or without NCCL.
+// nccl_ranks.cuda.test.ts and scripts/gpu/check.sh's nccl part (separate processes). Runs on a GPU
+// with NCCL and on the CUDA emulator with its NCCL stand-in; skips, printing why, without a usable
+// CUDA device or without NCCL.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadEngine, type Model, type NcclComm, type Tensor } from '../../electron/host/engine/addon';
