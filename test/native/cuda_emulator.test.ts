@@ -11,8 +11,9 @@
 // Without the emulated engine this skips, saying how to build it; under CI (CI=true), which builds
 // it, its absence fails instead.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -42,6 +43,19 @@ function sanitizerEnv(): Record<string, string> {
   return { LD_PRELOAD: runtime, ASAN_OPTIONS: 'detect_leaks=0' };
 }
 
+/** A test file in a child Node; its exit status and everything it printed. */
+function run(file: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', file], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 function skipReason(): string | false {
   if (existsSync(emulatedEngine)) return false;
   const why = `the CUDA emulator engine is not built (${relative(root, emulatedEngine)}): run npm run build:cuda-emulator`;
@@ -49,19 +63,16 @@ function skipReason(): string | false {
   return why;
 }
 
-describe('the CUDA tests on the CUDA emulator', { skip: skipReason() }, () => {
+// The files run side by side, one per core: the emulator keeps one core busy per process.
+describe('the CUDA tests on the CUDA emulator', { skip: skipReason(), concurrency: availableParallelism() }, () => {
   const sanitizer = existsSync(emulatedEngine) ? sanitizerEnv() : {};
   for (const file of files) {
     const name = relative(distTest, file);
-    it(name, { timeout: 15 * 60_000 }, () => {
+    it(name, { timeout: 15 * 60_000 }, async () => {
       // NODE_TEST_CONTEXT would make the child think it is part of this run and run nothing;
       // NCCL_ROOT would point the emulated engine at another NCCL, which it refuses.
       const { NODE_TEST_CONTEXT: _, NCCL_ROOT: __, ...env } = process.env;
-      const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', file], {
-        env: { ...env, ...sanitizer, PIX_ENGINE_PATH: emulatedEngine },
-        encoding: 'utf8',
-        maxBuffer: 64 << 20,
-      });
+      const child = await run(file, { ...env, ...sanitizer, PIX_ENGINE_PATH: emulatedEngine });
       const output = `${child.stdout}${child.stderr}`;
       const passed = Number(/^# pass (\d+)$/m.exec(output)?.[1] ?? 0);
       assert.equal(child.status, 0, `${name} failed on the CUDA emulator:\n${output.slice(-6000)}`);
