@@ -3,8 +3,9 @@
 // NCCL is usable, and gradient averaging and state broadcasts through a stand-in communicator that
 // does on the host, over the CPU ring, what the engine's NcclComm does on the device. The stand-in
 // runs the same bucket and extras contract, so the averaged gradients must be the CPU path's bit
-// for bit. The device path itself is checked on a GPU (test/native/nccl.cuda.test.ts, and
-// scripts/gpu/check.sh nccl).
+// for bit. The device path itself runs in the *.cuda tests (test/native/nccl.cuda.test.ts,
+// nccl_ranks.cuda.test.ts, model_sync.cuda.test.ts): on the CUDA emulator with its NCCL stand-in,
+// and on a GPU with NVIDIA's (scripts/gpu/check.sh nccl).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadEngine, type Model } from '../../../electron/host/engine/addon';
