@@ -12,21 +12,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { engineInfo, loadEngine } from '../../electron/host/engine/addon';
-import { cudaSkipReason } from '../helpers/cuda';
+import { twoRankNcclSkipReason } from '../helpers/cuda';
 import { freePort } from '../helpers/free_port';
 import { smallDigits } from '../helpers/small_digits';
 
 const pix = join(__dirname, '..', '..', '..', 'bin', 'pix.js');
 
-function skipReason(): string | false {
-  const cuda = cudaSkipReason();
-  if (cuda) return cuda;
-  const { emulated, devices } = engineInfo().backends.cuda;
-  if (!emulated && devices.length < 2) return 'two ranks need two CUDA devices';
-  const nccl = loadEngine().ncclLibraryStatus();
-  return nccl.available ? false : `NCCL cannot be loaded: ${nccl.reason}`;
-}
 
 interface Step { step: number; loss: number; grad_norm: number }
 
@@ -51,7 +42,7 @@ function close(a: number, b: number, what: string): void {
   assert.ok(Math.abs(a - b) <= 1e-5 * Math.abs(b), `${what}: ${a} on CUDA, ${b} on the CPU`);
 }
 
-describe('pix train --nproc_per_node 2 --device cuda (NCCL)', { skip: skipReason() }, () => {
+describe('pix train --nproc_per_node 2 --device cuda (NCCL)', { skip: twoRankNcclSkipReason() }, () => {
   it('trains one run on two devices, its first steps those of the same run on the CPU', { timeout: 10 * 60_000 }, async () => {
     const data = smallDigits(10, 3);  // 100 images: 5 steps of 2 ranks x 10
     const [cuda, cpu] = await Promise.all([train(data, 'cuda'), train(data, 'cpu')]);

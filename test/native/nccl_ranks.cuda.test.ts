@@ -12,20 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { engineInfo, loadEngine } from '../../electron/host/engine/addon';
-import { cudaSkipReason } from '../helpers/cuda';
+import { twoRankNcclSkipReason } from '../helpers/cuda';
 import { LONG, ncclInput, type RankResult } from '../helpers/nccl_collectives_rank';
 
 const engine = loadEngine();
 const emulated = engineInfo().backends.cuda.emulated === true;
 
-function skipReason(): string | false {
-  const cuda = cudaSkipReason();
-  if (cuda) return cuda;
-  if (!emulated && engineInfo().backends.cuda.devices.length < 2) return 'two ranks need two CUDA devices';
-  const nccl = engine.ncclLibraryStatus();
-  return nccl.available ? false : `NCCL cannot be loaded: ${nccl.reason}`;
-}
-const skip = skipReason();
+const skip = twoRankNcclSkipReason();
 
 function runRank(rank: number, id: Buffer): Promise<RankResult> {
   return new Promise((resolve, reject) => {

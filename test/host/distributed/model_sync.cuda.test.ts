@@ -7,22 +7,14 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { engineInfo, loadEngine } from '../../../electron/host/engine/addon';
 import { accumulateOn, makeCudaModel } from '../../helpers/data_parallel_cuda';
 import { flatParameters, optimizerStep, STEPS } from '../../helpers/data_parallel_step';
-import { cudaSkipReason } from '../../helpers/cuda';
+import { twoRankNcclSkipReason } from '../../helpers/cuda';
 import { freePort } from '../../helpers/free_port';
+import { maxRelativeError } from '../../helpers/compare';
 
 interface RankReport { losses: number[]; parameters: number[]; backend: string }
 
-function skipReason(): string | false {
-  const cuda = cudaSkipReason();
-  if (cuda) return cuda;
-  const { emulated, devices } = engineInfo().backends.cuda;
-  if (!emulated && devices.length < 2) return 'two ranks need two CUDA devices';
-  const nccl = loadEngine().ncclLibraryStatus();
-  return nccl.available ? false : `NCCL cannot be loaded: ${nccl.reason}`;
-}
 
 function runRank(rank: number, worldSize: number, masterPort: number): Promise<RankReport> {
   return new Promise((resolve, reject) => {
@@ -35,17 +27,7 @@ function runRank(rank: number, worldSize: number, masterPort: number): Promise<R
   });
 }
 
-function maxRelativeError(a: number[], b: number[]): number {
-  let scale = 0;
-  let error = 0;
-  for (let i = 0; i < b.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    error = Math.max(error, Math.abs(a[i]! - b[i]!));
-  }
-  return error / scale;
-}
-
-describe('data parallelism on CUDA through NCCL', { skip: skipReason() }, () => {
+describe('data parallelism on CUDA through NCCL', { skip: twoRankNcclSkipReason() }, () => {
   it('two processes with batch B follow one process with batch 2B and per-process BatchNorm statistics', { timeout: 10 * 60_000 }, async () => {
     const port = await freePort();
     const ranks = await Promise.all([runRank(0, 2, port), runRank(1, 2, port)]);

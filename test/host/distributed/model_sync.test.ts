@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { accumulate, flatParameters, makeModel, optimizerStep, STEPS } from '../../helpers/data_parallel_step';
 import { freePort } from '../../helpers/free_port';
+import { maxRelativeError } from '../../helpers/compare';
 
 type RankReport = { losses: number[]; parameters: number[] } | { error: string };
 
@@ -15,16 +16,6 @@ function runRank(rank: number, worldSize: number, masterPort: number): Promise<{
     child.once('message', (report: RankReport) => ('error' in report ? reject(new Error(report.error)) : resolve(report)));
     child.once('exit', (code) => { if (code !== 0) reject(new Error(`rank ${rank} exited with code ${code}`)); });
   });
-}
-
-function maxRelativeError(a: number[], b: number[]): number {
-  let scale = 0;
-  let error = 0;
-  for (let i = 0; i < b.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    error = Math.max(error, Math.abs(a[i]! - b[i]!));
-  }
-  return error / scale;
 }
 
 describe('data parallelism on the CPU', () => {
