@@ -8,10 +8,9 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { accumulateOn, makeCudaModel } from '../../helpers/data_parallel_cuda';
-import { flatParameters, optimizerStep, STEPS } from '../../helpers/data_parallel_step';
+import { assertFollowsOneProcess } from '../../helpers/data_parallel_check';
 import { twoRankNcclSkipReason } from '../../helpers/cuda';
 import { freePort } from '../../helpers/free_port';
-import { maxRelativeError } from '../../helpers/compare';
 
 interface RankReport { losses: number[]; parameters: number[]; backend: string }
 
@@ -33,29 +32,11 @@ describe('data parallelism on CUDA through NCCL', { skip: twoRankNcclSkipReason(
     const ranks = await Promise.all([runRank(0, 2, port), runRank(1, 2, port)]);
     assert.deepEqual(ranks.map((r) => r.backend), ['nccl', 'nccl']);
 
-    // The reference on one device: the two shards as two micro-batches, each half the gradient.
+    // The reference on one device.
     const device = 'cuda:0';
-    const { model, optimizer } = makeCudaModel(device);
-    const losses: number[] = [];
-    for (let step = 0; step < STEPS; step++) {
-      const l0 = await accumulateOn(model, device, 0, step, 0.5);
-      const l1 = await accumulateOn(model, device, 1, step, 0.5);
-      losses.push((l0 + l1) / 2);
-      optimizerStep(model, optimizer);
-    }
-    const reference = flatParameters(model);
-
-    assert.deepEqual(ranks[0]!.losses, ranks[1]!.losses, 'the ranks agree on the averaged loss');
-    assert.deepEqual(ranks[0]!.parameters, ranks[1]!.parameters, 'the ranks hold bit-identical weights');
-    for (let step = 0; step < STEPS; step++) assert.ok(Math.abs(ranks[0]!.losses[step]! - losses[step]!) <= 1e-5 * Math.abs(losses[step]!), `loss of step ${step}`);
-    const error = maxRelativeError(ranks[0]!.parameters, reference);
-    assert.ok(error < 1e-5, `weights differ by ${error} relative to the largest`);
-    // The check can fail: trained on rank 0's shard alone, the weights end elsewhere.
-    const alone = makeCudaModel(device);
-    for (let step = 0; step < STEPS; step++) {
-      await accumulateOn(alone.model, device, 0, step, 1);
-      optimizerStep(alone.model, alone.optimizer);
-    }
-    assert.ok(maxRelativeError(flatParameters(alone.model), ranks[0]!.parameters) > 1e-3);
+    await assertFollowsOneProcess(ranks, {
+      make: () => makeCudaModel(device),
+      accumulate: (model, shard, step, gradScale) => accumulateOn(model, device, shard, step, gradScale),
+    });
   });
 });
