@@ -32,6 +32,7 @@ target_include_directories(pix_cuda PUBLIC src ${CMAKE_CURRENT_BINARY_DIR}/gener
 add_library(pix_nccl_emulator SHARED ${PIX_EMULATOR_DIR}/nccl_emulator.cpp)
 set_target_properties(pix_nccl_emulator PROPERTIES PREFIX "lib" OUTPUT_NAME "nccl" SUFFIX ".so.2"
                       LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/nccl/lib)
+target_include_directories(pix_nccl_emulator PRIVATE src)  # for distributed/nccl_library.h's ABI types
 target_link_libraries(pix_nccl_emulator PRIVATE Threads::Threads rt)
 set(PIX_CUDA_EMULATOR_NCCL ${CMAKE_BINARY_DIR}/nccl/lib/libnccl.so.2)
 add_dependencies(pix_cuda pix_nccl_emulator)  # the engine is never built without its NCCL

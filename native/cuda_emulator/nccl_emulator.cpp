@@ -33,19 +33,23 @@
 #include <new>
 #include <string>
 
+#include "distributed/nccl_library.h"
+
 namespace {
 
-// ncclResult_t, ncclDataType_t and ncclRedOp_t values: distributed/nccl_library.h's copy of NCCL's ABI.
-enum Result : int {
-  kSuccess = 0,
-  kSystemError = 2,
-  kInternalError = 3,
-  kInvalidArgument = 4,
-  kInvalidUsage = 5,
-  kRemoteError = 6,
-};
-constexpr int kFloat32 = 7, kBfloat16 = 9;
-constexpr int kSum = 0;
+// NCCL's result codes, data types, reduction and unique id: the copy of its ABI the engine loads
+// NCCL with (distributed/nccl_library.h), so the two sides agree by construction.
+using pix::nccl::Result;
+using pix::nccl::UniqueId;
+using pix::nccl::kSuccess;
+using pix::nccl::kSystemError;
+using pix::nccl::kInternalError;
+using pix::nccl::kInvalidArgument;
+using pix::nccl::kInvalidUsage;
+using pix::nccl::kRemoteError;
+using pix::nccl::kFloat32;
+using pix::nccl::kBfloat16;
+using pix::nccl::kSum;
 
 constexpr int kVersionCode = 22703;      // the NCCL whose ABI nccl_library.h copies (2.27.3)
 constexpr size_t kSlotBytes = 256 << 10;  // per rank; small enough that the tests cross chunk boundaries
@@ -78,11 +82,6 @@ struct Header {
 std::atomic<int>* joined(Header* h) { return reinterpret_cast<std::atomic<int>*>(h + 1); }
 static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
               "the flags are shared between processes, so they must be plain memory, not a lock");
-
-// ncclUniqueId: passed by value (128 bytes on the stack), as NCCL's.
-struct UniqueId {
-  char internal[128];
-};
 
 }  // namespace
 
@@ -269,7 +268,7 @@ Result ncclCommInitRank(Comm** out, int nranks, UniqueId id, int rank) {
   if (sizeof(Header) + size_t(nranks) * sizeof(std::atomic<int>) > kHeaderBytes)
     return fail(nullptr, kInvalidArgument, "ncclCommInitRank: %d ranks are more than the emulator's header holds", nranks);
   const std::string name(id.internal, strnlen(id.internal, sizeof id.internal));
-  if (name.compare(0, sizeof kIdPrefix - 1, kIdPrefix) != 0 || name.size() == 128)
+  if (name.compare(0, sizeof kIdPrefix - 1, kIdPrefix) != 0 || name.size() == pix::nccl::kUniqueIdBytes)
     return fail(nullptr, kInvalidArgument, "ncclCommInitRank: the id was not made by this library's ncclGetUniqueId");
 
   // Every rank creates-or-opens and sizes the segment (the same size), so none depends on
