@@ -33,6 +33,7 @@
 #include <new>
 #include <string>
 
+#include "core/dtype.h"
 #include "distributed/nccl_library.h"
 
 namespace {
@@ -168,22 +169,6 @@ void initialise(Header* h, int nranks) {
   h->ready.store(kMagic, std::memory_order_release);
 }
 
-float bf16_to_float(uint16_t v) {
-  const uint32_t bits = uint32_t(v) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-// Round to nearest even, as __float2bfloat16_rn; a NaN stays a (quiet) NaN.
-uint16_t float_to_bf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return uint16_t((bits >> 16) | 0x40);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return uint16_t(bits >> 16);
-}
-
 // recv[i] = slot 0's [i] + slot 1's [i] + ... in rank order, for `count` elements of the chunk.
 void sum_slots(const Comm* comm, int type, size_t count, void* recv) {
   if (type == kFloat32) {
@@ -194,11 +179,12 @@ void sum_slots(const Comm* comm, int type, size_t count, void* recv) {
       out[i] = acc;
     }
   } else {
-    uint16_t* out = static_cast<uint16_t*>(recv);
+    // bf16 summed in f32 and rounded once, to nearest even (the engine's own conversions).
+    pix::bf16* out = static_cast<pix::bf16*>(recv);
     for (size_t i = 0; i < count; ++i) {
-      float acc = bf16_to_float(reinterpret_cast<const uint16_t*>(comm->slot(0))[i]);
-      for (int r = 1; r < comm->nranks; ++r) acc += bf16_to_float(reinterpret_cast<const uint16_t*>(comm->slot(r))[i]);
-      out[i] = float_to_bf16(acc);
+      float acc = pix::bf16_to_float(reinterpret_cast<const pix::bf16*>(comm->slot(0))[i]);
+      for (int r = 1; r < comm->nranks; ++r) acc += pix::bf16_to_float(reinterpret_cast<const pix::bf16*>(comm->slot(r))[i]);
+      out[i] = pix::float_to_bf16(acc);
     }
   }
 }
