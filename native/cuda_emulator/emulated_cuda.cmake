@@ -2,8 +2,9 @@
 # PIX_CUDA_SOURCES has its launches rewritten (translate_launches.cmake) into a C++ file in the
 # build folder, which the C++ compiler builds with cuda_emulator.h force-included. Only the CUDA
 # toolkit's headers are used (cuda_runtime_api.h, cuda_bf16.h); cudart, cuBLAS, cuDNN and NCCL are
-# neither linked nor opened, since "device" memory here is host memory. NCCL's place is taken by
-# nccl_emulator.cpp, built below as the libnccl.so.2 the emulated engine opens.
+# neither linked nor opened, since "device" memory here is host memory. NCCL's and cuDNN's places
+# are taken by nccl_emulator.cpp and cudnn_emulator.cpp, built below as the libnccl.so.2 and
+# libcudnn.so.9 the emulated engine opens.
 find_package(CUDAToolkit REQUIRED)
 set(PIX_EMULATOR_DIR ${CMAKE_CURRENT_SOURCE_DIR}/cuda_emulator)
 set(PIX_EMULATED_SOURCES ${PIX_EMULATOR_DIR}/scheduler.cpp ${PIX_EMULATOR_DIR}/runtime.cpp)
@@ -37,6 +38,22 @@ target_link_libraries(pix_nccl_emulator PRIVATE Threads::Threads rt)
 set(PIX_CUDA_EMULATOR_NCCL ${CMAKE_BINARY_DIR}/nccl/lib/libnccl.so.2)
 add_dependencies(pix_cuda pix_nccl_emulator)  # the engine is never built without its NCCL
 
+# The emulator's cuDNN, the same way: a libcudnn.so.9 of its own (convolutions on host memory),
+# built into cudnn/lib/ and opened by path (build_config.h's PIX_CUDA_EMULATOR_CUDNN; ops/cuda/cudnn.h).
+add_library(pix_cudnn_emulator SHARED ${PIX_EMULATOR_DIR}/cudnn_emulator.cpp)
+set_target_properties(pix_cudnn_emulator PROPERTIES PREFIX "lib" OUTPUT_NAME "cudnn" SUFFIX ".so.9"
+                      LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/cudnn/lib)
+# src for ops/cuda/cudnn.h's ABI types and core/dtype.h; the toolkit's for the cudaStream_t they name.
+target_include_directories(pix_cudnn_emulator PRIVATE src ${CUDAToolkit_INCLUDE_DIRS})
+set(PIX_CUDA_EMULATOR_CUDNN ${CMAKE_BINARY_DIR}/cudnn/lib/libcudnn.so.9)
+add_dependencies(pix_cuda pix_cudnn_emulator)  # nor without its cuDNN
+# Its check on its own, without the engine (run as its header says): it opens the library by path.
+add_executable(pix_cudnn_emulator_check ${PIX_EMULATOR_DIR}/cudnn_emulator_check.cpp)
+set_target_properties(pix_cudnn_emulator_check PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/cudnn)
+target_include_directories(pix_cudnn_emulator_check PRIVATE src ${CUDAToolkit_INCLUDE_DIRS})
+target_link_libraries(pix_cudnn_emulator_check PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
+add_dependencies(pix_cudnn_emulator_check pix_cudnn_emulator)
+
 # -ffp-contract=off: a GPU rounds every product and sum the kernels mark with __fmul_rn/__fadd_rn,
 # and the CPU reference does not fuse either. -march=native: this build runs where it is built, and
 # the kernels' fmaf is then an instruction instead of a libm call. The pragmas are nvcc's.
@@ -50,9 +67,12 @@ if(PIX_CUDA_EMULATOR_ASAN)
   set_property(SOURCE ${PIX_TRANSLATED_SOURCES} APPEND PROPERTY COMPILE_OPTIONS -fsanitize=address -fno-omit-frame-pointer)
   set_property(SOURCE ${PIX_TRANSLATED_SOURCES} APPEND PROPERTY COMPILE_DEFINITIONS PIX_CUDA_EMULATOR_ASAN=1)
   target_link_options(pix_cuda INTERFACE -fsanitize=address)
-  # The stand-in reads and writes the engine's tensors: checked the same way.
-  target_compile_options(pix_nccl_emulator PRIVATE -fsanitize=address -fno-omit-frame-pointer)
-  target_link_options(pix_nccl_emulator PRIVATE -fsanitize=address)
+  # The stand-ins read and write the engine's tensors: checked the same way. The cuDNN check is
+  # built with the sanitizer too, so that it loads its stand-in without LD_PRELOAD.
+  foreach(target pix_nccl_emulator pix_cudnn_emulator pix_cudnn_emulator_check)
+    target_compile_options(${target} PRIVATE -fsanitize=address -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address)
+  endforeach()
 endif()
 target_link_libraries(pix_cuda PUBLIC pix_dynamic_library)
 target_link_libraries(pix_core PUBLIC pix_cuda)
