@@ -35,7 +35,11 @@ export interface CudaBackendInfo {
   unavailableReason: string | null;
   /** Architectures the kernels were compiled for, e.g. ["90"]. */
   architectures: string[];
+  /** cuDNN loaded at run time (opened with dlopen, never linked). */
   cudnn: boolean;
+  /** What CUDA convolutions run on: "cudnn 9.19.0 (heuristic algorithms, ...)", or "own im2col + gemm (why)"; null when not compiled. */
+  conv: string | null;
+  cudnnPath: string | null;
   /** cuBLAS loaded at run time (it is opened with dlopen, never linked). */
   cublas: boolean;
   /** What CUDA matrix products run on: "cublas 13.0.2", or "own kernel (why)"; null when not compiled. */

@@ -25,6 +25,7 @@ export function formatInfo(info: EngineInfo): string {
     if (cuda.emulated) lines.push('          emulated on the CPU: a test build, for results, not for speed');
     lines.push(`          cuDNN ${yesNo(cuda.cudnn)}, cuBLAS ${yesNo(cuda.cublas)}, NCCL ${yesNo(cuda.nccl)}`);
     if (cuda.gemm) lines.push(`          matrix products: ${cuda.gemm}${cuda.gemmTf32 ? ', TF32 allowed' : ''}`);
+    if (cuda.conv) lines.push(`          convolutions: ${cuda.conv}`);
     if (cuda.ncclLibrary && !cuda.nccl) lines.push(`          NCCL: ${cuda.ncclLibrary}`);
     for (const d of cuda.devices) {
       const gib = (d.totalMemoryBytes / 2 ** 30).toFixed(1);

@@ -148,6 +148,13 @@ export interface Model {
   setProfiling(on: boolean): void;
   /** Stem, blocks and head in network order with the wall time summed in each while profiling; [] when off. */
   profile(): PartTime[];
+  /**
+   * Gives the model's memory (weights, gradients, saved activations) back now instead of at garbage
+   * collection; later calls throw "Model.<method>: the model was disposed". Idempotent. An optimizer
+   * made for the model shares its parameters and keeps them (and stepping them) until it is disposed
+   * too; a forward or backward in flight keeps them until it settles. Tensors already returned stay valid.
+   */
+  dispose(): void;
 }
 
 /**
@@ -265,6 +272,8 @@ export interface Optimizer {
   stateDict(): Record<string, Tensor>;
   /** Exactly the names stateDict gives at the stored step; nothing changes when it throws. */
   loadStateDict(state: Record<string, Tensor>): void;
+  /** Frees its slots now and lets go of the model's parameters (the model is unaffected); later calls throw. Idempotent. */
+  dispose(): void;
 }
 
 /** timm's ModelEma: an average of every floating state entry, e = decay*e + (1-decay)*w. */
@@ -277,6 +286,8 @@ export interface ModelEma {
   /** The averaged state dict under the model's keys, PyTorch layouts. */
   stateDict(): Record<string, Tensor>;
   loadStateDict(state: Record<string, Tensor>): void;
+  /** Frees the averages now; later calls throw. Idempotent. */
+  dispose(): void;
 }
 
 /**
@@ -419,6 +430,31 @@ export interface CudaGemmSettings {
   tf32: boolean;
 }
 
+/** One direction's choice: cuDNN's algorithm, 'own' for the im2col + gemm path, null before its first call. */
+export type CudaConvChoice = { algo: number; workspaceBytes: number; mathType: number } | 'own' | null;
+
+export interface CudaConvPlan {
+  device: string;
+  shape: { n: number; h: number; w: number; c: number; o: number; kernel: number; stride: number; pad: number };
+  dtype: 'f32' | 'bf16';
+  tf32: boolean;
+  forward: CudaConvChoice;
+  backwardData: CudaConvChoice;
+  backwardFilter: CudaConvChoice;
+}
+
+/** The CUDA convolutions' cuDNN path (ops/cuda/conv2d_cudnn.h); the environment gives the first values. */
+export interface CudaConvSettings {
+  /** 'auto': cuDNN wherever it is loaded and has an algorithm; 'own': im2col + cuda::gemm always. */
+  backend: 'auto' | 'own';
+  /** Time every algorithm on a shape's first call (PIX_CUDNN_BENCHMARK=1) instead of cuDNN's heuristics. */
+  benchmark: boolean;
+  /** Only algorithms that give the same bits every run (PIX_CUDNN_DETERMINISTIC=0 clears it). */
+  deterministic: boolean;
+  /** Largest cuDNN workspace per call (PIX_CUDNN_WORKSPACE_MIB, default 1024). */
+  workspaceMib: number;
+}
+
 export interface NcclComm {
   readonly rank: number;
   readonly worldSize: number;
@@ -505,6 +541,10 @@ export interface NativeEngine {
   cudaGemm(a: Tensor, b: Tensor, c: Tensor, params?: CudaGemmParams): void;
   /** Sets cuda::gemm's implementation and TF32 switch; returns the settings before the call. */
   setCudaGemm(options: Partial<CudaGemmSettings>): CudaGemmSettings;
+  /** Sets the convolutions' cuDNN settings, forgetting chosen algorithms; returns the settings before the call. */
+  setCudaConv(options: Partial<CudaConvSettings>): CudaConvSettings;
+  /** The convolution shapes run on CUDA so far, with each direction's cuDNN algorithm ('own': the own path). */
+  cudaConvPlans(): CudaConvPlan[];
   /** A fresh ncclUniqueId (128 bytes), made by rank 0 and handed to the others; CUDA builds with NCCL only. */
   ncclUniqueId(): Buffer;
   /** Joins the communicator named by id as rank on cuda:deviceIndex; blocks until every rank has joined. */

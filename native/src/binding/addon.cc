@@ -15,6 +15,7 @@ void InitImage(Napi::Env env, Napi::Object exports);
 void InitJpeg(Napi::Env env, Napi::Object exports);
 void InitNccl(Napi::Env env, Napi::Object exports);
 void InitCudaGemm(Napi::Env env, Napi::Object exports);
+void InitCudaConv(Napi::Env env, Napi::Object exports);
 }  // namespace pix::binding
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -30,6 +31,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pix::binding::InitJpeg(env, exports);
   pix::binding::InitNccl(env, exports);
   pix::binding::InitCudaGemm(env, exports);
+  pix::binding::InitCudaConv(env, exports);
   return exports;
 }
 

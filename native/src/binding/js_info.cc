@@ -2,8 +2,9 @@
 // the caching allocator's counters; cudaSynchronize(device): a barrier for timing;
 // setCpuPrecision('fp32' | 'bf16') and cpuPrecision(): the CPU networks' compute precision.
 // The CUDA report says which implementation cuda::gemm runs on (backends.cuda.gemm: "cublas 13.0.2"
-// or "own kernel (why)"); cuBLAS and NCCL are opened at run time, so `cublas` and `nccl` say
-// whether they load here, and `ncclLibrary` gives NCCL's version or why it does not load.
+// or "own kernel (why)") and which the convolutions run on (conv: "cudnn 9.19.0 (...)" or "own
+// im2col + gemm (why)"); cuBLAS, cuDNN and NCCL are opened at run time, so `cublas`, `cudnn` and
+// `nccl` say whether they load here, and `ncclLibrary` gives NCCL's version or why it does not load.
 #include <napi.h>
 
 #include "binding/errors.h"
@@ -14,6 +15,7 @@
 #include "core/precision.h"
 #include "core/thread_pool.h"
 #include "distributed/nccl_library.h"
+#include "ops/cuda/conv2d_cudnn.h"
 #include "ops/cuda/gemm.h"
 
 namespace pix::binding {
@@ -38,7 +40,9 @@ Napi::Object cuda_info(Napi::Env env) {
   Napi::Object cuda = Napi::Object::New(env);
   cuda.Set("compiled", PIX_HAVE_CUDA == 1);
   cuda.Set("emulated", PIX_CUDA_EMULATED == 1);
-  cuda.Set("cudnn", PIX_HAVE_CUDNN == 1);
+  cuda.Set("cudnn", false);
+  cuda.Set("conv", env.Null());
+  cuda.Set("cudnnPath", env.Null());
   cuda.Set("cublas", false);
   cuda.Set("gemm", env.Null());
   cuda.Set("gemmTf32", false);
@@ -64,6 +68,10 @@ Napi::Object cuda_info(Napi::Env env) {
   cuda.Set("gemm", gemm.description);
   cuda.Set("gemmTf32", cuda::gemm_tf32());
   if (gemm.cublas_loaded) cuda.Set("cublasPath", gemm.library_path);
+  const cuda::ConvPathInfo conv = cuda::conv_path_info();
+  cuda.Set("cudnn", conv.cudnn_loaded);
+  cuda.Set("conv", conv.description);
+  if (conv.cudnn_loaded) cuda.Set("cudnnPath", conv.library_path);
   const nccl::LibraryStatus nccl_status = nccl::library_status();
   cuda.Set("nccl", nccl_status.available);
   cuda.Set("ncclLibrary", nccl_status.available ? concat("NCCL ", nccl_status.version, " (", nccl_status.path, ")")

@@ -105,12 +105,13 @@ function CudaPanel({ cuda }: { cuda: CudaBackendInfo }) {
         </Fact>
         <Fact label="Libraries">
           <span className="tags">
-            <LibraryFlag name="cuDNN" present={cuda.cudnn} how="Compiled in" />
+            <LibraryFlag name="cuDNN" present={cuda.cudnn} how="Loaded at run time" />
             <LibraryFlag name="cuBLAS" present={cuda.cublas} how="Loaded at run time" />
             <LibraryFlag name="NCCL" present={cuda.nccl} how="Loaded at run time" />
           </span>
         </Fact>
         {cuda.gemm && <Fact label="Matrix products">{cuda.gemm}{cuda.gemmTf32 ? ' (TF32 allowed)' : ''}</Fact>}
+        {cuda.conv && <Fact label="Convolutions">{cuda.conv}</Fact>}
         {cuda.ncclLibrary && <Fact label="Multi-GPU (NCCL)">{cuda.ncclLibrary}</Fact>}
       </dl>
       {cuda.devices.length > 0 && <DeviceTable devices={cuda.devices} />}

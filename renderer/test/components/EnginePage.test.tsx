@@ -1,5 +1,5 @@
 // The Engine page: what the host's engine runs on, including which implementation does CUDA's
-// matrix products and why NCCL does not load, as `pix info` reports them.
+// matrix products and convolutions and why NCCL does not load, as `pix info` reports them.
 import { cleanup, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineInfo } from '../../../shared/engine';
@@ -16,16 +16,19 @@ const info: EngineInfo = {
     cpu: { threads: 2, simd: 'avx512', features: ['avx512_bf16'] },
     cuda: {
       compiled: true, emulated: false, runtimeVersion: '13.0', driverVersion: null, devices: [], unavailableReason: 'no usable CUDA device',
-      architectures: ['90'], cudnn: false, cublas: false, gemm: 'own kernel (cuBLAS not found: tried libcublas.so.13)',
+      architectures: ['90'], cudnn: false, conv: 'own im2col + gemm (cuDNN not found: tried libcudnn.so.9)', cudnnPath: null, cublas: false,
+      gemm: 'own kernel (cuBLAS not found: tried libcublas.so.13)',
       gemmTf32: false, cublasPath: null, nccl: false, ncclLibrary: 'NCCL library libnccl.so.2 not found: NCCL_ROOT is not set',
     },
   },
 };
 
 describe('EnginePage', () => {
-  it("says what runs CUDA's matrix products and why NCCL is missing", async () => {
+  it("says what runs CUDA's matrix products and convolutions, and why NCCL is missing", async () => {
     renderWithStores(<EnginePage />, fakeClient({ engineInfo: async () => info }));
     expect(await screen.findByText('own kernel (cuBLAS not found: tried libcublas.so.13)')).toBeTruthy();
+    expect(screen.getByText('own im2col + gemm (cuDNN not found: tried libcudnn.so.9)')).toBeTruthy();
+    expect(screen.getByText(/cuDNN ✗/).getAttribute('title')).toBe('Not loaded at run time');
     expect(screen.getByText('NCCL library libnccl.so.2 not found: NCCL_ROOT is not set')).toBeTruthy();
     expect(screen.getByText(/cuBLAS ✗/).getAttribute('title')).toBe('Not loaded at run time');
   });

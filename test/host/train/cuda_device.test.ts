@@ -12,7 +12,7 @@ import { deviceProblem, placement } from '../../../electron/host/train/cuda_devi
 
 function report(overrides: Partial<CudaBackendInfo>): CudaBackendInfo {
   return { compiled: true, emulated: false, runtimeVersion: '13.0', driverVersion: '13.0', devices: [], unavailableReason: null,
-    architectures: ['90'], cudnn: false, cublas: false, gemm: 'own kernel', gemmTf32: false, cublasPath: null, nccl: false,
+    architectures: ['90'], cudnn: false, conv: null, cudnnPath: null, cublas: false, gemm: 'own kernel', gemmTf32: false, cublasPath: null, nccl: false,
     ncclLibrary: null, ...overrides };
 }
 

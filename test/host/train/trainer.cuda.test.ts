@@ -1,7 +1,7 @@
 // The training loop on CUDA (--device cuda) against the same run on the CPU: the tiny PiX model on
 // a small slice of the demo digits with the same seed. In f32 the first steps' losses agree within
 // 1e-3 (relative) with the recipe's Mixup/CutMix, BCE, LAMB and EMA; with SGD at lr 0.05 the first
-// within 1e-4 and the second within 1e-2 (see below);
+// within 1e-4 and the second within 3e-2 (see below);
 // checkpoints hold the same tensors as a CPU run's, and a run stopped on CUDA resumes there with
 // the uninterrupted run's losses. With --use_amp (bf16 activations) the loss goes down. Skips,
 // printing why, where no CUDA device is usable.
@@ -52,12 +52,13 @@ describe('trainer on CUDA', { skip }, () => {
     const cpu = config(data, { device: 'cpu', smoothing: 0.1 });
     const cuda = config(data, { device: 'cuda', smoothing: 0.1 });
     // Large SGD steps on this tiny network turn rounding into different runs within a few steps: the
-    // CPU's own portable and AVX-512 kernels part by 1% at the second step and 5% at the fourth, and
-    // the CUDA run (on the CUDA emulator) lies within that spread. So the first step (the same
-    // weights) is held tightly, the second loosely, and the epoch's mean loss to 5%.
+    // CPU's own portable and AVX-512 kernels part by 1% at the second step and 5% at the fourth; on
+    // the CUDA emulator the own convolutions stay within that spread and its cuDNN stand-in (summing
+    // in another order) parts by 1.03% at the second step. So the first step (the same weights) is
+    // held tightly, the second to 3%, and the epoch's mean loss to 5%.
     const [lossesCuda, lossesCpu] = [await losses(cuda), await losses(cpu)];
     assertClose(lossesCuda, lossesCpu, 1, 1e-4, 'label smoothing');
-    assertClose(lossesCuda.slice(1), lossesCpu.slice(1), 1, 1e-2, 'label smoothing, after one step');
+    assertClose(lossesCuda.slice(1), lossesCpu.slice(1), 1, 3e-2, 'label smoothing, after one step');
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
     assert.ok(Math.abs(mean(lossesCuda) - mean(lossesCpu)) <= 0.05 * mean(lossesCpu),
       `mean loss ${mean(lossesCuda)} on CUDA, ${mean(lossesCpu)} on the CPU`);

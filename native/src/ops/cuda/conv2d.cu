@@ -9,10 +9,11 @@
 // Images go through in chunks whose columns fit kColumnBudget bytes, so ImageNet batches do not
 // need gigabytes of columns. bf16 activations round w to bf16 as well; products sum in f32, dw is
 // f32 and dcols stay f32 until col2im rounds the finished sum once.
-// Fast path, later: cuDNN (PIX_HAVE_CUDNN) or an implicit-GEMM tensor-core kernel, behind this same
-// entry point.
+// This is the fallback: cuDNN runs each direction first where it is loaded (ops/cuda/conv2d_cudnn.h),
+// and this path takes what cuDNN does not.
 #include "ops/cast.h"
 #include "ops/conv2d.h"
+#include "ops/cuda/conv2d_cudnn.h"
 #include "ops/cuda/gemm.h"
 #include "ops/cuda/launch.cuh"
 
@@ -79,6 +80,22 @@ Tensor weight_for(const Tensor& w, DType activations) {
   return activations == DType::F32 ? w : ::pix::cast(w, activations);
 }
 
+// dw (f32) += g: cuDNN's weight gradient of a bf16 convolution is bf16, as PyTorch's autocast
+// gives it, and the f32 master gradient sums it.
+__global__ void add_into_f32(const __nv_bfloat16* __restrict__ g, float* __restrict__ dw, int64_t n) {
+  PIX_GRID_STRIDE(i, n) dw[i] += __bfloat162float(g[i]);
+}
+
+// The weight gradient on cuDNN, added into dw; false (nothing queued) where cuDNN does not run it.
+bool weight_gradient_on_cudnn(const Tensor& x, const Tensor& dy, const ConvShape& s, Tensor& dw, cudaStream_t st) {
+  if (x.dtype() == DType::F32) return cudnn_conv_backward_filter(x, dy, s, dw, 1.f);
+  Tensor g = Tensor::empty(dw.shape(), x.dtype(), x.device());
+  if (!cudnn_conv_backward_filter(x, dy, s, g, 0.f)) return false;
+  add_into_f32<<<grid_for(g.numel()), kThreads, 0, st>>>(g.data<__nv_bfloat16>(), dw.data<float>(), g.numel());
+  PIX_CUDA_CHECK_LAUNCH("conv2d_backward (dw += cuDNN's bf16 dw)");
+  return true;
+}
+
 template <typename T>
 void fill_columns(const Tensor& x, const ConvShape& s, const Lowering& l, int64_t n0, int64_t count, Tensor& cols,
                   cudaStream_t st) {
@@ -93,8 +110,9 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor
   set_device(device);
   cudaStream_t st = stream(device);
   const DType dt = x.dtype();
-  const Lowering l = lowering_for(s, dtype_size(dt));
   const Tensor wt = weight_for(w, dt);
+  if (cudnn_conv_forward(x, wt, s, y)) return;
+  const Lowering l = lowering_for(s, dtype_size(dt));
   Tensor cols;
   if (!l.direct) cols = Tensor::empty({l.images_per_chunk * s.p * s.q, l.k}, dt, x.device());
   with_activation_type(dt, "conv2d", [&](auto zero) {
@@ -120,15 +138,18 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const C
   set_device(device);
   cudaStream_t st = stream(device);
   const DType dt = x.dtype();
+  const Tensor wt = weight_for(w, dt);
+  const bool overwrite = dx_write == GradWrite::Overwrite;
+  const bool need_dw = !weight_gradient_on_cudnn(x, dy, s, dw, st);
+  if (dx && cudnn_conv_backward_data(wt, dy, s, *dx, overwrite)) dx = nullptr;
+  if (!need_dw && !dx) return;
   // The chunk must hold the columns (dtype of x) and, for dx, the f32 column gradients.
   const Lowering l = lowering_for(s, dtype_size(dt) + (dx ? sizeof(float) : 0));
-  const Tensor wt = weight_for(w, dt);
   Tensor cols, dcols;
   if (!l.direct) {
-    cols = Tensor::empty({l.images_per_chunk * s.p * s.q, l.k}, dt, x.device());
+    if (need_dw) cols = Tensor::empty({l.images_per_chunk * s.p * s.q, l.k}, dt, x.device());
     if (dx) dcols = Tensor::empty({l.images_per_chunk * s.p * s.q, l.k}, DType::F32, x.device());
   }
-  const bool overwrite = dx_write == GradWrite::Overwrite;
   with_activation_type(dt, "conv2d_backward", [&](auto zero) {
     using T = decltype(zero);
     for (int64_t n0 = 0; n0 < s.n; n0 += l.images_per_chunk) {
@@ -136,14 +157,16 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const C
       const int64_t rows = count * s.p * s.q;
       const T* dys = dy.data<T>() + n0 * s.p * s.q * s.o;
       const T* a = x.data<T>() + (l.direct ? n0 * s.h * s.w * s.c : 0);
-      if (!l.direct) {
+      if (!l.direct && need_dw) {
         fill_columns<T>(x, s, l, n0, count, cols, st);
         a = cols.data<T>();
       }
-      GemmParams gw;  // dw (O,K) += dy^T (O,rows) * cols (rows,K)
-      gw.trans_a = true;
-      gw.m = s.o, gw.n = l.k, gw.k = rows, gw.lda = s.o, gw.ldb = l.k, gw.ldc = l.k, gw.beta = 1.f;
-      gemm(device, gw, dt, dys, a, DType::F32, dw.raw_data());
+      if (need_dw) {
+        GemmParams gw;  // dw (O,K) += dy^T (O,rows) * cols (rows,K)
+        gw.trans_a = true;
+        gw.m = s.o, gw.n = l.k, gw.k = rows, gw.lda = s.o, gw.ldb = l.k, gw.ldc = l.k, gw.beta = 1.f;
+        gemm(device, gw, dt, dys, a, DType::F32, dw.raw_data());
+      }
       if (!dx) continue;
       GemmParams gx;  // dcols (rows,K) = dy (rows,O) * w (O,K)
       gx.m = rows, gx.n = l.k, gx.k = s.o, gx.lda = s.o, gx.ldb = l.k, gx.ldc = l.k;

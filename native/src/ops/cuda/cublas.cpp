@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/cuda/check.h"
+#include "core/cuda/device_handles.h"
 #include "core/cuda/runtime.h"
 #include "build_config.h"
 #include "core/dynamic_library.h"
@@ -107,24 +108,10 @@ void ensure_loaded() {
   });
 }
 
-struct DeviceState {
-  std::mutex mutex;  // serializes calls on the handle
-  bool tried = false;
-  Handle handle = nullptr;
-  std::string failure;
-};
-
-std::mutex devices_mutex;
-std::vector<std::unique_ptr<DeviceState>>& devices() {
-  static auto* all = new std::vector<std::unique_ptr<DeviceState>>();  // never freed, like the handles
+// Never freed, like the handles it holds (core/cuda/device_handles.h).
+DeviceHandles<Handle>& handles() {
+  static auto* all = new DeviceHandles<Handle>();
   return *all;
-}
-
-DeviceState& state_for(int device) {
-  std::lock_guard<std::mutex> lock(devices_mutex);
-  auto& all = devices();
-  while (static_cast<int>(all.size()) <= device) all.push_back(std::make_unique<DeviceState>());
-  return *all[device];
 }
 
 // Creates and configures a handle for the current device; throws pix::Error naming the failed call.
@@ -165,47 +152,18 @@ const Api* api() {
 Handle handle(int device) {
   const Api* a = api();
   if (a == nullptr) return nullptr;
-  DeviceState& d = state_for(device);
-  std::lock_guard<std::mutex> lock(d.mutex);
-  if (!d.tried) {
-    d.tried = true;
-    try {
-      d.handle = create_handle(*a, device);
-    } catch (const std::exception& e) {
-      d.failure = e.what();
-      d.handle = nullptr;
-    }
-    if (d.handle != nullptr) {
-      int code = 0;
-      std::lock_guard<std::mutex> status_lock(status_mutex);
-      if (status.version.empty() && a->GetVersion(d.handle, &code) == kSuccess) status.version = version_from_code(code);
-    }
-  }
-  return d.handle;
+  return handles().get(device, [a](int d) {
+    Handle h = create_handle(*a, d);
+    int code = 0;
+    std::lock_guard<std::mutex> status_lock(status_mutex);
+    if (status.version.empty() && a->GetVersion(h, &code) == kSuccess) status.version = version_from_code(code);
+    return h;
+  });
 }
 
-std::string device_failure(int device) {
-  if (api() == nullptr) return "";
-  DeviceState& d = state_for(device);
-  std::lock_guard<std::mutex> lock(d.mutex);
-  return d.failure;
-}
+std::string first_device_failure() { return api() == nullptr ? "" : handles().first_failure(); }
 
-std::string first_device_failure() {
-  if (api() == nullptr) return "";
-  std::vector<DeviceState*> all;
-  {
-    std::lock_guard<std::mutex> lock(devices_mutex);
-    for (auto& d : devices()) all.push_back(d.get());
-  }
-  for (DeviceState* d : all) {
-    std::lock_guard<std::mutex> lock(d->mutex);
-    if (!d->failure.empty()) return d->failure;
-  }
-  return "";
-}
-
-std::mutex& handle_mutex(int device) { return state_for(device).mutex; }
+std::mutex& handle_mutex(int device) { return handles().mutex(device); }
 
 std::string status_string(Status s) {
   const Api* a = loaded ? &loaded->api : nullptr;

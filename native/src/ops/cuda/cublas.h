@@ -94,11 +94,10 @@ const Api* api();
 
 // The handle of `device`, created on its first use and kept for the process: bound to the
 // device's engine stream, with a workspace from the caching allocator (so CUDA graph capture works)
-// and f32 split-K reductions. Null when creation failed; device_failure() then says why, and
-// later calls return null at once. The caller makes `device` current first.
+// and f32 split-K reductions. Null when creation failed; first_device_failure() then says why,
+// and later calls return null at once. The caller makes `device` current first.
 Handle handle(int device);
-std::string device_failure(int device);  // "" while none
-std::string first_device_failure();      // the lowest-numbered device's, "" while none
+std::string first_device_failure();  // the lowest-numbered device's, "" while none
 
 // A handle is used by one host thread at a time: hold this around each call on handle(device).
 std::mutex& handle_mutex(int device);

@@ -1,0 +1,386 @@
+// cuDNN's convolutions behind cuda::conv2d_*: plans (descriptors + chosen algorithms) per shape,
+// chosen by heuristics or by timing, workspaces from the caching allocator. See conv2d_cudnn.h.
+#include "ops/cuda/conv2d_cudnn.h"
+
+#include <climits>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+
+#include "core/cuda/check.h"
+#include "core/cuda/runtime.h"
+#include "core/error.h"
+#include "ops/cuda/cudnn.h"
+#include "ops/cuda/gemm.h"
+
+namespace pix::cuda {
+namespace {
+
+namespace dnn = cudnn;
+
+enum Direction { kForward = 0, kBackwardData = 1, kBackwardFilter = 2 };
+
+// One direction's algorithm, decided on its first call.
+struct Choice {
+  bool decided = false;
+  bool usable = false;  // false: no algorithm fits the settings; the own path runs
+  int algo = 0;
+  size_t workspace = 0;
+  dnn::MathType math = dnn::kDefaultMath;
+};
+
+// A shape's descriptors and choices. Shared, so a call in flight keeps its plan while
+// set_conv_settings() forgets the cache.
+struct Plan {
+  dnn::TensorDescriptor x = nullptr, y = nullptr;
+  dnn::FilterDescriptor w = nullptr;
+  dnn::ConvolutionDescriptor conv = nullptr;
+  Choice choice[3];
+
+  ~Plan() {
+    const dnn::Api* a = dnn::api();
+    if (a == nullptr) return;
+    if (x) a->DestroyTensorDescriptor(x);
+    if (y) a->DestroyTensorDescriptor(y);
+    if (w) a->DestroyFilterDescriptor(w);
+    if (conv) a->DestroyConvolutionDescriptor(conv);
+  }
+};
+
+using PlanKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int, int, int, DType, bool>;
+
+std::mutex state_mutex;  // guards settings, settings_read and plans
+ConvSettings settings;
+bool settings_read = false;
+std::map<PlanKey, std::shared_ptr<Plan>> plans;
+
+bool env_flag(const char* name, bool fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  return std::string(v) != "0";
+}
+
+ConvSettings settings_from_environment() {
+  ConvSettings s;
+  s.benchmark = env_flag("PIX_CUDNN_BENCHMARK", false);
+  s.deterministic = env_flag("PIX_CUDNN_DETERMINISTIC", true);
+  if (const char* mib = std::getenv("PIX_CUDNN_WORKSPACE_MIB")) {
+    char* end = nullptr;
+    const long long v = std::strtoll(mib, &end, 10);
+    PIX_CHECK(end != mib && *end == '\0' && v >= 0, "PIX_CUDNN_WORKSPACE_MIB must be a whole number of MiB, got '",
+              mib, "'");
+    s.workspace_limit = static_cast<size_t>(v) << 20;
+  }
+  return s;
+}
+
+ConvSettings current_settings() {
+  std::lock_guard<std::mutex> lock(state_mutex);
+  if (!settings_read) settings = settings_from_environment(), settings_read = true;
+  return settings;
+}
+
+std::string shape_text(const ConvShape& s, DType dt) {
+  return concat("x ", s.n, "x", s.h, "x", s.w, "x", s.c, " ", dtype_name(dt), ", w ", s.o, "x", s.kernel, "x",
+                s.kernel, "x", s.c, ", stride ", s.stride, ", pad ", s.pad);
+}
+
+void check(dnn::Status status, const char* call, const ConvShape& s, DType dt) {
+  if (status == dnn::kSuccess) return;
+  // Phrased as the caching allocator phrases it, so the trainer suggests a smaller batch.
+  const char* oom = static_cast<int>(status) == 4004 ? "CUDA out of memory inside cuDNN: " : "";
+  throw Error(concat(oom, call, " failed (", dnn::status_string(status), ") for ", shape_text(s, dt),
+                     "; PIX_CUDNN=0 runs the own convolutions instead"));
+}
+
+bool fits_int(const ConvShape& s) {
+  const int64_t in = s.n * s.h * s.w * s.c, out = s.n * s.p * s.q * s.o;
+  return in <= INT_MAX && out <= INT_MAX && s.o * s.kernel * s.kernel * s.c <= INT_MAX;
+}
+
+std::shared_ptr<Plan> make_plan(const dnn::Api& a, const ConvShape& s, DType dt) {
+  auto p = std::make_shared<Plan>();
+  const dnn::DataType type = dt == DType::BF16 ? dnn::kBFloat16 : dnn::kFloat;
+  const ConvShape c = s;
+  auto make = [&](dnn::Status st, const char* call) { check(st, call, c, dt); };
+  make(a.CreateTensorDescriptor(&p->x), "cudnnCreateTensorDescriptor");
+  make(a.SetTensor4dDescriptor(p->x, dnn::kNhwc, type, int(s.n), int(s.c), int(s.h), int(s.w)),
+       "cudnnSetTensor4dDescriptor (x)");
+  make(a.CreateTensorDescriptor(&p->y), "cudnnCreateTensorDescriptor");
+  make(a.SetTensor4dDescriptor(p->y, dnn::kNhwc, type, int(s.n), int(s.o), int(s.p), int(s.q)),
+       "cudnnSetTensor4dDescriptor (y)");
+  make(a.CreateFilterDescriptor(&p->w), "cudnnCreateFilterDescriptor");
+  make(a.SetFilter4dDescriptor(p->w, type, dnn::kNhwc, int(s.o), int(s.c), s.kernel, s.kernel),
+       "cudnnSetFilter4dDescriptor");
+  make(a.CreateConvolutionDescriptor(&p->conv), "cudnnCreateConvolutionDescriptor");
+  // PyTorch's convolutions are cross-correlations; products sum in f32 whatever the data type.
+  make(a.SetConvolution2dDescriptor(p->conv, s.pad, s.pad, s.stride, s.stride, 1, 1, dnn::kCrossCorrelation,
+                                    dnn::kFloat),
+       "cudnnSetConvolution2dDescriptor");
+  return p;
+}
+
+// f32 without TF32 wants cuDNN's FMA math (TF32 rounds inputs to 10 mantissa bits); bf16, and f32
+// with TF32, take tensor cores.
+dnn::MathType wanted_math(DType dt, bool tf32) {
+  if (dt == DType::BF16) return dnn::kTensorOpMath;
+  return tf32 ? dnn::kDefaultMath : dnn::kFmaMath;
+}
+
+bool math_allowed(dnn::MathType math, DType dt, bool tf32) { return dt == DType::BF16 || tf32 || math == dnn::kFmaMath; }
+
+// Device memory from the caching allocator for one call, given back when the call is queued (the
+// engine's work on a device is ordered on one stream, so a later user of the block runs after it).
+class Workspace {
+ public:
+  Workspace(int device, size_t bytes) : device_(device), bytes_(bytes) {
+    if (bytes_ > 0) ptr_ = cache_alloc(device_, bytes_);
+  }
+  ~Workspace() {
+    if (ptr_ != nullptr) cache_free(device_, ptr_);
+  }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  void* ptr() const { return ptr_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  int device_;
+  size_t bytes_;
+  void* ptr_ = nullptr;
+};
+
+// The largest workspace up to `limit` the device can give now, for timing algorithms: halved
+// after each out-of-memory, down to none.
+std::unique_ptr<Workspace> largest_workspace(int device, size_t limit) {
+  for (size_t bytes = limit; bytes >= (size_t{1} << 20); bytes /= 2) {
+    try {
+      return std::make_unique<Workspace>(device, bytes);
+    } catch (const Error&) {
+    }
+  }
+  return std::make_unique<Workspace>(device, 0);
+}
+
+// The tensors of one call, as the three directions name them.
+struct Operands {
+  const Tensor* x;   // forward and backward filter
+  const Tensor* w;   // forward and backward data
+  const Tensor* dy;  // backward data and filter
+  Tensor* out;       // y, dx or dw
+};
+
+// One call of the engine's convolution on cuDNN: the plan and handle, and the direction's choice.
+class Call {
+ public:
+  // False when cuDNN is not to run this convolution (nothing was queued).
+  bool begin(int device, const ConvShape& s, DType dt) {
+    cfg_ = current_settings();
+    if (cfg_.backend == ConvBackend::Own || !fits_int(s)) return false;
+    api_ = dnn::api();
+    if (api_ == nullptr) return false;
+    set_device(device);
+    handle_ = dnn::handle(device);
+    if (handle_ == nullptr) return false;
+    device_ = device, s_ = s, dt_ = dt, tf32_ = dt == DType::F32 && gemm_tf32();
+    const PlanKey key{device, s.n, s.h, s.w, s.c, s.o, s.kernel, s.stride, s.pad, dt, tf32_};
+    std::lock_guard<std::mutex> lock(state_mutex);
+    auto found = plans.find(key);
+    if (found == plans.end()) found = plans.emplace(key, make_plan(*api_, s, dt)).first;
+    plan_ = found->second;
+    return true;
+  }
+
+  // The direction's algorithm, chosen on its first call; the caller holds the handle's mutex.
+  const Choice& choose(Direction d, const Operands& ops) {
+    Choice& c = plan_->choice[d];
+    if (c.decided) return c;
+    check(api_->SetConvolutionMathType(plan_->conv, wanted_math(dt_, tf32_)), "cudnnSetConvolutionMathType", s_, dt_);
+    dnn::AlgoPerf results[dnn::kMaxAlgorithms] = {};
+    int returned = 0;
+    size_t workspace_cap = cfg_.workspace_limit;
+    if (cfg_.benchmark) {
+      const std::unique_ptr<Workspace> ws = largest_workspace(device_, cfg_.workspace_limit);
+      workspace_cap = ws->bytes();
+      time_algorithms(d, ops, *ws, results, &returned);
+    } else {
+      check(heuristics(d, results, &returned), "cudnnGetConvolution*Algorithm_v7", s_, dt_);
+    }
+    c.decided = true;
+    for (int i = 0; i < returned; ++i) {
+      const dnn::AlgoPerf& r = results[i];
+      if (r.status != dnn::kSuccess || !math_allowed(r.math_type, dt_, tf32_)) continue;
+      if (cfg_.deterministic && r.determinism != dnn::kDeterministic) continue;
+      size_t bytes = 0;
+      if (workspace_size(d, r.algo, r.math_type, &bytes) != dnn::kSuccess || bytes > workspace_cap) continue;
+      c.usable = true, c.algo = r.algo, c.workspace = bytes, c.math = r.math_type;
+      break;
+    }
+    return c;
+  }
+
+  const dnn::Api& api() const { return *api_; }
+  dnn::Handle handle() const { return handle_; }
+  Plan& plan() const { return *plan_; }
+  int device() const { return device_; }
+  void check_call(dnn::Status status, const char* call) const { check(status, call, s_, dt_); }
+
+ private:
+  dnn::Status heuristics(Direction d, dnn::AlgoPerf* r, int* n) {
+    Plan& p = *plan_;
+    const int max = dnn::kMaxAlgorithms;
+    switch (d) {
+      case kForward: return api_->GetConvolutionForwardAlgorithm_v7(handle_, p.x, p.w, p.conv, p.y, max, n, r);
+      case kBackwardData: return api_->GetConvolutionBackwardDataAlgorithm_v7(handle_, p.w, p.y, p.conv, p.x, max, n, r);
+      default: return api_->GetConvolutionBackwardFilterAlgorithm_v7(handle_, p.x, p.y, p.conv, p.w, max, n, r);
+    }
+  }
+
+  // Runs every algorithm once on the call's own inputs. Backward outputs go to scratch tensors: the
+  // real dx may hold a gradient to accumulate onto, and dw one to scale by beta.
+  void time_algorithms(Direction d, const Operands& ops, const Workspace& ws, dnn::AlgoPerf* r, int* n) {
+    Plan& p = *plan_;
+    const int max = dnn::kMaxAlgorithms;
+    dnn::Status status;
+    if (d == kForward) {
+      status = api_->FindConvolutionForwardAlgorithmEx(handle_, p.x, ops.x->raw_data(), p.w, ops.w->raw_data(), p.conv,
+                                                       p.y, ops.out->raw_data(), max, n, r, ws.ptr(), ws.bytes());
+    } else {
+      Tensor scratch = Tensor::empty(ops.out->shape(), ops.out->dtype(), ops.out->device());
+      status = d == kBackwardData
+                   ? api_->FindConvolutionBackwardDataAlgorithmEx(handle_, p.w, ops.w->raw_data(), p.y,
+                                                                  ops.dy->raw_data(), p.conv, p.x, scratch.raw_data(),
+                                                                  max, n, r, ws.ptr(), ws.bytes())
+                   : api_->FindConvolutionBackwardFilterAlgorithmEx(handle_, p.x, ops.x->raw_data(), p.y,
+                                                                    ops.dy->raw_data(), p.conv, p.w,
+                                                                    scratch.raw_data(), max, n, r, ws.ptr(), ws.bytes());
+    }
+    check(status, "cudnnFindConvolution*AlgorithmEx", s_, dt_);
+  }
+
+  // The workspace an algorithm needs, asked with the math type it was reported with.
+  dnn::Status workspace_size(Direction d, int algo, dnn::MathType math, size_t* bytes) {
+    Plan& p = *plan_;
+    dnn::Status st = api_->SetConvolutionMathType(p.conv, math);
+    if (st != dnn::kSuccess) return st;
+    switch (d) {
+      case kForward: return api_->GetConvolutionForwardWorkspaceSize(handle_, p.x, p.w, p.conv, p.y, algo, bytes);
+      case kBackwardData:
+        return api_->GetConvolutionBackwardDataWorkspaceSize(handle_, p.w, p.y, p.conv, p.x, algo, bytes);
+      default: return api_->GetConvolutionBackwardFilterWorkspaceSize(handle_, p.x, p.y, p.conv, p.w, algo, bytes);
+    }
+  }
+
+  ConvSettings cfg_;
+  const dnn::Api* api_ = nullptr;
+  dnn::Handle handle_ = nullptr;
+  std::shared_ptr<Plan> plan_;
+  int device_ = 0;
+  ConvShape s_{};
+  DType dt_ = DType::F32;
+  bool tf32_ = false;
+};
+
+// Chooses (first time) and runs one direction: run(choice, workspace) makes the cuDNN call.
+template <typename Run>
+bool run_direction(const Tensor& any, const ConvShape& s, Direction d, const Operands& ops, Run&& run) {
+  Call call;
+  if (!call.begin(any.device().index, s, any.dtype())) return false;
+  std::lock_guard<std::mutex> lock(dnn::handle_mutex(call.device()));
+  const Choice& c = call.choose(d, ops);
+  if (!c.usable) return false;
+  call.check_call(call.api().SetConvolutionMathType(call.plan().conv, c.math), "cudnnSetConvolutionMathType");
+  const Workspace ws(call.device(), c.workspace);
+  run(call, c, ws);
+  return true;
+}
+
+const float kOne = 1.f, kZero = 0.f;
+
+}  // namespace
+
+ConvSettings conv_settings() { return current_settings(); }
+
+void set_conv_settings(const ConvSettings& s) {
+  std::lock_guard<std::mutex> lock(state_mutex);
+  settings = s, settings_read = true;
+  plans.clear();
+}
+
+bool cudnn_conv_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y) {
+  return run_direction(x, s, kForward, {&x, &w, nullptr, &y}, [&](Call& call, const Choice& c, const Workspace& ws) {
+    Plan& p = call.plan();
+    call.check_call(call.api().ConvolutionForward(call.handle(), &kOne, p.x, x.raw_data(), p.w, w.raw_data(), p.conv,
+                                                  c.algo, ws.ptr(), ws.bytes(), &kZero, p.y, y.raw_data()),
+                    "cudnnConvolutionForward");
+  });
+}
+
+bool cudnn_conv_backward_data(const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor& dx, bool overwrite) {
+  return run_direction(dy, s, kBackwardData, {nullptr, &w, &dy, &dx}, [&](Call& call, const Choice& c,
+                                                                          const Workspace& ws) {
+    Plan& p = call.plan();
+    call.check_call(call.api().ConvolutionBackwardData(call.handle(), &kOne, p.w, w.raw_data(), p.y, dy.raw_data(),
+                                                       p.conv, c.algo, ws.ptr(), ws.bytes(), overwrite ? &kZero : &kOne,
+                                                       p.x, dx.raw_data()),
+                    "cudnnConvolutionBackwardData");
+  });
+}
+
+bool cudnn_conv_backward_filter(const Tensor& x, const Tensor& dy, const ConvShape& s, Tensor& dw, float beta) {
+  return run_direction(x, s, kBackwardFilter, {&x, nullptr, &dy, &dw}, [&](Call& call, const Choice& c,
+                                                                           const Workspace& ws) {
+    Plan& p = call.plan();
+    call.check_call(call.api().ConvolutionBackwardFilter(call.handle(), &kOne, p.x, x.raw_data(), p.y, dy.raw_data(),
+                                                         p.conv, c.algo, ws.ptr(), ws.bytes(), &beta, p.w,
+                                                         dw.raw_data()),
+                    "cudnnConvolutionBackwardFilter");
+  });
+}
+
+std::vector<ConvPlanInfo> conv_plans() {
+  std::vector<ConvPlanInfo> out;
+  std::lock_guard<std::mutex> lock(state_mutex);
+  for (const auto& [key, plan] : plans) {
+    ConvPlanInfo info;
+    ConvShape& s = info.shape;
+    std::tie(info.device, s.n, s.h, s.w, s.c, s.o, s.kernel, s.stride, s.pad, info.dtype, info.tf32) = key;
+    s.p = (s.h + 2 * s.pad - s.kernel) / s.stride + 1;
+    s.q = (s.w + 2 * s.pad - s.kernel) / s.stride + 1;
+    ConvChoiceInfo* directions[] = {&info.forward, &info.backward_data, &info.backward_filter};
+    // Choices are written under the device's handle mutex: read them under it too.
+    std::lock_guard<std::mutex> handle_lock(dnn::handle_mutex(info.device));
+    for (int d = 0; d < 3; ++d) {
+      const Choice& c = plan->choice[d];
+      *directions[d] = {c.decided, c.usable, c.usable ? c.algo : -1, c.workspace, static_cast<int>(c.math)};
+    }
+    out.push_back(info);
+  }
+  return out;
+}
+
+ConvPathInfo conv_path_info() {
+  ConvPathInfo info;
+  const dnn::LibraryStatus lib = dnn::library_status();
+  const ConvSettings cfg = current_settings();
+  info.cudnn_loaded = lib.available;
+  info.library_path = lib.path;
+  const std::string failure = lib.available ? dnn::first_device_failure() : "";
+  if (!lib.available) {
+    info.description = concat("own im2col + gemm (", lib.reason, ")");
+  } else if (cfg.backend == ConvBackend::Own) {
+    info.description = concat("own im2col + gemm (set to 'own' in this process; cuDNN ", lib.version, " is loaded)");
+  } else if (!failure.empty()) {
+    info.description = concat("own im2col + gemm (", failure, ")");
+  } else {
+    info.on_cudnn = true;
+    info.description = concat("cudnn ", lib.version, " (", cfg.benchmark ? "timed" : "heuristic", " algorithms, ",
+                              cfg.deterministic ? "deterministic only" : "any algorithm", ", workspace up to ",
+                              cfg.workspace_limit >> 20, " MiB)");
+  }
+  return info;
+}
+
+}  // namespace pix::cuda
