@@ -2,19 +2,20 @@
 // tensors, statistics summed in double like the CPU backend (and in the same formulas, so the two
 // agree to rounding).
 //
-// Per-channel sums run in two deterministic passes: blocks of kChannelTile channels x one chunk of
-// rows write partial sums, then one thread per channel adds its chunks in order. The elementwise
-// passes (normalise, input gradient) are grid-stride loops.
-// Fast path, later: one fused statistics+normalise kernel with vector loads, and BN folded into
-// the next conv's epilogue in evaluation.
+// Per-channel sums run in two deterministic passes: blocks of channels x one chunk of rows write
+// partial sums, then one thread per channel adds its chunks in order. The elementwise passes
+// (normalise, input gradient) are grid-stride loops. Every kernel that walks the activations takes a
+// vector width V (launch.cuh): with 16-byte aligned rows of a multiple of 8 bf16 or 4 f32 channels
+// (every ResNet and PiX-ResNet layer), a thread moves 16 bytes per access; else V = 1.
+// Later: one fused statistics+normalise kernel, and BN folded into the next conv's epilogue in
+// evaluation.
 #include "ops/batchnorm.h"
 #include "ops/cuda/launch.cuh"
 
 namespace pix::cuda {
 namespace {
 
-constexpr int kChannelTile = 32;          // one warp reads 32 consecutive channels of a row
-constexpr int kRowLanes = 8;              // rows a block walks side by side (blockDim.y)
+constexpr int kChannelLanes = 32;         // channel vectors of one row a block reads side by side
 constexpr int64_t kRowsPerChunk = 512;    // rows one block sums before the ordered final pass
 constexpr int64_t kMaxChunks = 65535;     // gridDim.y limit
 
@@ -30,37 +31,62 @@ Chunks chunks_for(int64_t rows) {
 // partial[(chunk*2 + 0)*C + ch] and [(chunk*2 + 1)*C + ch]: the chunk's two sums for channel ch.
 // Forward: sums of (x - x[0,ch]) and its square (shifted so the variance does not cancel).
 // Backward: sums of g and g*xhat, g = dy masked by y > 0 when y is given (fused ReLU).
-template <typename T, bool kBackward>
+// Thread (tx, ty) of a block owns channels [V*(blockIdx.x*blockDim.x + tx), +V) and walks the
+// chunk's rows ty, ty + blockDim.y, ...; row lanes are then added in order.
+template <typename T, bool kBackward, int V>
 __global__ void channel_partials(const T* __restrict__ x, const T* __restrict__ y, const T* __restrict__ dy,
                                  const float* __restrict__ mean, const float* __restrict__ invstd, int64_t rows,
                                  int64_t c, int64_t rows_per_chunk, double* __restrict__ partial) {
-  const int64_t ch = blockIdx.x * static_cast<int64_t>(kChannelTile) + threadIdx.x;
+  const int64_t ch0 = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) * V;
   const int64_t r0 = blockIdx.y * rows_per_chunk;
   const int64_t r1 = min(rows, r0 + rows_per_chunk);
-  double a = 0, b = 0;
-  if (ch < c) {
-    const float center = kBackward ? mean[ch] : to_float(x[ch]);
-    for (int64_t r = r0 + threadIdx.y; r < r1; r += kRowLanes) {
-      const int64_t i = r * c + ch;
+  double a[V] = {}, b[V] = {};
+  if (ch0 < c) {
+    float center[V], scale[V];
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      center[j] = kBackward ? mean[ch0 + j] : to_float(x[ch0 + j]);
+      scale[j] = kBackward ? invstd[ch0 + j] : 1.f;
+    }
+    for (int64_t r = r0 + threadIdx.y; r < r1; r += blockDim.y) {
+      const int64_t i = r * c + ch0;
+      const Pack<T, V> xv = *reinterpret_cast<const Pack<T, V>*>(x + i);
       if constexpr (kBackward) {
-        const float g = y && to_float(y[i]) <= 0.f ? 0.f : to_float(dy[i]);
-        a += g;
-        b += static_cast<double>(g) * (to_float(x[i]) - center) * invstd[ch];
+        const Pack<T, V> gv = *reinterpret_cast<const Pack<T, V>*>(dy + i);
+        Pack<T, V> yv{};
+        if (y) yv = *reinterpret_cast<const Pack<T, V>*>(y + i);
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+          const float g = y && to_float(yv.v[j]) <= 0.f ? 0.f : to_float(gv.v[j]);
+          a[j] += g;
+          b[j] += static_cast<double>(g) * (to_float(xv.v[j]) - center[j]) * scale[j];
+        }
       } else {
-        const double v = to_float(x[i]) - center;
-        a += v;
-        b += v * v;
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+          const double v = to_float(xv.v[j]) - center[j];
+          a[j] += v;
+          b[j] += v * v;
+        }
       }
     }
   }
-  __shared__ double sa[kRowLanes][kChannelTile], sb[kRowLanes][kChannelTile];
-  sa[threadIdx.y][threadIdx.x] = a;
-  sb[threadIdx.y][threadIdx.x] = b;
+  __shared__ double sa[kThreads][V], sb[kThreads][V];
+  const int lane = threadIdx.y * blockDim.x + threadIdx.x;
+#pragma unroll
+  for (int j = 0; j < V; ++j) sa[lane][j] = a[j], sb[lane][j] = b[j];
   __syncthreads();
-  if (threadIdx.y != 0 || ch >= c) return;
-  for (int lane = 1; lane < kRowLanes; ++lane) a += sa[lane][threadIdx.x], b += sb[lane][threadIdx.x];
-  partial[(blockIdx.y * 2 + 0) * c + ch] = a;
-  partial[(blockIdx.y * 2 + 1) * c + ch] = b;
+  if (threadIdx.y != 0 || ch0 >= c) return;
+  for (unsigned row_lane = 1; row_lane < blockDim.y; ++row_lane) {
+    const int other = row_lane * blockDim.x + threadIdx.x;
+#pragma unroll
+    for (int j = 0; j < V; ++j) a[j] += sa[other][j], b[j] += sb[other][j];
+  }
+#pragma unroll
+  for (int j = 0; j < V; ++j) {
+    partial[(blockIdx.y * 2 + 0) * c + ch0 + j] = a[j];
+    partial[(blockIdx.y * 2 + 1) * c + ch0 + j] = b[j];
+  }
 }
 
 __device__ void add_chunks(const double* partial, int64_t chunks, int64_t c, int64_t ch, double* a, double* b) {
@@ -108,13 +134,19 @@ __global__ void eval_scale_shift(const float* __restrict__ gamma, const float* _
   }
 }
 
-template <typename T>
+template <typename T, int V>
 __global__ void normalize(const T* __restrict__ x, const float* __restrict__ scale, const float* __restrict__ shift,
                           T* __restrict__ y, int64_t n, int64_t c, bool relu) {
-  PIX_GRID_STRIDE(i, n) {
-    const int64_t ch = i % c;
-    const float v = to_float(x[i]) * scale[ch] + shift[ch];
-    y[i] = from_float<T>(relu && v < 0.f ? 0.f : v);
+  PIX_GRID_STRIDE(i, n / V) {
+    const int64_t ch0 = i * V % c;
+    const Pack<T, V> in = reinterpret_cast<const Pack<T, V>*>(x)[i];
+    Pack<T, V> out;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      const float v = to_float(in.v[j]) * scale[ch0 + j] + shift[ch0 + j];
+      out.v[j] = from_float<T>(relu && v < 0.f ? 0.f : v);
+    }
+    reinterpret_cast<Pack<T, V>*>(y)[i] = out;
   }
 }
 
@@ -135,16 +167,26 @@ __global__ void finish_backward_stats(const double* __restrict__ partial, int64_
   }
 }
 
-template <typename T>
+template <typename T, int V>
 __global__ void input_gradient(const T* __restrict__ x, const T* __restrict__ y, const T* __restrict__ dy,
                                const float* __restrict__ mean, const float* __restrict__ invstd,
                                const float* __restrict__ coef, T* dx, int64_t n, int64_t c, bool overwrite) {
-  PIX_GRID_STRIDE(i, n) {
-    const int64_t ch = i % c;
-    const float g = y && to_float(y[i]) <= 0.f ? 0.f : to_float(dy[i]);
-    const float xhat = (to_float(x[i]) - mean[ch]) * invstd[ch];
-    const float d = coef[ch] * g - coef[c + ch] - coef[2 * c + ch] * xhat;
-    dx[i] = from_float<T>(overwrite ? d : to_float(dx[i]) + d);
+  PIX_GRID_STRIDE(i, n / V) {
+    const int64_t ch0 = i * V % c;
+    const Pack<T, V> xv = reinterpret_cast<const Pack<T, V>*>(x)[i];
+    const Pack<T, V> gv = reinterpret_cast<const Pack<T, V>*>(dy)[i];
+    Pack<T, V> yv{}, out{};
+    if (y) yv = reinterpret_cast<const Pack<T, V>*>(y)[i];
+    if (!overwrite) out = reinterpret_cast<const Pack<T, V>*>(dx)[i];
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      const int64_t ch = ch0 + j;
+      const float g = y && to_float(yv.v[j]) <= 0.f ? 0.f : to_float(gv.v[j]);
+      const float xhat = (to_float(xv.v[j]) - mean[ch]) * invstd[ch];
+      const float d = coef[ch] * g - coef[c + ch] - coef[2 * c + ch] * xhat;
+      out.v[j] = from_float<T>(overwrite ? d : to_float(out.v[j]) + d);
+    }
+    reinterpret_cast<Pack<T, V>*>(dx)[i] = out;
   }
 }
 
@@ -154,10 +196,15 @@ Tensor launch_partials(const Tensor& x, const T* y, const T* dy, const float* me
   const int64_t c = x.size(-1), rows = x.numel() / c;
   const Chunks chunks = chunks_for(rows);
   Tensor partial = Tensor::empty({chunks.count, 2, c}, DType::F64, x.device());
-  const dim3 block(kChannelTile, kRowLanes);
-  const dim3 grid(static_cast<unsigned>((c + kChannelTile - 1) / kChannelTile), static_cast<unsigned>(chunks.count));
-  channel_partials<T, kBackward><<<grid, block, 0, st>>>(x.data<T>(), y, dy, mean, invstd, rows, c,
-                                                          chunks.rows_per_chunk, partial.data<double>());
+  with_vector_width<T>(vector_width<T>(c, {x.raw_data(), y, dy}), [&](auto width) {
+    constexpr int V = decltype(width)::value;
+    const int64_t vectors = c / V;
+    const int lanes = static_cast<int>(std::min<int64_t>(kChannelLanes, vectors));
+    const dim3 block(lanes, kThreads / lanes);
+    const dim3 grid(static_cast<unsigned>((vectors + lanes - 1) / lanes), static_cast<unsigned>(chunks.count));
+    channel_partials<T, kBackward, V><<<grid, block, 0, st>>>(x.data<T>(), y, dy, mean, invstd, rows, c,
+                                                               chunks.rows_per_chunk, partial.data<double>());
+  });
   PIX_CUDA_CHECK_LAUNCH(kBackward ? "batchnorm_backward (channel sums)" : "batchnorm (channel sums)");
   *chunks_out = chunks;
   return partial;
@@ -167,8 +214,11 @@ template <typename T>
 Tensor normalize_with(const Tensor& x, const Tensor& scale_shift, bool relu, cudaStream_t st) {
   const int64_t c = x.size(-1), n = x.numel();
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  normalize<T><<<grid_for(n), kThreads, 0, st>>>(x.data<T>(), scale_shift.data<float>(),
-                                                 scale_shift.data<float>() + c, y.data<T>(), n, c, relu);
+  with_vector_width<T>(vector_width<T>(c, {x.raw_data(), y.raw_data()}), [&](auto width) {
+    constexpr int V = decltype(width)::value;
+    normalize<T, V><<<grid_for(n / V), kThreads, 0, st>>>(x.data<T>(), scale_shift.data<float>(),
+                                                          scale_shift.data<float>() + c, y.data<T>(), n, c, relu);
+  });
   PIX_CUDA_CHECK_LAUNCH("batchnorm (normalise)");
   return y;
 }
@@ -241,9 +291,13 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
                                                              dbeta.data<float>(), coef.data<float>(), rows, c);
     PIX_CUDA_CHECK_LAUNCH("batchnorm_backward (parameter gradients)");
     if (!dx.defined()) return;
-    input_gradient<T><<<grid_for(n), kThreads, 0, st>>>(x.data<T>(), ys, dy.data<T>(), saved.mean.data<float>(),
-                                                        saved.invstd.data<float>(), coef.data<float>(), dx.data<T>(),
-                                                        n, c, dx_write == GradWrite::Overwrite);
+    with_vector_width<T>(vector_width<T>(c, {x.raw_data(), ys, dy.raw_data(), dx.raw_data()}), [&](auto width) {
+      constexpr int V = decltype(width)::value;
+      input_gradient<T, V><<<grid_for(n / V), kThreads, 0, st>>>(x.data<T>(), ys, dy.data<T>(),
+                                                                 saved.mean.data<float>(), saved.invstd.data<float>(),
+                                                                 coef.data<float>(), dx.data<T>(), n, c,
+                                                                 dx_write == GradWrite::Overwrite);
+    });
     PIX_CUDA_CHECK_LAUNCH("batchnorm_backward (input gradient)");
   });
 }

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
+#include <type_traits>
 
 #include "core/cuda/check.h"
 #include "core/tensor.h"
@@ -36,6 +38,37 @@ template <>
 __device__ __forceinline__ float from_float<float>(float v) { return v; }
 template <>
 __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+
+// N consecutive values of T moved by one aligned load or store: Pack<T, kVector<T>> is 16 bytes
+// (8 bf16 or 4 f32), the widest single access; Pack<T, 1> is a plain element.
+template <typename T, int N>
+struct alignas(sizeof(T) * N) Pack {
+  T v[N];
+};
+template <typename T>
+constexpr int kVector = static_cast<int>(16 / sizeof(T));
+
+// The vector width an elementwise kernel over NHWC rows of c channels may use: kVector<T> when a
+// vector never straddles two rows (c a multiple of it) and every pointer is 16-byte aligned (nulls
+// pass), else 1. Kernels are templated on the width, so the scalar loop is the same code with V = 1.
+template <typename T>
+int vector_width(int64_t c, std::initializer_list<const void*> pointers) {
+  if (c % kVector<T> != 0) return 1;
+  for (const void* p : pointers)
+    if (reinterpret_cast<uintptr_t>(p) % 16 != 0) return 1;
+  return kVector<T>;
+}
+
+// Calls fn(std::integral_constant<int, V>{}) with V = width (kVector<T> or 1), for a kernel
+// templated on its vector width.
+template <typename T, typename Fn>
+void with_vector_width(int width, Fn&& fn) {
+  if (width == kVector<T>) {
+    fn(std::integral_constant<int, kVector<T>>{});
+  } else {
+    fn(std::integral_constant<int, 1>{});
+  }
+}
 
 // Calls fn(T{}) with T the device type of an activation dtype (f32 or bf16); anything else is
 // refused naming the op. The dispatchers check dtypes first, so this is a last guard.
