@@ -6,10 +6,11 @@
 # trains the embedded digits with `pix train --device cuda`, compares CUDA PiX with CPU PiX and
 # times it against plain PyTorch, times whole networks with `pix bench --device cuda`, and runs
 # compute-sanitizer's memcheck on the newest kernels, checks cuBLAS behind the engine's matrix
-# products (gemm) and NCCL data parallelism (nccl). Writes JSON summaries and logs to $OUT (or
-# out/). More than one device session's 15 minutes in all, so pick parts: check.sh [build] [tests]
-# [gemm] [train] [nccl] [report] [bench] [memcheck] [data] (default: all but data, in that order,
-# so the first parts finish if time runs out). `data` times the data pipeline with 16 workers
+# products (gemm), prints issue #7's table against PyTorch on the same card (table) and checks NCCL
+# data parallelism (nccl). Writes JSON summaries and logs to $OUT (or out/). More than one device
+# session's 15 minutes in all, so pick parts: check.sh [build] [tests] [gemm] [table] [train] [nccl]
+# [report] [bench] [memcheck] [data] (default: all but data, in that order, so the first parts
+# finish if time runs out). `data` times the data pipeline with 16 workers
 # against torchvision (issue #5's H100 figure; it first makes 2000 JPEGs, about 2 minutes).
 # Needs, carried from the development machine: .gpukit/ (../shared/gpu/kit.sh, then
 # scripts/gpu/pack.sh, which adds the Node-API headers, sharp and the demo digits) and dist/
@@ -19,7 +20,7 @@ out=${OUT:-out}
 mkdir -p "$out"
 source .gpukit/env.sh
 [ -f .gpukit/host.tar.xz ] && tar -xJf .gpukit/host.tar.xz
-parts=${*:-build tests gemm train nccl report bench memcheck}
+parts=${*:-build tests gemm table train nccl report bench memcheck}
 wants() { [[ " $parts " == *" $1 "* ]]; }
 started=$(date +%s)
 stamp() { echo "[$(($(date +%s) - started)) s] $*"; }
@@ -54,20 +55,37 @@ fi
 
 if wants gemm; then
   # cuBLAS, opened at run time, behind cuda::gemm (`pix info` says which implementation runs): its
-  # agreement tests with the own kernel, the layer tests once more on the own kernel alone
-  # (PIX_CUBLAS=0), and the whole networks at the issue's batch 128 in bf16 on cuBLAS.
+  # agreement tests with the own kernel, and the layer tests once more on the own kernels alone
+  # (PIX_CUBLAS=0 PIX_CUDNN=0: the fallback where neither library loads).
   stamp gemm
   node bin/pix.js info --json > "$out/info_gemm.json"
   node -e 'console.log("cuda.gemm:", JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).backends.cuda.gemm)' "$out/info_gemm.json"
   timeout 120 node --test --test-reporter=spec dist/test/native/cublas_loader.test.js > "$out/cublas_tests.log" 2>&1 \
     && echo "cublas tests: pass" || { echo "cublas tests: FAILED (see cublas_tests.log)"; verdict=fail; }
   grep -E '^ℹ (tests|pass|fail|skipped)|✖|# ' "$out/cublas_tests.log" | head -20 || true
-  PIX_CUBLAS=0 timeout 120 node --test --test-reporter=spec dist/test/native/ops/layers.cuda.test.js > "$out/cuda_tests_own_gemm.log" 2>&1 \
-    && echo "layer tests, own gemm: pass" || { echo "layer tests, own gemm: FAILED (see cuda_tests_own_gemm.log)"; verdict=fail; }
-  timeout 150 node bin/pix.js bench --device cuda --models pix_resnet50_cs,resnet50 --batch_size 128 --input_size 224 \
-    --mode both --precision bf16 --warmup 2 --repeats 5 --json > "$out/bench_bf16_b128.json" 2> "$out/bench_gemm.log" \
-    || echo "bench bf16 batch 128 failed (see bench_gemm.log)"
-  head -c 2000 "$out/bench_bf16_b128.json" 2>/dev/null || true
+  PIX_CUBLAS=0 PIX_CUDNN=0 timeout 120 node --test --test-reporter=spec dist/test/native/ops/layers.cuda.test.js > "$out/cuda_tests_own_gemm.log" 2>&1 \
+    && echo "layer tests, own gemm and convolutions: pass" || { echo "layer tests, own gemm and convolutions: FAILED (see cuda_tests_own_gemm.log)"; verdict=fail; }
+fi
+
+if wants table; then
+  # Issue #7's table, measured side by side: our networks (convolutions on cuDNN where it loads:
+  # `pix info`'s "convolutions" line) and PyTorch's (scripts/gpu/torch_networks.py) on this card.
+  # bf16, 224x224: training at batch 128, inference at batch 256, batch-1 latency.
+  stamp table
+  node bin/pix.js info --json > "$out/info_table.json"
+  node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).backends.cuda;
+    console.log("convolutions:", c.conv); console.log("matrix products:", c.gemm)' "$out/info_table.json"
+  bench() {  # name, then pix bench flags
+    local name=$1; shift
+    timeout 150 node bin/pix.js bench --device cuda --models pix_resnet50_cs,resnet50 --input_size 224 --precision bf16 \
+      --json "$@" > "$out/table_$name.json" 2> "$out/table_$name.log" || echo "bench $name failed (see table_$name.log)"
+  }
+  bench train_b128 --mode train --batch_size 128 --warmup 3 --repeats 10
+  bench infer_b256 --mode infer --batch_size 256 --warmup 3 --repeats 10
+  bench latency_b1 --mode infer --batch_size 1 --warmup 20 --repeats 50
+  timeout 240 python3 scripts/gpu/torch_networks.py "$out/table_torch.json" > "$out/table_torch.log" 2>&1 \
+    || echo "torch networks failed (see table_torch.log)"
+  node scripts/gpu/issue7_table.mjs "$out" | tee "$out/table.md"
 fi
 
 if wants train; then
