@@ -3,7 +3,9 @@
 // fiber, so the CUDA code is checked against the CPU backend on machines without a GPU, CI's
 // included. Each file runs in a child process with PIX_ENGINE_PATH pointing at that engine, and must
 // run its CUDA cases rather than skip them. The NCCL tests run too, on the emulator's own NCCL
-// (native/cuda_emulator/nccl_emulator.cpp: ranks are processes meeting in shared memory).
+// (native/cuda_emulator/nccl_emulator.cpp: ranks are processes meeting in shared memory), and the
+// convolutions on its own cuDNN (cudnn_emulator.cpp), which is first checked on its own against a
+// naive loop (cudnn_emulator_check.cpp).
 // The emulator is built with AddressSanitizer where the compiler has it, so a kernel touching memory
 // outside its tensors (or a freed one) fails the file, like compute-sanitizer's memcheck on a GPU;
 // Node then loads the sanitizer's runtime first (LD_PRELOAD).
@@ -20,6 +22,8 @@ import { describe, it } from 'node:test';
 const distTest = join(__dirname, '..');
 const root = join(distTest, '..', '..');
 const emulatedEngine = join(root, 'native', 'build-emulator', 'Release', 'pix_engine.node');
+const cudnnStandIn = join(root, 'native', 'build-emulator', 'cudnn', 'lib', 'libcudnn.so.9');
+const cudnnStandInCheck = join(root, 'native', 'build-emulator', 'cudnn', 'pix_cudnn_emulator_check');
 
 // Files whose CUDA cases sit beside CPU ones, so they are not named *.cuda.test.
 const MIXED = ['native/core/tensor', 'host/train/cuda_device', 'host/train/cuda_faults', 'host/train/batch_input', 'cli/predict'];
@@ -66,19 +70,27 @@ function skipReason(): string | false {
 // The files run side by side, one per core: the emulator keeps one core busy per process.
 describe('the CUDA tests on the CUDA emulator', { skip: skipReason(), concurrency: availableParallelism() }, () => {
   const sanitizer = existsSync(emulatedEngine) ? sanitizerEnv() : {};
+  it('the cuDNN stand-in agrees with a naive convolution and refuses bad arguments as cuDNN does', () => {
+    const check = spawnSync(cudnnStandInCheck, [cudnnStandIn], { encoding: 'utf8' });
+    const output = `${check.stdout}${check.stderr}`;
+    assert.equal(check.status, 0, `${relative(root, cudnnStandInCheck)} failed:\n${output.slice(-4000)}`);
+    assert.match(output, /\b0 failed\b/);
+  });
   for (const file of files) {
     const name = relative(distTest, file);
     it(name, { timeout: 15 * 60_000 }, async () => {
       // NODE_TEST_CONTEXT would make the child think it is part of this run and run nothing;
-      // NCCL_ROOT would point the emulated engine at another NCCL, which it refuses.
-      const { NODE_TEST_CONTEXT: _, NCCL_ROOT: __, ...env } = process.env;
+      // NCCL_ROOT would point the emulated engine at another NCCL, which it refuses; PIX_CUDNN=0
+      // would leave the cuDNN path untested.
+      const { NODE_TEST_CONTEXT: _, NCCL_ROOT: __, PIX_CUDNN: ___, ...env } = process.env;
       const child = await run(file, { ...env, ...sanitizer, PIX_ENGINE_PATH: emulatedEngine });
       const output = `${child.stdout}${child.stderr}`;
       const passed = Number(/^# pass (\d+)$/m.exec(output)?.[1] ?? 0);
       assert.equal(child.status, 0, `${name} failed on the CUDA emulator:\n${output.slice(-6000)}`);
       assert.ok(passed > 0, `${name}: nothing ran\n${output.slice(-2000)}`);
       // The emulated device and NCCL must be found: a CUDA suite skipped for want of one tested nothing.
-      assert.doesNotMatch(output, /# SKIP (no CUDA device|this build has no CUDA backend|NCCL cannot be loaded)/, `${name}:\n${output.slice(-2000)}`);
+      assert.doesNotMatch(output, /# SKIP (no CUDA device|this build has no CUDA backend|NCCL cannot be loaded|cuDNN is not loaded)/,
+        `${name}:\n${output.slice(-2000)}`);
     });
   }
 });
