@@ -75,7 +75,7 @@ if wants table; then
   node bin/pix.js info --json > "$out/info_table.json"
   node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).backends.cuda;
     console.log("convolutions:", c.conv); console.log("matrix products:", c.gemm)' "$out/info_table.json"
-  bench() {  # name, then pix bench flags
+  bench() {  # name, then pix bench flags (inference replays CUDA graphs unless PIX_CUDA_GRAPHS=0)
     local name=$1; shift
     timeout 150 node bin/pix.js bench --device cuda --models pix_resnet50_cs,resnet50 --input_size 224 --precision bf16 \
       --json "$@" > "$out/table_$name.json" 2> "$out/table_$name.log" || echo "bench $name failed (see table_$name.log)"
@@ -83,6 +83,7 @@ if wants table; then
   bench train_b128 --mode train --batch_size 128 --warmup 3 --repeats 10
   bench infer_b256 --mode infer --batch_size 256 --warmup 3 --repeats 10
   bench latency_b1 --mode infer --batch_size 1 --warmup 20 --repeats 50
+  PIX_CUDA_GRAPHS=0 bench latency_b1_eager --mode infer --batch_size 1 --warmup 20 --repeats 50
   timeout 240 python3 scripts/gpu/torch_networks.py "$out/table_torch.json" > "$out/table_torch.log" 2>&1 \
     || echo "torch networks failed (see table_torch.log)"
   node scripts/gpu/issue7_table.mjs "$out" | tee "$out/table.md"
