@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -36,6 +37,13 @@ extern thread_local dim3 t_grid_dim;
 // One launch: calls body(context) once per thread of every block. Checks the configuration the way
 // the driver does; a bad one sets the calling thread's last error, as a failed <<<>>> launch would.
 void run_grid(dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream, void (*body)(void*), void* context);
+
+// Whether `stream` is capturing into a graph (graphs.cpp), and a launch recorded into its capture
+// instead of run: the capture keeps `context` (the launch's copy of the arguments) for every replay.
+// The configuration is checked at once, as for a launch run at once.
+bool capturing(cudaStream_t stream);
+void record_grid(dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream, void (*body)(void*),
+                 std::shared_ptr<void> context);
 
 // __syncthreads(), and a barrier of the calling thread's warp (for the shuffles).
 void sync_block();
@@ -64,12 +72,15 @@ struct Launch {
       void (*kernel)(Params...);
       std::tuple<std::decay_t<Params>...> args;
     } context{kernel, std::tuple<std::decay_t<Params>...>(std::forward<Args>(args)...)};
-    run_grid(grid, block, shared_bytes, stream,
-             [](void* raw) {
-               auto* c = static_cast<Context*>(raw);
-               std::apply(c->kernel, c->args);  // each thread gets its own copies of the parameters
-             },
-             &context);
+    void (*body)(void*) = [](void* raw) {
+      auto* c = static_cast<Context*>(raw);
+      std::apply(c->kernel, c->args);  // each thread gets its own copies of the parameters
+    };
+    if (capturing(stream)) {
+      record_grid(grid, block, shared_bytes, stream, body, std::make_shared<Context>(std::move(context)));
+    } else {
+      run_grid(grid, block, shared_bytes, stream, body, &context);
+    }
   }
 };
 

@@ -16,16 +16,25 @@
 //   offers a non-deterministic algorithm first.
 //
 // Every algorithm is the same direct loop (f32 sums in a fixed order, bf16 rounded once at the
-// end), so all give the same bits. "Device" memory is host memory and the work is synchronous, so
-// the stream is stored and otherwise ignored. Calls on different handles may come from different
-// threads: nothing is shared but each thread's own last error.
+// end), so all give the same bits. "Device" memory is host memory and the work is synchronous.
+// Once the emulated engine has handed over its runtime's cudaLaunchHostFunc
+// (pixCudaEmulatorCudnnSetHostLauncher), the three computing calls put their work on the handle's
+// stream through it, so that a stream capturing into a CUDA graph records them like kernels (see
+// Job); until then the stream is stored and otherwise ignored. The Find*Ex calls always run at once:
+// CUDA does not allow them in a capture (they synchronise), and the engine calls them outside one.
+// Calls on different handles may come from different threads: nothing is shared but each thread's
+// own last error and, under a lock, the work kept for graphs.
 //
 // Not here: data types other than f32 and bf16, compute types other than f32, tensors other than
 // 4-D NCHW or NHWC (no explicit strides), groups, the Find calls without Ex, the graph (backend) API.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -71,6 +80,8 @@ constexpr size_t kVersion = 90600;  // the cuDNN whose legacy API cudnn.h copies
 // cuDNN 9's CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED, which its deprecated
 // CUDNN_STATUS_ALLOC_FAILED equals: what a Find reports for an algorithm whose workspace does not fit.
 constexpr Status kAllocFailed = static_cast<Status>(4003);
+// CUDNN_STATUS_EXECUTION_FAILED_CUDART: what a computing call reports when the stream refuses its work.
+constexpr Status kExecutionFailedCudart = static_cast<Status>(5003);
 constexpr size_t kWorkspaceGranule = 256;  // workspace sizes are multiples of this, as cudaMalloc aligns
 
 thread_local std::string t_last_error;
@@ -432,6 +443,92 @@ Status check_pointers(const Call& c, const void* in0, const void* in1, const voi
   return kSuccess;
 }
 
+// ---- computing calls as stream work -------------------------------------------------------------------
+
+// The engine runtime's cudaLaunchHostFunc, once handed over; null: computing calls run at once.
+using HostLauncher = cudaError_t (*)(cudaStream_t, cudaHostFn_t, void*);
+std::atomic<HostLauncher> g_host_launcher{nullptr};
+
+// One computing call's work, with all it needs by value: the descriptors' contents (the engine may
+// change or destroy them before a replay), alpha and beta (the caller's pointers may be gone), and
+// the tensor and workspace pointers, which must stay valid as long as on a GPU.
+//
+// Ownership: the launcher either runs the job at once (no capture) or records it into a graph that
+// may replay it any number of times until an unknown moment (cudaGraphExecDestroy of every graph
+// instantiated from it). cudaLaunchHostFunc has no way to hand back ownership, so the job cannot
+// free itself. It is therefore freed here right after the launcher returns when it ran during that
+// call, and otherwise kept to the end of the process (kept_jobs): a captured convolution costs
+// about 200 bytes once per capture, and a replay can never find its job gone.
+struct Job {
+  const char* function;
+  Problem p;
+  Direction d;
+  const void* in0;
+  const void* in1;
+  void* out;
+  float alpha, beta;
+  void* workspace;
+  size_t workspace_required;
+};
+
+// Runs the job; false when out of host memory.
+bool execute(const Job& j) {
+  try {
+    run(j.p, j.d, j.in0, j.in1, j.out, j.alpha, j.beta, j.workspace, j.workspace_required);
+    return true;
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+}
+
+// The job this thread is handing to the launcher, and whether the launcher ran it during the call.
+struct Handing {
+  const Job* job = nullptr;
+  bool ran = false;
+  bool ok = false;
+};
+thread_local Handing t_handing;
+
+// The host function: the job run at once, or replayed from a graph, where an error has nowhere to go.
+void run_job(void* raw) {
+  const Job* job = static_cast<const Job*>(raw);
+  const bool ok = execute(*job);
+  if (job == t_handing.job) {
+    t_handing.ran = true;
+    t_handing.ok = ok;
+  } else if (!ok) {
+    std::fprintf(stderr, "pix CUDA emulator's cuDNN: %s replayed from a CUDA graph: out of host memory\n",
+                 job->function);
+    std::abort();
+  }
+}
+
+struct KeptJobs {
+  std::mutex mutex;
+  std::vector<std::unique_ptr<Job>> jobs;
+};
+
+KeptJobs& kept_jobs() {
+  static KeptJobs* k = new KeptJobs();  // never destroyed: a graph may be replayed during exit
+  return *k;
+}
+
+Status launch(HostLauncher launcher, cudaStream_t stream, std::unique_ptr<Job> job) {
+  t_handing = {job.get(), false, false};
+  const cudaError_t error = launcher(stream, run_job, job.get());
+  const Handing handed = t_handing;
+  t_handing = {};
+  if (error != cudaSuccess)
+    return fail(kExecutionFailedCudart, "%s: the stream refused the work: cudaLaunchHostFunc returned CUDA error %d",
+                job->function, int(error));
+  if (handed.ran) return handed.ok ? kSuccess : fail(kAllocFailed, "%s: out of host memory", job->function);
+  KeptJobs& k = kept_jobs();
+  std::lock_guard<std::mutex> lock(k.mutex);
+  k.jobs.push_back(std::move(job));
+  return kSuccess;
+}
+
+// The checks run now, whether the work runs now or is recorded, so errors are returned at once.
 Status compute(const Call& c, const void* alpha, const void* in0, const void* in1, int algo, void* workspace,
                size_t workspace_size, const void* beta, void* out) {
   Problem p;
@@ -445,14 +542,12 @@ Status compute(const Call& c, const void* alpha, const void* in0, const void* in
   if (workspace_size < required)
     return fail(kBadParam, "%s: algorithm %d needs a workspace of %zu bytes, workSpaceSizeInBytes is %zu", fn, algo,
                 required, workspace_size);
-  try {
-    // With f32 compute, cuDNN's alpha and beta are floats.
-    const float a = *static_cast<const float*>(alpha), b = *static_cast<const float*>(beta);
-    run(p, c.d, in0, in1, out, a, b, workspace, required);
-  } catch (const std::bad_alloc&) {
-    return fail(kAllocFailed, "%s: out of host memory", fn);
-  }
-  return kSuccess;
+  // With f32 compute, cuDNN's alpha and beta are floats.
+  Job job{fn, p, c.d, in0, in1, out, *static_cast<const float*>(alpha), *static_cast<const float*>(beta), workspace,
+          required};
+  if (HostLauncher launcher = g_host_launcher.load())
+    return launch(launcher, c.handle->stream, std::make_unique<Job>(job));
+  return execute(job) ? kSuccess : fail(kAllocFailed, "%s: out of host memory", fn);
 }
 
 // Runs every offered algorithm whose workspace fits (alpha 1, beta 0, into the caller's output),
@@ -525,6 +620,14 @@ extern "C" {
 
 // What the emulated engine looks for before it uses a libcudnn.so.9: only this one takes host memory.
 __attribute__((visibility("default"))) int pixCudaEmulatorCudnn = 1;
+
+// The emulated engine calls this right after loading the library, with its runtime's
+// cudaLaunchHostFunc: from then on ConvolutionForward, BackwardData and BackwardFilter run through
+// it on the handle's stream (see Job). Null goes back to running them at once.
+__attribute__((visibility("default"))) void pixCudaEmulatorCudnnSetHostLauncher(
+    cudaError_t (*launcher)(cudaStream_t, cudaHostFn_t, void*)) {
+  g_host_launcher.store(launcher);
+}
 
 size_t cudnnGetVersion() { return kVersion; }
 

@@ -3,8 +3,10 @@
 // directions against a naive loop of its own (scatter-form backward, double sums) and against cases
 // worked by hand; NCHW against NHWC; alpha and beta (beta 0 over NaN); bf16; every argument check
 // and its last-error message; the heuristics' order and determinism; the Find calls' timing order
-// and their handling of a workspace too small; calls from several threads at once. It prints what
-// it checked and exits non-zero on any failure.
+// and their handling of a workspace too small; calls from several threads at once; computing calls
+// handed to a host launcher that records them, as a capturing stream would, and replays them after
+// their descriptors and alpha/beta are gone. It prints what it checked and exits non-zero on any
+// failure.
 //
 // Inputs are multiples of 1/8 in [-1, 1], so every sum below is exact in f32 and the results are
 // compared bit for bit: a stand-in summing in bf16, or rounding twice, fails.
@@ -19,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -33,6 +36,8 @@ using namespace pix::cuda::cudnn;
 
 Api dnn;  // the entry points, from the library under test
 Status (*destroy_handle)(Handle);  // cudnnDestroy, which the engine's Api leaves out
+using HostLauncher = cudaError_t (*)(cudaStream_t, cudaHostFn_t, void*);
+void (*set_host_launcher)(HostLauncher);  // pixCudaEmulatorCudnnSetHostLauncher, the emulator's own
 int checks = 0, failures = 0;
 
 void expect(bool ok, const std::string& what) {
@@ -102,7 +107,9 @@ bool open_library(const char* path) {
   expect(dlsym(lib, "pixCudaEmulatorCudnn") != nullptr, "the library exports the marker pixCudaEmulatorCudnn");
   destroy_handle = reinterpret_cast<Status (*)(Handle)>(dlsym(lib, "cudnnDestroy"));
   expect(destroy_handle != nullptr, "the library exports cudnnDestroy");
-  return all && destroy_handle;
+  set_host_launcher = reinterpret_cast<void (*)(HostLauncher)>(dlsym(lib, "pixCudaEmulatorCudnnSetHostLauncher"));
+  expect(set_host_launcher != nullptr, "the library exports pixCudaEmulatorCudnnSetHostLauncher");
+  return all && destroy_handle && set_host_launcher;
 }
 
 // ---- problems, buffers and the naive loop --------------------------------------------------------
@@ -738,6 +745,87 @@ void check_threads() {
   std::printf("  4 threads x 50 forward runs, each on its own handle\n");
 }
 
+// A stand-in for the emulator runtime's cudaLaunchHostFunc: records the work as a capturing stream
+// would, runs it at once as an idle stream would, or refuses it as an invalidated capture would.
+enum class LauncherMode { kRecord, kRunAtOnce, kRefuse };
+struct Launched {
+  cudaStream_t stream;
+  cudaHostFn_t fn;
+  void* data;
+};
+LauncherMode g_launcher_mode = LauncherMode::kRecord;
+std::vector<Launched> g_launched;
+
+cudaError_t fake_launcher(cudaStream_t stream, cudaHostFn_t fn, void* data) {
+  if (g_launcher_mode == LauncherMode::kRefuse) return cudaErrorStreamCaptureInvalidated;
+  g_launched.push_back({stream, fn, data});
+  if (g_launcher_mode == LauncherMode::kRunAtOnce) fn(data);
+  return cudaSuccess;
+}
+
+// Each direction recorded (alpha 2, beta 0, through run(), whose alpha and beta die with it), its
+// descriptors destroyed, then replayed three times over NaN; errors still returned at the call.
+void check_host_launcher() {
+  const Shape& sh = kStrided;
+  const auto stream = reinterpret_cast<cudaStream_t>(uintptr_t(0x5ea));
+  Handle h = nullptr;
+  expect(dnn.Create(&h) == kSuccess && dnn.SetStream(h, stream) == kSuccess, "a handle on a stream");
+  set_host_launcher(fake_launcher);
+  for (Direction d : kDirections) {
+    const std::string name = direction_name(d);
+    auto ds = std::make_unique<Descriptors>(sh, kFloat, kNhwc);
+    Operands o(sh, kFloat, kNhwc);
+    fill_eighths(o.x, 51);
+    fill_eighths(o.w, 52);
+    fill_eighths(o.y, 53);
+    const std::vector<double> sums = reference(sh, d, o.x, o.w, o.y);
+    std::vector<float> expected(sums.size());
+    for (size_t i = 0; i < sums.size(); ++i) expected[i] = float(2 * sums[i]);
+    size_t need = 0;
+    workspace_size(d, h, *ds, 1, &need);
+    Workspace ws(need);
+    o.out(d).fill_nan();
+
+    g_launcher_mode = LauncherMode::kRecord;
+    g_launched.clear();
+    expect(run(d, h, *ds, o, 1, 2, 0, ws.data(), ws.size()) == kSuccess, name + " recorded");
+    expect(g_launched.size() == 1 && g_launched[0].stream == stream, name + " handed to the launcher on the handle's stream");
+    std::string diff;
+    expect(!matches(o.out(d), expected, &diff), name + " did not run when recorded");
+    expect_error(run(d, h, *ds, o, 5, 2, 0, ws.data(), ws.size()), kNotSupported, "algorithm 5",
+                 name + " with a bad algorithm, recording");
+    expect(g_launched.size() == 1, name + " with a bad algorithm is refused at the call, not handed over");
+    ds.reset();  // the recorded work holds the descriptors' contents, not the descriptors
+    for (int replay = 1; replay <= 3 && g_launched.size() == 1; ++replay) {
+      o.out(d).fill_nan();
+      g_launched[0].fn(g_launched[0].data);
+      expect(matches(o.out(d), expected, &diff), name + " replay " + std::to_string(replay) + ": " + diff);
+    }
+
+    ds = std::make_unique<Descriptors>(sh, kFloat, kNhwc);
+    g_launcher_mode = LauncherMode::kRunAtOnce;
+    o.out(d).fill_nan();
+    expect(run(d, h, *ds, o, 1, 2, 0, ws.data(), ws.size()) == kSuccess, name + " through a launcher running at once");
+    expect(matches(o.out(d), expected, &diff), name + " ran at once: " + diff);
+
+    g_launcher_mode = LauncherMode::kRefuse;
+    expect_error(run(d, h, *ds, o, 1, 2, 0, ws.data(), ws.size()), static_cast<Status>(5003), "refused",
+                 name + " refused by the stream");
+  }
+  set_host_launcher(nullptr);
+  g_launched.clear();
+  {
+    const Descriptors ds(sh, kFloat, kNhwc);
+    Operands o(sh, kFloat, kNhwc);
+    fill_eighths(o.x, 51);
+    fill_eighths(o.w, 52);
+    expect(run(Direction::kForward, h, ds, o, 0, 1, 0, nullptr, 0) == kSuccess && g_launched.empty(),
+           "without a launcher, no launcher is called");
+  }
+  destroy_handle(h);
+  std::printf("  3 directions recorded, replayed 3 times without their descriptors; at once; refused\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -764,6 +852,7 @@ int main(int argc, char** argv) {
       {"heuristics (_v7)", check_heuristics},
       {"Find*Ex", check_find},
       {"threads", [](Handle) { check_threads(); }},
+      {"computing calls through a host launcher", [](Handle) { check_host_launcher(); }},
   };
   for (const auto& s : sections) {
     const int before = failures;

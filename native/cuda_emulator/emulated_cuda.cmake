@@ -7,7 +7,8 @@
 # libcudnn.so.9 the emulated engine opens.
 find_package(CUDAToolkit REQUIRED)
 set(PIX_EMULATOR_DIR ${CMAKE_CURRENT_SOURCE_DIR}/cuda_emulator)
-set(PIX_EMULATED_SOURCES ${PIX_EMULATOR_DIR}/scheduler.cpp ${PIX_EMULATOR_DIR}/runtime.cpp)
+set(PIX_EMULATOR_RUNTIME ${PIX_EMULATOR_DIR}/scheduler.cpp ${PIX_EMULATOR_DIR}/runtime.cpp ${PIX_EMULATOR_DIR}/graphs.cpp)
+set(PIX_EMULATED_SOURCES ${PIX_EMULATOR_RUNTIME})
 foreach(source ${PIX_CUDA_SOURCES})
   if(source MATCHES "\\.cu$")
     set(translated ${CMAKE_CURRENT_BINARY_DIR}/emulated/${source}.cpp)
@@ -54,6 +55,13 @@ target_include_directories(pix_cudnn_emulator_check PRIVATE src ${CUDAToolkit_IN
 target_link_libraries(pix_cudnn_emulator_check PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
 add_dependencies(pix_cudnn_emulator_check pix_cudnn_emulator)
 
+# The check of stream capture and graphs (graphs_check.cpp), on the emulator's runtime alone:
+#   cuda_emulator/pix_cuda_graphs_check
+add_executable(pix_cuda_graphs_check ${PIX_EMULATOR_DIR}/graphs_check.cpp ${PIX_EMULATOR_RUNTIME})
+set_target_properties(pix_cuda_graphs_check PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/cuda_emulator)
+target_include_directories(pix_cuda_graphs_check PRIVATE ${PIX_EMULATOR_DIR} ${CUDAToolkit_INCLUDE_DIRS})
+target_link_libraries(pix_cuda_graphs_check PRIVATE Threads::Threads)
+
 # -ffp-contract=off: a GPU rounds every product and sum the kernels mark with __fmul_rn/__fadd_rn,
 # and the CPU reference does not fuse either. -march=native: this build runs where it is built, and
 # the kernels' fmaf is then an instruction instead of a libm call. The pragmas are nvcc's.
@@ -68,8 +76,9 @@ if(PIX_CUDA_EMULATOR_ASAN)
   set_property(SOURCE ${PIX_TRANSLATED_SOURCES} APPEND PROPERTY COMPILE_DEFINITIONS PIX_CUDA_EMULATOR_ASAN=1)
   target_link_options(pix_cuda INTERFACE -fsanitize=address)
   # The stand-ins read and write the engine's tensors: checked the same way. The cuDNN check is
-  # built with the sanitizer too, so that it loads its stand-in without LD_PRELOAD.
-  foreach(target pix_nccl_emulator pix_cudnn_emulator pix_cudnn_emulator_check)
+  # built with the sanitizer too, so that it loads its stand-in without LD_PRELOAD; the graphs check
+  # so that a replay touching memory freed since its capture stops it.
+  foreach(target pix_nccl_emulator pix_cudnn_emulator pix_cudnn_emulator_check pix_cuda_graphs_check)
     target_compile_options(${target} PRIVATE -fsanitize=address -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=address)
   endforeach()

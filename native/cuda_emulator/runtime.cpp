@@ -1,7 +1,8 @@
 // The CUDA emulator's host side: the part of the CUDA runtime API the engine calls, implemented on
 // the CPU with the toolkit's own declarations (cuda_runtime_api.h), so the emulated engine links no
 // libcudart. Work is synchronous: a launch has finished when it returns, streams only order
-// nothing, and synchronising is free.
+// nothing, and synchronising is free; only a stream capturing into a graph keeps its work for later
+// (graphs.cpp, where CUDA's rules for calls during a capture are enforced).
 //
 // Made to catch what the real runtime would refuse or what a GPU would hide:
 // - "device" memory is tracked; a copy whose source or destination is not where its kind says
@@ -81,7 +82,7 @@ cudaError_t fail_with(cudaError_t error) {
   return error;
 }
 
-bool kind_matches(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+bool kind_matches(const void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
   const bool dst_device = is_device(dst, bytes), src_device = is_device(src, bytes);
   switch (kind) {
     case cudaMemcpyHostToDevice: return dst_device && !src_device;
@@ -93,9 +94,34 @@ bool kind_matches(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind)
   return false;
 }
 
+// A copy's and a fill's argument checks, and the checked work itself: the checks run again when a
+// captured copy or fill is replayed, since its memory may have been freed since.
+cudaError_t check_copy(const void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  return bytes == 0 || kind_matches(dst, src, bytes, kind) ? cudaSuccess : cudaErrorInvalidValue;
+}
+
+cudaError_t copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  if (cudaError_t error = check_copy(dst, src, bytes, kind); error != cudaSuccess) return fail_with(error);
+  if (bytes > 0) std::memcpy(dst, src, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t check_fill(const void* dst, size_t bytes) {
+  return bytes == 0 || is_device(dst, bytes) ? cudaSuccess : cudaErrorInvalidValue;
+}
+
+cudaError_t fill(void* dst, int value, size_t bytes) {
+  if (cudaError_t error = check_fill(dst, bytes); error != cudaSuccess) return fail_with(error);
+  if (bytes > 0) std::memset(dst, value, bytes);
+  return cudaSuccess;
+}
+
+bool is_legacy(cudaStream_t stream) { return stream == nullptr || stream == cudaStreamLegacy; }
+
 }  // namespace
 
 void set_last_error(cudaError_t error) { last_error = error; }
+int this_device() { return current_device; }
 
 }  // namespace pix_emu
 
@@ -103,6 +129,7 @@ using namespace pix_emu;
 
 cudaError_t cudaMalloc(void** ptr, size_t bytes) {
   *ptr = nullptr;
+  if (cudaError_t error = refuse_during_capture(Reach::kAllocator); error != cudaSuccess) return error;
   if (bytes == 0) return cudaSuccess;
   Memory& m = memory();
   std::lock_guard<std::mutex> lock(m.mutex);
@@ -120,6 +147,7 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
 }
 
 cudaError_t cudaFree(void* ptr) {
+  if (cudaError_t error = refuse_during_capture(Reach::kAllocator); error != cudaSuccess) return error;
   if (!ptr) return cudaSuccess;
   Memory& m = memory();
   std::lock_guard<std::mutex> lock(m.mutex);
@@ -140,14 +168,12 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
 }
 
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
-  if (bytes == 0) return cudaSuccess;
-  if (!kind_matches(dst, src, bytes, kind)) return fail_with(cudaErrorInvalidValue);
-  std::memcpy(dst, src, bytes);
-  return cudaSuccess;
+  if (cudaError_t error = refuse_during_capture(Reach::kDevice); error != cudaSuccess) return error;
+  return copy(dst, src, bytes, kind);
 }
 
-cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
-  return cudaMemcpy(dst, src, bytes, kind);
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream) {
+  return enqueue(stream, check_copy(dst, src, bytes, kind), [=] { return copy(dst, src, bytes, kind); });
 }
 
 cudaError_t cudaMemcpyPeer(void* dst, int dst_device, const void* src, int src_device, size_t bytes) {
@@ -156,21 +182,46 @@ cudaError_t cudaMemcpyPeer(void* dst, int dst_device, const void* src, int src_d
   return cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice);
 }
 
-cudaError_t cudaMemsetAsync(void* dst, int value, size_t bytes, cudaStream_t) {
-  if (bytes == 0) return cudaSuccess;
-  if (!is_device(dst, bytes)) return fail_with(cudaErrorInvalidValue);
-  std::memset(dst, value, bytes);
-  return cudaSuccess;
+cudaError_t cudaMemset(void* dst, int value, size_t bytes) {
+  if (cudaError_t error = refuse_during_capture(Reach::kDevice); error != cudaSuccess) return error;
+  return fill(dst, value, bytes);
 }
 
+cudaError_t cudaMemsetAsync(void* dst, int value, size_t bytes, cudaStream_t stream) {
+  return enqueue(stream, check_fill(dst, bytes), [=] { return fill(dst, value, bytes); });
+}
+
+cudaError_t cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void* data) {
+  return enqueue(stream, fn ? cudaSuccess : cudaErrorInvalidValue, [=] {
+    fn(data);
+    return cudaSuccess;
+  });
+}
+
+// Streams differ only in their device and in whether they capture, so the flags change nothing.
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int) {
-  static int streams = 0;  // any distinct non-null handle will do: work is synchronous
-  *stream = reinterpret_cast<cudaStream_t>(reinterpret_cast<char*>(&streams) + 1);
+  *stream = new CUstream_st{current_device};
   return cudaSuccess;
 }
 
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return last_error; }
-cudaError_t cudaDeviceSynchronize() { return last_error; }
+cudaError_t cudaStreamDestroy(cudaStream_t stream) {
+  if (is_legacy(stream) || stream == cudaStreamPerThread) return fail_with(cudaErrorInvalidResourceHandle);
+  forget_capture(stream);
+  delete stream;
+  return cudaSuccess;
+}
+
+// The legacy stream synchronises with the whole device, so it is refused during any capture on it.
+cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
+  const cudaError_t refused =
+      is_legacy(stream) ? refuse_during_capture(Reach::kDevice) : refuse_during_capture(Reach::kStream, stream);
+  return refused != cudaSuccess ? refused : last_error;
+}
+
+cudaError_t cudaDeviceSynchronize() {
+  if (cudaError_t error = refuse_during_capture(Reach::kDevice); error != cudaSuccess) return error;
+  return last_error;
+}
 
 cudaError_t cudaGetLastError() {
   const cudaError_t error = last_error;
@@ -187,6 +238,12 @@ const char* cudaGetErrorString(cudaError_t error) {
     case cudaErrorMemoryAllocation: return "out of memory";
     case cudaErrorInvalidConfiguration: return "invalid configuration argument";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+    case cudaErrorIllegalState: return "the operation cannot be performed in the present state";
+    case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
+    case cudaErrorStreamCaptureWrongThread:
+      return "attempt to terminate a thread-local capture sequence from another thread";
     default: return "unknown error";
   }
 }

@@ -267,6 +267,16 @@ void run_grid(dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t, void (*b
       }
 }
 
+void record_grid(dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream, void (*body)(void*),
+                 std::shared_ptr<void> context) {
+  const bool valid = valid_configuration(grid, block, shared_bytes);
+  const cudaError_t checked = valid ? cudaSuccess : cudaErrorInvalidConfiguration;
+  enqueue(stream, checked, [=] {
+    run_grid(grid, block, shared_bytes, stream, body, context.get());
+    return cudaSuccess;
+  });
+}
+
 void sync_block() { wait(State::AtBlockBarrier); }
 void sync_warp() { wait(State::AtWarpBarrier); }
 
