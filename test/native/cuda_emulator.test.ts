@@ -5,7 +5,8 @@
 // run its CUDA cases rather than skip them. The NCCL tests run too, on the emulator's own NCCL
 // (native/cuda_emulator/nccl_emulator.cpp: ranks are processes meeting in shared memory), and the
 // convolutions on its own cuDNN (cudnn_emulator.cpp), which is first checked on its own against a
-// naive loop (cudnn_emulator_check.cpp).
+// naive loop (cudnn_emulator_check.cpp), as the emulator's stream capture and CUDA graphs are
+// against CUDA's rules (graphs_check.cpp).
 // The emulator is built with AddressSanitizer where the compiler has it, so a kernel touching memory
 // outside its tensors (or a freed one) fails the file, like compute-sanitizer's memcheck on a GPU;
 // Node then loads the sanitizer's runtime first (LD_PRELOAD).
@@ -24,6 +25,15 @@ const root = join(distTest, '..', '..');
 const emulatedEngine = join(root, 'native', 'build-emulator', 'Release', 'pix_engine.node');
 const cudnnStandIn = join(root, 'native', 'build-emulator', 'cudnn', 'lib', 'libcudnn.so.9');
 const cudnnStandInCheck = join(root, 'native', 'build-emulator', 'cudnn', 'pix_cudnn_emulator_check');
+const graphsCheck = join(root, 'native', 'build-emulator', 'cuda_emulator', 'pix_cuda_graphs_check');
+
+/** Runs one of the emulator's own check programs, which print "N checks, 0 failed" when all pass. */
+function runCheck(program: string, args: string[] = []): void {
+  const check = spawnSync(program, args, { encoding: 'utf8' });
+  const output = `${check.stdout}${check.stderr}`;
+  assert.equal(check.status, 0, `${relative(root, program)} failed:\n${output.slice(-4000)}`);
+  assert.match(output, /\b0 failed\b/);
+}
 
 // Files whose CUDA cases sit beside CPU ones, so they are not named *.cuda.test.
 const MIXED = ['native/core/tensor', 'host/train/cuda_device', 'host/train/cuda_faults', 'host/train/batch_input', 'cli/predict'];
@@ -71,11 +81,9 @@ function skipReason(): string | false {
 describe('the CUDA tests on the CUDA emulator', { skip: skipReason(), concurrency: availableParallelism() }, () => {
   const sanitizer = existsSync(emulatedEngine) ? sanitizerEnv() : {};
   it('the cuDNN stand-in agrees with a naive convolution and refuses bad arguments as cuDNN does', () => {
-    const check = spawnSync(cudnnStandInCheck, [cudnnStandIn], { encoding: 'utf8' });
-    const output = `${check.stdout}${check.stderr}`;
-    assert.equal(check.status, 0, `${relative(root, cudnnStandInCheck)} failed:\n${output.slice(-4000)}`);
-    assert.match(output, /\b0 failed\b/);
+    runCheck(cudnnStandInCheck, [cudnnStandIn]);
   });
+  it('stream capture and CUDA graphs record, replay and refuse as CUDA does', () => runCheck(graphsCheck));
   for (const file of files) {
     const name = relative(distTest, file);
     it(name, { timeout: 15 * 60_000 }, async () => {

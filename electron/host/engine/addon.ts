@@ -545,6 +545,10 @@ export interface NativeEngine {
   setCudaConv(options: Partial<CudaConvSettings>): CudaConvSettings;
   /** The convolution shapes run on CUDA so far, with each direction's cuDNN algorithm ('own': the own path). */
   cudaConvPlans(): CudaConvPlan[];
+  /** Whether CUDA evaluation forwards replay as CUDA graphs (default on; PIX_CUDA_GRAPHS=0); returns the setting before. */
+  setCudaGraphs(options: { enabled?: boolean }): { enabled: boolean };
+  /** CUDA graphs made and replayed in this process, and captures that failed (the forward then ran without one). */
+  cudaGraphStats(): { captures: number; replays: number; failures: number; lastFailure: string | null };
   /** A fresh ncclUniqueId (128 bytes), made by rank 0 and handed to the others; CUDA builds with NCCL only. */
   ncclUniqueId(): Buffer;
   /** Joins the communicator named by id as rank on cuda:deviceIndex; blocks until every rank has joined. */

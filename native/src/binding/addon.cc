@@ -16,6 +16,7 @@ void InitJpeg(Napi::Env env, Napi::Object exports);
 void InitNccl(Napi::Env env, Napi::Object exports);
 void InitCudaGemm(Napi::Env env, Napi::Object exports);
 void InitCudaConv(Napi::Env env, Napi::Object exports);
+void InitCudaGraphs(Napi::Env env, Napi::Object exports);
 }  // namespace pix::binding
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -32,6 +33,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pix::binding::InitNccl(env, exports);
   pix::binding::InitCudaGemm(env, exports);
   pix::binding::InitCudaConv(env, exports);
+  pix::binding::InitCudaGraphs(env, exports);
   return exports;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/cuda/graph.h"
 #include "core/cuda/runtime.h"
 #include "core/cuda_dispatch.h"
 #include "core/error.h"
@@ -81,6 +82,67 @@ Tensor Model::forward(const Tensor& x, const ForwardOptions& options) {
   PIX_CHECK(x.dim() == 4 && x.size(3) == 3, "model input must be (N,H,W,3) images, got ", shape_str(x.shape()));
   PIX_CHECK(x.dtype() == DType::F32, "model input must be f32, got ", dtype_name(x.dtype()));
   PIX_CHECK(x.device() == device_, "model input is on ", x.device().str(), " but the model is on ", device_.str());
+  if (device_.is_cuda() && !options.train && !profiling_ && !graph_failed_) {
+    PIX_CUDA_CALL(if (cuda::graphs_enabled()) return forward_replayed(x, options));
+  }
+  return forward_eager(x, options);
+}
+
+// ---- CUDA graphs ---------------------------------------------------------------------------------
+
+struct Model::ForwardGraph {
+  uint64_t key;
+  Tensor input, output;  // outlive the graph: it reads and writes them at every replay
+  // Shared, not unique: its deleter is bound where it is made, inside PIX_CUDA_CALL, so a build
+  // without the CUDA backend never references cuda::Graph's destructor.
+  std::shared_ptr<cuda::Graph> graph;
+};
+
+Model::~Model() = default;
+
+uint64_t Model::graph_key(const Tensor& x, const ForwardOptions& options) const {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over everything the captured work depends on
+  const auto mix = [&h](uint64_t v) {
+    for (int i = 0; i < 8; ++i) h = (h ^ ((v >> (8 * i)) & 0xff)) * 1099511628211ull;
+  };
+  for (int64_t d : x.shape()) mix(static_cast<uint64_t>(d));
+  mix(static_cast<uint64_t>(activations_));
+  mix(options.fold_batchnorm);
+  for (const auto& e : state_.entries()) {
+    mix(reinterpret_cast<uintptr_t>(e->value().raw_data()));
+    mix(e->version());
+  }
+  return h;
+}
+
+Tensor Model::forward_replayed(const Tensor& x, const ForwardOptions& options) {
+  const uint64_t key = graph_key(x, options);
+  if (!graph_ || graph_->key != key) {
+    graph_.reset();  // its pool goes back before the new forward allocates
+    forward_eager(x, options);  // chooses every algorithm and fills every cache the capture needs
+    auto g = std::make_unique<ForwardGraph>();
+    g->key = key;
+    g->input = Tensor::empty(x.shape(), x.dtype(), device_);
+    try {
+      PIX_CUDA_CALL(g->graph = std::make_shared<cuda::Graph>(device_.index,
+                                                             [&] { g->output = forward_eager(g->input, options); }));
+    } catch (const Error& e) {
+      // The captured forward queued nothing, so what it left in the model (saved tensors, gates) is
+      // not computed: run it once more for real, and stay without graphs.
+      graph_failed_ = true;
+      PIX_CUDA_CALL(cuda::count_graph_failure(e.what()));
+      return forward_eager(x, options);
+    }
+    graph_ = std::move(g);
+  }
+  graph_->input.copy_from(x);
+  PIX_CUDA_CALL(graph_->graph->launch());
+  Tensor logits = Tensor::empty(graph_->output.shape(), graph_->output.dtype(), device_);
+  logits.copy_from(graph_->output);  // the next replay overwrites the graph's own
+  return logits;
+}
+
+Tensor Model::forward_eager(const Tensor& x, const ForwardOptions& options) {
   const Tensor input = activations_ == DType::F32 ? x : cast(x, activations_);
   const bool fold = !options.train && options.fold_batchnorm && ConvBn::can_infer(input);
   Tensor t;

@@ -17,6 +17,10 @@
 #include "nn/model_config.h"
 #include "ops/maxpool.h"
 
+namespace pix::cuda {
+class Graph;
+}
+
 namespace pix::nn {
 
 class Block {
@@ -62,9 +66,16 @@ struct ForwardOptions {
   bool fold_batchnorm = true;
 };
 
+// Evaluation forwards on CUDA run as a CUDA graph (core/cuda/graph.h) while cuda::graphs_enabled():
+// the first forward of a shape runs as usual (choosing cuDNN algorithms and the like), is captured,
+// and replayed; later forwards of that shape copy their images into the graph's input and replay.
+// The graph is remade when the input's shape, the activations' dtype, the options or any state
+// entry (its storage or a write to it) changes. A capture that fails leaves the model running its
+// forwards one kernel at a time, and says why in cuda::graph_stats().
 class Model {
  public:
   Model(const ModelConfig& config, uint64_t init_seed);
+  ~Model();
   // x must be f32 and on the model's device (the binding moves it there).
   Tensor forward(const Tensor& x, const ForwardOptions& options);
   // Backward of the last training forward; accumulates into the parameter gradients.
@@ -102,6 +113,12 @@ class Model {
   bool last_forward_trained_ = false;
   bool profiling_ = false;
   std::vector<PartTime> profile_;
+  struct ForwardGraph;
+  std::unique_ptr<ForwardGraph> graph_;
+  bool graph_failed_ = false;
+  Tensor forward_eager(const Tensor& x, const ForwardOptions& options);
+  Tensor forward_replayed(const Tensor& x, const ForwardOptions& options);
+  uint64_t graph_key(const Tensor& x, const ForwardOptions& options) const;
   // Runs body, adding its wall time to part `part` (0 stem, 1 + i block i, last the head) when profiling.
   template <typename Body>
   void timed(size_t part, bool forward, Body&& body);

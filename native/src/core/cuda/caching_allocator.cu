@@ -45,7 +45,15 @@ struct DevicePool {
   std::multimap<size_t, void*> free_blocks;           // size -> block
   std::unordered_map<void*, size_t> live_blocks;      // block -> size
   MemoryStats stats;
+  // CUDA graphs' pools (runtime.h): the one being captured into (0: none), each live pool's free
+  // blocks, and which pool every block allocated during a capture belongs to. A graph's free blocks
+  // are never poisoned: its replays still write them.
+  int capturing = 0;
+  std::map<int, std::multimap<size_t, void*>> graph_free;
+  std::unordered_map<void*, int> graph_owned;
 };
+
+int next_graph_pool = 1;  // under pool_mutex
 
 std::mutex pool_mutex;
 std::vector<DevicePool>& pools() {
@@ -76,13 +84,14 @@ void* cache_alloc(int device, size_t bytes) {
   DevicePool& pool = pool_for(device);
   const size_t size = round_size(bytes);
   void* block = nullptr;
-  auto it = pool.free_blocks.lower_bound(size);
-  if (it != pool.free_blocks.end() && (kExactBlocks ? it->first == size : it->first <= 2 * size)) {
+  std::multimap<size_t, void*>& cached = pool.capturing ? pool.graph_free[pool.capturing] : pool.free_blocks;
+  auto it = cached.lower_bound(size);
+  if (it != cached.end() && (kExactBlocks ? it->first == size : it->first <= 2 * size)) {
     block = it->second;
-    unpoison(block, it->first);
+    if (!pool.capturing) unpoison(block, it->first);
     pool.live_blocks[block] = it->first;
     pool.stats.allocated_bytes += it->first;
-    pool.free_blocks.erase(it);
+    cached.erase(it);
   } else {
     set_device(device);
     cudaError_t status = cudaMalloc(&block, size);
@@ -104,6 +113,7 @@ void* cache_alloc(int device, size_t bytes) {
     pool.stats.allocated_bytes += size;
     pool.stats.reserved_bytes += size;
     pool.stats.driver_allocations += 1;
+    if (pool.capturing) pool.graph_owned[block] = pool.capturing;
   }
   pool.stats.peak_allocated_bytes = std::max(pool.stats.peak_allocated_bytes, pool.stats.allocated_bytes);
   return block;
@@ -115,9 +125,44 @@ void cache_free(int device, void* ptr) {
   auto it = pool.live_blocks.find(ptr);
   if (it == pool.live_blocks.end()) return;
   pool.stats.allocated_bytes -= it->second;
-  poison(ptr, it->second);
-  pool.free_blocks.emplace(it->second, ptr);
+  const auto owner = pool.graph_owned.find(ptr);
+  const auto graph = owner == pool.graph_owned.end() ? pool.graph_free.end() : pool.graph_free.find(owner->second);
+  if (graph != pool.graph_free.end()) {
+    graph->second.emplace(it->second, ptr);
+  } else {
+    if (owner != pool.graph_owned.end()) pool.graph_owned.erase(owner);  // its graph is gone
+    poison(ptr, it->second);
+    pool.free_blocks.emplace(it->second, ptr);
+  }
   pool.live_blocks.erase(it);
+}
+
+int begin_graph_pool(int device) {
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  DevicePool& pool = pool_for(device);
+  PIX_CHECK(pool.capturing == 0, "cuda:", device, " is already capturing a CUDA graph");
+  pool.capturing = next_graph_pool++;
+  pool.graph_free[pool.capturing];
+  return pool.capturing;
+}
+
+void end_graph_pool(int device) {
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  pool_for(device).capturing = 0;
+}
+
+void release_graph_pool(int device, int id) {
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  DevicePool& pool = pool_for(device);
+  const auto graph = pool.graph_free.find(id);
+  if (graph == pool.graph_free.end()) return;
+  set_device(device);
+  for (auto& [size, block] : graph->second) {
+    cudaFree(block);
+    pool.stats.reserved_bytes -= size;
+    pool.graph_owned.erase(block);
+  }
+  pool.graph_free.erase(graph);
 }
 
 void empty_cache() {

@@ -46,11 +46,9 @@ void copy_device_to_host(int device, void* dst, const void* src, size_t bytes) {
 }
 
 void copy_device_to_device(int dst_device, void* dst, int src_device, const void* src, size_t bytes) {
-  if (dst_device == src_device) {
+  if (dst_device == src_device) {  // ordered on the device's one stream: nothing to wait for
     set_device(dst_device);
-    cudaStream_t s = stream(dst_device);
-    PIX_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, s));
-    PIX_CUDA_CHECK(cudaStreamSynchronize(s));
+    PIX_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream(dst_device)));
     return;
   }
   synchronize(src_device);  // the source may still be being written on its own stream

@@ -10,6 +10,13 @@
 namespace pix::cuda {
 
 // ---- caching allocator ----
+// While a CUDA graph is captured on a device (core/cuda/graph.h), its allocations come from a pool
+// of the graph's own: blocks freed during the capture are reused only within it, and none is handed
+// to other work while the graph lives, since every replay writes them again. One capture per device
+// at a time; other threads allocating on that device meanwhile draw from the graph's pool too.
+int begin_graph_pool(int device);              // the new pool's id; allocations on device go there
+void end_graph_pool(int device);               // back to the shared cache
+void release_graph_pool(int device, int pool); // its free blocks to the driver; its live ones join the shared cache when freed
 void* cache_alloc(int device, size_t bytes);    // throws pix::Error on out-of-memory, naming sizes
 void cache_free(int device, void* ptr);          // returns the block to the cache, never to the driver
 void empty_cache();                              // gives every cached free block back to the driver
@@ -21,7 +28,9 @@ struct MemoryStats {
 };
 MemoryStats memory_stats(int device);
 
-// ---- copies on the device's engine stream (synchronous for the caller) ----
+// ---- copies on the device's engine stream: synchronous for the caller, but for a copy within one
+// device, which is ordered on that device's stream like every kernel (and so may be captured into a
+// CUDA graph) ----
 void copy_host_to_device(int device, void* dst, const void* src, size_t bytes);
 void copy_device_to_host(int device, void* dst, const void* src, size_t bytes);
 void copy_device_to_device(int dst_device, void* dst, int src_device, const void* src, size_t bytes);

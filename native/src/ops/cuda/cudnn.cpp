@@ -80,6 +80,11 @@ DynamicLibrary open_emulator_cudnn(std::string& error) {
     error = concat(library.resolved_path(), " is not the CUDA emulator's cuDNN stand-in: this engine runs CUDA on the",
                    " CPU and would hand a real cuDNN host memory");
     library = DynamicLibrary();
+  } else if (void* hook = library.symbol("pixCudaEmulatorCudnnSetHostLauncher")) {
+    // The stand-in computes on the host: it queues each convolution through the emulator's
+    // cudaLaunchHostFunc, so that a CUDA graph capture records it as a GPU's cuDNN would its kernels.
+    using Launcher = cudaError_t (*)(cudaStream_t, cudaHostFn_t, void*);
+    reinterpret_cast<void (*)(Launcher)>(hook)(&cudaLaunchHostFunc);
   }
   return library;
 }
