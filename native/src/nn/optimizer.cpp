@@ -52,18 +52,34 @@ double sum_squares(const float* x, int64_t n) {
 // Device index of a parameter on CUDA (the element loops below branch on it once per parameter).
 [[maybe_unused]] int cuda_index(const StateEntry& e) { return e.value().device().index; }
 
+// Each parameter's sum of squares, added in parameter order. On CUDA every sum goes to one device
+// buffer and comes back in one read: a read per parameter would stall the device 161 times a step
+// on ResNet-50.
 double global_grad_norm(const std::vector<StateEntry*>& params) {
-  double sum = 0;
-  for (const StateEntry* e : params) {
+  std::vector<double> sums(params.size(), 0.0);
+  Tensor device_sums;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const StateEntry* e = params[i];
     const float* g = e->grad.data<float>();
     if (e->grad.device().is_cuda()) {
-      PIX_CUDA_CALL(sum += cuda::sum_squares(cuda_index(*e), g, e->grad.numel()));
+      if (!device_sums.defined())
+        device_sums = Tensor::empty({static_cast<int64_t>(params.size())}, DType::F64, e->grad.device());
+      PIX_CHECK(e->grad.device() == device_sums.device(), "optimizer: parameters on ", device_sums.device().str(), " and ",
+                e->grad.device().str());
+      PIX_CUDA_CALL(cuda::sum_squares_into(cuda_index(*e), g, e->grad.numel(), device_sums.data<double>() + i));
       continue;
     }
-    sum += blocked_sums<1>(e->grad.numel(), [g](int64_t begin, int64_t end) {
+    sums[i] = blocked_sums<1>(e->grad.numel(), [g](int64_t begin, int64_t end) {
       return std::array<double, 1>{sum_squares(g + begin, end - begin)};
     })[0];
   }
+  if (device_sums.defined()) {
+    const Tensor host = device_sums.to(Device::cpu());
+    for (size_t i = 0; i < params.size(); ++i)
+      if (params[i]->grad.device().is_cuda()) sums[i] = host.data<double>()[i];
+  }
+  double sum = 0;
+  for (double v : sums) sum += v;
   return std::sqrt(sum);
 }
 

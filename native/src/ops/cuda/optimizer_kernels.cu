@@ -106,19 +106,15 @@ struct Scratch {
 
 }  // namespace
 
-double sum_squares(int device, const float* x, int64_t n) {
-  if (n == 0) return 0;
+void sum_squares_into(int device, const float* x, int64_t n, double* out) {
   set_device(device);
   cudaStream_t st = stream(device);
-  const int blocks = norm_blocks(n);
-  Scratch scratch(device, blocks + 1);
+  const int blocks = norm_blocks(n);  // at least 1: n == 0 writes a 0
+  Scratch scratch(device, blocks);
   square_partials<<<blocks, kThreads, 0, st>>>(x, n, scratch.get());
   PIX_CUDA_CHECK_LAUNCH("optimizer (sum of squares)");
-  sum_partials<<<1, kThreads, 0, st>>>(scratch.get(), blocks, scratch.get() + blocks);
+  sum_partials<<<1, kThreads, 0, st>>>(scratch.get(), blocks, out);
   PIX_CUDA_CHECK_LAUNCH("optimizer (sum of squares, total)");
-  double total = 0;
-  copy_device_to_host(device, &total, scratch.get() + blocks, sizeof total);
-  return total;
 }
 
 void scale_in_place(int device, float* x, float factor, int64_t n) {

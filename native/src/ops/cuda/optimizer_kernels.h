@@ -3,15 +3,16 @@
 // the CPU loops use, already rounded to f32 the same way, and the formulas are the CPU's, in its
 // order of operations. Plain C++ (no CUDA headers). Pointers are device pointers on `device`.
 // Not here: a multi-tensor launch over all parameters at once (the fast path: today each
-// parameter is its own launch, and each norm its own synchronising read-back).
+// parameter is its own launch).
 #pragma once
 
 #include <cstdint>
 
 namespace pix::cuda {
 
-// Sum of x*x in double (deterministic: fixed blocks, partials added in order); waits for the result.
-double sum_squares(int device, const float* x, int64_t n);
+// Sum of x*x in double (deterministic: fixed blocks, partials added in order), written to the
+// device double at `out` without waiting: one read-back then collects the sums of many tensors.
+void sum_squares_into(int device, const float* x, int64_t n, double* out);
 void scale_in_place(int device, float* x, float factor, int64_t n);
 
 // torch SGD: d = g + wd*w; b = mu*b + d; w += neg_lr * (kd*d + kb*b). buf null: momentum 0, w += neg_lr*d.
