@@ -55,7 +55,11 @@ async function compare(request: CompareRequest, send: (m: CompareMessage) => voi
       for (const [i, { model, targets, optimizer }] of inputs.entries())
         send({ type: 'parts', model: models[i]!.requested, batchSize, parts: await profileParts(model, request.mode, x, targets, optimizer, PROFILE_STEPS) });
     }
-    for (const { targets } of inputs) targets.dispose();
+    // Each batch size makes its own optimizers: the last one's momentum would otherwise stay on the device.
+    for (const { targets, optimizer } of inputs) {
+      targets.dispose();
+      optimizer.dispose();
+    }
     x.dispose();
   }
   send({ type: 'done', models: models.map(({ requested, model }) => ({ requested, name: model.name, parameters: model.parameterCount, macs: model.macs(request.inputSize) })) });

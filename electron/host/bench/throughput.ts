@@ -95,15 +95,17 @@ export async function benchmark(options: BenchOptions): Promise<BenchResult> {
   const onCuda = options.device !== 'cpu';
   const model = new engine.Model(options.model, onCuda
     ? { device: options.device, activations: precision === 'bf16' ? 'bf16' : 'f32' } : {});
-  const optimizer = new engine.Optimizer(model, { type: 'momentum', momentum: 0.9 });
-  const hostImages = syntheticImages(options.batchSize, options.inputSize);
-  const x = onCuda ? hostImages.to(model.device) : hostImages;
-  const targets = oneHotTargets(options.batchSize, model.numClasses);
+  const name = model.name;
+  let optimizer: Optimizer | undefined, hostImages: Tensor | undefined, x: Tensor | undefined, targets: Tensor | undefined;
   const samples: number[] = [];
   let parts: BenchPart[] | undefined;
   const before = engine.cpuPrecision();
   if (!onCuda) engine.setCpuPrecision(precision);  // process-wide: restored below for callers that run other work
   try {
+    optimizer = new engine.Optimizer(model, { type: 'momentum', momentum: 0.9 });
+    hostImages = syntheticImages(options.batchSize, options.inputSize);
+    x = onCuda ? hostImages.to(model.device) : hostImages;
+    targets = oneHotTargets(options.batchSize, model.numClasses);
     for (let i = 0; i < options.warmup; i++) await step(model, options.mode, x, targets, optimizer);
     for (let i = 0; i < options.repeats; i++) {
       const start = process.hrtime.bigint();
@@ -113,10 +115,12 @@ export async function benchmark(options: BenchOptions): Promise<BenchResult> {
     if (options.profile) parts = await profileParts(model, options.mode, x, targets, optimizer, options.repeats);
   } finally {
     engine.setCpuPrecision(before);
+    // The memory goes back now, also after a failure (out of device memory), for callers that go on.
+    for (const made of [targets, x, hostImages, optimizer, model]) made?.dispose();
   }
   const stepSeconds = median(samples);
   return {
-    model: model.name, mode: options.mode, device: options.device, batchSize: options.batchSize,
+    model: name, mode: options.mode, device: options.device, batchSize: options.batchSize,
     inputSize: options.inputSize, precision, imagesPerSecond: options.batchSize / stepSeconds, stepSeconds, samples,
     ...(parts ? { parts } : {}),
   };

@@ -12,6 +12,8 @@ import { realLabelsProblems } from './real_labels';
 export interface TrainOptimizer extends Stateful {
   /** One update; returns the global gradient norm before clipping. */
   step(options: { lr: number; weightDecay: number; clipGrad: number | null }): number;
+  /** Frees its state (momentum, moments) now; the model keeps its parameters. */
+  dispose(): void;
 }
 
 export function createOptimizer(model: Model, config: RunConfig): TrainOptimizer {
@@ -25,6 +27,7 @@ export function createOptimizer(model: Model, config: RunConfig): TrainOptimizer
     step: (options) => optimizer.step(options).gradNorm,
     stateDict: () => optimizer.stateDict(),
     loadStateDict: (state) => optimizer.loadStateDict(state),
+    dispose: () => optimizer.dispose(),
   };
 }
 

@@ -81,11 +81,23 @@ export function resumePosition(saved: Record<string, string>, itersPerEpoch: num
   };
 }
 
+/**
+ * What a run made that outlives it unless released: its NCCL communicator, and its engine objects
+ * (models, optimizer, EMAs, and the tensors of the step in flight when a run fails or ends mid-step),
+ * whose device memory would otherwise wait for the garbage collector in a process that goes on after
+ * the run (tests, in-process callers).
+ */
+interface Owned {
+  nccl?: NcclProcessGroup;
+  engineObjects: { dispose(): void }[];
+  stepTensors: Tensor[];
+}
+
 export async function runTraining(config: RunConfig, events: TrainerEvents = {}, stop: StopFlag = { requested: false },
   group?: ProcessGroup): Promise<TrainOutcome> {
   const position: { epoch?: number; step?: number } = {};
   if (group) config = { ...config, device: rankDevice(config.device, rankFromEnv()?.localRank ?? 0) };
-  const owned: { nccl?: NcclProcessGroup } = {};
+  const owned: Owned = { engineObjects: [], stepTensors: [] };
   let failed = true;
   try {
     const outcome = await trainRun(config, events, stop, group, position, owned);
@@ -105,13 +117,16 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
       owned.nccl?.close({ abort: failed });
     } catch (error) {
       if (!failed) throw error;  // else the first error is the news
+    } finally {
+      // After the communicator, which may still be writing the gradients when a run failed.
+      for (const object of [...owned.stepTensors, ...owned.engineObjects.reverse()]) object.dispose();
     }
   }
 }
 
 /** The run itself; `position` follows the step in flight, for a fault's message. */
 async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag, group: ProcessGroup | undefined,
-  position: { epoch?: number; step?: number }, owned: { nccl?: NcclProcessGroup }): Promise<TrainOutcome> {
+  position: { epoch?: number; step?: number }, owned: Owned): Promise<TrainOutcome> {
   const problems = unsupportedFlags(config);
   if (problems.length) throw new Error(problems.join('\n'));
   const worldSize = group?.worldSize ?? 1;
@@ -120,6 +135,16 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
     throw new Error(`--nproc_per_node ${config.nproc_per_node} x --nnodes ${config.nnodes} processes need the launcher: run them through \`pix train\``);
   }
   const engine = loadEngine();
+  // The run's engine objects, given back by runTraining however the run ends.
+  const keep = <T extends { dispose(): void }>(object: T): T => {
+    owned.engineObjects.push(object);
+    return object;
+  };
+  // Given back at the end of each step, or by runTraining when a step fails or returns.
+  const stepTensor = (t: Tensor): Tensor => {
+    owned.stepTensors.push(t);
+    return t;
+  };
   // The official build_dataset: IMNET's train/ and val/, or image_folder's data_path and eval_data_path.
   const { train, val: valFolder } = datasetSplits(config, { evaluation: runEvaluates(config) });
   for (const line of [...unusedDatasetFlags(config), realLabelsUnused(config) ?? []].flat()) events.message?.(line);
@@ -129,7 +154,7 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   const classes = train.classes.length;
   const place = placement(config);
   if (group && place.device !== 'cpu') group = owned.nccl = await joinNcclGroup(group, { deviceIndex: deviceIndex(place.device) });
-  const model: Model = new engine.Model(config.model, { numClasses: classes, drop: config.drop, seed: config.seed, ...place });
+  const model: Model = keep(new engine.Model(config.model, { numClasses: classes, drop: config.drop, seed: config.seed, ...place }));
   if (config.finetune) {
     const report = loadFinetuneWeights(model, config.finetune, config.model_key);
     events.message?.(`fine-tuning from ${config.finetune}: ${report.loaded.length} tensors loaded` +
@@ -138,10 +163,10 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
       (report.unexpected.length ? `; ${report.unexpected.length} unexpected ignored` : '') +
       (report.mismatched.length ? `; ${report.mismatched.length} with other shapes ignored (${report.mismatched.map((m) => m.key).slice(0, 4).join(', ')})` : ''));
   }
-  const optimizer = createOptimizer(model, config);
-  const ema = config.model_ema ? new engine.ModelEma(model, { decay: config.model_ema_decay }) : undefined;
-  const extraEmas = config.model_ema ? (config.model_ema_decays ?? []).map((decay) => ({ decay, ema: new engine.ModelEma(model, { decay }) })) : [];
-  const emaModel = ema && config.model_ema_eval ? new engine.Model(config.model, { numClasses: classes, ...place }) : undefined;
+  const optimizer = keep(createOptimizer(model, config));
+  const ema = config.model_ema ? keep(new engine.ModelEma(model, { decay: config.model_ema_decay })) : undefined;
+  const extraEmas = config.model_ema ? (config.model_ema_decays ?? []).map((decay) => ({ decay, ema: keep(new engine.ModelEma(model, { decay })) })) : [];
+  const emaModel = ema && config.model_ema_eval ? keep(new engine.Model(config.model, { numClasses: classes, ...place })) : undefined;
   const state: TrainingState = { model, optimizer, ...(ema ? { ema } : {}), extraEmas };
   if (config.model_ema_decays?.length && !config.model_ema) events.message?.('--model_ema_decays has no effect without --model_ema true');
   if (config.bce_loss && !mixupActive(config)) events.message?.('--bce_loss has no effect without Mixup/CutMix, as in the official script');
@@ -234,17 +259,18 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
       Object.assign(position, { epoch, step });
       const dataSeconds = (performance.now() - dataStart) / 1000;
       const start = performance.now();
-      const x = batchInput(batch, config.input_size, place.device);
-      const labels = engine.Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size], 'i64', place.device);
+      const x = stepTensor(batchInput(batch, config.input_size, place.device));
+      const labels = stepTensor(engine.Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size], 'i64', place.device));
       let lam = 1;
       if (mixing) {
         const params = engine.mixupDraw(mixing, { height: config.input_size, width: config.input_size, seed: config.seed, step: micro + epoch * itersPerEpoch * config.update_freq });
         engine.mixupApply(x, params);
         lam = params.lam;
       }
-      const targets = criterion.targets(labels, lam);
-      const logits = await model.forward(x, { train: true, dropout: true, layout: 'nhwc', seed: config.seed * 1_000_003 + step });
+      const targets = stepTensor(criterion.targets(labels, lam));
+      const logits = stepTensor(await model.forward(x, { train: true, dropout: true, layout: 'nhwc', seed: config.seed * 1_000_003 + step }));
       const { loss, dlogits } = criterion.loss(logits, targets);
+      stepTensor(dlogits);
       const diverged = (value: number) => {
         const reason = `the loss became ${value} at epoch ${epoch}, step ${step}: training stopped; the last good checkpoint is kept. ` +
           'Try a lower --lr or enable --clip_grad.';
@@ -254,7 +280,7 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
       // Ranks judge the loss together, after the all-reduce, so that all of them stop.
       if (!group && !Number.isFinite(loss)) return diverged(loss);
       // Gradient accumulation: each micro-batch contributes 1/update_freq of the mean.
-      const scaled = config.update_freq === 1 ? dlogits : scaleTensor(dlogits, 1 / config.update_freq);
+      const scaled = config.update_freq === 1 ? dlogits : stepTensor(scaleTensor(dlogits, 1 / config.update_freq));
       await model.backward(scaled);
       micro++;
       stepLoss += loss;
@@ -281,7 +307,7 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
         images_per_second: (batch.size * worldSize) / (stepSeconds + dataSeconds), data_seconds: dataSeconds, step_seconds: stepSeconds, time: Date.now() / 1000 };
       files?.appendIteration(metrics);
       events.iteration?.(metrics, { done: step - epoch * itersPerEpoch + 1, total: itersPerEpoch });
-      for (const t of [x, labels, targets, logits, dlogits, scaled]) t.dispose();
+      for (const t of owned.stepTensors.splice(0)) t.dispose();
       // A rank stops only where all of them do: at a step boundary, on the agreed verdict.
       if (stop.requested && (!group || stepBoundary)) break;
       dataStart = performance.now();
@@ -328,7 +354,7 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   if (realLabels && config.model_ema_eval && emaModel && files) {
     // The official script, after training: checkpoint-best-ema's EMA weights against the ReaL labels.
     const path = join(files.dir, 'checkpoint-best-ema.safetensors');
-    const bestEmaWeights = new engine.ModelEma(emaModel, { decay: config.model_ema_decay });
+    const bestEmaWeights = keep(new engine.ModelEma(emaModel, { decay: config.model_ema_decay }));
     loadCheckpoint(path, { model: emaModel, ema: bestEmaWeights });
     bestEmaWeights.copyTo(emaModel);
     const result = await evaluate(emaModel, evalLoader(valFolder!, false), config.input_size, { real: realLabels });

@@ -1,5 +1,13 @@
 // The JavaScript Model class: one nn::Model per object. forward/backward run on a libuv worker
 // thread (Napi::AsyncWorker) and settle a Promise; a model runs one of them at a time.
+//
+// Ownership: the nn::Model is shared (std::shared_ptr) by this object, by a forward or backward in
+// flight and by every Optimizer made for it (whose steps write its parameters in place). dispose()
+// drops this object's share: the weights, gradients and saved activations go back to the allocator
+// as soon as no other holder is left — at once when none is, else when the last optimizer is
+// disposed (which keeps stepping the parameters it holds meanwhile) or the job in flight ends.
+// Tensors handed to JS (forward's logits, lastGates' values, getState's copies) hold their own
+// storage and stay readable after dispose().
 #include <napi.h>
 
 #include <atomic>
@@ -35,7 +43,8 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
          InstanceMethod<&JsModel::GetGrad>("getGrad"), InstanceMethod<&JsModel::SetGrad>("setGrad"),
          InstanceMethod<&JsModel::ZeroGrad>("zeroGrad"), InstanceMethod<&JsModel::LastGates>("lastGates"),
          InstanceMethod<&JsModel::SetProfiling>("setProfiling"), InstanceMethod<&JsModel::Profile>("profile"),
-         InstanceMethod<&JsModel::Forward>("forward"), InstanceMethod<&JsModel::Backward>("backward")});
+         InstanceMethod<&JsModel::Forward>("forward"), InstanceMethod<&JsModel::Backward>("backward"),
+         InstanceMethod<&JsModel::Dispose>("dispose")});
     model_constructor = new Napi::FunctionReference(Napi::Persistent(cls));
     exports.Set("Model", cls);
     exports.Set("modelRegistry", Napi::Function::New<Registry>(env, "modelRegistry"));
@@ -66,17 +75,22 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
   }
 
  private:
-  nn::Model& model() { return *model_; }
+  // The model, for every method and accessor but dispose(); throws once the model was disposed.
+  nn::Model& model(const char* fn) const {
+    PIX_CHECK(model_ != nullptr, "Model.", fn, ": the model was disposed");
+    return *model_;
+  }
 
   void ensure_idle(const char* fn) const {
+    model(fn);
     PIX_CHECK(!busy_->load(), fn, ": the model is busy; await the previous forward() or backward() first");
   }
 
   nn::StateEntry& entry(const Napi::CallbackInfo& info, const char* fn) {
     if (info.Length() < 1 || !info[0].IsString()) throw ArgumentError{concat(fn, ": key must be a string")};
     const std::string key = info[0].As<Napi::String>().Utf8Value();
-    nn::StateEntry* e = model().state().find(key);
-    PIX_CHECK(e != nullptr, fn, ": '", key, "' is not a key of ", model().config().name);
+    nn::StateEntry* e = model(fn).state().find(key);
+    PIX_CHECK(e != nullptr, fn, ": '", key, "' is not a key of ", model(fn).config().name);
     return *e;
   }
 
@@ -95,47 +109,66 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
     return out;
   }
 
-  Napi::Value Name(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), model().config().name); }
+  Napi::Value Name(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), model("name").config().name); });
+  }
   Napi::Value NumClasses(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), static_cast<double>(model().config().num_classes));
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return Napi::Number::New(info.Env(), static_cast<double>(model("numClasses").config().num_classes));
+    });
   }
   Napi::Value Family(const Napi::CallbackInfo& info) {
-    return Napi::String::New(info.Env(), model().config().family == nn::Family::PiX ? "pix" : "resnet");
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return Napi::String::New(info.Env(), model("family").config().family == nn::Family::PiX ? "pix" : "resnet");
+    });
   }
   Napi::Value DeviceName(const Napi::CallbackInfo& info) {
-    return Napi::String::New(info.Env(), model().device().str());
+    return guarded(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), model("device").device().str()); });
   }
   Napi::Value Activations(const Napi::CallbackInfo& info) {
-    return Napi::String::New(info.Env(), dtype_name(model().activation_dtype()));
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return Napi::String::New(info.Env(), dtype_name(model("activations").activation_dtype()));
+    });
   }
   Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), static_cast<double>(model().state().parameter_count()));
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return Napi::Number::New(info.Env(), static_cast<double>(model("parameterCount").state().parameter_count()));
+    });
+  }
+
+  // dispose(): drops this object's share of the model (see the top of the file); idempotent, and
+  // allowed while a forward or backward runs (that job keeps the model until it settles).
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    model_.reset();
+    return info.Env().Undefined();
   }
 
   Napi::Value Macs(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       const double size = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 224;
       PIX_CHECK(size >= 1 && size <= 8192, "macs: input size must be in 1..8192");
-      return Napi::Number::New(info.Env(), static_cast<double>(model().macs(static_cast<int64_t>(size))));
+      return Napi::Number::New(info.Env(), static_cast<double>(model("macs").macs(static_cast<int64_t>(size))));
     });
   }
 
   // [{ key, shape, dtype, kind, parameter }] in the official state-dict order, PyTorch shapes.
   Napi::Value StateEntries(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Napi::Array out = Napi::Array::New(env);
-    for (const auto& e : model().state().entries()) {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("key", e->key);
-      Napi::Array shape = Napi::Array::New(env, e->torch_shape.size());
-      for (size_t i = 0; i < e->torch_shape.size(); ++i) shape.Set(static_cast<uint32_t>(i), static_cast<double>(e->torch_shape[i]));
-      o.Set("shape", shape);
-      o.Set("dtype", dtype_name(e->value().dtype()));
-      o.Set("kind", nn::entry_kind_name(e->kind));
-      o.Set("parameter", e->is_parameter());
-      out.Set(out.Length(), o);
-    }
-    return out;
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      Napi::Array out = Napi::Array::New(env);
+      for (const auto& e : model("stateEntries").state().entries()) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("key", e->key);
+        Napi::Array shape = Napi::Array::New(env, e->torch_shape.size());
+        for (size_t i = 0; i < e->torch_shape.size(); ++i) shape.Set(static_cast<uint32_t>(i), static_cast<double>(e->torch_shape[i]));
+        o.Set("shape", shape);
+        o.Set("dtype", dtype_name(e->value().dtype()));
+        o.Set("kind", nn::entry_kind_name(e->kind));
+        o.Set("parameter", e->is_parameter());
+        out.Set(out.Length(), o);
+      }
+      return out;
+    });
   }
 
   Napi::Value GetState(const Napi::CallbackInfo& info) {
@@ -175,7 +208,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
   Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       ensure_idle("zeroGrad");
-      model().state().zero_grad();
+      model("zeroGrad").state().zero_grad();
       return info.Env().Undefined();
     });
   }
@@ -186,7 +219,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
     return guarded(info.Env(), [&]() -> Napi::Value {
       ensure_idle("setProfiling");
       if (info.Length() < 1 || !info[0].IsBoolean()) throw ArgumentError{"setProfiling: on must be a boolean"};
-      model().set_profiling(info[0].As<Napi::Boolean>().Value());
+      model("setProfiling").set_profiling(info[0].As<Napi::Boolean>().Value());
       return info.Env().Undefined();
     });
   }
@@ -198,7 +231,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
       ensure_idle("profile");
       Napi::Env env = info.Env();
       Napi::Array out = Napi::Array::New(env);
-      for (const nn::PartTime& part : model().profile()) {
+      for (const nn::PartTime& part : model("profile").profile()) {
         Napi::Object o = Napi::Object::New(env);
         o.Set("name", part.name);
         o.Set("forwardSeconds", part.forward_seconds);
@@ -217,7 +250,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
       ensure_idle("lastGates");
       Napi::Env env = info.Env();
       Napi::Array out = Napi::Array::New(env);
-      for (const auto& g : model().last_gates()) {
+      for (const auto& g : model("lastGates").last_gates()) {
         Napi::Object o = Napi::Object::New(env);
         o.Set("block", g.block);
         o.Set("tau", static_cast<double>(g.tau));
@@ -274,6 +307,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
   Napi::Value Forward(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       const char* fn = "forward";
+      ensure_idle(fn);
       Tensor x = JsTensor::FromValue(info[0], fn, "x");
       Napi::Object options = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
       nn::ForwardOptions o;
@@ -300,6 +334,7 @@ class JsModel : public Napi::ObjectWrap<JsModel> {
   // device (the losses run on the host): it is copied to the model's.
   Napi::Value Backward(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
+      ensure_idle("backward");
       Tensor dlogits = JsTensor::FromValue(info[0], "backward", "dlogits");
       return Queue(info.Env(), "backward", [dlogits](nn::Model& m) {
         m.backward(dlogits.device() == m.device() ? dlogits : dlogits.to(m.device()));
@@ -320,6 +355,7 @@ ModelHandle model_from_value(const Napi::Value& value, const char* fn) {
   if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(model_constructor->Value()))
     throw ArgumentError{concat(fn, ": argument 'model' must be a Model")};
   JsModel* m = Napi::ObjectWrap<JsModel>::Unwrap(value.As<Napi::Object>());
+  PIX_CHECK(m->shared_model() != nullptr, fn, ": the model was disposed");
   return {m->shared_model(), m->busy_flag()};
 }
 

@@ -1,6 +1,12 @@
 // The JavaScript Optimizer and ModelEma classes (nn/optimizer.h, nn/ema.h). Each wraps one
 // engine object bound to one model; steps and updates run synchronously on the JS thread (one pass over the parameters)
 // and refuse a model whose forward or backward is still running.
+//
+// dispose() frees what the object owns (an optimizer's slots, an EMA's averages) at once; later
+// calls throw. An optimizer also holds a share of its model (binding/js_model.cc), since its steps
+// write the model's parameters in place: disposing the optimizer gives that share back and leaves
+// the model as it was; disposing the model first leaves the optimizer working on the parameters it
+// shares until it is disposed too.
 #include <napi.h>
 
 #include <cmath>
@@ -50,6 +56,7 @@ class JsOptimizer : public Napi::ObjectWrap<JsOptimizer> {
                                          {InstanceMethod<&JsOptimizer::Step>("step"),
                                           InstanceMethod<&JsOptimizer::StateDict>("stateDict"),
                                           InstanceMethod<&JsOptimizer::LoadStateDict>("loadStateDict"),
+                                          InstanceMethod<&JsOptimizer::Dispose>("dispose"),
                                           InstanceAccessor<&JsOptimizer::StepCount>("stepCount"),
                                           InstanceAccessor<&JsOptimizer::Type>("type")}));
   }
@@ -93,10 +100,17 @@ class JsOptimizer : public Napi::ObjectWrap<JsOptimizer> {
   }
 
  private:
+  // The optimizer, for every method and accessor but dispose(); throws once it was disposed.
+  nn::Optimizer& optimizer(const char* fn) const {
+    PIX_CHECK(optimizer_ != nullptr, fn, ": the optimizer was disposed");
+    return *optimizer_;
+  }
+
   // step({ lr, weightDecay = 0, clipGrad? }) -> { gradNorm }: the global gradient norm before clipping.
   Napi::Value Step(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       const char* fn = "Optimizer.step";
+      nn::Optimizer& live = optimizer(fn);
       ensure_idle(handle_, fn);
       const Napi::Object o = object_arg(info, 0, fn, "options");
       nn::StepParams p;
@@ -106,27 +120,44 @@ class JsOptimizer : public Napi::ObjectWrap<JsOptimizer> {
       if (!clip.IsNull()) p.clip_grad = number_field(o, "clipGrad", 0, fn);
       PIX_CHECK(!clip.IsNumber() || p.clip_grad > 0, fn, ": clipGrad must be a positive number (or null for none)");
       Napi::Object out = Napi::Object::New(info.Env());
-      out.Set("gradNorm", optimizer_->step(p));
+      out.Set("gradNorm", live.step(p));
       return out;
     });
   }
 
   // { '<slot>.<param key>': Tensor, step: Tensor(i64) } in PyTorch layouts.
   Napi::Value StateDict(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&]() -> Napi::Value { return to_record(info.Env(), optimizer_->export_state()); });
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return to_record(info.Env(), optimizer("Optimizer.stateDict").export_state());
+    });
   }
 
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
-      optimizer_->import_state(from_record(info, "Optimizer.loadStateDict"));
+      const char* fn = "Optimizer.loadStateDict";
+      optimizer(fn).import_state(from_record(info, fn));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value StepCount(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), static_cast<double>(optimizer_->step_count()));
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return Napi::Number::New(info.Env(), static_cast<double>(optimizer("Optimizer.stepCount").step_count()));
+    });
   }
-  Napi::Value Type(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), type_); }
+  Napi::Value Type(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      optimizer("Optimizer.type");
+      return Napi::String::New(info.Env(), type_);
+    });
+  }
+
+  // dispose(): the slots first (they point into the model's state), then the share of the model.
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    optimizer_.reset();
+    handle_ = ModelHandle();
+    return info.Env().Undefined();
+  }
 
   ModelHandle handle_;
   std::string type_;
@@ -141,6 +172,7 @@ class JsModelEma : public Napi::ObjectWrap<JsModelEma> {
                                          InstanceMethod<&JsModelEma::CopyTo>("copyTo"),
                                          InstanceMethod<&JsModelEma::StateDict>("stateDict"),
                                          InstanceMethod<&JsModelEma::LoadStateDict>("loadStateDict"),
+                                         InstanceMethod<&JsModelEma::Dispose>("dispose"),
                                          InstanceAccessor<&JsModelEma::Decay>("decay")}));
   }
 
@@ -156,12 +188,19 @@ class JsModelEma : public Napi::ObjectWrap<JsModelEma> {
   }
 
  private:
+  // The average, for every method and accessor but dispose(); throws once it was disposed.
+  nn::ModelEma& ema(const char* fn) const {
+    PIX_CHECK(ema_ != nullptr, fn, ": the EMA was disposed");
+    return *ema_;
+  }
+
   // update(model): e = decay*e + (1-decay)*w after an optimizer step.
   Napi::Value Update(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
+      nn::ModelEma& e = ema("ModelEma.update");
       const ModelHandle handle = model_from_value(info[0], "ModelEma.update");
       ensure_idle(handle, "ModelEma.update");
-      ema_->update(handle.model->state());
+      e.update(handle.model->state());
       return info.Env().Undefined();
     });
   }
@@ -169,25 +208,37 @@ class JsModelEma : public Napi::ObjectWrap<JsModelEma> {
   // copyTo(model): the average becomes the model's state (e.g. an evaluation copy of the network).
   Napi::Value CopyTo(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
+      const nn::ModelEma& e = ema("ModelEma.copyTo");
       const ModelHandle handle = model_from_value(info[0], "ModelEma.copyTo");
       ensure_idle(handle, "ModelEma.copyTo");
-      ema_->copy_to(handle.model->state());
+      e.copy_to(handle.model->state());
       return info.Env().Undefined();
     });
   }
 
   Napi::Value StateDict(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&]() -> Napi::Value { return to_record(info.Env(), ema_->export_state()); });
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return to_record(info.Env(), ema("ModelEma.stateDict").export_state());
+    });
   }
 
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
-      ema_->import_state(from_record(info, "ModelEma.loadStateDict"));
+      const char* fn = "ModelEma.loadStateDict";
+      ema(fn).import_state(from_record(info, fn));
       return info.Env().Undefined();
     });
   }
 
-  Napi::Value Decay(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ema_->decay()); }
+  Napi::Value Decay(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value { return Napi::Number::New(info.Env(), ema("ModelEma.decay").decay()); });
+  }
+
+  // dispose(): the averages go back to the allocator now; the model is not the EMA's to free.
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    ema_.reset();
+    return info.Env().Undefined();
+  }
 
   std::unique_ptr<nn::ModelEma> ema_;
 };

@@ -3,8 +3,9 @@
 // 1e-3 (relative) with the recipe's Mixup/CutMix, BCE, LAMB and EMA; with SGD at lr 0.05 the first
 // within 1e-4 and the second within 3e-2 (see below);
 // checkpoints hold the same tensors as a CPU run's, and a run stopped on CUDA resumes there with
-// the uninterrupted run's losses. With --use_amp (bf16 activations) the loss goes down. Skips,
-// printing why, where no CUDA device is usable.
+// the uninterrupted run's losses. With --use_amp (bf16 activations) the loss goes down. Every run
+// gives its device memory back when it ends, a failed one too. Skips, printing why, where no CUDA
+// device is usable.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultRunConfig, type RunConfig } from '../../../shared/config';
 import { readSafetensors } from '../../../electron/host/checkpoints/safetensors';
+import { loadEngine } from '../../../electron/host/engine/addon';
 import { runTraining } from '../../../electron/host/train/trainer';
 import { cudaSkipReason } from '../../helpers/cuda';
 import { smallDigits } from '../../helpers/small_digits';
@@ -109,5 +111,18 @@ describe('trainer on CUDA', { skip }, () => {
     assert.ok(records.every((r) => Number.isFinite(r.train_loss)));
     assert.ok(records.at(-1)!.train_loss! < 0.8 * records[0]!.train_loss!,
       `train loss ${records.map((r) => r.train_loss!.toFixed(3)).join(' -> ')}`);
+  });
+
+  it('gives the device memory back when a run ends, completed or failed', async () => {
+    // Model, optimizer, EMAs and the step's tensors are disposed by runTraining, not left to the
+    // garbage collector: the allocator's count of bytes in live tensors is back where it was.
+    const allocated = () => loadEngine().cudaMemoryStats(0).allocatedBytes;
+    const before = allocated();
+    const completed = await runTraining(config(data, { device: 'cuda', model_ema: true, model_ema_eval: true, model_ema_decay: 0.9 }));
+    assert.equal(completed.status, 'completed');
+    assert.equal(allocated(), before, 'after a completed run');
+    const diverged = await runTraining(config(data, { device: 'cuda', lr: 1e30 }));
+    assert.equal(diverged.status, 'failed');
+    assert.equal(allocated(), before, 'after a run stopped by a non-finite loss in mid-step');
   });
 });
