@@ -512,6 +512,8 @@ export interface NativeEngine {
   globalAvgPoolForward(x: Tensor): Tensor;
   globalAvgPoolBackward(x: Tensor, dy: Tensor): Tensor;
   addReluForward(a: Tensor, b: Tensor): Tensor;
+  /** With mean: also y's global average pool (N,C) f32, taken in the same pass (NHWC a and b). */
+  addReluForward(a: Tensor, b: Tensor, options: { mean: true }): { y: Tensor; mean: Tensor };
   addReluBackward(y: Tensor, dy: Tensor): { da: Tensor; db: Tensor };
   linearForward(x: Tensor, w: Tensor, b?: Tensor): Tensor;
   linearBackward(x: Tensor, w: Tensor, dy: Tensor, params?: { bias?: boolean }): { dx: Tensor; dw: Tensor; db?: Tensor };

@@ -197,12 +197,19 @@ Napi::Value GlobalAvgPoolBackward(const Napi::CallbackInfo& info) {
   });
 }
 
-// addReluForward(a, b) -> max(0, a + b)
+// addReluForward(a, b) -> max(0, a + b); addReluForward(a, b, { mean: true }) -> { y, mean }, mean
+// (N,C) f32 the global average pool of y, taken in the same pass (NHWC a and b).
 Napi::Value AddReluForward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const char* fn = "addReluForward";
-    return JsTensor::Wrap(info.Env(),
-                          add_relu_forward(JsTensor::FromValue(info[0], fn, "a"), JsTensor::FromValue(info[1], fn, "b")));
+    const Tensor& a = JsTensor::FromValue(info[0], fn, "a");
+    const Tensor& b = JsTensor::FromValue(info[1], fn, "b");
+    if (!bool_field(options_at(info, 2), "mean", false, fn)) return JsTensor::Wrap(info.Env(), add_relu_forward(a, b));
+    Tensor mean;
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("y", JsTensor::Wrap(info.Env(), add_relu_forward(a, b, &mean)));
+    out.Set("mean", JsTensor::Wrap(info.Env(), mean));
+    return out;
   });
 }
 

@@ -18,11 +18,11 @@ Tensor Bottleneck::infer(const Tensor& x, const Tensor& /*x_mean*/, Tensor* y_me
   return c3_.infer(c2_.infer(c1_.infer(x)), down_ ? down_->infer(x) : x, y_mean);  // the join: conv3's epilogue
 }
 
-Tensor Bottleneck::forward(const Tensor& x, bool train) {
+Tensor Bottleneck::forward(const Tensor& x, bool train, const Tensor& /*x_mean*/, Tensor* y_mean) {
   Tensor t1 = c1_.forward(x, train);
   Tensor t2 = c2_.forward(t1, train);
   c1_out_ = t1.shape(), c2_out_ = t2.shape();
-  out_ = add_relu_forward(c3_.forward(t2, train), down_ ? down_->forward(x, train) : x);
+  out_ = add_relu_forward(c3_.forward(t2, train), down_ ? down_->forward(x, train) : x, y_mean);
   return out_;
 }
 

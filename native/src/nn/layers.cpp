@@ -123,9 +123,11 @@ void ConvBn::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write) {
 PixGate::PixGate(StateDict& state, const std::string& key, int64_t channels, int64_t subsets)
     : weight_(state.linear_weight(key, subsets, channels, /*as_1x1_conv=*/true)) {}
 
-Tensor PixGate::forward(const Tensor& x) {
+Tensor PixGate::forward(const Tensor& x) { return forward_from_mean(global_avg_pool_forward(x)); }
+
+Tensor PixGate::forward_from_mean(const Tensor& pooled) {
   panels_->clear();  // no memory held beside training
-  pooled_ = global_avg_pool_forward(x);
+  pooled_ = pooled;
   p_ = sigmoid_forward(linear_forward(pooled_, weight_->value(), Tensor()));
   return p_;
 }

@@ -156,14 +156,11 @@ Tensor Model::forward_eager(const Tensor& x, const ForwardOptions& options) {
   for (size_t i = 0; i < blocks_.size(); ++i) {
     block_inputs_.push_back(t.shape());
     timed(1 + i, true, [&] {
-      if (!fold) {
-        t = blocks_[i]->forward(t, options.train);
-        return;
-      }
-      // The next gate, or the head, reads the output's mean.
+      // The next gate, or the head, reads the output's mean: the block takes it on the way out.
       const bool take_mean = i + 1 == blocks_.size() || blocks_[i + 1]->reads_input_mean();
       Tensor next_mean;
-      t = blocks_[i]->infer(t, mean, take_mean ? &next_mean : nullptr);
+      Tensor* y_mean = take_mean ? &next_mean : nullptr;
+      t = fold ? blocks_[i]->infer(t, mean, y_mean) : blocks_[i]->forward(t, options.train, mean, y_mean);
       mean = next_mean;
     });
   }

@@ -28,11 +28,11 @@ Tensor PixBottleneck::infer(const Tensor& x, const Tensor& x_mean, Tensor* y_mea
   return exp_.infer(ce_.infer(pix_forward(x, p_, pix_)), proj_ ? proj_->infer(x) : x, y_mean);
 }
 
-Tensor PixBottleneck::forward(const Tensor& x, bool train) {
-  p_ = gate_.forward(x);
+Tensor PixBottleneck::forward(const Tensor& x, bool train, const Tensor& x_mean, Tensor* y_mean) {
+  p_ = x_mean.defined() ? gate_.forward_from_mean(x_mean) : gate_.forward(x);
   x_ = x;
   Tensor t = exp_.forward(ce_.forward(pix_forward(x, p_, pix_), train), train);
-  out_ = add_relu_forward(t, proj_ ? proj_->forward(x, train) : x);
+  out_ = add_relu_forward(t, proj_ ? proj_->forward(x, train) : x, y_mean);
   return out_;
 }
 

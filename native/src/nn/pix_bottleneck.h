@@ -17,7 +17,7 @@ class PixBottleneck : public Block {
  public:
   PixBottleneck(StateDict& state, const std::string& prefix, int64_t in, int64_t out, int zeta, int stride,
                 bool projection);
-  Tensor forward(const Tensor& x, bool train) override;
+  Tensor forward(const Tensor& x, bool train, const Tensor& x_mean, Tensor* y_mean) override;
   Tensor infer(const Tensor& x, const Tensor& x_mean, Tensor* y_mean) override;
   void backward(const Tensor& dy, Tensor& dx) override;
   int64_t macs(int64_t& h, int64_t& w) const override;

@@ -6,14 +6,16 @@
 
 namespace pix {
 
-Tensor add_relu_forward(const Tensor& a, const Tensor& b) {
+Tensor add_relu_forward(const Tensor& a, const Tensor& b, Tensor* mean) {
   PIX_CHECK(a.defined() && b.defined(), "add_relu: an input is undefined");
+  PIX_CHECK(!mean || (a.dim() == 4 && a.size(1) * a.size(2) > 0), "add_relu: a mean needs (N,H,W,C) inputs, got ",
+            shape_str(a.shape()));
   PIX_CHECK(a.shape() == b.shape(), "add_relu: shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()), " differ");
   PIX_CHECK(a.dtype() == b.dtype(), "add_relu: dtypes ", dtype_name(a.dtype()), " and ", dtype_name(b.dtype()), " differ");
   check_same_device("add_relu", {"a", &a}, {{"b", &b}});
   check_activation_dtype("add_relu", "a", a);
-  if (a.device().is_cpu()) return cpu::add_relu_forward(a, b);
-  PIX_CUDA_CALL(return cuda::add_relu_forward(a, b));
+  if (a.device().is_cpu()) return cpu::add_relu_forward(a, b, mean);
+  PIX_CUDA_CALL(return cuda::add_relu_forward(a, b, mean));
 }
 
 void add_relu_backward(const Tensor& y, const Tensor& dy, Tensor& da, Tensor& db, GradWrite da_write,

@@ -147,21 +147,40 @@ describe('pooling, join, linear, dropout and layout CUDA vs CPU', { skip }, () =
       assertClose('dx', cuda.dx, cpu.dx, tolerance);
     });
 
-    it(`${dtype} global average pooling, forward and backward`, () => {
-      const shape = [3, 7, 6, 45];
-      const x = randomArray(92, 3 * 7 * 6 * 45);
-      const dy = randomArray(93, 3 * 45);
-      const run = (device: string) => {
-        const xt = activation(x, shape, device, dtype);
-        const y = engine.globalAvgPoolForward(xt);
-        return { y, dx: engine.globalAvgPoolBackward(xt, T.fromArray(dy, [3, 45], 'f32', device)) };
-      };
-      const cuda = run('cuda');
-      const cpu = run('cpu');
-      assert.equal(cuda.y.dtype, 'f32');
-      assertClose('y', cuda.y, cpu.y, tolerance);
-      assertClose('dx', cuda.dx, cpu.dx, tolerance);
-    });
+    // 45 channels: one per thread; 64: 16-byte vectors, and 132 pixels: three chunks of rows.
+    for (const shape of [[3, 7, 6, 45], [3, 12, 11, 64]]) {
+      it(`${dtype} global average pooling ${JSON.stringify(shape)}, forward and backward`, () => {
+        const [n, , , c] = shape as [number, number, number, number];
+        const x = randomArray(92, shape.reduce((p, v) => p * v, 1));
+        const dy = randomArray(93, n * c);
+        const run = (device: string) => {
+          const xt = activation(x, shape, device, dtype);
+          const y = engine.globalAvgPoolForward(xt);
+          return { y, dx: engine.globalAvgPoolBackward(xt, T.fromArray(dy, [n, c], 'f32', device)) };
+        };
+        const cuda = run('cuda');
+        const cpu = run('cpu');
+        assert.equal(cuda.y.dtype, 'f32');
+        assertClose('y', cuda.y, cpu.y, tolerance);
+        assertClose('dx', cuda.dx, cpu.dx, tolerance);
+      });
+    }
+
+    // The residual join with the next gate's input mean taken on the way out (add_relu's mean).
+    for (const shape of [[2, 5, 5, 33], [2, 9, 10, 48]]) {
+      it(`${dtype} add_relu ${JSON.stringify(shape)} with the mean of its output`, () => {
+        const count = shape.reduce((p, v) => p * v, 1);
+        const [a, b] = [randomArray(98, count), randomArray(99, count)];
+        const run = (device: string) =>
+          engine.addReluForward(activation(a, shape, device, dtype), activation(b, shape, device, dtype), { mean: true });
+        const cuda = run('cuda');
+        const cpu = run('cpu');
+        assertClose('y', cuda.y, cpu.y, tolerance);
+        assertClose('mean', cuda.mean, cpu.mean, tolerance);
+        // The mean is the pool of y as stored (bf16-rounded on CUDA in bf16).
+        assertClose('mean against the pool of y', cuda.mean, engine.globalAvgPoolForward(cuda.y), 1e-6);
+      });
+    }
 
     it(`${dtype} add_relu, forward and backward`, () => {
       const shape = [2, 5, 5, 33];

@@ -2,13 +2,14 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "ops/add_relu.h"
+#include "ops/global_avg_pool.h"
 
 namespace pix::cpu {
 namespace {
 constexpr int64_t kGrain = 1 << 14;
 }
 
-Tensor add_relu_forward(const Tensor& a, const Tensor& b) {
+Tensor add_relu_forward(const Tensor& a, const Tensor& b, Tensor* mean) {
   PIX_CHECK(a.shape() == b.shape(), "add_relu: shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()), " differ");
   PIX_CHECK(a.dtype() == DType::F32 && b.dtype() == DType::F32, "add_relu: the CPU backend computes in f32");
   Tensor y = Tensor::empty(a.shape(), DType::F32);
@@ -21,6 +22,9 @@ Tensor add_relu_forward(const Tensor& a, const Tensor& b) {
       ys[i] = v > 0.f ? v : 0.f;
     }
   });
+  // A second pass here: the CPU's evaluation fuses the mean into the convolution's epilogue, and
+  // its training is bound by the convolutions.
+  if (mean) *mean = cpu::global_avg_pool_forward(y);
   return y;
 }
 

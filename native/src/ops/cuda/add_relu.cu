@@ -4,7 +4,7 @@
 // The fast path (fusing the join into the last BatchNorm's normalisation) will go in the layer,
 // not here.
 #include "ops/add_relu.h"
-#include "ops/cuda/launch.cuh"
+#include "ops/cuda/channel_means.cuh"
 
 namespace pix::cuda {
 namespace {
@@ -21,6 +21,30 @@ __global__ void add_relu_kernel(const T* __restrict__ a, const T* __restrict__ b
     }
     reinterpret_cast<Pack<T, V>*>(y)[i] = out;
   }
+}
+
+// y = relu(a + b) for the rows of one chunk of one image (channel_means.cuh), and their chunk sums:
+// the mean is of y as stored (rounded to T), as a pool reading y would see it.
+template <typename T, int V>
+__global__ void add_relu_mean_kernel(const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ y, int64_t hw,
+                                     int64_t c, int64_t chunks, double* __restrict__ partial) {
+  const MeanRows r = mean_rows(hw, c, V);
+  double acc[V] = {};
+  if (r.ch0 < c) {
+    for (int64_t row = r.first; row < r.last; row += r.step) {
+      const int64_t i = row * c + r.ch0;
+      const Pack<T, V> av = *reinterpret_cast<const Pack<T, V>*>(a + i), bv = *reinterpret_cast<const Pack<T, V>*>(b + i);
+      Pack<T, V> out;
+#pragma unroll
+      for (int j = 0; j < V; ++j) {
+        const float v = to_float(av.v[j]) + to_float(bv.v[j]);
+        out.v[j] = from_float<T>(v > 0.f ? v : 0.f);
+        acc[j] += to_float(out.v[j]);
+      }
+      *reinterpret_cast<Pack<T, V>*>(y + i) = out;
+    }
+  }
+  store_chunk_sums(acc, r, c, chunks, partial);
 }
 
 // g = dy where y > 0, into `out` (written, or added to what it holds).
@@ -49,16 +73,31 @@ __global__ void add_relu_backward_kernel(const T* __restrict__ y, const T* __res
 
 }  // namespace
 
-Tensor add_relu_forward(const Tensor& a, const Tensor& b) {
+Tensor add_relu_forward(const Tensor& a, const Tensor& b, Tensor* mean) {
   const int device = a.device().index;
   set_device(device);
+  cudaStream_t st = stream(device);
   Tensor y = Tensor::empty(a.shape(), a.dtype(), a.device());
   const int64_t n = a.numel();
   with_activation_type(a.dtype(), "add_relu", [&](auto zero) {
     using T = decltype(zero);
-    with_vector_width<T>(vector_width<T>(n, {a.raw_data(), b.raw_data(), y.raw_data()}), [&](auto width) {
+    if (!mean) {
+      with_vector_width<T>(vector_width<T>(n, {a.raw_data(), b.raw_data(), y.raw_data()}), [&](auto width) {
+        constexpr int V = decltype(width)::value;
+        add_relu_kernel<T, V><<<grid_for(n / V), kThreads, 0, st>>>(a.data<T>(), b.data<T>(), y.data<T>(), n);
+      });
+      return;
+    }
+    const int64_t images = a.size(0), hw = a.size(1) * a.size(2), c = a.size(3);
+    *mean = Tensor::empty({images, c}, DType::F32, a.device());
+    with_vector_width<T>(vector_width<T>(c, {a.raw_data(), b.raw_data(), y.raw_data()}), [&](auto width) {
       constexpr int V = decltype(width)::value;
-      add_relu_kernel<T, V><<<grid_for(n / V), kThreads, 0, stream(device)>>>(a.data<T>(), b.data<T>(), y.data<T>(), n);
+      const MeanLaunch l = mean_launch(images, hw, c, V);
+      Tensor partial = Tensor::empty({images, l.chunks, c}, DType::F64, a.device());
+      add_relu_mean_kernel<T, V><<<l.grid, l.block, 0, st>>>(a.data<T>(), b.data<T>(), y.data<T>(), hw, c, l.chunks,
+                                                              partial.data<double>());
+      PIX_CUDA_CHECK_LAUNCH("add_relu (with the mean)");
+      finish_channel_means(partial.data<double>(), l.chunks, images, c, hw, mean->data<float>(), st);
     });
   });
   PIX_CUDA_CHECK_LAUNCH("add_relu");

@@ -40,7 +40,9 @@ __global__ void channel_partials(const T* __restrict__ x, const T* __restrict__ 
   const int64_t ch0 = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) * V;
   const int64_t r0 = blockIdx.y * rows_per_chunk;
   const int64_t r1 = min(rows, r0 + rows_per_chunk);
-  double a[V] = {}, b[V] = {};
+  double sums[2 * V] = {};  // a[j] = sums[j], b[j] = sums[V + j]
+  double* a = sums;
+  double* b = sums + V;
   if (ch0 < c) {
     float center[V], scale[V];
 #pragma unroll
@@ -71,17 +73,8 @@ __global__ void channel_partials(const T* __restrict__ x, const T* __restrict__ 
       }
     }
   }
-  __shared__ double sa[kThreads][V], sb[kThreads][V];
-  const int lane = threadIdx.y * blockDim.x + threadIdx.x;
-#pragma unroll
-  for (int j = 0; j < V; ++j) sa[lane][j] = a[j], sb[lane][j] = b[j];
-  __syncthreads();
+  sum_row_lanes(sums);
   if (threadIdx.y != 0 || ch0 >= c) return;
-  for (unsigned row_lane = 1; row_lane < blockDim.y; ++row_lane) {
-    const int other = row_lane * blockDim.x + threadIdx.x;
-#pragma unroll
-    for (int j = 0; j < V; ++j) a[j] += sa[other][j], b[j] += sb[other][j];
-  }
 #pragma unroll
   for (int j = 0; j < V; ++j) {
     partial[(blockIdx.y * 2 + 0) * c + ch0 + j] = a[j];

@@ -99,4 +99,23 @@ __device__ Acc block_sum(Acc value) {
   return total;
 }
 
+// Per-channel sums over the rows of a 2-D block (threadIdx.x: a column of channels, threadIdx.y: a
+// lane of rows, blockDim.x * blockDim.y <= kThreads): each thread holds N sums for its column; after
+// the call, the threads of row lane 0 hold their column's totals, lanes added in order 0, 1, ...
+// (deterministic). Every thread of the block must call it.
+template <int N>
+__device__ void sum_row_lanes(double (&acc)[N]) {
+  __shared__ double lanes[kThreads][N];
+  const int lane = threadIdx.y * blockDim.x + threadIdx.x;
+  __syncthreads();  // a previous call's readers are done with the buffer
+#pragma unroll
+  for (int j = 0; j < N; ++j) lanes[lane][j] = acc[j];
+  __syncthreads();
+  if (threadIdx.y != 0) return;
+  for (unsigned r = 1; r < blockDim.y; ++r) {
+#pragma unroll
+    for (int j = 0; j < N; ++j) acc[j] += lanes[r * blockDim.x + threadIdx.x][j];
+  }
+}
+
 }  // namespace pix::cuda
