@@ -22,6 +22,8 @@
 #include <mutex>
 #include <string>
 
+#include "core/cuda/vendor_library.h"
+
 namespace pix::cuda::cublas {
 
 struct Context;            // struct cublasContext
@@ -80,13 +82,7 @@ struct Api {
 
 // What loading gave, without throwing: for `pix info` and for cuda::gemm's choice. The first call
 // loads (once per process, success or not); later calls only read.
-struct LibraryStatus {
-  bool available = false;
-  bool disabled = false;  // PIX_CUBLAS=0
-  std::string path;       // the file loaded, when available
-  std::string version;    // "13.0.2", when available (from cublasGetProperty, or the first handle)
-  std::string reason;     // when not available: what is missing and where it was sought
-};
+using LibraryStatus = ::pix::cuda::LibraryStatus;
 LibraryStatus library_status();
 
 // The loaded entry points, or null when cuBLAS is not available.

@@ -1,11 +1,11 @@
 #include "ops/cuda/cudnn.h"
 
 #include <cstdlib>
-#include <memory>
 
 #include "build_config.h"
 #include "core/cuda/check.h"
 #include "core/cuda/device_handles.h"
+#include "core/cuda/vendor_library.h"
 #include "core/dynamic_library.h"
 #include "core/error.h"
 
@@ -16,17 +16,6 @@ constexpr const char* kLibraryName = "libcudnn.so.9";
 // The CUDA emulator's stand-in exports this; the emulated build opens nothing without it.
 constexpr const char* kEmulatorMarker = "pixCudaEmulatorCudnn";
 
-struct Loaded {
-  DynamicLibrary library;
-  Api api{};
-};
-
-std::mutex status_mutex;
-LibraryStatus status;
-// Set once by load(), never freed: cuDNN stays mapped for the process, like its handles.
-Loaded* loaded = nullptr;
-std::once_flag load_once;
-
 std::string resolve(const DynamicLibrary& library, Api& a) {
   using S = DynamicLibrary::Symbol;
   return library.resolve(
@@ -35,6 +24,7 @@ std::string resolve(const DynamicLibrary& library, Api& a) {
           S{"cudnnGetErrorString", DynamicLibrary::slot(&a.GetErrorString)},
           S{"cudnnGetLastErrorString", DynamicLibrary::slot(&a.GetLastErrorString), false},
           S{"cudnnCreate", DynamicLibrary::slot(&a.Create)},
+          S{"cudnnDestroy", DynamicLibrary::slot(&a.Destroy)},
           S{"cudnnSetStream", DynamicLibrary::slot(&a.SetStream)},
           S{"cudnnCreateTensorDescriptor", DynamicLibrary::slot(&a.CreateTensorDescriptor)},
           S{"cudnnSetTensor4dDescriptor", DynamicLibrary::slot(&a.SetTensor4dDescriptor)},
@@ -89,20 +79,12 @@ DynamicLibrary open_emulator_cudnn(std::string& error) {
   return library;
 }
 
-DynamicLibrary open_cudnn(const std::string& setting, std::string& error) {
-  LibrarySearch search;
-  search.what = "cuDNN";
+// NVIDIA's cuDNN: the file PIX_CUDNN names (search already filled in), else the usual places.
+DynamicLibrary open_cudnn(LibrarySearch& search, std::string& error) {
   // cuDNN 9's front library opens these by soname; found beside it, they are opened first from there.
   search.companions = {"libcudnn_graph.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn_heuristic.so.9",
                        "libcudnn_engines_precompiled.so.9", "libcudnn_engines_runtime_compiled.so.9"};
-  if (!setting.empty() && setting != "1") {  // the file the user named
-    const size_t slash = setting.rfind('/');
-    search.what = "cuDNN (PIX_CUDNN)";
-    search.names = {slash == std::string::npos ? setting : setting.substr(slash + 1)};
-    search.directories = {slash == std::string::npos ? "." : slash == 0 ? "" : setting.substr(0, slash)};
-    search.loader_path = false;
-    search.hint = "PIX_CUDNN must be 0, 1 or the path of a libcudnn.so.9";
-  } else {
+  if (search.names.empty()) {
     search.names = {kLibraryName};
     const char* root = std::getenv("CUDNN_ROOT");
     if (root != nullptr && *root != '\0') search.directories = {concat(root, "/lib"), concat(root, "/lib64")};
@@ -114,44 +96,29 @@ DynamicLibrary open_cudnn(const std::string& setting, std::string& error) {
   return DynamicLibrary::open_first(search, &error);
 }
 
-void load() {
-  const char* env = std::getenv("PIX_CUDNN");
-  const std::string setting = env ? env : "";
-  if (setting == "0") {
-    status.disabled = true;
-    status.reason = "PIX_CUDNN=0";
-    return;
-  }
-  std::string error;
-  DynamicLibrary library = PIX_CUDA_EMULATED ? open_emulator_cudnn(error) : open_cudnn(setting, error);
-  if (!library) {
-    status.reason = error;
-    return;
-  }
-  auto out = std::make_unique<Loaded>();
-  const std::string missing = resolve(library, out->api);
+DynamicLibrary load(LibraryStatus& status, Api& api) {
+  LibrarySearch search;
+  if (!user_search("PIX_CUDNN", "cuDNN", status, search)) return {};
+  DynamicLibrary library = PIX_CUDA_EMULATED ? open_emulator_cudnn(status.reason) : open_cudnn(search, status.reason);
+  if (!library) return {};
+  const std::string missing = resolve(library, api);
   if (!missing.empty()) {
     status.reason = concat("cuDNN unusable: ", missing);
-    return;
+    return {};
   }
-  const size_t code = out->api.GetVersion();  // major * 10000 + minor * 100 + patch since cuDNN 9
+  const size_t code = api.GetVersion();  // major * 10000 + minor * 100 + patch since cuDNN 9
   if (code < 90000) {
     status.reason = concat("cuDNN ", code, " at ", library.resolved_path(), " is older than 9, which the engine needs");
-    return;
+    return {};
   }
-  library.keep_loaded();
   status.path = library.resolved_path();
   status.version = concat(code / 10000, ".", code / 100 % 100, ".", code % 100);
-  status.available = true;
-  out->library = std::move(library);
-  loaded = out.release();
+  return library;
 }
 
-void ensure_loaded() {
-  std::call_once(load_once, [] {
-    std::lock_guard<std::mutex> lock(status_mutex);
-    load();
-  });
+VendorLibrary<Api>& library() {  // never freed (core/cuda/vendor_library.h)
+  static auto* lib = new VendorLibrary<Api>(load);
+  return *lib;
 }
 
 DeviceHandles<Handle>& handles() {  // never freed (core/cuda/device_handles.h)
@@ -161,16 +128,9 @@ DeviceHandles<Handle>& handles() {  // never freed (core/cuda/device_handles.h)
 
 }  // namespace
 
-LibraryStatus library_status() {
-  ensure_loaded();
-  std::lock_guard<std::mutex> lock(status_mutex);
-  return status;
-}
+LibraryStatus library_status() { return library().status(); }
 
-const Api* api() {
-  ensure_loaded();
-  return loaded ? &loaded->api : nullptr;
-}
+const Api* api() { return library().api(); }
 
 Handle handle(int device) {
   const Api* a = api();
@@ -180,9 +140,11 @@ Handle handle(int device) {
     Status s = a->Create(&h);
     if (s != kSuccess) throw Error(concat("cudnnCreate failed on cuda:", d, ": ", status_string(s)));
     s = a->SetStream(h, stream(d));
-    // A handle that cannot be bound to the engine's stream is not used (a cudnnDestroy is not
-    // declared: the handle is left, as one failed creation per device costs nothing).
-    if (s != kSuccess) throw Error(concat("cudnnSetStream failed on cuda:", d, ": ", status_string(s)));
+    if (s != kSuccess) {  // a handle off the engine's stream would race it
+      const std::string why = status_string(s);
+      a->Destroy(h);
+      throw Error(concat("cudnnSetStream failed on cuda:", d, ": ", why));
+    }
     return h;
   });
 }
@@ -192,7 +154,7 @@ std::mutex& handle_mutex(int device) { return handles().mutex(device); }
 std::string first_device_failure() { return api() == nullptr ? "" : handles().first_failure(); }
 
 std::string status_string(Status s) {
-  const Api* a = loaded ? &loaded->api : nullptr;
+  const Api* a = api();
   std::string text = a ? a->GetErrorString(s) : "";
   if (a && a->GetLastErrorString) {
     char message[512] = {};

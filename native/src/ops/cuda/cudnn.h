@@ -27,6 +27,8 @@
 #include <mutex>
 #include <string>
 
+#include "core/cuda/vendor_library.h"
+
 namespace pix::cuda::cudnn {
 
 struct Context;                                // struct cudnnContext
@@ -78,6 +80,7 @@ struct Api {
   const char* (*GetErrorString)(Status status);              // cudnnGetErrorString
   void (*GetLastErrorString)(char* message, size_t bytes);   // cudnnGetLastErrorString, optional
   Status (*Create)(Handle* handle);                          // cudnnCreate
+  Status (*Destroy)(Handle handle);                          // cudnnDestroy
   Status (*SetStream)(Handle handle, cudaStream_t stream);   // cudnnSetStream
 
   Status (*CreateTensorDescriptor)(TensorDescriptor* desc);
@@ -152,13 +155,7 @@ constexpr int kMaxAlgorithms = 8;
 
 // What loading gave, without throwing: for `pix info` and for the convolutions' choice. The first
 // call loads (once per process, success or not); later calls only read.
-struct LibraryStatus {
-  bool available = false;
-  bool disabled = false;  // PIX_CUDNN=0
-  std::string path;       // the file loaded, when available
-  std::string version;    // "9.19.0", when available
-  std::string reason;     // when not available: what is missing and where it was sought
-};
+using LibraryStatus = ::pix::cuda::LibraryStatus;
 LibraryStatus library_status();
 
 // The loaded entry points, or null when cuDNN is not available.
