@@ -132,20 +132,23 @@ describe('batchnorm CUDA vs CPU', { skip }, () => {
 
 describe('pooling, join, linear, dropout and layout CUDA vs CPU', { skip }, () => {
   for (const [dtype, tolerance] of DTYPES) {
-    it(`${dtype} maxpool 3x3/2 pad 1 with tied maxima, forward and backward`, () => {
-      const shape = [2, 9, 8, 19];
-      const x = randomArray(90, 2 * 9 * 8 * 19, true);
-      const dy = randomArray(91, 2 * 5 * 4 * 19);
-      const run = (device: string) => {
-        const xt = activation(x, shape, device, dtype);
-        const y = engine.maxpoolForward(xt);
-        return { y, dx: engine.maxpoolBackward(xt, activation(dy, [2, 5, 4, 19], device, dtype)) };
-      };
-      const cuda = run('cuda');
-      const cpu = run('cpu');
-      assertClose('y', cuda.y, cpu.y, 0);  // a maximum is a copy
-      assertClose('dx', cuda.dx, cpu.dx, tolerance);
-    });
+    // 19 channels: one per thread; 16: 16-byte vectors of channels.
+    for (const c of [19, 16]) {
+      it(`${dtype} maxpool 3x3/2 pad 1 with tied maxima, ${c} channels, forward and backward`, () => {
+        const shape = [2, 9, 8, c];
+        const x = randomArray(90, 2 * 9 * 8 * c, true);
+        const dy = randomArray(91, 2 * 5 * 4 * c);
+        const run = (device: string) => {
+          const xt = activation(x, shape, device, dtype);
+          const y = engine.maxpoolForward(xt);
+          return { y, dx: engine.maxpoolBackward(xt, activation(dy, [2, 5, 4, c], device, dtype)) };
+        };
+        const cuda = run('cuda');
+        const cpu = run('cpu');
+        assertClose('y', cuda.y, cpu.y, 0);  // a maximum is a copy
+        assertClose('dx', cuda.dx, cpu.dx, tolerance);
+      });
+    }
 
     // 45 channels: one per thread; 64: 16-byte vectors, and 132 pixels: three chunks of rows.
     for (const shape of [[3, 7, 6, 45], [3, 12, 11, 64]]) {
