@@ -3,15 +3,16 @@
 # Builds the engine with CUDA (+ cuDNN, cuBLAS, NCCL when found) by plain cmake (no npm there),
 # runs the engine's tests and, on their own, every CUDA test (agreement of PiX, the layer ops,
 # whole networks, optimizers, losses and Mixup with the CPU; training on CUDA against the CPU),
-# trains the embedded digits with `pix train --device cuda`, compares CUDA PiX with CPU PiX and
-# times it against plain PyTorch, times whole networks with `pix bench --device cuda`, and runs
-# compute-sanitizer's memcheck on the newest kernels, checks cuBLAS behind the engine's matrix
-# products (gemm), prints issue #7's table against PyTorch on the same card (table) and checks NCCL
-# data parallelism (nccl). Writes JSON summaries and logs to $OUT (or out/). More than one device
-# session's 15 minutes in all, so pick parts: check.sh [build] [tests] [gemm] [table] [train] [nccl]
-# [report] [bench] [memcheck] [data] (default: all but data, in that order, so the first parts
-# finish if time runs out). `data` times the data pipeline with 16 workers
-# against torchvision (issue #5's H100 figure; it first makes 2000 JPEGs, about 2 minutes).
+# checks cuBLAS behind the engine's matrix products (gemm), prints issue #7's table against
+# PyTorch on the same card (table), profiles a training step kernel by kernel (profile), trains
+# the embedded digits with `pix train --device cuda` (train), checks NCCL data parallelism (nccl),
+# compares CUDA PiX with CPU PiX and times it against plain PyTorch (report), times whole networks
+# with their per-block profile (bench), and runs compute-sanitizer's memcheck on the newest
+# kernels (memcheck). Writes JSON summaries and logs to $OUT (or out/). More than one device
+# session's 15 minutes in all, so pick parts: check.sh [build] [tests] [gemm] [table] [profile]
+# [train] [nccl] [report] [bench] [memcheck] [data] (default: all but data, in that order, so the
+# first parts finish if time runs out). `data` times the data pipeline with 16 workers against
+# torchvision (issue #5's H100 figure; it first makes 2000 JPEGs, about 2 minutes).
 # Needs, carried from the development machine: .gpukit/ (../shared/gpu/kit.sh, then
 # scripts/gpu/pack.sh, which adds the Node-API headers, sharp and the demo digits) and dist/
 # (npm run build:ts).
@@ -20,7 +21,7 @@ out=${OUT:-out}
 mkdir -p "$out"
 source .gpukit/env.sh
 [ -f .gpukit/host.tar.xz ] && tar -xJf .gpukit/host.tar.xz
-parts=${*:-build tests gemm table train nccl report bench memcheck}
+parts=${*:-build tests gemm table profile train nccl report bench memcheck}
 wants() { [[ " $parts " == *" $1 "* ]]; }
 started=$(date +%s)
 stamp() { echo "[$(($(date +%s) - started)) s] $*"; }
@@ -87,6 +88,23 @@ if wants table; then
   timeout 240 python3 scripts/gpu/torch_networks.py "$out/table_torch.json" > "$out/table_torch.log" 2>&1 \
     || echo "torch networks failed (see table_torch.log)"
   node scripts/gpu/issue7_table.mjs "$out" | tee "$out/table.md"
+fi
+
+if wants profile; then
+  # What dominates a training step, kernel by kernel: a short PiX-ResNet50 bf16 batch-128 bench under
+  # Nsight Systems (when the toolkit has it), its kernel summary kept (the top lines printed).
+  stamp profile
+  nsys=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1 || true)
+  if [ -n "$nsys" ]; then
+    timeout 150 "$nsys" profile -t cuda -o /tmp/pix-profile --force-overwrite true node bin/pix.js bench --device cuda \
+      --models pix_resnet50_cs --batch_size 128 --input_size 224 --mode train --precision bf16 --warmup 2 --repeats 3 \
+      > "$out/profile.log" 2>&1 || echo "profile run failed (see profile.log)"
+    timeout 90 "$nsys" stats --report cuda_gpu_kern_sum --format csv --output "$out/profile" /tmp/pix-profile.nsys-rep \
+      >> "$out/profile.log" 2>&1 || echo "nsys stats failed (see profile.log)"
+    head -25 "$out"/profile*kern_sum*.csv 2>/dev/null | cut -c1-220 || true
+  else
+    echo "no nsys on this machine: no kernel profile"
+  fi
 fi
 
 if wants train; then
