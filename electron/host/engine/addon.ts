@@ -222,6 +222,10 @@ export interface BatchNormOpParams {
   relu?: boolean;
   eps?: number;
   momentum?: number;
+  /** A residual join fused in: y = relu(bn(x) + residual) (relu must then be false). */
+  residual?: Tensor;
+  /** With residual: also y's global average pool (N,C), as `pooled`. */
+  pooled?: boolean;
 }
 
 export interface PoolOpParams {
@@ -504,9 +508,10 @@ export interface NativeEngine {
   conv2dForward(x: Tensor, w: Tensor, params?: ConvOpParams & ConvEpilogueParams): Tensor;
   conv2dBackward(x: Tensor, w: Tensor, dy: Tensor, params?: ConvOpParams & { dx?: boolean }): { dx?: Tensor; dw: Tensor };
   batchnormForward(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
-    params?: BatchNormOpParams): { y: Tensor; mean?: Tensor; invstd?: Tensor };
+    params?: BatchNormOpParams): { y: Tensor; mean?: Tensor; invstd?: Tensor; pooled?: Tensor };
+  /** join: the forward had a residual join; its gradient for the shortcut comes back as dresidual. */
   batchnormBackward(x: Tensor, y: Tensor, dy: Tensor, gamma: Tensor, mean: Tensor, invstd: Tensor,
-    params?: { relu?: boolean }): { dx: Tensor; dgamma: Tensor; dbeta: Tensor };
+    params?: { relu?: boolean; join?: boolean }): { dx: Tensor; dgamma: Tensor; dbeta: Tensor; dresidual?: Tensor };
   maxpoolForward(x: Tensor, params?: PoolOpParams): Tensor;
   maxpoolBackward(x: Tensor, dy: Tensor, params?: PoolOpParams): Tensor;
   globalAvgPoolForward(x: Tensor): Tensor;

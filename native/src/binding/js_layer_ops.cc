@@ -107,8 +107,10 @@ BatchNormParams bn_params(const Napi::Object& o, const char* fn) {
   return p;
 }
 
-// batchnormForward(x, gamma, beta, runningMean, runningVar, { train = true, relu, eps, momentum })
-// -> { y, mean?, invstd? }; training updates runningMean and runningVar in place.
+// batchnormForward(x, gamma, beta, runningMean, runningVar, { train = true, relu, eps, momentum,
+// residual?, pooled? }) -> { y, mean?, invstd?, pooled? }; training updates runningMean and
+// runningVar in place. residual: the residual join fused in (y = relu(bn(x) + residual)); pooled:
+// with it, y's global average pool (N,C).
 Napi::Value BatchnormForward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const char* fn = "batchnormForward";
@@ -119,20 +121,26 @@ Napi::Value BatchnormForward(const Napi::CallbackInfo& info) {
     Tensor running_var = JsTensor::FromValue(info[4], fn, "runningVar");
     const Napi::Object o = options_at(info, 5);
     const BatchNormParams p = bn_params(o, fn);
+    BatchNormJoin join;
+    Tensor pooled;
+    if (!o.Get("residual").IsUndefined()) join.residual = JsTensor::FromValue(o.Get("residual"), fn, "residual");
+    if (bool_field(o, "pooled", false, fn)) join.mean = &pooled;
     Napi::Object out = Napi::Object::New(info.Env());
     if (!bool_field(o, "train", true, fn)) {
-      set_if(out, "y", batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, p));
-      return out;
+      set_if(out, "y", batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, p, join));
+    } else {
+      BatchNormSaved saved;
+      set_if(out, "y", batchnorm_forward_train(x, gamma, beta, running_mean, running_var, p, saved, join));
+      set_if(out, "mean", saved.mean);
+      set_if(out, "invstd", saved.invstd);
     }
-    BatchNormSaved saved;
-    set_if(out, "y", batchnorm_forward_train(x, gamma, beta, running_mean, running_var, p, saved));
-    set_if(out, "mean", saved.mean);
-    set_if(out, "invstd", saved.invstd);
+    set_if(out, "pooled", pooled);
     return out;
   });
 }
 
-// batchnormBackward(x, y, dy, gamma, mean, invstd, { relu }) -> { dx, dgamma, dbeta }
+// batchnormBackward(x, y, dy, gamma, mean, invstd, { relu, join }) -> { dx, dgamma, dbeta, dresidual? };
+// join: the forward had a residual join, whose shortcut gradient comes back as dresidual.
 Napi::Value BatchnormBackward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const char* fn = "batchnormBackward";
@@ -141,10 +149,14 @@ Napi::Value BatchnormBackward(const Napi::CallbackInfo& info) {
     const Tensor& dy = JsTensor::FromValue(info[2], fn, "dy");
     const Tensor& gamma = JsTensor::FromValue(info[3], fn, "gamma");
     BatchNormSaved saved{JsTensor::FromValue(info[4], fn, "mean"), JsTensor::FromValue(info[5], fn, "invstd")};
-    const BatchNormParams p = bn_params(options_at(info, 6), fn);
+    const Napi::Object o = options_at(info, 6);
+    const BatchNormParams p = bn_params(o, fn);
     Tensor dx = zeros_like(x), dgamma = zeros_like(gamma), dbeta = zeros_like(gamma);
-    batchnorm_backward(x, y, dy, gamma, saved, p, dx, dgamma, dbeta);
+    Tensor dresidual = bool_field(o, "join", false, fn) ? Tensor::empty(x.shape(), x.dtype(), x.device()) : Tensor();
+    batchnorm_backward(x, y, dy, gamma, saved, p, dx, dgamma, dbeta, GradWrite::Accumulate,
+                       dresidual.defined() ? &dresidual : nullptr);
     Napi::Object out = Napi::Object::New(info.Env());
+    set_if(out, "dresidual", dresidual);
     set_if(out, "dx", dx);
     set_if(out, "dgamma", dgamma);
     set_if(out, "dbeta", dbeta);

@@ -1,7 +1,5 @@
 #include "nn/bottleneck.h"
 
-#include "ops/add_relu.h"
-
 namespace pix::nn {
 
 Bottleneck::Bottleneck(StateDict& state, const std::string& prefix, int64_t in, int64_t out, int stride)
@@ -14,7 +12,6 @@ Bottleneck::Bottleneck(StateDict& state, const std::string& prefix, int64_t in, 
 }
 
 Tensor Bottleneck::infer(const Tensor& x, const Tensor& /*x_mean*/, Tensor* y_mean) {
-  out_ = Tensor();  // nothing saved for a backward
   return c3_.infer(c2_.infer(c1_.infer(x)), down_ ? down_->infer(x) : x, y_mean);  // the join: conv3's epilogue
 }
 
@@ -22,18 +19,17 @@ Tensor Bottleneck::forward(const Tensor& x, bool train, const Tensor& /*x_mean*/
   Tensor t1 = c1_.forward(x, train);
   Tensor t2 = c2_.forward(t1, train);
   c1_out_ = t1.shape(), c2_out_ = t2.shape();
-  out_ = add_relu_forward(c3_.forward(t2, train), down_ ? down_->forward(x, train) : x, y_mean);
-  return out_;
+  // The residual join is fused into bn3 (ops/batchnorm.h): y = relu(bn3(conv3(t2)) + shortcut).
+  return c3_.forward(t2, train, BatchNormJoin{down_ ? down_->forward(x, train) : x, y_mean});
 }
 
 void Bottleneck::backward(const Tensor& dy, Tensor& dx) {
-  Tensor dt = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
-  // The shortcut's gradient is the first to reach dx, so it overwrites it; c1's adds to it.
+  // The join's gradient for the shortcut is the first to reach dx, so it overwrites it (straight
+  // from bn3's backward for an identity shortcut); c1's adds to it.
   Tensor dshortcut = down_ ? Tensor::empty(dy.shape(), dy.dtype(), dy.device()) : dx;
-  add_relu_backward(out_, dy, dt, dshortcut, GradWrite::Overwrite, GradWrite::Overwrite);
-  if (down_) down_->backward(dshortcut, dx, GradWrite::Overwrite);
   Tensor d2 = Tensor::empty(c2_out_, dy.dtype(), dy.device());
-  c3_.backward(dt, d2, GradWrite::Overwrite);
+  c3_.backward(dy, d2, GradWrite::Overwrite, &dshortcut);
+  if (down_) down_->backward(dshortcut, dx, GradWrite::Overwrite);
   Tensor d1 = Tensor::empty(c1_out_, dy.dtype(), dy.device());
   c2_.backward(d2, d1, GradWrite::Overwrite);
   c1_.backward(d1, dx, GradWrite::Accumulate);

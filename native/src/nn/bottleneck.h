@@ -21,7 +21,6 @@ class Bottleneck : public Block {
  private:
   ConvBn c1_, c2_, c3_;
   std::unique_ptr<ConvBn> down_;
-  Tensor out_;
   Shape c1_out_, c2_out_;
 };
 

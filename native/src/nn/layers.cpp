@@ -40,22 +40,23 @@ BatchNorm::BatchNorm(StateDict& state, const std::string& prefix, int64_t channe
   params_.relu = relu;
 }
 
-Tensor BatchNorm::forward(const Tensor& x, bool train) {
+Tensor BatchNorm::forward(const Tensor& x, bool train, const BatchNormJoin& join) {
   if (!train) {
     x_ = Tensor();
     return batchnorm_forward_eval(x, e_.weight->value(), e_.bias->value(), e_.running_mean->value(),
-                                  e_.running_var->value(), params_);
+                                  e_.running_var->value(), params_, join);
   }
   x_ = x;
   y_ = batchnorm_forward_train(x, e_.weight->value(), e_.bias->value(), e_.running_mean->mutable_value(),
-                               e_.running_var->mutable_value(), params_, saved_);
+                               e_.running_var->mutable_value(), params_, saved_, join);
   e_.num_batches_tracked->mutable_value().data<int64_t>()[0] += 1;
   return y_;
 }
 
-void BatchNorm::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write) {
+void BatchNorm::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write, Tensor* dresidual) {
   PIX_CHECK(x_.defined(), "backward needs a training-mode forward first");
-  batchnorm_backward(x_, y_, dy, e_.weight->value(), saved_, params_, dx, e_.weight->grad, e_.bias->grad, dx_write);
+  batchnorm_backward(x_, y_, dy, e_.weight->value(), saved_, params_, dx, e_.weight->grad, e_.bias->grad, dx_write,
+                     dresidual, GradWrite::Overwrite);
 }
 
 // ---- ConvBn ----------------------------------------------------------------------------------
@@ -64,12 +65,12 @@ ConvBn::ConvBn(StateDict& state, const std::string& conv_key, const std::string&
                ConvParams params, bool relu)
     : conv_(state, conv_key, in, out, params), bn_(state, bn_prefix, out, relu) {}
 
-Tensor ConvBn::forward(const Tensor& x, bool train) {
+Tensor ConvBn::forward(const Tensor& x, bool train, const BatchNormJoin& join) {
   if (train) {  // stale after this forward; no memory held in training
     folded_weight_ = folded_bias_ = Tensor();
     packed_weights_->clear();
   }
-  return bn_.forward(conv_.forward(x), train);
+  return bn_.forward(conv_.forward(x), train, join);
 }
 
 Tensor ConvBn::infer(const Tensor& x, const Tensor& shortcut, Tensor* mean) {
@@ -112,9 +113,9 @@ void ConvBn::refold() {
   folded_versions_ = versions;
 }
 
-void ConvBn::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write) {
+void ConvBn::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write, Tensor* dresidual) {
   Tensor dconv = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
-  bn_.backward(dy, dconv, GradWrite::Overwrite);
+  bn_.backward(dy, dconv, GradWrite::Overwrite, dresidual);
   conv_.backward(dconv, dx, dx_write);
 }
 

@@ -41,8 +41,10 @@ class Conv {
 class BatchNorm {
  public:
   BatchNorm(StateDict& state, const std::string& prefix, int64_t channels, bool relu);
-  Tensor forward(const Tensor& x, bool train);
-  void backward(const Tensor& dy, Tensor& dx, GradWrite dx_write);
+  // With join.residual: a bottleneck's residual join fused in (ops/batchnorm.h), whose backward then
+  // writes the shortcut's gradient into dresidual.
+  Tensor forward(const Tensor& x, bool train, const BatchNormJoin& join = {});
+  void backward(const Tensor& dy, Tensor& dx, GradWrite dx_write, Tensor* dresidual = nullptr);
   const StateDict::BnEntries& entries() const { return e_; }
   const BatchNormParams& params() const { return params_; }
 
@@ -58,8 +60,9 @@ class ConvBn {
  public:
   ConvBn(StateDict& state, const std::string& conv_key, const std::string& bn_prefix, int64_t in, int64_t out,
          ConvParams params, bool relu);
-  Tensor forward(const Tensor& x, bool train);
-  void backward(const Tensor& dy, Tensor& dx, GradWrite dx_write);
+  Tensor forward(const Tensor& x, bool train, const BatchNormJoin& join = {});
+  // After a join, dresidual (non-null) is overwritten with the shortcut's gradient.
+  void backward(const Tensor& dy, Tensor& dx, GradWrite dx_write, Tensor* dresidual = nullptr);
   const Conv& conv() const { return conv_; }
 
   // Evaluation mode on the CPU in f32 (can_infer): BatchNorm with its running statistics folded

@@ -1,7 +1,5 @@
 #include "nn/pix_bottleneck.h"
 
-#include "ops/add_relu.h"
-
 namespace pix::nn {
 namespace {
 int64_t squeezed(int64_t channels, int zeta) { return (channels + zeta - 1) / zeta; }
@@ -22,7 +20,7 @@ PixBottleneck::PixBottleneck(StateDict& state, const std::string& prefix, int64_
 }
 
 Tensor PixBottleneck::infer(const Tensor& x, const Tensor& x_mean, Tensor* y_mean) {
-  x_ = out_ = Tensor();  // nothing saved for a backward
+  x_ = Tensor();  // nothing saved for a backward
   p_ = x_mean.defined() ? gate_.forward_pooled(x_mean) : gate_.forward(x);
   // The join is conv_exp's epilogue.
   return exp_.infer(ce_.infer(pix_forward(x, p_, pix_)), proj_ ? proj_->infer(x) : x, y_mean);
@@ -31,23 +29,20 @@ Tensor PixBottleneck::infer(const Tensor& x, const Tensor& x_mean, Tensor* y_mea
 Tensor PixBottleneck::forward(const Tensor& x, bool train, const Tensor& x_mean, Tensor* y_mean) {
   p_ = x_mean.defined() ? gate_.forward_from_mean(x_mean) : gate_.forward(x);
   x_ = x;
-  Tensor t = exp_.forward(ce_.forward(pix_forward(x, p_, pix_), train), train);
-  out_ = add_relu_forward(t, proj_ ? proj_->forward(x, train) : x, y_mean);
-  return out_;
+  // The residual join is fused into bn_exp (ops/batchnorm.h): y = relu(bn_exp(conv_exp(.)) + shortcut).
+  const BatchNormJoin join{proj_ ? proj_->forward(x, train) : x, y_mean};
+  return exp_.forward(ce_.forward(pix_forward(x, p_, pix_), train), train, join);
 }
 
 void PixBottleneck::backward(const Tensor& dy, Tensor& dx) {
-  // The residual join: the branch gets dt, the shortcut the same gradient. dx (the block input's
-  // gradient) has three contributors, shortcut, PiX and gate: the shortcut's overwrites it (no
-  // zeroing pass), the others add to it.
-  Tensor dt = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
+  // The residual join (fused into bn_exp): the branch and the shortcut get the same gradient. dx
+  // (the block input's gradient) has three contributors, shortcut, PiX and gate: the shortcut's
+  // overwrites it (no zeroing pass), the others add to it.
   Tensor dshortcut = proj_ ? Tensor::empty(dy.shape(), dy.dtype(), dy.device()) : dx;  // identity: straight into dx
-  add_relu_backward(out_, dy, dt, dshortcut, GradWrite::Overwrite, GradWrite::Overwrite);
-  if (proj_) proj_->backward(dshortcut, dx, GradWrite::Overwrite);
-
   // conv_exp's input is bn_ce's output: (N, P, Q, S), at the block's output resolution.
   Tensor dce_out = Tensor::empty({dy.size(0), dy.size(1), dy.size(2), ce_.conv().out_channels()}, dy.dtype(), dy.device());
-  exp_.backward(dt, dce_out, GradWrite::Overwrite);
+  exp_.backward(dy, dce_out, GradWrite::Overwrite, &dshortcut);
+  if (proj_) proj_->backward(dshortcut, dx, GradWrite::Overwrite);
   Tensor dpix_out = Tensor::empty({x_.size(0), x_.size(1), x_.size(2), p_.size(1)}, dy.dtype(), dy.device());
   ce_.backward(dce_out, dpix_out, GradWrite::Overwrite);
   Tensor dp = Tensor::zeros(p_.shape(), DType::F32, p_.device());

@@ -30,7 +30,7 @@ class PixBottleneck : public Block {
   PixParams pix_;
   ConvBn ce_, exp_;
   std::unique_ptr<ConvBn> proj_;
-  Tensor x_, p_, out_;
+  Tensor x_, p_;
 };
 
 }  // namespace pix::nn

@@ -2,6 +2,7 @@
 #include "ops/batchnorm.h"
 
 #include "core/cuda_dispatch.h"
+#include "ops/add_relu.h"
 #include "ops/device_check.h"
 
 namespace pix {
@@ -22,29 +23,49 @@ void check_args(const char* op, const Tensor& x, std::initializer_list<NamedTens
   check_same_device(op, {"x", &x}, per_channel);
 }
 
+void check_join(const char* op, const Tensor& x, const BatchNormParams& params, const BatchNormJoin& join) {
+  if (!join.residual.defined()) {
+    PIX_CHECK(!join.mean, op, ": a mean is taken only with a residual join");
+    return;
+  }
+  PIX_CHECK(!params.relu, op, ": a residual join has its own ReLU; params.relu must be false");
+  PIX_CHECK(join.residual.shape() == x.shape() && join.residual.dtype() == x.dtype(), op, ": the residual must be ",
+            dtype_name(x.dtype()), " ", shape_str(x.shape()), " like x, got ", dtype_name(join.residual.dtype()), " ",
+            shape_str(join.residual.shape()));
+  PIX_CHECK(!join.mean || x.dim() == 4, op, ": a mean needs (N,H,W,C) inputs, got ", shape_str(x.shape()));
+  check_same_device(op, {"x", &x}, {{"residual", &join.residual}});
+}
+
 }  // namespace
 
 Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved) {
+                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved,
+                               const BatchNormJoin& join) {
   check_args("batchnorm", x, {{"gamma", &gamma}, {"beta", &beta}, {"running_mean", &running_mean},
                               {"running_var", &running_var}});
+  check_join("batchnorm", x, params, join);
   PIX_CHECK(x.numel() / x.size(-1) > 1, "batchnorm: training needs more than one value per channel (got input ",
             shape_str(x.shape()), "); use a larger batch or evaluation mode");
-  if (x.device().is_cpu()) return cpu::batchnorm_forward_train(x, gamma, beta, running_mean, running_var, params, saved);
-  PIX_CUDA_CALL(return cuda::batchnorm_forward_train(x, gamma, beta, running_mean, running_var, params, saved));
+  if (!x.device().is_cpu())
+    PIX_CUDA_CALL(return cuda::batchnorm_forward_train(x, gamma, beta, running_mean, running_var, params, saved, join));
+  const Tensor y = cpu::batchnorm_forward_train(x, gamma, beta, running_mean, running_var, params, saved);
+  return join.residual.defined() ? cpu::add_relu_forward(y, join.residual, join.mean) : y;
 }
 
 Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
-                              const Tensor& running_var, const BatchNormParams& params) {
+                              const Tensor& running_var, const BatchNormParams& params, const BatchNormJoin& join) {
   check_args("batchnorm", x, {{"gamma", &gamma}, {"beta", &beta}, {"running_mean", &running_mean},
                               {"running_var", &running_var}});
-  if (x.device().is_cpu()) return cpu::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, params);
-  PIX_CUDA_CALL(return cuda::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, params));
+  check_join("batchnorm", x, params, join);
+  if (!x.device().is_cpu())
+    PIX_CUDA_CALL(return cuda::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, params, join));
+  const Tensor y = cpu::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, params);
+  return join.residual.defined() ? cpu::add_relu_forward(y, join.residual, join.mean) : y;
 }
 
 void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
-                        Tensor& dbeta, GradWrite dx_write) {
+                        Tensor& dbeta, GradWrite dx_write, Tensor* dresidual, GradWrite dresidual_write) {
   const char* op = "batchnorm_backward";
   PIX_CHECK(saved.mean.defined() && saved.invstd.defined(), op,
             ": needs the statistics saved by a training forward");
@@ -52,14 +73,27 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
                      {"saved invstd", &saved.invstd}});
   PIX_CHECK(dy.defined() && dy.shape() == x.shape() && dy.dtype() == x.dtype(), op,
             ": dy must have x's shape and dtype");
-  PIX_CHECK(!params.relu || (y.defined() && y.shape() == x.shape() && y.dtype() == x.dtype()), op,
-            ": the fused ReLU needs the forward output y, with x's shape and dtype");
+  PIX_CHECK(!(params.relu && dresidual), op, ": a residual join has its own ReLU; params.relu must be false");
+  PIX_CHECK(!(params.relu || dresidual) || (y.defined() && y.shape() == x.shape() && y.dtype() == x.dtype()), op,
+            ": the fused ReLU or join needs the forward output y, with x's shape and dtype");
+  PIX_CHECK(!dresidual || (dresidual->shape() == x.shape() && dresidual->dtype() == x.dtype()), op,
+            ": dresidual must have x's shape and dtype");
   PIX_CHECK(!dx.defined() || (dx.shape() == x.shape() && dx.dtype() == x.dtype()), op,
             ": dx must have x's shape and dtype");
-  check_same_device(op, {"x", &x}, {{"y", &y}, {"dy", &dy}, {"dx", &dx}});
-  if (x.device().is_cpu())
-    return cpu::batchnorm_backward(x, y, dy, gamma, saved, params, dx, dgamma, dbeta, dx_write);
-  PIX_CUDA_CALL(cuda::batchnorm_backward(x, y, dy, gamma, saved, params, dx, dgamma, dbeta, dx_write));
+  const Tensor no_residual;
+  check_same_device(op, {"x", &x}, {{"y", &y}, {"dy", &dy}, {"dx", &dx}, {"dresidual", dresidual ? dresidual : &no_residual}});
+  if (!x.device().is_cpu()) {
+    PIX_CUDA_CALL(cuda::batchnorm_backward(x, y, dy, gamma, saved, params, dx, dgamma, dbeta, dx_write, dresidual,
+                                           dresidual_write));
+    return;
+  }
+  if (dresidual) {  // the join's gradient to the shortcut; through the BatchNorm, masked by y like a fused ReLU
+    Tensor none;
+    cpu::add_relu_backward(y, dy, *dresidual, none, dresidual_write, GradWrite::Overwrite);
+  }
+  BatchNormParams masked = params;
+  masked.relu = params.relu || dresidual;
+  cpu::batchnorm_backward(x, y, dy, gamma, saved, masked, dx, dgamma, dbeta, dx_write);
 }
 
 }  // namespace pix

@@ -25,16 +25,29 @@ struct BatchNormSaved {
   Tensor mean, invstd;  // (C)
 };
 
-Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved);
-Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
-                              const Tensor& running_var, const BatchNormParams& params);
+// A bottleneck's residual join, fused into its last BatchNorm: y = max(0, bn(x) + residual) (with
+// params.relu false: the join's ReLU is implied), and with `mean`, y's global average pool (N,C) as
+// add_relu_forward gives it. CUDA writes y in the pass that normalises, where BatchNorm then
+// add_relu would write and read bn(x) once more; the CPU composes the two ops.
+struct BatchNormJoin {
+  Tensor residual;  // shaped like x, in x's dtype; undefined: no join
+  Tensor* mean = nullptr;
+};
 
-// Backward of the training forward. y is the forward's output (needed only with the fused ReLU).
-// Writes dx as dx_write says (dx may be undefined: skipped); accumulates dgamma and dbeta.
+Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved,
+                               const BatchNormJoin& join = {});
+Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                              const Tensor& running_var, const BatchNormParams& params, const BatchNormJoin& join = {});
+
+// Backward of the training forward. y is the forward's output (needed only with the fused ReLU or
+// a join). Writes dx as dx_write says (dx may be undefined: skipped); accumulates dgamma and dbeta.
+// After a join, dresidual (non-null) receives the join's gradient for the shortcut, g = dy where
+// y > 0, as dresidual_write says; g also flows through the BatchNorm.
 void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
-                        Tensor& dbeta, GradWrite dx_write = GradWrite::Accumulate);
+                        Tensor& dbeta, GradWrite dx_write = GradWrite::Accumulate, Tensor* dresidual = nullptr,
+                        GradWrite dresidual_write = GradWrite::Overwrite);
 
 // ---- backends (same signatures; arguments already validated) ----
 namespace cpu {
@@ -46,14 +59,15 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
                         Tensor& dbeta, GradWrite dx_write);
 }  // namespace cpu
-namespace cuda {
+namespace cuda {  // with the join fused (the CPU's is composed by the dispatcher)
 Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved);
+                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved,
+                               const BatchNormJoin& join);
 Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
-                              const Tensor& running_var, const BatchNormParams& params);
+                              const Tensor& running_var, const BatchNormParams& params, const BatchNormJoin& join);
 void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
-                        Tensor& dbeta, GradWrite dx_write);
+                        Tensor& dbeta, GradWrite dx_write, Tensor* dresidual, GradWrite dresidual_write);
 }  // namespace cuda
 
 }  // namespace pix

@@ -130,6 +130,45 @@ describe('batchnorm CUDA vs CPU', { skip }, () => {
   });
 });
 
+describe('batchnorm with the residual join fused in, CUDA vs CPU', { skip }, () => {
+  // 24 channels: 16-byte vectors of f32 and bf16; 13: one per thread. 110 pixels: two chunks of rows.
+  for (const shape of [[2, 10, 11, 24], [3, 4, 5, 13]]) {
+    const c = shape[3]!;
+    const count = shape.reduce((a, b) => a * b, 1);
+    const x = randomArray(140, count).map((v) => 2 + v);
+    const residual = randomArray(141, count);
+    const dy = randomArray(142, count);
+    const gamma = randomArray(143, c).map((v) => 1 + 0.5 * v);
+    const beta = randomArray(144, c);
+    for (const [dtype, tolerance] of DTYPES) {
+      it(`${dtype} ${JSON.stringify(shape)}: y = relu(bn(x) + residual) with its pool, backward with the shortcut's gradient, eval`, () => {
+        const run = (device: string) => {
+          const xt = activation(x, shape, device, dtype);
+          const res = activation(residual, shape, device, dtype);
+          const g = param(gamma, [c], device);
+          const b = param(beta, [c], device);
+          const [rm, rv] = [T.zeros([c], 'f32', device), T.fromArray(new Float32Array(c).fill(1), [c], 'f32', device)];
+          const train = engine.batchnormForward(xt, g, b, rm, rv, { residual: res, pooled: true });
+          const grads = engine.batchnormBackward(xt, train.y, activation(dy, shape, device, dtype), g, train.mean!,
+            train.invstd!, { join: true });
+          const evalOut = engine.batchnormForward(xt, g, b, rm, rv, { train: false, residual: res, pooled: true });
+          return { ...train, ...grads, evalY: evalOut.y, evalPooled: evalOut.pooled! };
+        };
+        const cuda = run('cuda');
+        const cpu = run('cpu');
+        for (const key of ['y', 'pooled', 'dx', 'dgamma', 'dbeta', 'dresidual', 'evalY', 'evalPooled'] as const) {
+          assertClose(key, cuda[key]!, cpu[key]!, tolerance);
+        }
+        // The join's gradient is dy where the output is positive (f32: dy as given).
+        if (dtype === 'f32') {
+          const [yv, dres] = [floats(cpu.y), floats(cpu.dresidual!)];
+          for (let i = 0; i < count; i++) assert.equal(dres[i], yv[i]! > 0 ? dy[i] : 0);
+        }
+      });
+    }
+  }
+});
+
 describe('pooling, join, linear, dropout and layout CUDA vs CPU', { skip }, () => {
   for (const [dtype, tolerance] of DTYPES) {
     // 19 channels: one per thread; 16: 16-byte vectors of channels.

@@ -10,7 +10,7 @@
 // Later: one fused statistics+normalise kernel, and BN folded into the next conv's epilogue in
 // evaluation.
 #include "ops/batchnorm.h"
-#include "ops/cuda/launch.cuh"
+#include "ops/cuda/channel_means.cuh"
 
 namespace pix::cuda {
 namespace {
@@ -127,20 +127,49 @@ __global__ void eval_scale_shift(const float* __restrict__ gamma, const float* _
   }
 }
 
+// y = bn(x), then + residual when given (a join), then ReLU when relu (always after a join).
 template <typename T, int V>
-__global__ void normalize(const T* __restrict__ x, const float* __restrict__ scale, const float* __restrict__ shift,
-                          T* __restrict__ y, int64_t n, int64_t c, bool relu) {
-  PIX_GRID_STRIDE(i, n / V) {
-    const int64_t ch0 = i * V % c;
-    const Pack<T, V> in = reinterpret_cast<const Pack<T, V>*>(x)[i];
-    Pack<T, V> out;
+__device__ __forceinline__ Pack<T, V> normalized(const T* __restrict__ x, const T* __restrict__ residual, int64_t i,
+                                                 int64_t ch0, const float* __restrict__ scale,
+                                                 const float* __restrict__ shift, bool relu) {
+  const Pack<T, V> in = *reinterpret_cast<const Pack<T, V>*>(x + i);
+  Pack<T, V> res{};
+  if (residual) res = *reinterpret_cast<const Pack<T, V>*>(residual + i);
+  Pack<T, V> out;
 #pragma unroll
-    for (int j = 0; j < V; ++j) {
-      const float v = to_float(in.v[j]) * scale[ch0 + j] + shift[ch0 + j];
-      out.v[j] = from_float<T>(relu && v < 0.f ? 0.f : v);
-    }
-    reinterpret_cast<Pack<T, V>*>(y)[i] = out;
+  for (int j = 0; j < V; ++j) {
+    float v = to_float(in.v[j]) * scale[ch0 + j] + shift[ch0 + j];
+    if (residual) v += to_float(res.v[j]);
+    out.v[j] = from_float<T>(relu && v < 0.f ? 0.f : v);
   }
+  return out;
+}
+
+template <typename T, int V>
+__global__ void normalize(const T* __restrict__ x, const T* __restrict__ residual, const float* __restrict__ scale,
+                          const float* __restrict__ shift, T* __restrict__ y, int64_t n, int64_t c, bool relu) {
+  PIX_GRID_STRIDE(i, n / V) {
+    reinterpret_cast<Pack<T, V>*>(y)[i] = normalized<T, V>(x, residual, i * V, i * V % c, scale, shift, relu);
+  }
+}
+
+// The same over one chunk of one image's rows (channel_means.cuh), with the chunk sums of y.
+template <typename T, int V>
+__global__ void normalize_mean(const T* __restrict__ x, const T* __restrict__ residual, const float* __restrict__ scale,
+                               const float* __restrict__ shift, T* __restrict__ y, int64_t hw, int64_t c,
+                               int64_t chunks, double* __restrict__ partial) {
+  const MeanRows r = mean_rows(hw, c, V);
+  double acc[V] = {};
+  if (r.ch0 < c) {
+    for (int64_t row = r.first; row < r.last; row += r.step) {
+      const int64_t i = row * c + r.ch0;
+      const Pack<T, V> out = normalized<T, V>(x, residual, i, r.ch0, scale, shift, true);
+#pragma unroll
+      for (int j = 0; j < V; ++j) acc[j] += to_float(out.v[j]);
+      *reinterpret_cast<Pack<T, V>*>(y + i) = out;
+    }
+  }
+  store_chunk_sums(acc, r, c, chunks, partial);
 }
 
 // dbeta += sum g, dgamma += sum g*xhat; coefficients of the input gradient into coef (3, C).
@@ -160,17 +189,20 @@ __global__ void finish_backward_stats(const double* __restrict__ partial, int64_
   }
 }
 
+// dx from g = dy (masked by y > 0 when y is given); after a join, g itself also goes to dres.
 template <typename T, int V>
 __global__ void input_gradient(const T* __restrict__ x, const T* __restrict__ y, const T* __restrict__ dy,
                                const float* __restrict__ mean, const float* __restrict__ invstd,
-                               const float* __restrict__ coef, T* dx, int64_t n, int64_t c, bool overwrite) {
+                               const float* __restrict__ coef, T* dx, bool overwrite, T* dres, bool dres_overwrite,
+                               int64_t n, int64_t c) {
   PIX_GRID_STRIDE(i, n / V) {
     const int64_t ch0 = i * V % c;
     const Pack<T, V> xv = reinterpret_cast<const Pack<T, V>*>(x)[i];
     const Pack<T, V> gv = reinterpret_cast<const Pack<T, V>*>(dy)[i];
-    Pack<T, V> yv{}, out{};
+    Pack<T, V> yv{}, out{}, res{};
     if (y) yv = reinterpret_cast<const Pack<T, V>*>(y)[i];
     if (!overwrite) out = reinterpret_cast<const Pack<T, V>*>(dx)[i];
+    if (dres && !dres_overwrite) res = reinterpret_cast<const Pack<T, V>*>(dres)[i];
 #pragma unroll
     for (int j = 0; j < V; ++j) {
       const int64_t ch = ch0 + j;
@@ -178,8 +210,10 @@ __global__ void input_gradient(const T* __restrict__ x, const T* __restrict__ y,
       const float xhat = (to_float(xv.v[j]) - mean[ch]) * invstd[ch];
       const float d = coef[ch] * g - coef[c + ch] - coef[2 * c + ch] * xhat;
       out.v[j] = from_float<T>(overwrite ? d : to_float(out.v[j]) + d);
+      res.v[j] = from_float<T>(dres_overwrite ? g : to_float(res.v[j]) + g);
     }
     reinterpret_cast<Pack<T, V>*>(dx)[i] = out;
+    if (dres) reinterpret_cast<Pack<T, V>*>(dres)[i] = res;
   }
 }
 
@@ -203,14 +237,29 @@ Tensor launch_partials(const Tensor& x, const T* y, const T* dy, const float* me
   return partial;
 }
 
+// y from x and the per-channel (scale, shift), with the join when given.
 template <typename T>
-Tensor normalize_with(const Tensor& x, const Tensor& scale_shift, bool relu, cudaStream_t st) {
+Tensor normalize_with(const Tensor& x, const Tensor& scale_shift, bool relu, const BatchNormJoin& join,
+                      cudaStream_t st) {
   const int64_t c = x.size(-1), n = x.numel();
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  with_vector_width<T>(vector_width<T>(c, {x.raw_data(), y.raw_data()}), [&](auto width) {
+  const T* residual = join.residual.defined() ? join.residual.data<T>() : nullptr;
+  const float* scale = scale_shift.data<float>();
+  with_vector_width<T>(vector_width<T>(c, {x.raw_data(), residual, y.raw_data()}), [&](auto width) {
     constexpr int V = decltype(width)::value;
-    normalize<T, V><<<grid_for(n / V), kThreads, 0, st>>>(x.data<T>(), scale_shift.data<float>(),
-                                                          scale_shift.data<float>() + c, y.data<T>(), n, c, relu);
+    if (!join.mean) {
+      normalize<T, V><<<grid_for(n / V), kThreads, 0, st>>>(x.data<T>(), residual, scale, scale + c, y.data<T>(), n, c,
+                                                            relu || residual);
+      return;
+    }
+    const int64_t images = x.size(0), hw = x.size(1) * x.size(2);
+    *join.mean = Tensor::empty({images, c}, DType::F32, x.device());
+    const MeanLaunch l = mean_launch(images, hw, c, V);
+    Tensor partial = Tensor::empty({images, l.chunks, c}, DType::F64, x.device());
+    normalize_mean<T, V><<<l.grid, l.block, 0, st>>>(x.data<T>(), residual, scale, scale + c, y.data<T>(), hw, c,
+                                                     l.chunks, partial.data<double>());
+    PIX_CUDA_CHECK_LAUNCH("batchnorm (normalise, join and mean)");
+    finish_channel_means(partial.data<double>(), l.chunks, images, c, hw, join.mean->data<float>(), st);
   });
   PIX_CUDA_CHECK_LAUNCH("batchnorm (normalise)");
   return y;
@@ -219,7 +268,8 @@ Tensor normalize_with(const Tensor& x, const Tensor& scale_shift, bool relu, cud
 }  // namespace
 
 Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved) {
+                               Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved,
+                               const BatchNormJoin& join) {
   const int device = x.device().index;
   set_device(device);
   cudaStream_t st = stream(device);
@@ -240,13 +290,13 @@ Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tenso
         running_mean.data<float>(), running_var.data<float>(), saved.mean.data<float>(), saved.invstd.data<float>(),
         scale_shift.data<float>(), scale_shift.data<float>() + c, rows, c, params.eps, params.momentum);
     PIX_CUDA_CHECK_LAUNCH("batchnorm (statistics)");
-    y = normalize_with<T>(x, scale_shift, params.relu, st);
+    y = normalize_with<T>(x, scale_shift, params.relu, join, st);
   });
   return y;
 }
 
 Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
-                              const Tensor& running_var, const BatchNormParams& params) {
+                              const Tensor& running_var, const BatchNormParams& params, const BatchNormJoin& join) {
   const int device = x.device().index;
   set_device(device);
   cudaStream_t st = stream(device);
@@ -260,14 +310,14 @@ Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor
   Tensor y;
   with_activation_type(x.dtype(), "batchnorm", [&](auto zero) {
     using T = decltype(zero);
-    y = normalize_with<T>(x, scale_shift, params.relu, st);
+    y = normalize_with<T>(x, scale_shift, params.relu, join, st);
   });
   return y;
 }
 
 void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
-                        Tensor& dbeta, GradWrite dx_write) {
+                        Tensor& dbeta, GradWrite dx_write, Tensor* dresidual, GradWrite dresidual_write) {
   const int device = x.device().index;
   set_device(device);
   cudaStream_t st = stream(device);
@@ -275,7 +325,7 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
   Tensor coef = Tensor::empty({3, c}, DType::F32, x.device());
   with_activation_type(x.dtype(), "batchnorm_backward", [&](auto zero) {
     using T = decltype(zero);
-    const T* ys = params.relu ? y.data<T>() : nullptr;
+    const T* ys = params.relu || dresidual ? y.data<T>() : nullptr;  // the mask: a fused ReLU's, or the join's
     Chunks chunks{};
     Tensor partial = launch_partials<T, true>(x, ys, dy.data<T>(), saved.mean.data<float>(),
                                               saved.invstd.data<float>(), st, &chunks);
@@ -283,13 +333,16 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
                                                              saved.invstd.data<float>(), dgamma.data<float>(),
                                                              dbeta.data<float>(), coef.data<float>(), rows, c);
     PIX_CUDA_CHECK_LAUNCH("batchnorm_backward (parameter gradients)");
-    if (!dx.defined()) return;
-    with_vector_width<T>(vector_width<T>(c, {x.raw_data(), ys, dy.raw_data(), dx.raw_data()}), [&](auto width) {
+    if (!dx.defined()) {
+      PIX_CHECK(!dresidual, "batchnorm_backward: on CUDA a join's gradient comes with dx");
+      return;
+    }
+    T* dres = dresidual ? dresidual->data<T>() : nullptr;
+    with_vector_width<T>(vector_width<T>(c, {x.raw_data(), ys, dy.raw_data(), dx.raw_data(), dres}), [&](auto width) {
       constexpr int V = decltype(width)::value;
-      input_gradient<T, V><<<grid_for(n / V), kThreads, 0, st>>>(x.data<T>(), ys, dy.data<T>(),
-                                                                 saved.mean.data<float>(), saved.invstd.data<float>(),
-                                                                 coef.data<float>(), dx.data<T>(), n, c,
-                                                                 dx_write == GradWrite::Overwrite);
+      input_gradient<T, V><<<grid_for(n / V), kThreads, 0, st>>>(
+          x.data<T>(), ys, dy.data<T>(), saved.mean.data<float>(), saved.invstd.data<float>(), coef.data<float>(),
+          dx.data<T>(), dx_write == GradWrite::Overwrite, dres, dresidual_write == GradWrite::Overwrite, n, c);
     });
     PIX_CUDA_CHECK_LAUNCH("batchnorm_backward (input gradient)");
   });
