@@ -85,6 +85,9 @@ Tensor Model::forward(const Tensor& x, const ForwardOptions& options) {
   if (device_.is_cuda() && !options.train && !profiling_ && !graph_failed_) {
     PIX_CUDA_CALL(if (cuda::graphs_enabled()) return forward_replayed(x, options));
   }
+  // Training writes the weights, so an evaluation graph would be remade anyway: its pool goes back
+  // to the cache now rather than sit beside the training step's activations.
+  if (options.train) graph_.reset();
   return forward_eager(x, options);
 }
 
@@ -236,6 +239,7 @@ void Model::to(Device device, DType activations) {
             dtype_name(activations));
   PIX_CHECK(activations == DType::F32 || device.is_cuda(), "Model.to: bf16 activations need a CUDA device; the CPU ",
             "computes in f32 (see setCpuPrecision for bf16 matrix products there)");
+  graph_.reset();  // captured for the old placement
   state_.to(device);
   device_ = device;
   activations_ = activations;
