@@ -82,6 +82,9 @@ if wants table; then
       --json "$@" > "$out/table_$name.json" 2> "$out/table_$name.log" || echo "bench $name failed (see table_$name.log)"
   }
   bench train_b128 --mode train --batch_size 128 --warmup 3 --repeats 10
+  # The same with cuDNN's algorithms timed and any allowed (PyTorch's cudnn.benchmark): is the
+  # reproducible default (heuristics, deterministic only) leaving speed behind?
+  PIX_CUDNN_BENCHMARK=1 PIX_CUDNN_DETERMINISTIC=0 bench train_b128_timed --mode train --batch_size 128 --warmup 3 --repeats 10
   bench infer_b256 --mode infer --batch_size 256 --warmup 3 --repeats 10
   bench latency_b1 --mode infer --batch_size 1 --warmup 20 --repeats 50
   PIX_CUDA_GRAPHS=0 bench latency_b1_eager --mode infer --batch_size 1 --warmup 20 --repeats 50
