@@ -73,4 +73,15 @@ for (const row of rows) {
 }
 const info = read('info_table.json')?.backends?.cuda;
 if (info) lines.push('', `convolutions: ${info.conv}`, `matrix products: ${info.gemm}`);
+// What each benchmark process ran on (pix bench's `cuda` field).
+for (const row of rows) {
+  for (const result of read(row.file)?.results ?? []) {
+    const paths = result.cuda;
+    if (!paths) continue;
+    const { cudnn, own } = paths.convDirections;
+    const g = paths.graphs;
+    lines.push(`${row.what}, ${result.model}: cuDNN ran ${cudnn} of ${cudnn + own} convolution directions; ` +
+      `graphs ${g.captures} made, ${g.replays} replays, ${g.failures} failed${g.lastFailure ? ` (${g.lastFailure})` : ''}`);
+  }
+}
 console.log(lines.join('\n'));

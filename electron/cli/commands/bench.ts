@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { partLabel } from '../../../shared/parts';
 import { benchmarkIsolated, type IsolatedBenchResult } from '../../host/bench/isolated';
-import type { BenchMode, BenchPart } from '../../host/bench/throughput';
+import type { BenchMode, BenchPart, CudaPaths } from '../../host/bench/throughput';
 import { engineInfo, type CpuPrecision } from '../../host/engine/addon';
 import type { Command } from '../command';
 
@@ -48,6 +48,14 @@ function profileTable(mode: BenchMode, results: IsolatedBenchResult[]): string[]
   lines.push('total'.padEnd(12) + totals.map((t) => t.toFixed(1).padStart(18)).join('') +
     (pair && totals[0]! > 0 ? `${(totals[1]! / totals[0]!).toFixed(2)}x`.padStart(34) : ''));
   return lines;
+}
+
+/** "cuDNN ran 150 of 159 convolution directions (9 on the own path); CUDA graphs: 1 made, 55 replays". */
+function describeCudaPaths({ convDirections: conv, graphs }: CudaPaths): string {
+  const own = conv.own > 0 ? ` (${conv.own} on the own path)` : '';
+  const failed = graphs.failures > 0 ? `, ${graphs.failures} failed: ${graphs.lastFailure}` : '';
+  return `cuDNN ran ${conv.cudnn} of ${conv.cudnn + conv.own} convolution directions${own}; ` +
+    `CUDA graphs: ${graphs.captures} made, ${graphs.replays} replays${failed}`;
 }
 
 export const benchCommand: Command = {
@@ -100,6 +108,7 @@ export const benchCommand: Command = {
         if (!values.json) {
           console.log(`${mode.padEnd(5)} ${result.model.padEnd(20)} ${result.imagesPerSecond.toFixed(2).padStart(9)} images/s  ` +
             `(${(result.stepSeconds * 1000).toFixed(0)} ms/step, peak ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MiB)`);
+          if (result.cuda) console.log(`      ${describeCudaPaths(result.cuda)}`);
         }
       }
     }

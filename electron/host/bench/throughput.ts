@@ -41,6 +41,24 @@ export interface BenchResult {
   samples: number[];
   /** With options.profile: stem, blocks and head in network order. */
   parts?: BenchPart[];
+  /** On CUDA, over this process so far: the convolution directions (forward, backward data, backward
+   *  filter of each shape) cuDNN ran and those the own path ran, and the CUDA graphs made. */
+  cuda?: CudaPaths;
+}
+
+export interface CudaPaths {
+  convDirections: { cudnn: number; own: number };
+  graphs: { captures: number; replays: number; failures: number; lastFailure: string | null };
+}
+
+/** What this process's CUDA work ran on (NativeEngine.cudaConvPlans, cudaGraphStats). */
+export function cudaPaths(): CudaPaths {
+  const engine = loadEngine();
+  const choices = engine.cudaConvPlans().flatMap((p) => [p.forward, p.backwardData, p.backwardFilter]).filter((c) => c !== null);
+  return {
+    convDirections: { cudnn: choices.filter((c) => c !== 'own').length, own: choices.filter((c) => c === 'own').length },
+    graphs: engine.cudaGraphStats(),
+  };
 }
 
 export function median(values: number[]): number {
@@ -123,6 +141,7 @@ export async function benchmark(options: BenchOptions): Promise<BenchResult> {
     model: name, mode: options.mode, device: options.device, batchSize: options.batchSize,
     inputSize: options.inputSize, precision, imagesPerSecond: options.batchSize / stepSeconds, stepSeconds, samples,
     ...(parts ? { parts } : {}),
+    ...(onCuda ? { cuda: cudaPaths() } : {}),
   };
 }
 
