@@ -38,20 +38,21 @@ if wants build || [ ! -f native/build/Release/pix_engine.node ]; then
 fi
 
 if wants tests; then
-  # The engine's suite without its CUDA tests, then every CUDA test on its own so that its result
-  # reads at a glance (the host's train/*cuda* tests need sharp, unpacked above).
+  # Every CUDA test on its own, so that its result reads at a glance (the host's train/*cuda* tests
+  # need sharp, unpacked above); then the engine's CPU suite on this build (CI runs it too: last,
+  # so a short session spends its minutes on the card).
   stamp tests
   # batch_input: u8 batches normalised and erased by the CUDA kernel, against the CPU's floats;
   # predict: `pix predict --device cuda` against PyTorch's logits.
   mapfile -t cuda_tests < <(find dist/test/native -name '*.cuda.test.js'; find dist/test/host/train -name '*cuda*.test.js';
     echo dist/test/host/train/batch_input.test.js; echo dist/test/cli/predict.test.js)
   mapfile -t other_tests < <(find dist/test/native -name '*.test.js' ! -name '*.cuda.test.js')
-  node --test --test-reporter=spec "${other_tests[@]}" > "$out/tests.log" 2>&1 && echo "engine tests: pass" \
-    || { echo "engine tests: FAILED (see tests.log)"; verdict=fail; }
-  grep -E '^ℹ (tests|pass|fail|skipped)|^✖' "$out/tests.log" || true
   node --test --test-reporter=spec "${cuda_tests[@]}" > "$out/cuda_tests.log" 2>&1 && echo "cuda tests: pass" \
     || { echo "cuda tests: FAILED (see cuda_tests.log)"; verdict=fail; }
   grep -E '^ℹ (tests|pass|fail|skipped)|✖|# ' "$out/cuda_tests.log" | head -40 || true
+  node --test --test-reporter=spec "${other_tests[@]}" > "$out/tests.log" 2>&1 && echo "engine tests: pass" \
+    || { echo "engine tests: FAILED (see tests.log)"; verdict=fail; }
+  grep -E '^ℹ (tests|pass|fail|skipped)|^✖' "$out/tests.log" || true
 fi
 
 if wants gemm; then
