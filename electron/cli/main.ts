@@ -10,10 +10,11 @@ import { infoCommand } from './commands/info';
 import { inspectCommand } from './commands/inspect';
 import { modelsCommand } from './commands/models';
 import { predictCommand } from './commands/predict';
+import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 
-const commands: readonly Command[] = [infoCommand, modelsCommand, trainCommand, evalCommand, predictCommand, inspectCommand, convertCommand, benchCommand, dataCommand, serveCommand];
+const commands: readonly Command[] = [infoCommand, modelsCommand, trainCommand, evalCommand, predictCommand, inspectCommand, convertCommand, benchCommand, dataCommand, serveCommand, runsCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };

@@ -1,11 +1,14 @@
 // `pix serve [--host 127.0.0.1] [--port 8765] [--home DIR]`: the workbench in a browser, for a
 // machine with no display. Starts the host and the serve-mode server (electron/host/serve/), prints
-// the URL to open (the access token rides in its fragment), and on Ctrl-C closes both cleanly.
+// the URL to open (the access token rides in its fragment), records it in <home>/serve.json for
+// `pix runs` (serve_record.ts), and on Ctrl-C closes both cleanly.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createHost } from '../../host/api';
+import { createHost, workbenchHome } from '../../host/api';
+import { formatAuthority, isWildcardHost } from '../../host/serve/allowed_hosts';
 import { DEFAULT_HOST, startServer, type RunningServer } from '../../host/serve/server';
 import type { Command } from '../command';
+import { processAlive, readServeRecord, removeServeRecord, serveRecordPath, writeServeRecord, type ServeRecord } from '../serve_record';
 
 const DEFAULT_PORT = 8765;
 
@@ -28,6 +31,27 @@ function exposureWarning(server: RunningServer): string {
     `Prefer the default --host ${DEFAULT_HOST} and an SSH tunnel: ${tunnel}`,
     '',
   ].join('\n');
+}
+
+/** The address for clients on this machine: a wildcard bind answers on loopback too (allowed_hosts.ts). */
+function localUrl(server: RunningServer): string {
+  if (!isWildcardHost(server.host)) return server.url;
+  return `http://${formatAuthority(server.host === '::' ? '::1' : '127.0.0.1', server.port)}/`;
+}
+
+/** Writes serve.json, first saying so when a live server of this home recorded itself there. */
+function recordServer(home: string, server: RunningServer): void {
+  let previous: ServeRecord | undefined;
+  try {
+    previous = readServeRecord(home);
+  } catch {
+    // a damaged record: replaced below
+  }
+  if (previous && previous.pid !== process.pid && processAlive(previous.pid)) {
+    console.error(`warning: pix serve (pid ${previous.pid}, ${previous.url}) also serves ${home}; ` +
+      `two hosts on one home both start its queued runs. pix runs now talks to this one.`);
+  }
+  writeServeRecord(home, { url: localUrl(server), token: server.token, pid: process.pid, startedAt: Date.now() });
 }
 
 function untilInterrupted(): Promise<string> {
@@ -53,11 +77,14 @@ export const serveCommand: Command = {
       strict: true,
     });
     const port = parsePort(values.port);
-    const host = createHost(values.home === undefined ? undefined : { home: values.home });
-    let server: RunningServer;
+    const home = workbenchHome(values.home);
+    const host = createHost({ home });
+    let server: RunningServer | undefined;
     try {
       server = await startServer({ client: host, rendererRoot: RENDERER_ROOT, host: values.host, port });
+      recordServer(home, server);
     } catch (error) {
+      await server?.close();
       await host.close();
       throw error;
     }
@@ -65,9 +92,10 @@ export const serveCommand: Command = {
     if (!server.loopback) console.error(exposureWarning(server));
     console.log(`PiX Workbench is serving at ${server.url}`);
     console.log(`Open this URL (it carries the access token): ${server.pageUrl}`);
-    console.log('Press Ctrl-C to stop.');
+    console.log(`Recorded in ${serveRecordPath(home)} for pix runs. Press Ctrl-C to stop.`);
     const signal = await interrupted;
     console.log(`${signal}: stopping…`);
+    removeServeRecord(home, process.pid);
     await server.close();
     await host.close();
     return 0;
