@@ -35,7 +35,6 @@ namespace {
 using namespace pix::cuda::cudnn;
 
 Api dnn;  // the entry points, from the library under test
-Status (*destroy_handle)(Handle);  // cudnnDestroy, which the engine's Api leaves out
 using HostLauncher = cudaError_t (*)(cudaStream_t, cudaHostFn_t, void*);
 void (*set_host_launcher)(HostLauncher);  // pixCudaEmulatorCudnnSetHostLauncher, the emulator's own
 int checks = 0, failures = 0;
@@ -80,6 +79,7 @@ bool open_library(const char* path) {
   PIX_RESOLVE(GetErrorString)
   PIX_RESOLVE(GetLastErrorString)
   PIX_RESOLVE(Create)
+  PIX_RESOLVE(Destroy)
   PIX_RESOLVE(SetStream)
   PIX_RESOLVE(CreateTensorDescriptor)
   PIX_RESOLVE(SetTensor4dDescriptor)
@@ -105,11 +105,9 @@ bool open_library(const char* path) {
   PIX_RESOLVE(ConvolutionBackwardFilter)
 #undef PIX_RESOLVE
   expect(dlsym(lib, "pixCudaEmulatorCudnn") != nullptr, "the library exports the marker pixCudaEmulatorCudnn");
-  destroy_handle = reinterpret_cast<Status (*)(Handle)>(dlsym(lib, "cudnnDestroy"));
-  expect(destroy_handle != nullptr, "the library exports cudnnDestroy");
   set_host_launcher = reinterpret_cast<void (*)(HostLauncher)>(dlsym(lib, "pixCudaEmulatorCudnnSetHostLauncher"));
   expect(set_host_launcher != nullptr, "the library exports pixCudaEmulatorCudnnSetHostLauncher");
-  return all && destroy_handle && set_host_launcher;
+  return all && set_host_launcher;
 }
 
 // ---- problems, buffers and the naive loop --------------------------------------------------------
@@ -737,7 +735,7 @@ void check_threads() {
         good += s == kSuccess && matches(o.y, expected, &diff);
       }
       ok[t] = good;
-      destroy_handle(h);
+      dnn.Destroy(h);
     });
   for (std::thread& t : threads) t.join();
   for (int t = 0; t < 4; ++t)
@@ -822,7 +820,7 @@ void check_host_launcher() {
     expect(run(Direction::kForward, h, ds, o, 0, 1, 0, nullptr, 0) == kSuccess && g_launched.empty(),
            "without a launcher, no launcher is called");
   }
-  destroy_handle(h);
+  dnn.Destroy(h);
   std::printf("  3 directions recorded, replayed 3 times without their descriptors; at once; refused\n");
 }
 
@@ -860,7 +858,7 @@ int main(int argc, char** argv) {
     s.run(h);
     std::printf("  -> %s\n", failures == before ? "ok" : "FAILED");
   }
-  expect(destroy_handle(h) == kSuccess, "cudnnDestroy");
+  expect(dnn.Destroy(h) == kSuccess, "cudnnDestroy");
   std::printf("%d checks, %d failed\n", checks, failures);
   return failures == 0 ? 0 : 1;
 }
