@@ -6,7 +6,8 @@
 // w (O,KH,KW,C), "OHWI": the engine's weight layout. Checkpoints hold PyTorch's OIHW and are
 // permuted on load/save (nn/state_dict.cpp).
 // dtypes: w and dw are f32. x, y, dx, dy are f32 on the CPU; f32 or bf16 on CUDA, where bf16
-// rounds w to bf16 too and sums the products in f32.
+// rounds w to bf16 too and sums the products in f32 (on cuDNN, a bf16 convolution's weight gradient
+// is rounded to bf16 before dw sums it, as under PyTorch's autocast).
 #pragma once
 
 #include "core/tensor.h"
@@ -45,9 +46,10 @@ struct ConvEpilogue {
 
 // Which implementation runs. Fast: the engine's pick; on the CPU, Winograd F(4x4,3x3) for the 3x3
 // stride-1 pad-1 convolutions where it pays in fp32 (ops/cpu/conv2d_winograd.h; PIX_CONV_WINOGRAD=0
-// turns it off), else Gemm; on CUDA, im2col + cuda::gemm. Gemm: the CPU's SGEMM over windows of x
-// (implicit GEMM; backward: im2col + SGEMM). Winograd: the CPU's Winograd for any 3x3 stride-1 pad-1
-// convolution (forward, dx and dw), in fp32 whatever the CPU precision. Reference: the direct CPU loop every fast path is tested against.
+// turns it off), else Gemm; on CUDA, cuDNN where it loads (ops/cuda/conv2d_cudnn.h), else im2col +
+// cuda::gemm. Gemm: the CPU's SGEMM over windows of x (implicit GEMM; backward: im2col + SGEMM).
+// Winograd: the CPU's Winograd for any 3x3 stride-1 pad-1 convolution (forward, dx and dw), in fp32
+// whatever the CPU precision. Reference: the direct CPU loop every fast path is tested against.
 enum class ConvKernel { Fast, Reference, Gemm, Winograd };
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel = ConvKernel::Fast);
