@@ -93,7 +93,7 @@ class PixGate {
  public:
   PixGate(StateDict& state, const std::string& key, int64_t channels, int64_t subsets);
   Tensor forward(const Tensor& x);
-  // The same from x's global average pool (N,C), taken by the layer that wrote x (add_relu's mean).
+  // The same from x's global average pool (N,C), taken by the residual join that wrote x.
   Tensor forward_from_mean(const Tensor& pooled);
   // From x's global average pool (N,C), already taken (evaluation; no backward follows).
   Tensor forward_pooled(const Tensor& pooled);

@@ -26,8 +26,8 @@ namespace pix::nn {
 class Block {
  public:
   virtual ~Block() = default;
-  // x_mean: x's global average pool (N,C) when the layer before took it on the way out (add_relu's
-  // mean), else undefined; a non-null y_mean asks for the output's, taken by the residual join.
+  // x_mean: x's global average pool (N,C) when the block before took it on the way out, else
+  // undefined; a non-null y_mean asks for the output's, taken by the residual join (BatchNormJoin).
   virtual Tensor forward(const Tensor& x, bool train, const Tensor& x_mean, Tensor* y_mean) = 0;
   // Evaluation with BatchNorm folded into the convolutions (ConvBn::infer, where can_infer). x_mean
   // is x's global average pool (N,C) when the layer before took it on the way out, else undefined;
