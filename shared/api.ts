@@ -107,7 +107,8 @@ export interface Series {
 // Datasets, models
 
 export type DatasetCheck =
-  | { ok: true; path: string; classes: number; classNames: string[]; trainImages: number; valImages: number }
+  /** dataSet: the detected layout, IMNET (train/ and val/) or image_folder (class folders, counted as both train and val). */
+  | { ok: true; path: string; dataSet?: 'IMNET' | 'image_folder'; classes: number; classNames: string[]; trainImages: number; valImages: number }
   | { ok: false; path: string; problem: string };
 
 export interface ModelEntry {

@@ -12,7 +12,7 @@ import type { DatasetCheck, WorkbenchApi, WorkbenchClient } from '../../shared/a
 import { inspectCheckpoint, tensorHistogram, diffCheckpoints } from './checkpoints/checkpoint_report';
 import { convertCheckpoint } from './checkpoints/convert';
 import { ThroughputComparisons } from './bench/compare';
-import { scanImageNetLayout } from './data/image_folder';
+import { dataFolderSplits } from './data/datasets';
 import { engineInfo } from './engine/addon';
 import type { CatalogEntry } from './engine/model_catalog';
 import { EventHub } from './host_events';
@@ -73,10 +73,11 @@ function dataFolder(path: string, field: string): string {
   return resolve(path);
 }
 
+/** A data folder in either layout (datasets.ts's dataFolderSplits); an image folder counts as both its train and its val images. */
 function checkDataset(path: string): DatasetCheck {
   try {
-    const { train, val } = scanImageNetLayout(dataFolder(path, 'path'));
-    return { ok: true, path, classes: train.classes.length, classNames: train.classes, trainImages: train.samples.length, valImages: val.samples.length };
+    const { data_set: dataSet, train, val } = dataFolderSplits(dataFolder(path, 'path'));
+    return { ok: true, path, dataSet, classes: train.classes.length, classNames: train.classes, trainImages: train.samples.length, valImages: val!.samples.length };
   } catch (error) {
     return { ok: false, path, problem: (error as Error).message };
   }

@@ -1,7 +1,8 @@
 // `pix data` and `pix train` on a folder with planted bad files (a truncated JPEG, a zero-byte
 // file, text named .jpg, a corrupt PNG): check names each one with its reason and fails; training
 // skips them, lists them in bad_files.txt, and stops once they exceed --max_bad_fraction. bench and
-// preview on a clean folder; closest-flag hints.
+// preview on a clean folder, in the ImageNet layout and as an image folder (a folder of class
+// folders); the error for a folder in neither layout; closest-flag hints.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -96,6 +97,36 @@ describe('pix data', () => {
     assert.deepEqual([meta.format, meta.width, meta.height], ['png', 52, 34]);
     assert.ok(a.equals(b));
     assert.ok(!a.equals(c));
+  });
+
+  it('check, bench and preview take an image folder (class folders) too', async () => {
+    const { root, bad } = await planted;
+    const folder = join(root, 'train');  // train/{a,b}/: a folder of class folders
+    const text = run(['data', 'check', '--data_path', folder, '--num_workers', '2']);
+    assert.equal(text.status, 1, text.stderr);
+    assert.match(text.stdout, /train: image folder, 2 classes, 20 images/);
+    assert.match(text.stdout, /^a\s+10$/m);
+    assert.deepEqual(text.stdout.split('\n').filter((l) => l.includes('\t')).map((l) => l.split('\t')[0]).sort(), bad);
+    const json = JSON.parse(run(['data', 'check', '--data_path', folder, '--num_workers', '0', '--json']).stdout) as { dataSet: string; val: unknown };
+    assert.deepEqual([json.dataSet, json.val], ['image_folder', null]);
+    const clean12 = join((await clean).root, 'train');
+    const bench = run(['data', 'bench', '--data_path', clean12, '--num_workers', '0', '--batch_size', '4', '--input_size', '16', '--passes', '1', '--json']);
+    assert.equal(bench.status, 0, bench.stderr);
+    assert.deepEqual((JSON.parse(bench.stdout) as { passes: { images: number }[] }).passes.map((p) => p.images), [20]);
+    const output = join(mkdtempSync(join(tmpdir(), 'pix-preview-')), 'grid.png');
+    const preview = run(['data', 'preview', '--data_path', clean12, '--output', output, '--count', '5', '--input_size', '16']);
+    assert.equal(preview.status, 0, preview.stderr);
+    assert.match(preview.stdout, /5 training samples/);
+    assert.equal((await sharp(readFileSync(output)).metadata()).width, 52);
+  });
+
+  it('names both accepted layouts for a folder in neither', async () => {
+    const loose = join((await clean).root, 'train', 'a');  // images with no class folders
+    for (const sub of [['check'], ['bench'], ['preview', '--output', join(tmpdir(), 'never.png')]]) {
+      const result = run(['data', sub[0]!, '--data_path', loose, ...sub.slice(1)]);
+      assert.equal(result.status, 1, sub[0]);
+      assert.match(result.stderr, /is in neither layout a data folder may have: the ImageNet layout \(.*, as --data_set IMNET\) or an image folder \(.*, as --data_set image_folder\); it holds a000\.JPEG/);
+    }
   });
 
   it('names the closest flag or subcommand', () => {

@@ -115,10 +115,13 @@ describe('createHost', () => {
 
     const evaluation = await host.api.evaluateCheckpoint({ path: checkpoint('checkpoint-1'), dataPath: digits });
     assert.equal(evaluation.images, 100);
+    const onFolder = await host.api.evaluateCheckpoint({ path: checkpoint('checkpoint-1'), dataPath: join(digits, 'val') });
+    assert.deepEqual([onFolder.images, onFolder.acc1, onFolder.loss], [100, evaluation.acc1, evaluation.loss], 'an image folder evaluates as val/');
     assert.ok(Math.abs(evaluation.acc1 - (detail.epochRecords[1]!.test_acc1 as number)) < 1e-9, 'the same top-1 as the run logged');
 
     const gates = await host.api.gateStatistics({ path: checkpoint('checkpoint-1'), dataPath: digits, images: 20 });
     assert.equal(gates.images, 20);
+    assert.deepEqual(await host.api.gateStatistics({ path: checkpoint('checkpoint-1'), dataPath: join(digits, 'val'), images: 20 }), gates);
     assert.deepEqual(gates.blocks.map((b) => b.block), ['layer1.blocks.0', 'layer1.blocks.1', 'layer2.blocks.0', 'layer2.blocks.1', 'layer3.blocks.0', 'layer4.blocks.0']);
     for (const block of gates.blocks) {
       assert.equal(block.histogram.counts.reduce((a, b) => a + b, 0), 20 * block.subsets);
@@ -150,5 +153,9 @@ describe('createHost', () => {
     assert.ok(demo.ok && demo.classes === 10 && demo.trainImages > 1000);
     const missing = await host.api.checkDataset({ path: '/nonexistent' });
     assert.ok(!missing.ok && /is not a folder/.test(missing.problem));
+    const folder = await host.api.checkDataset({ path: join(digits, 'val') });
+    assert.deepEqual(folder.ok && [folder.dataSet, folder.classes, folder.trainImages, folder.valImages], ['image_folder', 10, 100, 100]);
+    const neither = await host.api.checkDataset({ path: join(digits, 'val', '7') });
+    assert.ok(!neither.ok && /neither layout .* ImageNet layout .* or an image folder/.test(neither.problem), JSON.stringify(neither));
   });
 });

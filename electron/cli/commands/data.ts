@@ -1,14 +1,19 @@
-// `pix data`: the dataset side of a run, before the run. `check` decodes every image of an
-// ImageNet-layout folder and names each bad file with its reason; `bench` measures the training
-// loader's images/s; `preview` draws augmented training samples into a PNG grid. The work lives in
-// electron/host/data/; this file parses flags and prints.
+// `pix data`: the dataset side of a run, before the run. `check` decodes every image of a data
+// folder and names each bad file with its reason; `bench` measures the training loader's images/s;
+// `preview` draws augmented training samples into a PNG grid. The work lives in electron/host/data/;
+// this file parses flags and prints.
+// --data_path takes either layout of pix train, detected rather than flagged (datasets.ts's
+// detectDataSet): a folder with train/ and val/ is the ImageNet layout (--data_set IMNET), whose
+// train/ is benched and previewed; a folder of class folders is an image folder (--data_set
+// image_folder), itself the training split. An image_folder run's evaluation folder is another
+// image folder: check it with a second `pix data check --data_path <eval_data_path>`.
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runFlags } from '../../../shared/config';
 import { formatBadFile } from '../../host/data/bad_files';
 import { checkDataset, type DatasetReport } from '../../host/data/dataset_check';
-import { scanImageNetLayout } from '../../host/data/image_folder';
+import { dataFolderSplits } from '../../host/data/datasets';
 import { benchLoader } from '../../host/data/loader_throughput';
 import { previewGrid } from '../../host/data/preview_grid';
 import { trainTransformFromFlags, type TrainTransform } from '../../host/data/transforms';
@@ -84,9 +89,16 @@ function progressLine(label: string): (done: number, total: number) => void {
 }
 
 function printReport(report: DatasetReport): void {
-  console.log(`${report.dataPath}: ${report.train.classes.length} classes; train/ ${report.train.images} images, val/ ${report.val.images} images`);
-  const rows = [['class', 'train', 'val'], ...report.train.classes.map((c, i) => [c.name, String(c.images), String(report.val.classes[i]!.images)])];
-  for (const line of formatTable(rows, new Set([1, 2]))) console.log(line);
+  const { val } = report;
+  if (val) {
+    console.log(`${report.dataPath}: ${report.train.classes.length} classes; train/ ${report.train.images} images, val/ ${val.images} images`);
+    const rows = [['class', 'train', 'val'], ...report.train.classes.map((c, i) => [c.name, String(c.images), String(val.classes[i]!.images)])];
+    for (const line of formatTable(rows, new Set([1, 2]))) console.log(line);
+  } else {
+    console.log(`${report.dataPath}: image folder, ${report.train.classes.length} classes, ${report.train.images} images`);
+    const rows = [['class', 'images'], ...report.train.classes.map((c) => [c.name, String(c.images)])];
+    for (const line of formatTable(rows, new Set([1]))) console.log(line);
+  }
   if (report.bad.length === 0) {
     console.log('every image decodes');
     return;
@@ -124,7 +136,7 @@ async function bench(args: string[]): Promise<number> {
     inputSize: integer('input_size', values.input_size as string, 1), aa: values.aa as string, reprob: probability('reprob', values.reprob as string),
     passes: integer('passes', values.passes as string, 1), seed: integer('seed', values.seed as string, 0), output: batches,
   };
-  const { train } = scanImageNetLayout(dataPath);
+  const { train } = dataFolderSplits(dataPath, { evaluation: false });
   const result = await benchLoader(train.samples, { ...settings, transform: trainTransform(settings.inputSize, settings.aa, settings.reprob) });
   if (values.json) {
     console.log(JSON.stringify({ dataPath, ...settings, cores: availableParallelism(), ...result }, null, 2));
@@ -144,7 +156,7 @@ async function preview(args: string[]): Promise<number> {
     imagenet_default_mean_and_std: { type: 'string', default: String(runFlags.imagenet_default_mean_and_std.default) },
   });
   const output = required('preview', 'output', values.output);
-  const { train } = scanImageNetLayout(required('preview', 'data_path', values.data_path));
+  const { train } = dataFolderSplits(required('preview', 'data_path', values.data_path), { evaluation: false });
   // The mean also sets RandAugment's fill colour, so it shows in the picture.
   const transform = trainTransform(integer('input_size', values.input_size as string, 1), values.aa as string, probability('reprob', values.reprob as string),
     str2bool('imagenet_default_mean_and_std', values.imagenet_default_mean_and_std as string));

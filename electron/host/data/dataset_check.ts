@@ -1,10 +1,11 @@
-// A full check of an ImageNet-layout dataset: the layout (image_folder.ts), counts per split and
-// class, and every image decoded once through the evaluation transform, in parallel on worker
-// threads, so each undecodable file is named with its reason before a long run meets it. It
-// reports; it never moves, fixes or deletes a file.
+// A full check of a data folder, in the ImageNet layout or an image folder (datasets.ts detects
+// which): the layout, counts per split and class, and every image decoded once through the
+// evaluation transform, in parallel on worker threads, so each undecodable file is named with its
+// reason before a long run meets it. It reports; it never moves, fixes or deletes a file.
 import type { BadFile } from './loader';
 import { decodeBatch, type DecodeItem, type DecodeResult } from './batch_decode';
-import { scanImageNetLayout, type ImageFolder } from './image_folder';
+import { dataFolderSplits, type DetectedDataSet } from './datasets';
+import type { ImageFolder } from './image_folder';
 import type { EvalTransform } from './transforms';
 import { DecodePool } from './worker_pool';
 
@@ -16,8 +17,11 @@ export interface SplitCounts {
 
 export interface DatasetReport {
   dataPath: string;
+  /** The detected layout: IMNET (train/ and val/) or image_folder (the folder is the one split, reported as train). */
+  dataSet: DetectedDataSet;
   train: SplitCounts;
-  val: SplitCounts;
+  /** null for an image folder. */
+  val: SplitCounts | null;
   /** Every file that could not be decoded, train/ first, each split in dataset order. */
   bad: BadFile[];
 }
@@ -40,8 +44,9 @@ function counts(folder: ImageFolder): SplitCounts {
 }
 
 export async function checkDataset(dataPath: string, options: CheckOptions): Promise<DatasetReport> {
-  const { train, val } = scanImageNetLayout(dataPath);
-  const files = [...train.samples, ...val.samples].map((s) => s.path);
+  const { data_set: dataSet, train, val: evaluated } = dataFolderSplits(dataPath);
+  const val = dataSet === 'IMNET' ? evaluated : null;  // an image folder's val is its train: decoded once
+  const files = [...train.samples, ...(val?.samples ?? [])].map((s) => s.path);
   const transform: EvalTransform = { kind: 'eval', size: options.inputSize ?? 64, cropPct: 0.875, interpolation: 'bilinear' };
   const pool = options.numWorkers > 0 ? new DecodePool(options.numWorkers) : undefined;
   const decode = (items: DecodeItem[]): Promise<DecodeResult> =>
@@ -65,5 +70,5 @@ export async function checkDataset(dataPath: string, options: CheckOptions): Pro
   } finally {
     await pool?.close();
   }
-  return { dataPath, train: counts(train), val: counts(val), bad: bad.flat() };
+  return { dataPath, dataSet, train: counts(train), val: val && counts(val), bad: bad.flat() };
 }

@@ -11,10 +11,13 @@
 //                 build downloads nothing.
 // Without evaluation (--disable_eval true, no --eval) the evaluation folder is not opened, as the
 // official script does not build it. Every mistake throws a DatasetFlagError naming its flag.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// The data tools (pix data, the host API's checkDataset, evaluateCheckpoint, gateStatistics) take
+// one folder without --data_set: dataFolderSplits detects which of the two layouts it is and
+// resolves it through datasetSplits, so both paths share one resolution.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import type { RunConfig } from '../../../shared/config';
-import { checkSameClasses, listNames, scanImageFolder, scanImageNetLayout, scanImageNetTrain, type ImageFolder, type ScanOptions } from './image_folder';
+import { checkSameClasses, IMAGE_EXTENSIONS, listNames, scanImageFolder, scanImageNetLayout, scanImageNetTrain, type ImageFolder, type ScanOptions } from './image_folder';
 
 export type DatasetFlags = Pick<RunConfig, 'data_set' | 'data_path' | 'eval_data_path' | 'nb_classes'>;
 export type DatasetFlag = keyof DatasetFlags;
@@ -109,4 +112,77 @@ export function unusedDatasetFlags(flags: DatasetFlags): string[] {
       'official script does; to evaluate on another folder pass --data_set image_folder with the training class folders as --data_path'];
   }
   return [];
+}
+
+/** The folder's entries (following symbolic links) as sorted folder and file names; [] for no folder. */
+function folderEntries(path: string): { folders: string[]; files: string[] } {
+  let names: string[];
+  try {
+    names = readdirSync(path).filter((n) => !n.startsWith('.')).sort();
+  } catch {
+    return { folders: [], files: [] };
+  }
+  const folders: string[] = [];
+  const files: string[] = [];
+  for (const name of names) {
+    try {
+      const stat = statSync(join(path, name));
+      if (stat.isDirectory()) folders.push(name);
+      else if (stat.isFile()) files.push(name);
+    } catch {
+      // a dangling link is neither
+    }
+  }
+  return { folders, files };
+}
+
+const isImage = (name: string) => IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
+
+export type DetectedDataSet = 'IMNET' | 'image_folder';
+
+/** The two layouts a data folder given without --data_set may have, for messages. */
+export function acceptedLayouts(root: string): string {
+  return `the ImageNet layout (${join(root, 'train', '<class>', '<image>')} and ${join(root, 'val', '<class>', '<image>')}, as --data_set IMNET) ` +
+    `or an image folder (${join(root, '<class>', '<image>')}, as --data_set image_folder)`;
+}
+
+/**
+ * The layout of a data folder given without --data_set. The rule: a folder holding both train/
+ * and val/ folders is the ImageNet layout (IMNET); otherwise a folder with at least one subfolder
+ * holding images directly is an image folder (image_folder: its subfolders are the classes). Both
+ * at once cannot happen unless classes are named train and val, and then IMNET wins, as the
+ * default of pix train. Anything else throws a DatasetFlagError naming both layouts.
+ */
+export function detectDataSet(root: string): DetectedDataSet {
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new DatasetFlagError('data_path', `${root} is not a folder; a data folder has ${acceptedLayouts(root)}`);
+  }
+  const { folders, files } = folderEntries(root);
+  if (folders.includes('train') && folders.includes('val')) return 'IMNET';
+  if (folders.some((f) => folderEntries(join(root, f)).files.some(isImage))) return 'image_folder';
+  const held = [...folders.map((f) => `${f}/`), ...files];
+  throw new DatasetFlagError('data_path', `${root} is in neither layout a data folder may have: ${acceptedLayouts(root)}` +
+    (held.length ? `; it holds ${listNames(held)}` : '; it is empty') +
+    (files.some(isImage) && folders.length === 0 ? ' (images need one folder per class)' : ''));
+}
+
+export interface DataFolderSplits extends DatasetSplits<ImageFolder | null> {
+  data_set: DetectedDataSet;
+}
+
+/**
+ * A data folder's splits, its layout detected (detectDataSet) and resolved by datasetSplits: the
+ * ImageNet layout gives train/ and val/; an image folder is both its own training and its own
+ * evaluation split (the same object, scanned once). No model is named, so an image folder's class
+ * count is taken as it is; a caller with a model checks the count against its head.
+ */
+export function dataFolderSplits(root: string, options: SplitOptions = {}): DataFolderSplits {
+  const { evaluation = true, ...scan } = options;
+  const data_set = detectDataSet(root);
+  if (data_set === 'IMNET') {
+    return { data_set, ...datasetSplits({ data_set, data_path: root, eval_data_path: '', nb_classes: 0 }, { ...scan, evaluation }) };
+  }
+  const flags = { data_set, data_path: root, eval_data_path: root, nb_classes: folderEntries(root).folders.length };
+  const { train } = datasetSplits(flags, { ...scan, evaluation: false });
+  return { data_set, train, val: evaluation ? train : null };
 }

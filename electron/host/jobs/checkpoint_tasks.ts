@@ -4,7 +4,8 @@
 import type { EvalSummary, GateBlockStats, ImageClassification } from '../../../shared/api';
 import { classifyImage, gateStatistics } from '../checkpoints/gate_statistics';
 import { inputSizeFor, loadInferenceModel, type InferenceModel } from '../checkpoints/inference_model';
-import { scanImageNetLayout, type Sample } from '../data/image_folder';
+import { dataFolderSplits } from '../data/datasets';
+import type { Sample } from '../data/image_folder';
 import { Loader } from '../data/loader';
 import type { EvalTransform } from '../data/transforms';
 import { loadImage } from '../data/transforms';
@@ -33,9 +34,10 @@ function evalTransform(loaded: InferenceModel, size: number): EvalTransform {
   return { kind: 'eval', size, cropPct: typeof cropPct === 'number' ? cropPct : 0.875, interpolation: 'bicubic', normalization: loaded.normalization };
 }
 
+/** The evaluation split of a data folder in either layout: val/ of the ImageNet layout, or an image folder itself. */
 function valSplit(dataPath: string, classes: number) {
   const root = dataPath || DEMO_DATASET;
-  const { val } = scanImageNetLayout(root);
+  const val = dataFolderSplits(root).val!;
   if (val.classes.length !== classes) throw new Error(`the checkpoint has ${classes} classes but ${root} has ${val.classes.length}`);
   return val;
 }

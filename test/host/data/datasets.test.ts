@@ -1,12 +1,13 @@
 // Which folders a run trains and evaluates on (the official build_dataset): IMNET's train/ and val/,
 // image_folder's data_path and eval_data_path with the official nb_classes assertion, CIFAR refused,
-// and every mistake named with its flag.
+// and every mistake named with its flag. A data folder given without --data_set (pix data, the
+// host API): its layout detected, and a folder in neither layout refused with both named.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { datasetSplits, DatasetFlagError, runEvaluates, unusedDatasetFlags, type DatasetFlags } from '../../../electron/host/data/datasets';
+import { dataFolderSplits, datasetSplits, DatasetFlagError, detectDataSet, runEvaluates, unusedDatasetFlags, type DatasetFlags } from '../../../electron/host/data/datasets';
 
 process.env.XDG_CACHE_HOME = mkdtempSync(join(tmpdir(), 'pix-cache-'));
 
@@ -87,5 +88,35 @@ describe('datasetSplits', () => {
     assert.equal(runEvaluates({ eval: false, disable_eval: false }), true);
     assert.equal(runEvaluates({ eval: false, disable_eval: true }), false);
     assert.equal(runEvaluates({ eval: true, disable_eval: true }), true);
+  });
+});
+
+describe('dataFolderSplits', () => {
+  it('detects the ImageNet layout and an image folder, which is its own evaluation split', () => {
+    const imnet = tree(['train/cat/a.jpg', 'train/dog/b.jpg', 'val/cat/c.jpg', 'val/dog/d.jpg']);
+    const splits = dataFolderSplits(imnet, { cache: false });
+    assert.equal(splits.data_set, 'IMNET');
+    assert.deepEqual(relative(imnet, splits.val!.samples), [['val/cat/c.jpg', 0], ['val/dog/d.jpg', 1]]);
+    const folder = tree(['cat/a.jpg', 'cat/b.PNG', 'dog/c.jpeg', 'notes.txt']);
+    const own = dataFolderSplits(folder, { cache: false });
+    assert.equal(own.data_set, 'image_folder');
+    assert.deepEqual(relative(folder, own.train.samples), [['cat/a.jpg', 0], ['cat/b.PNG', 0], ['dog/c.jpeg', 1]]);
+    assert.equal(own.val, own.train);
+    assert.equal(dataFolderSplits(folder, { cache: false, evaluation: false }).val, null);
+    assert.equal(detectDataSet(join(imnet, 'train')), 'image_folder');
+  });
+
+  it('refuses a folder in neither layout, naming both and what it holds', () => {
+    const neither = (root: string, holds: RegExp) => assert.throws(() => dataFolderSplits(root, { cache: false }), (error: unknown) => {
+      assert.ok(error instanceof DatasetFlagError, String(error));
+      assert.equal(error.flag, 'data_path');
+      assert.match(error.message, /the ImageNet layout \(.*train\/<class>\/<image> and .*val\/<class>\/<image>, as --data_set IMNET\) or an image folder \(.*\/<class>\/<image>, as --data_set image_folder\)/);
+      assert.match(error.message, holds);
+      return true;
+    });
+    neither(tree(['train/cat/a.jpg', 'readme.txt']), /it holds train\/, readme\.txt/);  // train/ without val/, no images one level down
+    neither(tree(['a.jpg', 'b.jpg']), /it holds a\.jpg, b\.jpg \(images need one folder per class\)/);
+    neither(mkdtempSync(join(tmpdir(), 'pix-empty-')), /it is empty/);
+    neither('/nonexistent/data', /\/nonexistent\/data is not a folder/);
   });
 });

@@ -48,6 +48,15 @@ describe('checkpoint tasks', () => {
     assert.notEqual(metrics.loss, (await expected(IMAGENET_DEFAULT)).loss);
   });
 
+  it('evaluates on an image folder (class folders) as on the ImageNet layout, and samples gates from it', async () => {
+    const { seconds: _a, ...imnet } = await checkpointTasks.evaluate({ path, dataPath: data, catalog });
+    const { seconds: _b, ...folder } = await checkpointTasks.evaluate({ path, dataPath: join(data, 'val'), catalog });
+    assert.deepEqual(folder, imnet);
+    const gates = await checkpointTasks.gates({ path, dataPath: join(data, 'val'), images: 10, catalog });
+    assert.deepEqual(gates, await checkpointTasks.gates({ path, dataPath: data, images: 10, catalog }));
+    await assert.rejects(checkpointTasks.evaluate({ path, dataPath: join(data, 'val', '3'), catalog }), /neither layout/);
+  });
+
   it('classifies one image with it', async () => {
     const imageFile = val.samples[4]!.path;
     const reported = await checkpointTasks.classify({ path, imageFile, catalog });
