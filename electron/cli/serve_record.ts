@@ -3,8 +3,9 @@
 // lets anyone start runs and read files as this user) and atomically (a reader never sees half a
 // file); removed by the server that wrote it when it closes. A crash leaves it behind, so readers
 // check that its pid is still alive. Only the file: serve.ts writes it, serve_client.ts reads it.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../host/checkpoints/safetensors';
 
 export interface ServeRecord {
   /** Where this machine reaches the server, e.g. http://127.0.0.1:8765/ */
@@ -20,17 +21,7 @@ export function serveRecordPath(home: string): string {
 }
 
 export function writeServeRecord(home: string, record: ServeRecord): void {
-  const path = serveRecordPath(home);
-  const temporary = `${path}.${record.pid}.tmp`;
-  // 'wx' below creates the file, so its mode is ours; a leftover of an earlier pid of ours goes first.
-  rmSync(temporary, { force: true });
-  try {
-    writeFileSync(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  writeFileAtomic(serveRecordPath(home), Buffer.from(`${JSON.stringify(record, null, 2)}\n`), 0o600);
 }
 
 /** The record, or undefined when there is none; a file that is not one throws, naming it. */

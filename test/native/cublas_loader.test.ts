@@ -9,7 +9,7 @@
 // read) and 1, alpha, odd sizes and padded leading dimensions; TF32 only when switched on; and
 // convolution and linear, forward and backward, the same on both implementations.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,30 +18,19 @@ import { loadEngine } from '../../electron/host/engine/addon';
 import type { CudaBackendInfo } from '../../shared/engine';
 import { floats, maxRelativeError } from '../helpers/compare';
 import { cudaSkipReason } from '../helpers/cuda';
+import { childCudaInfo } from '../helpers/pix_info';
 import { randomValues, rng } from '../helpers/random';
-
-const pix = join(__dirname, '..', '..', '..', 'bin', 'pix.js');
 
 const engine = loadEngine();
 const { Tensor: T } = engine;
 const cudaHere = engine.engineInfo().backends.cuda;
 
-/** backends.cuda of `pix info --json` run with `env` on top of (or, for null values, without) ours. */
-function childInfo(env: Record<string, string | null>): CudaBackendInfo {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const [key, value] of Object.entries(env)) {
-    if (value === null) delete childEnv[key];
-    else childEnv[key] = value;
-  }
-  const out = execFileSync(process.execPath, [pix, 'info', '--json'], { encoding: 'utf8', env: childEnv });
-  return JSON.parse(out).backends.cuda as CudaBackendInfo;
-}
 
 const notCompiled = cudaHere.compiled ? false : 'this build has no CUDA backend (nvcc was not found at build time)';
 
 describe('cuBLAS loader: what pix info reports', { skip: notCompiled }, () => {
   it('names the implementation cuda::gemm runs on', () => {
-    const info = childInfo({});
+    const info = childCudaInfo({});
     assert.equal(typeof info.cublas, 'boolean');
     assert.equal(typeof info.gemmTf32, 'boolean');
     if (info.cublas) {
@@ -55,7 +44,7 @@ describe('cuBLAS loader: what pix info reports', { skip: notCompiled }, () => {
   });
 
   it('without libcublas, runs the own kernel and says what it tried and how to fix it', (t) => {
-    const info = childInfo({ LD_LIBRARY_PATH: null, CUDA_HOME: '/nonexistent-cuda', CUDA_PATH: null, PIX_CUBLAS: null });
+    const info = childCudaInfo({ LD_LIBRARY_PATH: null, CUDA_HOME: '/nonexistent-cuda', CUDA_PATH: null, PIX_CUBLAS: null });
     if (info.cublas) {
       t.skip(`libcublas is on this machine's loader path or in /usr/local/cuda (${info.cublasPath})`);
       return;
@@ -67,14 +56,14 @@ describe('cuBLAS loader: what pix info reports', { skip: notCompiled }, () => {
   });
 
   it('PIX_CUBLAS=0 runs the own kernel without opening cuBLAS', () => {
-    const info = childInfo({ PIX_CUBLAS: '0' });
+    const info = childCudaInfo({ PIX_CUBLAS: '0' });
     assert.equal(info.gemm, 'own kernel (PIX_CUBLAS=0)');
     assert.equal(info.cublas, false);
     assert.equal(info.cublasPath, null);
   });
 
   it('PIX_CUBLAS=<file> that does not exist says so', () => {
-    const info = childInfo({ PIX_CUBLAS: '/nonexistent-dir/libcublas.so.13' });
+    const info = childCudaInfo({ PIX_CUBLAS: '/nonexistent-dir/libcublas.so.13' });
     assert.equal(info.cublas, false);
     assert.match(info.gemm!, /^own kernel \(cuBLAS \(PIX_CUBLAS\) not found: tried \/nonexistent-dir\/libcublas\.so\.13; /);
   });
@@ -134,7 +123,7 @@ describe('cuBLAS loader: stub libraries', { skip: notCompiled }, () => {
   it('PIX_CUBLAS=<file> loads that file, with its libcublasLt beside it', (t) => {
     if (noCompiler) return t.skip(noCompiler);
     const file = join(dir, 'good', 'libcublas.so.13');
-    const info = childInfo({ PIX_CUBLAS: file });
+    const info = childCudaInfo({ PIX_CUBLAS: file });
     assert.equal(info.cublas, true);
     assert.equal(info.cublasPath, file);
     assert.equal(info.gemm, 'cublas 13.0.99');  // no device touched yet: a handle is made at the first gemm
@@ -142,7 +131,7 @@ describe('cuBLAS loader: stub libraries', { skip: notCompiled }, () => {
 
   it('finds libcublas.so.13 in $CUDA_HOME/lib64, with its libcublasLt beside it', (t) => {
     if (noCompiler) return t.skip(noCompiler);
-    const info = childInfo({ LD_LIBRARY_PATH: null, CUDA_HOME: join(dir, 'home'), CUDA_PATH: null, PIX_CUBLAS: null });
+    const info = childCudaInfo({ LD_LIBRARY_PATH: null, CUDA_HOME: join(dir, 'home'), CUDA_PATH: null, PIX_CUBLAS: null });
     assert.equal(info.cublas, true);
     if (!info.cublasPath!.startsWith(dir)) {
       t.skip(`a real libcublas is on the loader's path (${info.cublasPath}), which comes before CUDA_HOME`);
@@ -153,14 +142,14 @@ describe('cuBLAS loader: stub libraries', { skip: notCompiled }, () => {
 
   it('a libcublas without a needed symbol is refused, naming the symbol', (t) => {
     if (noCompiler) return t.skip(noCompiler);
-    const info = childInfo({ PIX_CUBLAS: join(dir, 'nogemm', 'libcublas.so.13') });
+    const info = childCudaInfo({ PIX_CUBLAS: join(dir, 'nogemm', 'libcublas.so.13') });
     assert.equal(info.cublas, false);
     assert.match(info.gemm!, /^own kernel \(cuBLAS unusable: .*nogemm\/libcublas\.so\.13 has no symbol cublasGemmEx; /);
   });
 
   it('a libcublas whose dependency is missing is refused with the loader\'s message', (t) => {
     if (noCompiler) return t.skip(noCompiler);
-    const info = childInfo({ PIX_CUBLAS: join(dir, 'nolt', 'libcublas.so.13'), LD_LIBRARY_PATH: null });
+    const info = childCudaInfo({ PIX_CUBLAS: join(dir, 'nolt', 'libcublas.so.13'), LD_LIBRARY_PATH: null });
     if (info.cublas) {
       t.skip('a libcublasLt.so.13 is in ld.so.cache here, so the dependency is found anyway');
       return;

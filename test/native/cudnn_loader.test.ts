@@ -7,28 +7,18 @@
 // ever runs on them. The CUDA emulator's build opens only its own stand-in, so these run on a real
 // CUDA build (one compiled with nvcc, GPU or not).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadEngine } from '../../electron/host/engine/addon';
-import type { CudaBackendInfo } from '../../shared/engine';
+import { childCudaInfo } from '../helpers/pix_info';
 
-const pix = join(__dirname, '..', '..', '..', 'bin', 'pix.js');
 const cuda = loadEngine().engineInfo().backends.cuda;
 const skip = !cuda.compiled ? 'this build has no CUDA backend (nvcc was not found at build time)'
   : cuda.emulated ? "the CUDA emulator's build opens only its own cuDNN stand-in (ops/conv2d_cudnn.cuda.test runs on it)" : false;
 
-/** backends.cuda of `pix info --json` run with `env` on top of (or, for null values, without) ours. */
-function childInfo(env: Record<string, string | null>): CudaBackendInfo {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const [key, value] of Object.entries(env)) {
-    if (value === null) delete childEnv[key];
-    else childEnv[key] = value;
-  }
-  return JSON.parse(execFileSync(process.execPath, [pix, 'info', '--json'], { encoding: 'utf8', env: childEnv })).backends.cuda;
-}
 
 // Every entry point the engine resolves; cudnnCreate fails (CUDNN_STATUS_NOT_INITIALIZED).
 const ENTRY_POINTS = ['cudnnSetStream', 'cudnnDestroy', 'cudnnCreateTensorDescriptor', 'cudnnSetTensor4dDescriptor',
@@ -74,19 +64,19 @@ describe('cuDNN loader: what pix info reports', { skip }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('names what the convolutions run on', () => {
-    const info = childInfo({});
+    const info = childCudaInfo({});
     assert.match(info.conv!, /^cudnn \d+\.\d+\.\d+ \(|^own im2col \+ gemm \(.+\)$/);
     assert.equal(info.cudnnPath !== null, info.cudnn);
     console.log(`# cuda.conv here: ${info.conv}`);
   });
 
   it('PIX_CUDNN=0 runs the own convolutions without opening cuDNN', () => {
-    const info = childInfo({ PIX_CUDNN: '0' });
+    const info = childCudaInfo({ PIX_CUDNN: '0' });
     assert.deepEqual([info.conv, info.cudnn, info.cudnnPath], ['own im2col + gemm (PIX_CUDNN=0)', false, null]);
   });
 
   it('without cuDNN, says what it tried and how to fix it', (t) => {
-    const info = childInfo({ LD_LIBRARY_PATH: null, CUDNN_ROOT: '/nonexistent-cudnn', CUDA_HOME: '/nonexistent-cuda', PIX_CUDNN: null });
+    const info = childCudaInfo({ LD_LIBRARY_PATH: null, CUDNN_ROOT: '/nonexistent-cudnn', CUDA_HOME: '/nonexistent-cuda', PIX_CUDNN: null });
     if (info.cudnn) return t.skip(`libcudnn.so.9 is on this machine's loader path (${info.cudnnPath})`);
     assert.match(info.conv!, /^own im2col \+ gemm \(cuDNN not found: tried libcudnn\.so\.9, \/nonexistent-cudnn\/lib\/libcudnn\.so\.9/);
     assert.match(info.conv!, /CUDNN_ROOT/);
@@ -94,11 +84,11 @@ describe('cuDNN loader: what pix info reports', { skip }, () => {
 
   it('loads the file PIX_CUDNN names, and the one in CUDNN_ROOT', (t) => {
     if (noCompiler) return t.skip(noCompiler);
-    const named = childInfo({ PIX_CUDNN: join(dir, 'good', 'lib', 'libcudnn.so.9') });
+    const named = childCudaInfo({ PIX_CUDNN: join(dir, 'good', 'lib', 'libcudnn.so.9') });
     assert.equal(named.cudnn, true);
     assert.equal(named.cudnnPath, join(dir, 'good', 'lib', 'libcudnn.so.9'));
     assert.match(named.conv!, /^cudnn 9\.19\.0 \(heuristic algorithms, deterministic only, workspace up to 1024 MiB\)$/);
-    const rooted = childInfo({ PIX_CUDNN: null, CUDNN_ROOT: join(dir, 'good'), LD_LIBRARY_PATH: null });
+    const rooted = childCudaInfo({ PIX_CUDNN: null, CUDNN_ROOT: join(dir, 'good'), LD_LIBRARY_PATH: null });
     if (rooted.cudnnPath !== join(dir, 'good', 'lib', 'libcudnn.so.9')) {
       return t.skip(`a real libcudnn.so.9 is on the loader's path (${rooted.cudnnPath}), which comes before CUDNN_ROOT`);
     }
@@ -107,10 +97,10 @@ describe('cuDNN loader: what pix info reports', { skip }, () => {
 
   it('refuses a cuDNN older than 9, and one without an entry point the engine calls', (t) => {
     if (noCompiler) return t.skip(noCompiler);
-    const old = childInfo({ PIX_CUDNN: join(dir, 'old', 'lib', 'libcudnn.so.9') });
+    const old = childCudaInfo({ PIX_CUDNN: join(dir, 'old', 'lib', 'libcudnn.so.9') });
     assert.equal(old.cudnn, false);
     assert.match(old.conv!, /^own im2col \+ gemm \(cuDNN 8906 at .*old\/lib\/libcudnn\.so\.9 is older than 9/);
-    const partial = childInfo({ PIX_CUDNN: join(dir, 'noforward', 'lib', 'libcudnn.so.9') });
+    const partial = childCudaInfo({ PIX_CUDNN: join(dir, 'noforward', 'lib', 'libcudnn.so.9') });
     assert.equal(partial.cudnn, false);
     assert.match(partial.conv!, /^own im2col \+ gemm \(cuDNN unusable: .*cudnnConvolutionForward/);
   });

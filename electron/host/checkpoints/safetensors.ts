@@ -384,12 +384,14 @@ function headerJson(placed: readonly Placed[], metadata: Record<string, string>)
 
 /**
  * Replaces `path` atomically: the bytes go to a temporary file beside it, are synced, and renamed
- * over it; the directory is then synced so the rename survives a crash too.
+ * over it; the directory is then synced so the rename survives a crash too. `mode` is the new
+ * file's permissions (0o600 for a secret), subject to the umask as usual.
  */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+export function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o666): void {
   const temporary = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  // 'wx' refuses an existing file, so the cleanup below can only ever remove our own.
-  const fd = openSync(temporary, 'wx');
+  // 'wx' refuses an existing file, so the cleanup below can only ever remove our own; it also
+  // creates the file, so it gets `mode` from the start.
+  const fd = openSync(temporary, 'wx', mode);
   try {
     try {
       for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);

@@ -131,37 +131,23 @@ dnn::MathType wanted_math(DType dt, bool tf32) {
 
 bool math_allowed(dnn::MathType math, DType dt, bool tf32) { return dt == DType::BF16 || tf32 || math == dnn::kFmaMath; }
 
-// Device memory from the caching allocator for one call, given back when the call is queued (the
-// engine's work on a device is ordered on one stream, so a later user of the block runs after it).
-class Workspace {
- public:
-  Workspace(int device, size_t bytes) : device_(device), bytes_(bytes) {
-    if (bytes_ > 0) ptr_ = cache_alloc(device_, bytes_);
-  }
-  ~Workspace() {
-    if (ptr_ != nullptr) cache_free(device_, ptr_);
-  }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  void* ptr() const { return ptr_; }
-  size_t bytes() const { return bytes_; }
-
- private:
-  int device_;
-  size_t bytes_;
-  void* ptr_ = nullptr;
-};
+// A workspace: bytes from the caching allocator, as a tensor so it goes back when the call is
+// queued (the engine's work on a device is ordered on one stream, so a later user of the block runs
+// after it). Zero bytes hold no memory (raw_data() is null).
+Tensor workspace(int device, size_t bytes) {
+  return Tensor::empty({static_cast<int64_t>(bytes)}, DType::U8, Device::cuda(device));
+}
 
 // The largest workspace up to `limit` the device can give now, for timing algorithms: halved
 // after each out-of-memory, down to none.
-std::unique_ptr<Workspace> largest_workspace(int device, size_t limit) {
+Tensor largest_workspace(int device, size_t limit) {
   for (size_t bytes = limit; bytes >= (size_t{1} << 20); bytes /= 2) {
     try {
-      return std::make_unique<Workspace>(device, bytes);
+      return workspace(device, bytes);
     } catch (const Error&) {
     }
   }
-  return std::make_unique<Workspace>(device, 0);
+  return workspace(device, 0);
 }
 
 // The tensors of one call, as the three directions name them.
@@ -202,9 +188,9 @@ class Call {
     int returned = 0;
     size_t workspace_cap = cfg_.workspace_limit;
     if (cfg_.benchmark) {
-      const std::unique_ptr<Workspace> ws = largest_workspace(device_, cfg_.workspace_limit);
-      workspace_cap = ws->bytes();
-      time_algorithms(d, ops, *ws, results, &returned);
+      const Tensor ws = largest_workspace(device_, cfg_.workspace_limit);
+      workspace_cap = ws.nbytes();
+      time_algorithms(d, ops, ws, results, &returned);
     } else {
       check(heuristics(d, results, &returned), "cudnnGetConvolution*Algorithm_v7", s_, dt_);
     }
@@ -240,22 +226,22 @@ class Call {
 
   // Runs every algorithm once on the call's own inputs. Backward outputs go to scratch tensors: the
   // real dx may hold a gradient to accumulate onto, and dw one to scale by beta.
-  void time_algorithms(Direction d, const Operands& ops, const Workspace& ws, dnn::AlgoPerf* r, int* n) {
+  void time_algorithms(Direction d, const Operands& ops, const Tensor& ws, dnn::AlgoPerf* r, int* n) {
     Plan& p = *plan_;
     const int max = dnn::kMaxAlgorithms;
     dnn::Status status;
     if (d == kForward) {
       status = api_->FindConvolutionForwardAlgorithmEx(handle_, p.x, ops.x->raw_data(), p.w, ops.w->raw_data(), p.conv,
-                                                       p.y, ops.out->raw_data(), max, n, r, ws.ptr(), ws.bytes());
+                                                       p.y, ops.out->raw_data(), max, n, r, ws.raw_data(), ws.nbytes());
     } else {
       Tensor scratch = Tensor::empty(ops.out->shape(), ops.out->dtype(), ops.out->device());
       status = d == kBackwardData
                    ? api_->FindConvolutionBackwardDataAlgorithmEx(handle_, p.w, ops.w->raw_data(), p.y,
                                                                   ops.dy->raw_data(), p.conv, p.x, scratch.raw_data(),
-                                                                  max, n, r, ws.ptr(), ws.bytes())
+                                                                  max, n, r, ws.raw_data(), ws.nbytes())
                    : api_->FindConvolutionBackwardFilterAlgorithmEx(handle_, p.x, ops.x->raw_data(), p.y,
                                                                     ops.dy->raw_data(), p.conv, p.w,
-                                                                    scratch.raw_data(), max, n, r, ws.ptr(), ws.bytes());
+                                                                    scratch.raw_data(), max, n, r, ws.raw_data(), ws.nbytes());
     }
     check(status, "cudnnFindConvolution*AlgorithmEx", s_, dt_);
   }
@@ -292,7 +278,7 @@ bool run_direction(const Tensor& any, const ConvShape& s, Direction d, const Ope
   const Choice& c = call.choose(d, ops);
   if (!c.usable) return false;
   call.check_call(call.api().SetConvolutionMathType(call.plan().conv, c.math), "cudnnSetConvolutionMathType");
-  const Workspace ws(call.device(), c.workspace);
+  const Tensor ws = workspace(call.device(), c.workspace);
   run(call, c, ws);
   return true;
 }
@@ -310,20 +296,20 @@ void set_conv_settings(const ConvSettings& s) {
 }
 
 bool cudnn_conv_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y) {
-  return run_direction(x, s, kForward, {&x, &w, nullptr, &y}, [&](Call& call, const Choice& c, const Workspace& ws) {
+  return run_direction(x, s, kForward, {&x, &w, nullptr, &y}, [&](Call& call, const Choice& c, const Tensor& ws) {
     Plan& p = call.plan();
     call.check_call(call.api().ConvolutionForward(call.handle(), &kOne, p.x, x.raw_data(), p.w, w.raw_data(), p.conv,
-                                                  c.algo, ws.ptr(), ws.bytes(), &kZero, p.y, y.raw_data()),
+                                                  c.algo, ws.raw_data(), ws.nbytes(), &kZero, p.y, y.raw_data()),
                     "cudnnConvolutionForward");
   });
 }
 
 bool cudnn_conv_backward_data(const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor& dx, bool overwrite) {
   return run_direction(dy, s, kBackwardData, {nullptr, &w, &dy, &dx}, [&](Call& call, const Choice& c,
-                                                                          const Workspace& ws) {
+                                                                          const Tensor& ws) {
     Plan& p = call.plan();
     call.check_call(call.api().ConvolutionBackwardData(call.handle(), &kOne, p.w, w.raw_data(), p.y, dy.raw_data(),
-                                                       p.conv, c.algo, ws.ptr(), ws.bytes(), overwrite ? &kZero : &kOne,
+                                                       p.conv, c.algo, ws.raw_data(), ws.nbytes(), overwrite ? &kZero : &kOne,
                                                        p.x, dx.raw_data()),
                     "cudnnConvolutionBackwardData");
   });
@@ -331,10 +317,10 @@ bool cudnn_conv_backward_data(const Tensor& w, const Tensor& dy, const ConvShape
 
 bool cudnn_conv_backward_filter(const Tensor& x, const Tensor& dy, const ConvShape& s, Tensor& dw, float beta) {
   return run_direction(x, s, kBackwardFilter, {&x, nullptr, &dy, &dw}, [&](Call& call, const Choice& c,
-                                                                           const Workspace& ws) {
+                                                                           const Tensor& ws) {
     Plan& p = call.plan();
     call.check_call(call.api().ConvolutionBackwardFilter(call.handle(), &kOne, p.x, x.raw_data(), p.y, dy.raw_data(),
-                                                         p.conv, c.algo, ws.ptr(), ws.bytes(), &beta, p.w,
+                                                         p.conv, c.algo, ws.raw_data(), ws.nbytes(), &beta, p.w,
                                                          dw.raw_data()),
                     "cudnnConvolutionBackwardFilter");
   });
