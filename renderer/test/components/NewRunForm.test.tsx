@@ -77,6 +77,46 @@ describe('NewRunForm', () => {
     expect(startButton()).toHaveProperty('disabled', true);
   });
 
+  it('shows an image folder as one set of images, the training set of --data_set image_folder, never as train and val', async () => {
+    // The host counts an image folder as both its train and its val; pix train trains on it and evaluates on --eval_data_path.
+    const folder: DatasetCheck = { ok: true, path: '/data/flowers', dataSet: 'image_folder', classes: 5, classNames: [], trainImages: 3200, valImages: 3200 };
+    setup({ dataset: (path) => (path === '/data/flowers' ? folder : path === '/data/flowers-val' ? { ...folder, path, trainImages: 800, valImages: 800 } : { ...digits, path }) });
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false), slow);
+    const dataPath = screen.getByLabelText(/\(--data_path\)$/);
+    fireEvent.change(dataPath, { target: { value: '/data/flowers' } });
+
+    // Under the default --data_set IMNET, pix train needs train/ and val/: refused, naming the fix.
+    await waitFor(() => expect(document.getElementById(dataPath.getAttribute('aria-describedby') as string)?.textContent)
+      .toMatch(/\/data\/flowers is an image folder \(5 classes, 3,200 images, no train\/ and val\/\).*set --data_set image_folder/), slow);
+    expect(screen.queryByText(/val images/)).toBeNull();
+    expect(screen.getByTestId('iterations-per-epoch').textContent).toBe('—');
+    expect(startButton()).toHaveProperty('disabled', true);
+
+    // As --data_set image_folder it is the training set; the class count and the evaluation folder must fit it.
+    fireEvent.change(screen.getByLabelText(/\(--data_set\)$/), { target: { value: 'image_folder' } });
+    expect(screen.getAllByText(/--nb_classes is 1000 but \/data\/flowers holds 5 class folders/).length).toBeGreaterThan(0);
+    expect(screen.getAllByText(/evaluates on --eval_data_path, which is empty/).length).toBeGreaterThan(0);
+    expect(startButton()).toHaveProperty('disabled', true);
+    fireEvent.change(screen.getByLabelText(/\(--nb_classes\)$/), { target: { value: '5' } });
+    fireEvent.change(screen.getByLabelText(/\(--eval_data_path\)$/), { target: { value: '/data/flowers-val' } });
+    expect(document.getElementById(dataPath.getAttribute('aria-describedby') as string)?.textContent)
+      .toBe('Image folder: 5 classes · 3,200 images, all used as the training set; evaluated on --eval_data_path');
+    expect(screen.queryByText(/val images/)).toBeNull();
+    expect(screen.getByTestId('iterations-per-epoch').textContent).toBe('50');
+    expect(startButton()).toHaveProperty('disabled', false);
+  });
+
+  it('refuses the ImageNet layout under --data_set image_folder, as pix train does', async () => {
+    setup({ dataset: (path) => ({ ...digits, path, dataSet: 'IMNET' }) });
+    await waitFor(() => expect(startButton()).toHaveProperty('disabled', false), slow);
+    fireEvent.change(screen.getByLabelText(/\(--data_set\)$/), { target: { value: 'image_folder' } });
+    expect(screen.getAllByText(/--data_set image_folder needs --data_path/).length).toBeGreaterThan(0);
+    fireEvent.change(screen.getByLabelText(/\(--data_path\)$/), { target: { value: '/data/imagenet' } });
+    await waitFor(() => expect(screen.getAllByText(/\/data\/imagenet is in the ImageNet layout .*its train\/ folder as --data_path/).length)
+      .toBeGreaterThan(0), slow);
+    expect(startButton()).toHaveProperty('disabled', true);
+  });
+
   it('offers Browse… only with native dialogs, and checks the folder picked', async () => {
     const { client } = setup({ dialogs: { pickFolder: async () => '/data/imagenet', pickFile: async () => null } });
     fireEvent.click(screen.getByRole('button', { name: 'Browse…' }));

@@ -22,7 +22,7 @@ import {
   type FieldValue,
   type FormValues,
 } from './formModel';
-import { datasetProblem, useDatasetCheck, type DatasetCheckState } from './useDatasetCheck';
+import { datasetUse, useDatasetCheck, type DatasetUse } from './useDatasetCheck';
 
 /** Groups shown open at first; the rest are one click away (their errors are listed at the bottom). */
 const openGroups = new Set(['model', 'optimization', 'schedule', 'data', 'runtime']);
@@ -50,9 +50,9 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
   const { config, errors } = useMemo(() => validateForm(values), [values]);
   const dataPath = typeof values.data_path === 'string' ? values.data_path : '';
   const dataset = useDatasetCheck(dataPath);
-  const problem = datasetProblem(dataset);
-  const allErrors = problem ? { ...errors, data_path: errors.data_path ?? problem } : errors;
-  const ready = config !== null && dataset.status === 'checked' && dataset.check.ok;
+  const use = datasetUse(dataset, datasetFlagsOf(values));
+  const allErrors = { ...use.problems, ...errors };
+  const ready = config !== null && dataset.status === 'checked' && dataset.check.ok && Object.keys(use.problems).length === 0;
 
   // A preset or clone may name a model by alias (PiXResNet50_cs); the select shows the model it means.
   const modelValue = (value: FieldValue) => {
@@ -111,7 +111,8 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
           <div className="flag-grid">
             {fields.map((field) =>
               field.name === 'data_path' ? (
-                <DatasetField key={field.name} label={field.label} value={dataPath} state={dataset} error={allErrors.data_path} onChange={(v) => set('data_path', v)} />
+                <PathField key={field.name} label={field.label} value={dataPath} onChange={(v) => set('data_path', v)} pick={{ folder: true }}
+                  placeholder="(embedded demo digits)" error={allErrors.data_path} hint={use.hint} />
               ) : (
                 <FlagField
                   key={field.name}
@@ -128,7 +129,7 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
       ))}
 
       <footer className="run-form-footer">
-        <Derived values={values} dataset={dataset} />
+        <Derived values={values} dataset={use} />
         {Object.keys(allErrors).length > 0 && (
           <ul className="form-errors" aria-label="Problems">
             {Object.entries(allErrors).map(([flag, message]) => (
@@ -152,27 +153,26 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
   );
 }
 
-function DatasetField({ label, value, state, error, onChange }: {
-  label: string; value: string; state: DatasetCheckState; error: string | undefined; onChange: (path: string) => void;
-}) {
-  const hint =
-    state.status === 'checking'
-      ? 'Checking…'
-      : state.status === 'checked' && state.check.ok
-        ? `${formatCount(state.check.classes)} classes · ${formatCount(state.check.trainImages)} train / ${formatCount(state.check.valImages)} val images${value === '' ? ' (embedded demo digits)' : ''}`
-        : null;
-  return <PathField label={label} value={value} onChange={onChange} pick={{ folder: true }} placeholder="(embedded demo digits)" error={error} hint={hint} />;
+/** The form's dataset flags as datasetUse reads them. */
+function datasetFlagsOf(values: FormValues) {
+  const nbClasses = parseField(runFlags.nb_classes, values.nb_classes);
+  return {
+    data_set: String(values.data_set),
+    eval_data_path: typeof values.eval_data_path === 'string' ? values.eval_data_path : '',
+    nb_classes: nbClasses.ok && typeof nbClasses.value === 'number' ? nbClasses.value : null,
+    evaluates: values.eval === true || values.disable_eval !== true,
+  };
 }
 
 /** Effective batch and iterations per epoch from whatever of their fields parse now. */
-function Derived({ values, dataset }: { values: FormValues; dataset: DatasetCheckState }) {
+function Derived({ values, dataset }: { values: FormValues; dataset: DatasetUse }) {
   const number = (flag: 'batch_size' | 'update_freq' | 'nproc_per_node') => {
     const parsed = parseField(runFlags[flag], values[flag]);
     return parsed.ok && typeof parsed.value === 'number' && parsed.value > 0 ? parsed.value : null;
   };
   const parts = { batch_size: number('batch_size'), update_freq: number('update_freq'), nproc_per_node: number('nproc_per_node') };
   const batch = parts.batch_size && parts.update_freq && parts.nproc_per_node ? effectiveBatch(parts as { batch_size: number; update_freq: number; nproc_per_node: number }) : null;
-  const train = dataset.status === 'checked' && dataset.check.ok ? dataset.check.trainImages : null;
+  const train = dataset.trainImages;
   return (
     <dl className="derived">
       <div>
