@@ -12,6 +12,12 @@ struct CUstream_st {
   int device;
 };
 
+// An event of cudaEventCreateWithFlags. Stream work here is done when its call returns, so an event
+// is complete as soon as it is recorded; what is kept is the device, which CUDA checks.
+struct CUevent_st {
+  int device;
+};
+
 namespace pix_emu {
 
 void set_last_error(cudaError_t error);

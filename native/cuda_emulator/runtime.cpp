@@ -211,6 +211,36 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   return cudaSuccess;
 }
 
+// Events order streams, and every stream's work here has run by the time its call returns, so
+// recording and waiting order nothing. What CUDA checks is checked: the handles, the flags, and an
+// event recorded on a stream of its own device. Events within a capture (the cross-stream
+// dependencies CUDA records) are not modelled: they are refused, and the capture invalidated.
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int flags) {
+  constexpr unsigned int kKnown = cudaEventBlockingSync | cudaEventDisableTiming | cudaEventInterprocess;
+  if (!event || (flags & ~kKnown) != 0) return fail_with(cudaErrorInvalidValue);
+  *event = new CUevent_st{current_device};
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  if (!event) return fail_with(cudaErrorInvalidResourceHandle);
+  delete event;
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
+  if (!event) return fail_with(cudaErrorInvalidResourceHandle);
+  const int device = is_legacy(stream) || stream == cudaStreamPerThread ? current_device : stream->device;
+  if (device != event->device) return fail_with(cudaErrorInvalidResourceHandle);
+  return refuse_during_capture(Reach::kStream, stream);
+}
+
+cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags) {
+  if (!event) return fail_with(cudaErrorInvalidResourceHandle);
+  if (flags != 0) return fail_with(cudaErrorInvalidValue);
+  return refuse_during_capture(Reach::kStream, stream);
+}
+
 // The legacy stream synchronises with the whole device, so it is refused during any capture on it.
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   const cudaError_t refused =

@@ -23,6 +23,9 @@ export interface RankResult {
   localGradients: number[][];
   averagedGradients: number[][];
   extras: number[];
+  /** The same step's gradients and extras through backwardAllReduce (the averaging overlapped with the backward). */
+  overlappedGradients: number[][];
+  overlappedExtras: number[];
   /** The model's f32 state before and after broadcastState from root 1. */
   stateBefore: number[][];
   stateFromRoot1: number[][];
@@ -71,6 +74,12 @@ async function main(): Promise<void> {
   const buckets = planBuckets(entries.filter((e) => e.parameter).map((e) => ({ key: e.key, bytes: 4 * e.shape.reduce((n, d) => n * d, 1) })), 16 * 1024);
   const extras = await comm.allReduceGradients(model, buckets, { scale: 0.5, extras: [rank + 1, 0.25, -rank] });
   const averagedGradients = gradients(model);
+  // The same step again with the averaging overlapped with its backward (what the trainer runs).
+  model.zeroGrad();
+  const again = await model.forward(x, { train: true, layout: 'nhwc' });
+  const { dlogits: dagain } = engine.crossEntropy(again, engine.smoothOneHot(labels, model.numClasses, 0));
+  const overlappedExtras = await comm.backwardAllReduce(model, dagain, buckets, { scale: 0.5, extras: [rank + 1, 0.25, -rank] });
+  const overlappedGradients = gradients(model);
   const stateKeys = entries.filter((e) => e.dtype === 'f32').map((e) => e.key);
   const state = () => stateKeys.map((key) => { const v = model.getState(key); const a = read(v); v.dispose(); return a; });
   const stateBefore = state();
@@ -79,7 +88,7 @@ async function main(): Promise<void> {
 
   const result: RankResult = {
     f32Sum: read(f32), bf16Input, bf16Sum: read(bf16), f32FromRoot1: read(f32b), bf16FromRoot1: read(bf16b),
-    localGradients, averagedGradients, extras, stateBefore, stateFromRoot1,
+    localGradients, averagedGradients, extras, overlappedGradients, overlappedExtras, stateBefore, stateFromRoot1,
   };
   // Rank 1 leaves with ncclCommAbort; rank 0's next collective must fail rather than wait for it.
   if (rank === 1) comm.abort();

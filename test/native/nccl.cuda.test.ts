@@ -32,13 +32,25 @@ function gradients(model: Model): Float32Array[] {
   });
 }
 
-async function backwardOnce(model: Model): Promise<void> {
+/** A training forward of fixed images; returns the loss gradient to run its backward with. */
+async function trainingForward(model: Model): Promise<Tensor> {
   const x = T.fromArray(Float32Array.from(randomValues(rng(3), 4 * 16 * 16 * 3)), [4, 16, 16, 3], 'f32', 'cuda');
   const logits = await model.forward(x, { train: true, layout: 'nhwc' });
   const labels = T.fromArray(BigInt64Array.from([1n, 2n, 3n, 4n]), [4], 'i64', 'cuda');
   const { dlogits } = engine.crossEntropy(logits, engine.smoothOneHot(labels, model.numClasses, 0));
+  for (const t of [x, logits, labels]) t.dispose();
+  return dlogits;
+}
+
+async function backwardOnce(model: Model): Promise<void> {
+  const dlogits = await trainingForward(model);
   await model.backward(dlogits);
-  for (const t of [x, logits, labels, dlogits]) t.dispose();
+  dlogits.dispose();
+}
+
+function gradientBuckets(model: Model): string[][] {
+  const entries = model.stateEntries().filter((e) => e.parameter);
+  return planBuckets(entries.map((e) => ({ key: e.key, bytes: 4 * e.shape.reduce((n, d) => n * d, 1) })), 16 * 1024);
 }
 
 describe('NCCL on CUDA, world size 1', { skip }, () => {
@@ -84,8 +96,7 @@ describe('NCCL on CUDA, world size 1', { skip }, () => {
     const model = new engine.Model('pix_resnet_tiny_cs', { numClasses: 10, seed: 7, device: 'cuda' });
     await backwardOnce(model);
     const local = gradients(model);
-    const entries = model.stateEntries().filter((e) => e.parameter);
-    const buckets = planBuckets(entries.map((e) => ({ key: e.key, bytes: 4 * e.shape.reduce((n, d) => n * d, 1) })), 16 * 1024);
+    const buckets = gradientBuckets(model);
     assert.ok(buckets.length > 2);
 
     assert.deepEqual(await comm.allReduceGradients(model, buckets, { scale: 1, extras: [] }), []);
@@ -104,6 +115,62 @@ describe('NCCL on CUDA, world size 1', { skip }, () => {
     await assert.rejects(async () => comm.allReduceGradients(model, [[buffer]], { scale: 1 }), /is a buffer and has no gradient/);
     await assert.rejects(async () => comm.allReduceGradients(model, [], { scale: 1, extras: new Array(17).fill(0) }), /at most 16 extras/);
     await assert.rejects(async () => comm.allReduceGradients(model, [], {} as { scale: number }), /'scale' must be a finite number/);
+  });
+
+  it('overlaps the bucket collectives with the backward: the gradients and extras of a backward followed by allReduceGradients', async () => {
+    const reference = new engine.Model('pix_resnet_tiny_cs', { numClasses: 10, seed: 7, device: 'cuda' });
+    await backwardOnce(reference);
+    const buckets = gradientBuckets(reference);
+    assert.ok(buckets.length > 2);
+    assert.deepEqual(await comm.allReduceGradients(reference, buckets, { scale: 0.5, extras: [2.5, 1] }), [2.5, 1]);
+    const expected = gradients(reference);
+
+    const model = new engine.Model('pix_resnet_tiny_cs', { numClasses: 10, seed: 7, device: 'cuda' });
+    const dlogits = await trainingForward(model);
+    const pending = comm.backwardAllReduce(model, dlogits, buckets, { scale: 0.5, extras: [2.5, 1] });
+    assert.throws(() => model.zeroGrad(), /the model is busy/);
+    assert.throws(() => comm.allReduceSum(T.zeros([1], 'f32', 'cuda')), /a collective of this communicator is still running/);
+    assert.deepEqual(await pending, [2.5, 1]);
+    assert.deepEqual(gradients(model), expected, 'bit for bit');
+    // Every gradient bucket went out before the backward ended: the stem's (the last one) once the stem's gradients were final.
+    assert.deepEqual(comm.lastOverlap, { buckets: buckets.length, sentDuringBackward: buckets.length });
+
+    // Accumulation: a micro-batch's backward alone, then the step's last one averaged with its backward.
+    model.zeroGrad();
+    await backwardOnce(model);
+    const second = await trainingForward(model);
+    assert.deepEqual(await comm.backwardAllReduce(model, second, buckets, { scale: 0.25 }), []);
+    assert.deepEqual(gradients(model), expected, 'two equal micro-batches at a quarter: the half of one');
+    // A bucket list that leaves parameters out: they are not averaged (the caller's plan decides).
+    const third = await trainingForward(model);
+    model.zeroGrad();
+    await comm.backwardAllReduce(model, third, [buckets[0]!], { scale: 0.5 });
+    const firstBucket = new Set(buckets[0]);
+    const keys = model.stateEntries().filter((e) => e.parameter).map((e) => e.key);
+    const halvedOnly = gradients(model);
+    keys.forEach((key, i) => {
+      const factor = firstBucket.has(key) ? 1 : 2;
+      assert.deepEqual(halvedOnly[i], expected[i]!.map((v) => v * factor), key);
+    });
+    for (const t of [dlogits, second, third]) t.dispose();
+  });
+
+  it('refuses an overlapped backward it cannot run, leaving the model and the communicator usable', async () => {
+    const model = new engine.Model('pix_resnet_tiny_cs', { numClasses: 10, seed: 7, device: 'cuda' });
+    const buckets = gradientBuckets(model);
+    const dlogits = T.zeros([4, 10], 'f32', 'cuda');
+    await assert.rejects(async () => comm.backwardAllReduce(model, dlogits, buckets, { scale: 1 }), /backward needs a training-mode forward first/);
+    const twice = [buckets[0]!, [buckets[0]![0]!]];
+    const ready = await trainingForward(model);
+    await assert.rejects(async () => comm.backwardAllReduce(model, ready, twice, { scale: 1 }), /is in more than one bucket/);
+    const buffer = model.stateEntries().find((e) => !e.parameter)!.key;
+    await assert.rejects(async () => comm.backwardAllReduce(model, ready, [[buffer]], { scale: 1 }), /is a buffer and has no gradient/);
+    await assert.rejects(async () => comm.backwardAllReduce(model, T.zeros([3, 10], 'f32', 'cuda'), buckets, { scale: 1 }), /dlogits must be \(4,10\)/);
+    await assert.rejects(async () => comm.backwardAllReduce(model, ready, buckets, { scale: 1, extras: new Array(17).fill(0) }), /at most 16 extras/);
+    assert.throws(() => comm.backwardAllReduce(model, {} as Tensor, buckets, { scale: 1 }), /argument 'dlogits' must be a Tensor/);
+    // Still usable: the step goes through.
+    assert.deepEqual(await comm.backwardAllReduce(model, ready, buckets, { scale: 1, extras: [4] }), [4]);
+    for (const t of [dlogits, ready]) t.dispose();
   });
 
   it('broadcasts a CUDA model\'s state in buckets, leaving it usable (the folded BatchNorm rebuilt)', async () => {

@@ -1,7 +1,8 @@
 // NCCL with two ranks, each a process with its own device (test/helpers/nccl_collectives_rank.ts):
 // the all-reduce must give every rank the exact sum of both ranks' values (f32, and bf16 summed in
 // f32 and rounded once), the broadcasts rank 1's values, and the model-level calls the averaged
-// gradients with the extras summed and rank 1's state; a rank's abort must make its peer's next
+// gradients with the extras summed (also when the averaging overlaps the backward: backwardAllReduce)
+// and rank 1's state; a rank's abort must make its peer's next
 // collective fail instead of hang. Runs where NCCL and two CUDA devices are usable: on the CUDA
 // emulator (PIX_CUDA_EMULATOR_DEVICES=2 is set for the ranks) with its NCCL stand-in, or on a
 // machine with two GPUs. Skips, printing why, elsewhere.
@@ -63,6 +64,10 @@ describe('NCCL with two ranks', { skip }, () => {
     assert.deepEqual(r1!.averagedGradients, averaged, 'rank 1\'s gradients averaged');
     assert.deepEqual(r0!.extras, [3, 0.5, -1]);
     assert.deepEqual(r1!.extras, [3, 0.5, -1]);
+    for (const r of [r0!, r1!]) {
+      assert.deepEqual(r.overlappedGradients, averaged, 'overlapped with the backward: the same average, bit for bit');
+      assert.deepEqual(r.overlappedExtras, [3, 0.5, -1]);
+    }
 
     assert.notDeepEqual(r0!.stateBefore, r1!.stateBefore, 'the models start apart (other seeds)');
     assert.deepEqual(r0!.stateFromRoot1, r1!.stateBefore, 'rank 0 holds rank 1\'s state');

@@ -5,8 +5,8 @@
 // broadcast_buffers, before each forward for BatchNorm's running statistics). A few extra scalars
 // ride along with the gradients so the ranks agree on the loss and on when to stop without an
 // extra round trip. With the NCCL group (nccl_group.ts) both stay on the GPU: the gradients in
-// buckets, the extras in the last one.
-import type { Model } from '../engine/addon';
+// buckets, the extras in the last one, each bucket sent while the backward is still running.
+import type { Model, Tensor } from '../engine/addon';
 import { loadEngine } from '../engine/addon';
 import { NcclProcessGroup } from './nccl_group';
 import type { ProcessGroup } from './process_group';
@@ -41,6 +41,16 @@ export async function averageGradients(model: Model, group: ProcessGroup, extras
     offset += numel;
   });
   return Array.from(flat.subarray(total));
+}
+
+/**
+ * model.backward(dlogits), then averageGradients: on the NCCL group the two overlap (each bucket
+ * goes out as soon as its gradients are final); on the CPU group they run one after the other.
+ */
+export async function backwardAndAverage(model: Model, dlogits: Tensor, group: ProcessGroup, extras: number[]): Promise<number[]> {
+  if (group instanceof NcclProcessGroup) return group.backwardAndAverage(model, dlogits, extras);
+  await model.backward(dlogits);
+  return averageGradients(model, group, extras);
 }
 
 /**

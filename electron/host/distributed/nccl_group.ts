@@ -8,11 +8,10 @@
 // construction and broadcast_buffers) go over NCCL too. The host scalars (epoch losses, gathered
 // evaluation metrics) stay on the CPU group: a handful of numbers, already on the host.
 //
-// No overlap with the backward pass: the engine's backward is one call with no per-layer hooks,
-// so the buckets are reduced after it returns (DDP starts each bucket as soon as its last gradient
-// is ready). The buckets still bound the extra device memory to one bucket, and are what an
-// overlapping backward would launch.
-import type { Model } from '../engine/addon';
+// The buckets overlap the backward pass as in DDP (backwardAndAverage): the engine starts each
+// bucket's collective, on a stream of the communicator's own, as soon as the backward has finished
+// its gradients, while the earlier layers' backward goes on (distributed/cuda/gradient_averager.h).
+import type { Model, Tensor } from '../engine/addon';
 import { loadEngine } from '../engine/addon';
 import type { ProcessGroup, ReducibleArray } from './process_group';
 
@@ -23,6 +22,8 @@ export const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;
 export interface DeviceCommunicator {
   /** Each bucket's gradients summed over the ranks (one collective per bucket) and multiplied by scale; extras ride in the last bucket and come back summed. */
   allReduceGradients(model: Model, buckets: string[][], options: { scale: number; extras?: number[] }): Promise<number[]>;
+  /** model.backward(dlogits) with allReduceGradients started bucket by bucket as the gradients become final. */
+  backwardAllReduce(model: Model, dlogits: Tensor, buckets: string[][], options: { scale: number; extras?: number[] }): Promise<number[]>;
   /** Rank root's values of each bucket's f32 state entries to every rank. */
   broadcastState(model: Model, buckets: string[][], root?: number): Promise<void>;
   /** Waits for the queued collectives, then frees the communicator. */
@@ -138,6 +139,11 @@ export class NcclProcessGroup implements ProcessGroup {
    */
   averageGradients(model: Model, extras: number[]): Promise<number[]> {
     return this.comm.allReduceGradients(model, this.plan(model, 'gradients'), { scale: 1 / this.worldSize, extras });
+  }
+
+  /** averageGradients, overlapped with the backward that makes the gradients (model_sync.backwardAndAverage). */
+  backwardAndAverage(model: Model, dlogits: Tensor, extras: number[]): Promise<number[]> {
+    return this.comm.backwardAllReduce(model, dlogits, this.plan(model, 'gradients'), { scale: 1 / this.worldSize, extras });
   }
 
   /** model_sync.broadcastState's contract: rank 0's floating state (or parameters only) everywhere. */

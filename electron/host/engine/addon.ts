@@ -473,6 +473,14 @@ export interface NcclComm {
    * multiplied by scale. extras (at most 16) ride in the last bucket and come back summed (f32).
    */
   allReduceGradients(model: Model, buckets: string[][], options: { scale: number; extras?: number[] }): Promise<number[]>;
+  /**
+   * model.backward(dlogits) with allReduceGradients' averaging overlapped (PyTorch DDP's): each
+   * bucket's collective starts, on a stream of the communicator's own, as soon as the backward has
+   * finished its gradients. The same gradients and extras, bit for bit.
+   */
+  backwardAllReduce(model: Model, dlogits: Tensor, buckets: string[][], options: { scale: number; extras?: number[] }): Promise<number[]>;
+  /** Of the last settled backwardAllReduce: its buckets, and how many went out while its backward still ran. */
+  readonly lastOverlap: { buckets: number; sentDuringBackward: number };
   /** Rank root's values (default 0) of each bucket of f32 state keys to every rank, one collective per bucket. */
   broadcastState(model: Model, buckets: string[][], root?: number): Promise<void>;
   /** Waits for the queued collectives and frees the communicator; later calls throw. */

@@ -37,7 +37,7 @@ import { createOptimizer, lossFor, mixupActive, mixupConfig, unsupportedFlags } 
 import { placement } from './cuda_device';
 import { classifyCudaFault } from './cuda_faults';
 import { loadFinetuneWeights } from './finetune';
-import { averageGradients, broadcastState } from '../distributed/model_sync';
+import { backwardAndAverage, broadcastState } from '../distributed/model_sync';
 import type { ProcessGroup } from '../distributed/process_group';
 import { deviceIndex, joinNcclGroup, rankDevice, type NcclProcessGroup } from '../distributed/nccl_group';
 import { rankFromEnv } from '../distributed/launch';
@@ -281,16 +281,17 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
       if (!group && !Number.isFinite(loss)) return diverged(loss);
       // Gradient accumulation: each micro-batch contributes 1/update_freq of the mean.
       const scaled = config.update_freq === 1 ? dlogits : stepTensor(scaleTensor(dlogits, 1 / config.update_freq));
-      await model.backward(scaled);
       micro++;
       stepLoss += loss;
+      const stepBoundary = micro % config.update_freq === 0;
+      // Ranks average the gradients of a step's last micro-batch only (DDP's no_sync for the others),
+      // the loss and each rank's stop request riding along with them.
+      const averaged = group && stepBoundary ? await backwardAndAverage(model, scaled, group, [stepLoss, stop.requested ? 1 : 0]) : null;
+      if (!averaged) await model.backward(scaled);
       let gradNorm: number | null = null;
-      let stepBoundary = false;
-      if (micro % config.update_freq === 0) {
-        stepBoundary = true;
-        if (group) {
-          // The loss and each rank's stop request ride along with the gradients.
-          const [lossTotal, stopVotes] = await averageGradients(model, group, [stepLoss, stop.requested ? 1 : 0]);
+      if (stepBoundary) {
+        if (averaged) {
+          const [lossTotal, stopVotes] = averaged;
           if (!Number.isFinite(lossTotal!)) return diverged(lossTotal! / worldSize / config.update_freq);
           stop.requested = stopVotes! > 0;
         }

@@ -10,6 +10,9 @@
 //                                                       in place (f32/bf16 on the comm's device), queued
 //   comm.allReduceGradients(model, buckets, { scale, extras = [] }) -> Promise<number[]>
 //                                                       one collective per bucket of parameter keys
+//   comm.backwardAllReduce(model, dlogits, buckets, { scale, extras = [] }) -> Promise<number[]>
+//                                                       the backward, each bucket's collective
+//                                                       started as soon as its gradients are final
 //   comm.broadcastState(model, buckets, root = 0) -> Promise<void>
 //                                                       one collective per bucket of f32 state keys
 //   comm.destroy(), comm.abort()                         free it, waiting for the queued work or not
@@ -32,6 +35,7 @@
 #include "binding/js_tensor.h"
 #include "core/cuda_dispatch.h"
 #include "core/error.h"
+#include "distributed/cuda/gradient_averager.h"
 #include "distributed/cuda/nccl_comm.h"
 #include "distributed/nccl_library.h"
 #include "nn/model.h"
@@ -80,6 +84,32 @@ std::vector<std::vector<nn::StateEntry*>> buckets_arg(const Napi::Value& value, 
       out[b].push_back(entry);
     }
   }
+  return out;
+}
+
+struct GradientOptions {
+  float scale = 1.f;
+  std::vector<float> extras;
+};
+
+// { scale, extras = [] } of the gradient averages: scale finite, at most kMaxExtras numbers.
+GradientOptions gradient_options(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  const Napi::Object options = object_arg(info, index, fn, "options");
+  const double scale = number_field(options, "scale", NAN, fn);
+  PIX_CHECK(std::isfinite(scale), fn, ": 'scale' must be a finite number");
+  GradientOptions out;
+  out.scale = static_cast<float>(scale);
+  const Napi::Value extras = options.Get("extras");
+  if (!extras.IsUndefined()) {
+    if (!extras.IsArray()) throw ArgumentError{concat(fn, ": 'extras' must be an array of numbers")};
+    const Napi::Array array = extras.As<Napi::Array>();
+    for (uint32_t i = 0; i < array.Length(); ++i) {
+      if (!array.Get(i).IsNumber()) throw ArgumentError{concat(fn, ": 'extras' must be an array of numbers")};
+      out.extras.push_back(static_cast<float>(array.Get(i).As<Napi::Number>().DoubleValue()));
+    }
+  }
+  PIX_CHECK(out.extras.size() <= static_cast<size_t>(nccl::Communicator::kMaxExtras), fn, ": at most ",
+            nccl::Communicator::kMaxExtras, " extras, got ", out.extras.size());
   return out;
 }
 
@@ -153,9 +183,10 @@ class JsNcclComm : public Napi::ObjectWrap<JsNcclComm> {
     Napi::Function cls = DefineClass(
         env, "NcclComm",
         {InstanceAccessor<&JsNcclComm::Rank>("rank"), InstanceAccessor<&JsNcclComm::WorldSize>("worldSize"),
-         InstanceAccessor<&JsNcclComm::DeviceName>("device"),
+         InstanceAccessor<&JsNcclComm::DeviceName>("device"), InstanceAccessor<&JsNcclComm::LastOverlap>("lastOverlap"),
          InstanceMethod<&JsNcclComm::AllReduceSum>("allReduceSum"), InstanceMethod<&JsNcclComm::Broadcast>("broadcast"),
          InstanceMethod<&JsNcclComm::AllReduceGradients>("allReduceGradients"),
+         InstanceMethod<&JsNcclComm::BackwardAllReduce>("backwardAllReduce"),
          InstanceMethod<&JsNcclComm::BroadcastState>("broadcastState"), InstanceMethod<&JsNcclComm::Destroy>("destroy"),
          InstanceMethod<&JsNcclComm::Abort>("abort")});
     comm_constructor = new Napi::FunctionReference(Napi::Persistent(cls));
@@ -217,21 +248,7 @@ class JsNcclComm : public Napi::ObjectWrap<JsNcclComm> {
       ModelHandle model = model_from_value(info[0], fn);
       PIX_CHECK(!model.busy->load(), fn, ": the model is busy; await its forward() or backward() first");
       const auto entries = buckets_arg(info.Length() > 1 ? info[1] : info.Env().Undefined(), *model.model, fn);
-      const Napi::Object options = object_arg(info, 2, fn, "options");
-      const double scale = number_field(options, "scale", NAN, fn);
-      PIX_CHECK(std::isfinite(scale), fn, ": 'scale' must be a finite number");
-      std::vector<float> extras;
-      const Napi::Value extras_value = options.Get("extras");
-      if (!extras_value.IsUndefined()) {
-        if (!extras_value.IsArray()) throw ArgumentError{concat(fn, ": 'extras' must be an array of numbers")};
-        const Napi::Array array = extras_value.As<Napi::Array>();
-        for (uint32_t i = 0; i < array.Length(); ++i) {
-          if (!array.Get(i).IsNumber()) throw ArgumentError{concat(fn, ": 'extras' must be an array of numbers")};
-          extras.push_back(static_cast<float>(array.Get(i).As<Napi::Number>().DoubleValue()));
-        }
-      }
-      PIX_CHECK(extras.size() <= static_cast<size_t>(nccl::Communicator::kMaxExtras), fn, ": at most ",
-                nccl::Communicator::kMaxExtras, " extras, got ", extras.size());
+      const GradientOptions options = gradient_options(info, 2, fn);
       std::vector<std::vector<Tensor>> grads(entries.size());
       for (size_t b = 0; b < entries.size(); ++b) {
         for (nn::StateEntry* e : entries[b]) {
@@ -239,18 +256,51 @@ class JsNcclComm : public Napi::ObjectWrap<JsNcclComm> {
           grads[b].push_back(e->grad);
         }
       }
-      if (grads.empty() && !extras.empty()) grads.emplace_back();
+      if (grads.empty() && !options.extras.empty()) grads.emplace_back();
       std::shared_ptr<nccl::Communicator> shared;
       PIX_CUDA_CALL(comm("allReduceGradients"); shared = comm_);
-      const float factor = static_cast<float>(scale);
-      auto* work = new CollectiveWork(info.Env(), model, shared, busy_, [grads, factor, extras](nccl::Communicator& c) {
+      auto* work = new CollectiveWork(info.Env(), model, shared, busy_, [grads, options](nccl::Communicator& c) {
         std::vector<float> summed;
         for (size_t b = 0; b < grads.size(); ++b) {
           const bool last = b + 1 == grads.size();
           std::vector<float> out;
-          PIX_CUDA_CALL(out = c.all_reduce_flat(grads[b], factor, last ? extras : std::vector<float>{}));
+          PIX_CUDA_CALL(out = c.all_reduce_flat(grads[b], options.scale, last ? options.extras : std::vector<float>{}));
           if (last) summed = std::move(out);
         }
+        return summed;
+      });
+      Napi::Promise promise = work->promise();
+      work->Queue();
+      return promise;
+    });
+  }
+
+  // backwardAllReduce(model, dlogits, buckets, { scale, extras = [] }) -> Promise<number[]>: the
+  // model's backward (model.backward(dlogits)) with allReduceGradients' averaging overlapped: each
+  // bucket goes out on the communicator's side stream as soon as the backward has finished its
+  // gradients (distributed/cuda/gradient_averager.h). The same gradients, bit for bit.
+  Napi::Value BackwardAllReduce(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      const char* fn = "NcclComm.backwardAllReduce";
+      ModelHandle model = model_from_value(info[0], fn);
+      PIX_CHECK(!model.busy->load(), fn, ": the model is busy; await its forward() or backward() first");
+      const Tensor dlogits = JsTensor::FromValue(info.Length() > 1 ? info[1] : info.Env().Undefined(), fn, "dlogits");
+      auto entries = buckets_arg(info.Length() > 2 ? info[2] : info.Env().Undefined(), *model.model, fn);
+      const GradientOptions options = gradient_options(info, 3, fn);
+      std::shared_ptr<nccl::Communicator> shared;
+      PIX_CUDA_CALL(comm("backwardAllReduce"); shared = comm_);
+      std::shared_ptr<nn::Model> net = model.model;
+      std::shared_ptr<Overlap> overlap = overlap_;
+      *overlap = Overlap{};
+      auto* work = new CollectiveWork(info.Env(), model, shared, busy_, [net, dlogits, entries, options, overlap](nccl::Communicator& c) {
+        std::vector<float> summed;
+        PIX_CUDA_CALL({
+          nccl::GradientAverager averager(c, entries, options.scale, options.extras);
+          net->backward(dlogits.device() == net->device() ? dlogits : dlogits.to(net->device()), &averager);
+          overlap->sent_during_backward = averager.sent_during_backward();
+          summed = averager.finish();
+          overlap->buckets = averager.buckets();
+        });
         return summed;
       });
       Napi::Promise promise = work->promise();
@@ -306,7 +356,24 @@ class JsNcclComm : public Napi::ObjectWrap<JsNcclComm> {
     });
   }
 
+  // What the last backwardAllReduce overlapped: written by its worker, read once it has settled.
+  struct Overlap {
+    size_t buckets = 0;
+    size_t sent_during_backward = 0;
+  };
+
+  // lastOverlap -> { buckets, sentDuringBackward }: of the last settled backwardAllReduce, how many
+  // buckets went out while its backward still ran (the rest went after it).
+  Napi::Value LastOverlap(const Napi::CallbackInfo& info) {
+    Napi::Object out = Napi::Object::New(info.Env());
+    const bool settled = !busy_->load();
+    out.Set("buckets", static_cast<double>(settled ? overlap_->buckets : 0));
+    out.Set("sentDuringBackward", static_cast<double>(settled ? overlap_->sent_during_backward : 0));
+    return out;
+  }
+
   std::shared_ptr<nccl::Communicator> comm_;
+  std::shared_ptr<Overlap> overlap_ = std::make_shared<Overlap>();
   std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
   int world_size_ = 0;
   int rank_ = 0;

@@ -29,6 +29,7 @@ Model::Model(const ModelConfig& config, uint64_t init_seed) : config_(config) {
   const ConvParams stem_conv = imagenet ? ConvParams{7, 2, 3} : ConvParams{3, 1, 1};
   stem_ = std::make_unique<ConvBn>(state_, pix ? "conv_stem.weight" : "conv1.weight", pix ? "bn_stem" : "bn1", 3,
                                    config.stem_width, stem_conv, /*relu=*/true);
+  std::vector<size_t> part_ends{state_.entries().size()};  // where each part's state entries end
   int64_t in = config.stem_width;
   for (int stage = 0; stage < 4; ++stage) {
     const int64_t out = config.widths[stage];
@@ -42,11 +43,22 @@ Model::Model(const ModelConfig& config, uint64_t init_seed) : config_(config) {
       else
         blocks_.push_back(std::make_unique<Bottleneck>(state_, name, in, out, stride));
       block_names_.push_back(name);
+      part_ends.push_back(state_.entries().size());
       in = out;
     }
   }
   head_weight_ = state_.linear_weight(pix ? "classifier.weight" : "fc.weight", config.num_classes, in, /*as_1x1_conv=*/pix);
   head_bias_ = state_.bias(pix ? "classifier.bias" : "fc.bias", config.num_classes);
+  part_ends.push_back(state_.entries().size());
+  // Each part registered its own entries as it was built, in network order: the stem's first.
+  size_t next = 0;
+  for (size_t end : part_ends) {
+    std::vector<StateEntry*>& owned = part_parameters_.emplace_back();
+    for (; next < end; ++next) {
+      StateEntry* entry = state_.entries()[next].get();
+      if (entry->is_parameter()) owned.push_back(entry);
+    }
+  }
 }
 
 void Model::set_profiling(bool on) {
@@ -189,7 +201,7 @@ Tensor Model::forward_eager(const Tensor& x, const ForwardOptions& options) {
   return logits;
 }
 
-void Model::backward(const Tensor& dlogits) {
+void Model::backward(const Tensor& dlogits, GradientListener* listener) {
   PIX_CHECK(last_forward_trained_, "backward needs a training-mode forward first");
   PIX_CHECK(dlogits.shape() == Shape({head_in_.size(0), config_.num_classes}), "backward: dlogits must be (",
             head_in_.size(0), ",", config_.num_classes, "), got ", shape_str(dlogits.shape()));
@@ -207,12 +219,17 @@ void Model::backward(const Tensor& dlogits) {
     d = Tensor::zeros(pooled_.shape(), activations_, device_);
     global_avg_pool_backward(dfeatures, d);
   });
+  const auto ready = [&](size_t part) {
+    if (listener) listener->gradients_ready(part_parameters_[part]);
+  };
+  ready(1 + blocks_.size());
   for (size_t i = blocks_.size(); i-- > 0;) {
     timed(1 + i, false, [&] {
       Tensor dx = Tensor::empty(block_inputs_[i], activations_, device_);
       blocks_[i]->backward(d, dx);
       d = dx;
     });
+    ready(1 + i);
   }
   timed(0, false, [&] {
     if (config_.stem == Stem::ImageNet) {
@@ -223,6 +240,7 @@ void Model::backward(const Tensor& dlogits) {
     Tensor no_input_grad;  // the images need no gradient
     stem_->backward(d, no_input_grad, GradWrite::Accumulate);
   });
+  ready(0);
 }
 
 std::vector<GateRecord> Model::last_gates() const {

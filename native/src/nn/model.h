@@ -59,6 +59,15 @@ struct PartTime {
   int64_t forwards = 0, backwards = 0;
 };
 
+// Told during Model::backward each time a part's parameter gradients are final (the head's first,
+// then the blocks' from the last, the stem's last): data parallelism starts averaging them over
+// the ranks while the rest of the backward runs (distributed/cuda/gradient_averager.h).
+class GradientListener {
+ public:
+  virtual ~GradientListener() = default;
+  virtual void gradients_ready(const std::vector<StateEntry*>& parameters) = 0;
+};
+
 struct ForwardOptions {
   bool train = false;    // BatchNorm uses (and updates) batch statistics
   bool dropout = false;  // head dropout active (only meaningful with train)
@@ -80,8 +89,9 @@ class Model {
   ~Model();
   // x must be f32 and on the model's device (the binding moves it there).
   Tensor forward(const Tensor& x, const ForwardOptions& options);
-  // Backward of the last training forward; accumulates into the parameter gradients.
-  void backward(const Tensor& dlogits);
+  // Backward of the last training forward; accumulates into the parameter gradients, telling
+  // `listener` (when given) of each part's as they become final.
+  void backward(const Tensor& dlogits, GradientListener* listener = nullptr);
   StateDict& state() { return state_; }
   const ModelConfig& config() const { return config_; }
   int64_t macs(int64_t input_size) const;
@@ -105,6 +115,7 @@ class Model {
   PoolParams pool_;
   std::vector<std::unique_ptr<Block>> blocks_;
   std::vector<std::string> block_names_;
+  std::vector<std::vector<StateEntry*>> part_parameters_;  // stem, blocks, head: the parameters of each
   StateEntry* head_weight_;
   StateEntry* head_bias_;
   std::unique_ptr<GemmPackedB> head_panels_ = std::make_unique<GemmPackedB>();  // for evaluation

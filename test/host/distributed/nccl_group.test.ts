@@ -8,14 +8,14 @@
 // and on a GPU with NVIDIA's (scripts/gpu/check.sh nccl).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadEngine, type Model } from '../../../electron/host/engine/addon';
-import { averageGradients, broadcastState } from '../../../electron/host/distributed/model_sync';
+import { loadEngine, type Model, type Tensor } from '../../../electron/host/engine/addon';
+import { averageGradients, backwardAndAverage, broadcastState } from '../../../electron/host/distributed/model_sync';
 import {
   DEFAULT_BUCKET_BYTES, deviceIndex, joinNcclGroup, NcclProcessGroup, planBuckets, rankDevice,
   type DeviceCommunicator, type NcclBackend,
 } from '../../../electron/host/distributed/nccl_group';
 import { joinProcessGroup, type ProcessGroup } from '../../../electron/host/distributed/process_group';
-import { accumulate, CLASSES } from '../../helpers/data_parallel_step';
+import { accumulate, CLASSES, shardBatch } from '../../helpers/data_parallel_step';
 import { freePort } from '../../helpers/free_port';
 
 async function ring(worldSize: number): Promise<ProcessGroup[]> {
@@ -35,6 +35,7 @@ interface Call {
 /** NcclComm's contract on the host: each bucket flattened (extras after the last), summed over the ring, scaled, put back. */
 class RingCommunicator implements DeviceCommunicator {
   readonly calls: Call[] = [];
+  overlapped = 0;
   destroyed = false;
   aborted = false;
 
@@ -68,6 +69,13 @@ class RingCommunicator implements DeviceCommunicator {
       if (last) summed = Array.from(flat.subarray(offset));
     }
     return summed;
+  }
+
+  /** The engine overlaps the two; on the host they simply follow each other. */
+  async backwardAllReduce(model: Model, dlogits: Tensor, buckets: string[][], options: { scale: number; extras?: number[] }): Promise<number[]> {
+    this.overlapped++;
+    await model.backward(dlogits);
+    return this.allReduceGradients(model, buckets, options);
   }
 
   async broadcastState(model: Model, buckets: string[][], root = 0): Promise<void> {
@@ -272,6 +280,31 @@ describe('NCCL process group (stand-in communicator over the CPU ring)', () => {
       // The plan is made once per model.
       await Promise.all(groups.map((g, r) => averageGradients(models[r]!, g, [])));
       assert.equal(backends[0]!.comm!.calls[1]!.buckets, call.buckets);
+    } finally {
+      for (const host of hosts) host.close();
+    }
+  });
+
+  it('hands the step\'s backward to the communicator to overlap, with the CPU group\'s result', async () => {
+    const hosts = await ring(2);
+    try {
+      const backends = hosts.map((host) => standIn(host));
+      const groups = await Promise.all(hosts.map((host, r) => joinNcclGroup(host, { deviceIndex: 0, backend: backends[r]!, bucketBytes: 16 * 1024 })));
+      const step = async (m: Model, r: number, group: ProcessGroup) => {
+        const { x, labels } = shardBatch(r, 0);
+        const logits = await m.forward(x, { train: true, layout: 'nhwc' });
+        const { loss, dlogits } = loadEngine().labelSmoothingCrossEntropy(logits, labels, 0);
+        const extras = await backwardAndAverage(m, dlogits, group, [loss]);
+        for (const t of [x, labels, logits, dlogits]) t.dispose();
+        return extras;
+      };
+      const viaNccl = [model(7), model(7)];
+      const ncclExtras = await Promise.all(groups.map((g, r) => step(viaNccl[r]!, r, g)));
+      const viaRing = [model(7), model(7)];
+      const ringExtras = await Promise.all(hosts.map((host, r) => step(viaRing[r]!, r, host)));
+      assert.deepEqual(backends.map((b) => b.comm!.overlapped), [1, 1], 'each rank\'s backward went to its communicator');
+      assert.deepEqual(ncclExtras, ringExtras);
+      assert.deepEqual(viaNccl.map(gradients), viaRing.map(gradients));
     } finally {
       for (const host of hosts) host.close();
     }

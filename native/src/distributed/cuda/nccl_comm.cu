@@ -33,8 +33,6 @@ __global__ void scale_in_place(float* data, int64_t count, float scale) {
 
 DataType nccl_type(DType dtype) { return dtype == DType::BF16 ? kBfloat16 : kFloat32; }
 
-Stream engine_stream(int device) { return reinterpret_cast<Stream>(cuda::stream(device)); }
-
 }  // namespace
 
 UniqueId unique_id() {
@@ -84,7 +82,7 @@ void Communicator::all_reduce_sum(const Tensor& tensor) {
   if (tensor.numel() == 0) return;
   cuda::set_device(device_);
   check(api().AllReduce(tensor.raw_data(), tensor.raw_data(), static_cast<size_t>(tensor.numel()), nccl_type(tensor.dtype()),
-                        kSum, comm_, engine_stream(device_)),
+                        kSum, comm_, engine_stream()),
         "ncclAllReduce", comm_);
 }
 
@@ -95,12 +93,20 @@ void Communicator::broadcast(const Tensor& tensor, int root) {
   if (tensor.numel() == 0) return;
   cuda::set_device(device_);
   check(api().Broadcast(tensor.raw_data(), tensor.raw_data(), static_cast<size_t>(tensor.numel()), nccl_type(tensor.dtype()),
-                        root, comm_, engine_stream(device_)),
+                        root, comm_, engine_stream()),
         "ncclBroadcast", comm_);
 }
 
 std::vector<float> Communicator::all_reduce_flat(const std::vector<Tensor>& tensors, float scale,
                                                  const std::vector<float>& extras) {
+  const Stream stream = engine_stream();
+  // On the engine's stream the buffer may go back at once: whatever gets it next is queued after the collective.
+  const Tensor flat = queue_all_reduce_flat(tensors, scale, extras, stream);
+  return extras.empty() ? std::vector<float>{} : read_extras(flat, extras.size(), stream);
+}
+
+Tensor Communicator::queue_all_reduce_flat(const std::vector<Tensor>& tensors, float scale, const std::vector<float>& extras,
+                                           Stream queue) {
   ensure_alive("allReduceGradients");
   PIX_CHECK(extras.size() <= static_cast<size_t>(kMaxExtras), "NcclComm.allReduceGradients: at most ", kMaxExtras,
             " extra values, got ", extras.size());
@@ -110,9 +116,9 @@ std::vector<float> Communicator::all_reduce_flat(const std::vector<Tensor>& tens
     total += t.numel();
   }
   const int64_t count = total + static_cast<int64_t>(extras.size());
-  if (count == 0) return {};
+  if (count == 0) return Tensor();
   cuda::set_device(device_);
-  cudaStream_t stream = cuda::stream(device_);
+  cudaStream_t stream = reinterpret_cast<cudaStream_t>(queue);
   Tensor flat = Tensor::empty({count}, DType::F32, Device::cuda(device_));
   float* base = flat.data<float>();
   int64_t offset = 0;
@@ -127,8 +133,7 @@ std::vector<float> Communicator::all_reduce_flat(const std::vector<Tensor>& tens
     write_extras<<<1, kMaxExtras, 0, stream>>>(base + total, e);
     PIX_CUDA_CHECK_LAUNCH("write_extras");
   }
-  check(api().AllReduce(base, base, static_cast<size_t>(count), kFloat32, kSum, comm_, reinterpret_cast<Stream>(stream)),
-        "ncclAllReduce", comm_);
+  check(api().AllReduce(base, base, static_cast<size_t>(count), kFloat32, kSum, comm_, queue), "ncclAllReduce", comm_);
   if (scale != 1.0f && total > 0) {
     scale_in_place<<<cuda::grid_for(total), cuda::kThreads, 0, stream>>>(base, total, scale);
     PIX_CUDA_CHECK_LAUNCH("scale_in_place");
@@ -138,17 +143,50 @@ std::vector<float> Communicator::all_reduce_flat(const std::vector<Tensor>& tens
     PIX_CUDA_CHECK(cudaMemcpyAsync(t.raw_data(), base + offset, t.nbytes(), cudaMemcpyDeviceToDevice, stream));
     offset += t.numel();
   }
-  std::vector<float> summed(extras.size());
-  if (!extras.empty()) {
-    PIX_CUDA_CHECK(cudaMemcpyAsync(summed.data(), base + total, extras.size() * sizeof(float), cudaMemcpyDeviceToHost, stream));
-    PIX_CUDA_CHECK(cudaStreamSynchronize(stream));
-    if (api().CommGetAsyncError) {
-      Result async_error = kSuccess;
-      check(api().CommGetAsyncError(comm_, &async_error), "ncclCommGetAsyncError", comm_);
-      check(async_error, "ncclAllReduce (asynchronous)", comm_);
-    }
+  return flat;
+}
+
+std::vector<float> Communicator::read_extras(const Tensor& flat, size_t count, Stream queue) {
+  PIX_CHECK(flat.defined() && count <= static_cast<size_t>(flat.numel()), "NcclComm: no room for ", count, " extras");
+  cuda::set_device(device_);
+  cudaStream_t stream = reinterpret_cast<cudaStream_t>(queue);
+  std::vector<float> summed(count);
+  if (count == 0) return summed;
+  PIX_CUDA_CHECK(cudaMemcpyAsync(summed.data(), flat.data<float>() + (flat.numel() - static_cast<int64_t>(count)),
+                                 count * sizeof(float), cudaMemcpyDeviceToHost, stream));
+  PIX_CUDA_CHECK(cudaStreamSynchronize(stream));
+  if (api().CommGetAsyncError) {
+    Result async_error = kSuccess;
+    check(api().CommGetAsyncError(comm_, &async_error), "ncclCommGetAsyncError", comm_);
+    check(async_error, "ncclAllReduce (asynchronous)", comm_);
   }
   return summed;
+}
+
+Stream Communicator::engine_stream() const { return reinterpret_cast<Stream>(cuda::stream(device_)); }
+
+Stream Communicator::side_stream() {
+  ensure_alive("sideStream");
+  if (!side_stream_) {
+    cuda::set_device(device_);
+    cudaStream_t stream = nullptr;
+    PIX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    side_stream_ = reinterpret_cast<Stream>(stream);
+  }
+  return side_stream_;
+}
+
+void Communicator::order_after(Stream waiter, Stream producer) const {
+  if (waiter == producer) return;
+  cuda::set_device(device_);
+  cudaEvent_t event = nullptr;
+  PIX_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+  const cudaError_t recorded = cudaEventRecord(event, reinterpret_cast<cudaStream_t>(producer));
+  const cudaError_t waited = recorded == cudaSuccess
+                                 ? cudaStreamWaitEvent(reinterpret_cast<cudaStream_t>(waiter), event, 0)
+                                 : recorded;
+  cudaEventDestroy(event);  // legal while the wait is pending: CUDA frees it once that is done
+  PIX_CUDA_CHECK(waited);
 }
 
 void Communicator::broadcast_flat(const std::vector<Tensor>& tensors, int root) {
@@ -194,7 +232,12 @@ void Communicator::destroy() {
   Comm comm = comm_;
   comm_ = nullptr;
   // The queued collectives finish first; a CUDA error here is reported, the communicator freed anyway.
-  const cudaError_t synced = cudaStreamSynchronize(cuda::stream(device_));
+  cudaError_t synced = cudaStreamSynchronize(cuda::stream(device_));
+  if (side_stream_) {
+    const cudaError_t side = cudaStreamSynchronize(reinterpret_cast<cudaStream_t>(side_stream_));
+    if (synced == cudaSuccess) synced = side;
+    release_side_stream();
+  }
   check(nccl.CommDestroy(comm), "ncclCommDestroy");
   if (synced != cudaSuccess) {
     cudaGetLastError();
@@ -207,7 +250,13 @@ void Communicator::abort() {
   Comm comm = comm_;
   comm_ = nullptr;
   cuda::set_device(device_);
+  release_side_stream();  // CUDA frees a stream with work still queued once that work is done
   check(api().CommAbort(comm), "ncclCommAbort");
+}
+
+void Communicator::release_side_stream() {
+  if (side_stream_) cudaStreamDestroy(reinterpret_cast<cudaStream_t>(side_stream_));
+  side_stream_ = nullptr;
 }
 
 }  // namespace pix::nccl

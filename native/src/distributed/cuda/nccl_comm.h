@@ -43,6 +43,21 @@ class Communicator {
   // most kMaxExtras) after them, summed over the ranks, the tensors multiplied by `scale`, and
   // scattered back. Returns the summed extras, waiting for the collective only when there are any.
   std::vector<float> all_reduce_flat(const std::vector<Tensor>& tensors, float scale, const std::vector<float>& extras);
+  // all_reduce_flat's steps, queued on any stream of this device (the engine's, or side_stream()
+  // to overlap other work). The flat buffer is returned and must be kept until that stream's work
+  // is done: the caching allocator orders its blocks on the engine's stream alone, so a block freed
+  // early could go to engine work that runs while the collective still uses it.
+  Tensor queue_all_reduce_flat(const std::vector<Tensor>& tensors, float scale, const std::vector<float>& extras,
+                               Stream stream);
+  // The `count` extras at the end of a flat buffer, once `stream`'s work is done (this waits), with
+  // NCCL's asynchronous errors raised.
+  std::vector<float> read_extras(const Tensor& flat, size_t count, Stream stream);
+  // A stream of this communicator's own (non-blocking, on its device, made on first use): collectives
+  // queued there run beside the engine's kernels.
+  Stream side_stream();
+  Stream engine_stream() const;
+  // Work queued on `waiter` from now on starts after everything queued on `producer` so far.
+  void order_after(Stream waiter, Stream producer) const;
   // Rank root's values of f32 `tensors` to every rank, through one buffer and one collective.
   void broadcast_flat(const std::vector<Tensor>& tensors, int root);
 
@@ -54,9 +69,11 @@ class Communicator {
  private:
   void check_tensor(const Tensor& tensor, const char* fn, bool f32_only) const;
   void ensure_alive(const char* fn) const;
+  void release_side_stream();
   std::string where() const;  // "rank 1 of 2 on cuda:0"
 
   Comm comm_ = nullptr;
+  Stream side_stream_ = nullptr;
   int world_size_ = 0;
   int rank_ = 0;
   int device_ = 0;
