@@ -135,6 +135,12 @@ export function createMonitorStore(client: WorkbenchClient) {
       const detail = await client.api.getRun({ id });
       set({ details: { ...get().details, [id]: detail } });
     };
+    /** A run's checkpoints and skipped files from the host, the rest of its detail kept as the events made it. */
+    const refreshFiles = async (id: string) => {
+      const { checkpoints, badFiles } = await client.api.getRun({ id });
+      const current = get().details[id];
+      if (current) set({ details: { ...get().details, [id]: { ...current, checkpoints, badFiles } } });
+    };
 
     return {
       primaryId: null,
@@ -204,6 +210,9 @@ export function createMonitorStore(client: WorkbenchClient) {
             if (!detail) return;
             const records = detail.epochRecords.filter((r) => r.epoch !== record.epoch).concat(record);
             set({ details: { ...get().details, [id]: { ...detail, epochRecords: records } } });
+            // The trainer saves an epoch's checkpoints before it writes its record: list them now,
+            // not only when the run ends (a long run's checkpoints were otherwise never shown).
+            void refreshFiles(id).catch((error) => set({ seriesError: errorMessage(error) }));
           }),
           client.on('runLog', ({ id, lines }) => {
             const detail = get().details[id];

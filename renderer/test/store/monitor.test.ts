@@ -133,4 +133,22 @@ describe('monitor store', () => {
     expect(store.getState().details.r1.logTail).toEqual(['epoch 0 started', 'step 5 loss 0.2']);
     expect(store.getState().details.r1.epochRecords).toEqual([{ epoch: 0, test_acc1: 91 }]);
   });
+
+  it('lists the checkpoints an epoch saved as soon as its record arrives, while the run goes on', async () => {
+    const saved = { path: '/runs/r1/checkpoint-0.safetensors', name: 'checkpoint-0', epoch: 0, bytes: 1024, modifiedAt: 2_000 };
+    let checkpoints: RunDetail['checkpoints'] = [];
+    const client = fakeClient({ getRun: async () => ({ ...detail, checkpoints }), runSeries: async (request) => ({ metric: request.metric, axis: request.axis, x: [], y: [], windowPoints: 0, totalPoints: 0, xMin: null, xMax: null }) });
+    const store = createMonitorStore(client);
+    store.getState().connect();
+    await store.getState().open('r1');
+    expect(store.getState().details.r1.checkpoints).toEqual([]);
+    client.emit('runLog', { id: 'r1', lines: ['epoch 0 done'] });
+    checkpoints = [saved];
+    client.emit('runEpoch', { id: 'r1', record: { epoch: 0, test_acc1: 91 } });
+    await vi.waitFor(() => expect(store.getState().details.r1.checkpoints).toEqual([saved]));
+    // The rest stays as the events made it: the log line and the record are kept.
+    expect(store.getState().details.r1.logTail).toEqual(['epoch 0 started', 'epoch 0 done']);
+    expect(store.getState().details.r1.epochRecords).toEqual([{ epoch: 0, test_acc1: 91 }]);
+    expect(store.getState().details.r1.status).toBe('running');
+  });
 });
