@@ -21,15 +21,16 @@ export function niceStep(span: number, intervals: number): number {
 /**
  * Ticks over [min, max]. `extend` widens the domain to the outer ticks (a value axis); otherwise
  * the domain stays [min, max] and only ticks inside it are kept (an x axis that is zoomed).
- * A flat range (one value) is widened around it so the ticks stay distinct.
+ * A flat range (one value) is widened around it so the ticks stay distinct. `integer`: the axis
+ * counts whole things (steps, images), so no tick falls between two of them.
  */
-export function axisTicks(min: number, max: number, intervals = 4, extend = true): AxisTicks {
+export function axisTicks(min: number, max: number, intervals = 4, extend = true, integer = false): AxisTicks {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return { domain: [0, 1], ticks: [0, 1], format: String };
   if (max - min <= 1e-9 * Math.max(Math.abs(min), Math.abs(max))) {
     const pad = Math.abs(min) * 0.05 || 1;
     [min, max] = [min - pad, max + pad];
   }
-  const step = niceStep(max - min, intervals);
+  const step = integer ? Math.max(1, niceStep(max - min, intervals)) : niceStep(max - min, intervals);
   // The same hair of tolerance: 4e-5 / 1e-5 is 4.000000000000001, which is the tick 4, not 5.
   const below = (x: number) => Math.floor(x + 1e-9);
   const above = (x: number) => Math.ceil(x - 1e-9);
@@ -37,7 +38,7 @@ export function axisTicks(min: number, max: number, intervals = 4, extend = true
   const hi = (extend ? above(max / step) : below(max / step)) * step;
   const ticks: number[] = [];
   // Multiples of the step computed from integers, so 0.1 + 0.2 never prints as 0.30000000000000004.
-  for (let k = Math.round(lo / step); k <= Math.round(hi / step); k++) ticks.push(k * step);
+  for (let k = Math.round(lo / step); k <= Math.round(hi / step); k++) ticks.push(k * step || 0);  // || 0: never -0
   const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
   const tiny = Math.max(Math.abs(lo), Math.abs(hi)) < 1e-3 || step >= 1e6;
   const exponentDigits = (value: number) => Math.max(0, Math.floor(Math.log10(Math.abs(value)) + 1e-9) - Math.floor(Math.log10(step) + 1e-9));

@@ -39,4 +39,15 @@ describe('axisTicks', () => {
     const small = axisTicks(0, 4e-5);
     expect(small.ticks.map(small.format)).toEqual(['0', '1e-5', '2e-5', '3e-5', '4e-5']);
   });
+
+  it('puts no tick between two whole things on an integer axis (steps, counts)', () => {
+    // Two logged steps, 0 and 1: not 0, 0.2, 0.4, … 1.
+    const steps = axisTicks(0, 1, 6, false, true);
+    expect(steps.ticks).toEqual([0, 1]);
+    expect(steps.ticks.map(steps.format)).toEqual(['0', '1']);
+    const counts = axisTicks(0, 3, 4, true, true);
+    expect(counts.ticks).toEqual([0, 1, 2, 3]);
+    // A wide range keeps its round steps.
+    expect(axisTicks(0, 528, 6, false, true).ticks).toEqual([0, 100, 200, 300, 400, 500]);
+  });
 });

@@ -15,11 +15,13 @@ import { run } from '../sampleData';
 // and shows its lines' labels and colours.
 const redraws = vi.hoisted(() => new Map<string, number>());
 vi.mock('../../src/components/monitor/SeriesChart', () => ({
-  SeriesChart: ({ title, lines }: { title: string; lines: { label: string; color: string; series?: { x: number[] } }[] }) => {
+  SeriesChart: ({ title, lines, smoothing }: {
+    title: string; lines: { label: string; color: string; dash?: string; series?: { x: number[] } }[]; smoothing: { kind: string };
+  }) => {
     redraws.set(title, (redraws.get(title) ?? 0) + 1);
     return (
       <figure aria-label={title} data-points={lines.reduce((n, line) => n + (line.series?.x.length ?? 0), 0)}
-        data-lines={lines.map((line) => `${line.label} ${line.color}`).join('; ')} />
+        data-lines={lines.map((line) => `${line.label} ${line.color}${line.dash ? ' dashed' : ''}`).join('; ')} data-smoothing={smoothing.kind} />
     );
   },
 }));
@@ -76,6 +78,18 @@ describe('MonitorPage', () => {
     disconnect();
   });
 
+  it('smooths the measured curves but draws the learning-rate schedule as it is', async () => {
+    const client = fakeClient({ listRuns: async () => [run()], getRun: async () => detail, runSeries: seriesOf });
+    const { stores } = renderWithStores(<MonitorPage />, client);
+    await act(() => stores.monitor.getState().open('r1'));
+    await waitFor(() => expect(points('Training loss')).toBe(2));
+    const smoothing = (title: string) => screen.getByRole('figure', { name: title }).getAttribute('data-smoothing');
+    expect(stores.monitor.getState().smoothing.kind).toBe('ema');
+    expect(smoothing('Training loss')).toBe('ema');
+    expect(smoothing('Images/s')).toBe('ema');
+    expect(smoothing('Learning rate')).toBe('none');
+  });
+
   it('overlays a compared run: a line per run and metric, named by run where there are several', async () => {
     const other: RunDetail = { ...detail, id: 'r2', name: 'digits-b' };
     const client = fakeClient({
@@ -91,8 +105,9 @@ describe('MonitorPage', () => {
     await act(() => stores.monitor.getState().toggleCompare('r2'));
     await waitFor(() => expect(points('Training loss')).toBe(4));
     expect(lineLabels('Training loss')).toBe(`digits-a ${colorOf(0)}; digits-b ${colorOf(1)}`);
+    // A run has one colour on every chart; its two timings differ by dash, not by borrowing the next run's colour.
     expect(lineLabels('Data vs step time (s)')).toBe(
-      `digits-a data ${colorOf(0)}; digits-a step ${colorOf(1)}; digits-b data ${colorOf(2)}; digits-b step ${colorOf(3)}`,
+      `digits-a data ${colorOf(0)}; digits-a step ${colorOf(0)} dashed; digits-b data ${colorOf(1)}; digits-b step ${colorOf(1)} dashed`,
     );
   });
 });

@@ -6,7 +6,7 @@ import { histogramSteps } from '../../src/components/inspector/HistogramChart';
 import { partLabel } from '../../../shared/parts';
 import { partRows } from '../../src/components/throughput/PartsChart';
 import { defaultModels, parseBatchSizes } from '../../src/components/throughput/ThroughputForm';
-import { throughputBars } from '../../src/components/throughput/ThroughputResults';
+import { imagesPerSecondAxis, throughputBars } from '../../src/components/throughput/ThroughputResults';
 import { models } from '../sampleData';
 
 describe('defaultModels', () => {
@@ -42,6 +42,17 @@ describe('throughputBars', () => {
     ]);
     const unpaired = { ...report, ratios: [] };
     expect(throughputBars(unpaired, new Set(['pix_resnet_tiny_cs'])).map((b) => b.pix)).toEqual([true, false]);
+  });
+
+  it('puts the images/s axis on round ticks from 0 past the longest whisker', () => {
+    const m = (max: number) => ({ model: 'resnet_tiny', batchSize: 8, samples: [], min: 400, median: 600, max, latencyMs: 1, parameters: 1, macs: 1 });
+    const report: ThroughputReport = {
+      id: 't', startedAt: 0, finishedAt: 1, device: 'cpu', precision: 'fp32', mode: 'infer', inputSize: 32, error: null,
+      measurements: [m(698), m(1232)], ratios: [],
+    };
+    const axis = imagesPerSecondAxis(report);
+    expect(axis.ticks.map(axis.format)).toEqual(['0', '500', '1,000', '1,500']);
+    expect(axis.domain).toEqual([0, 1500]);
   });
 });
 

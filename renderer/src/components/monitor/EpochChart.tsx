@@ -4,6 +4,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import type { EpochRecord } from '../../../../shared/api';
 import { epochRows } from '../../charts/chartData';
 import { axisTicks } from '../../charts/ticks';
+import { formatPercent } from '../../format';
 
 export interface EpochLine {
   label: string;
@@ -48,9 +49,14 @@ export function EpochChart({ lines }: { lines: EpochLine[] }) {
             <XAxis
               dataKey="epoch" type="number" domain={['dataMin - 0.5', 'dataMax + 0.5']}
               ticks={data.length <= 12 ? data.map((row) => row.epoch as number) : undefined} stroke="var(--text-muted)" fontSize={11}
+              label={{ value: 'Epoch', position: 'insideBottomRight', offset: -2, fontSize: 10, fill: 'var(--text-muted)' }}
             />
             <YAxis domain={y.domain} ticks={y.ticks} tickFormatter={y.format} stroke="var(--text-muted)" fontSize={11} width={40} />
-            <Tooltip contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }} />
+            <Tooltip
+              contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }}
+              labelFormatter={(epoch) => `Epoch ${epoch}`}
+              formatter={(value) => formatPercent(Number(value))}
+            />
             <Legend wrapperStyle={{ fontSize: 11 }} />
             {lines.map((line, i) =>
               shown.map((m) => (
@@ -60,6 +66,8 @@ export function EpochChart({ lines }: { lines: EpochLine[] }) {
                   name={lines.length > 1 ? `${line.label} ${m.name}` : m.name}
                   stroke={line.color}
                   strokeDasharray={m.dash}
+                  // The legend draws the line's dash, so acc1 and acc5 of one run read apart there too.
+                  legendType="plainline"
                   isAnimationActive={false}
                   connectNulls
                   dot={{ r: 3 }}

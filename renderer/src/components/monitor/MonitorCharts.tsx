@@ -8,6 +8,7 @@ import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import type { IterationMetricName } from '../../../../shared/api';
 import type { XWindow } from '../../charts/series';
+import type { Smoothing } from '../../charts/smoothing';
 import { seriesKey, watchedIds, type MonitorState } from '../../store/monitor';
 import { useStores } from '../../store/stores';
 import { EpochChart } from './EpochChart';
@@ -17,11 +18,17 @@ import { SeriesChart, type ChartLine } from './SeriesChart';
 interface ChartSpec {
   title: string;
   metrics: { metric: IterationMetricName; label: string }[];
+  /** Drawn as it is, whatever the smoothing: the learning rate is a schedule, not a noisy measurement. */
+  exact?: true;
 }
+
+/** Within one run, its second metric of a chart is dashed; the run is told by its colour. */
+const metricDashes = [undefined, '5 3'];
+const noSmoothing: Smoothing = { kind: 'none' };
 
 const charts: ChartSpec[] = [
   { title: 'Training loss', metrics: [{ metric: 'loss', label: 'loss' }] },
-  { title: 'Learning rate', metrics: [{ metric: 'lr', label: 'lr' }] },
+  { title: 'Learning rate', metrics: [{ metric: 'lr', label: 'lr' }], exact: true },
   { title: 'Images/s', metrics: [{ metric: 'images_per_second', label: 'images/s' }] },
   { title: 'Data vs step time (s)', metrics: [{ metric: 'data_seconds', label: 'data' }, { metric: 'step_seconds', label: 'step' }] },
 ];
@@ -76,7 +83,8 @@ const MetricChart = memo(function MetricChart({ chart, ids, names }: { chart: Ch
     useShallow((s) => ids.flatMap((id) => chart.metrics.map((m) => s.series[seriesKey(id, m.metric)]))),
   );
   const axis = useStore(stores.monitor, (s) => s.axis);
-  const smoothing = useStore(stores.monitor, (s) => s.smoothing);
+  const chosenSmoothing = useStore(stores.monitor, (s) => s.smoothing);
+  const smoothing = chart.exact ? noSmoothing : chosenSmoothing;
   const window = useStore(stores.monitor, (s) => s.window);
   const onZoom = useCallback((w: XWindow) => stores.monitor.getState().zoom(w), [stores.monitor]);
 
@@ -85,7 +93,10 @@ const MetricChart = memo(function MetricChart({ chart, ids, names }: { chart: Ch
       ids.flatMap((_, r): ChartLine[] =>
         chart.metrics.map((m, k) => ({
           label: [ids.length > 1 ? names[r] : '', chart.metrics.length > 1 ? m.label : ''].filter(Boolean).join(' ') || m.label,
-          color: colorOf(r * chart.metrics.length + k),
+          // One run: a colour per metric. Several: a run keeps its colour on every chart (as in the
+          // loss and accuracy charts beside this one) and its metrics differ by dash.
+          color: ids.length > 1 ? colorOf(r) : colorOf(k),
+          dash: ids.length > 1 ? metricDashes[k % metricDashes.length] : undefined,
           series: series[r * chart.metrics.length + k],
         })),
       ),

@@ -13,6 +13,8 @@ import { formatMetric } from '../../format';
 export interface ChartLine {
   label: string;
   color: string;
+  /** An SVG dash pattern, for a second metric of the same run. */
+  dash?: string | undefined;
   series: Series | undefined;
 }
 
@@ -45,8 +47,9 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
         yMax = Math.max(yMax, value);
       }
     }
-    return { x: axisTicks(window.from ?? xMin, window.to ?? xMax, 6, false), y: axisTicks(yMin, yMax) };
-  }, [data, window]);
+    // Steps are whole: two logged steps are 0 and 1, not 0, 0.2, … 1. Epochs and seconds are fractional.
+    return { x: axisTicks(window.from ?? xMin, window.to ?? xMax, 6, false, axis === 'step'), y: axisTicks(yMin, yMax) };
+  }, [data, window, axis]);
 
   const labelOf = (state: { activeLabel?: unknown }) => (typeof state.activeLabel === 'number' ? state.activeLabel : Number(state.activeLabel));
 
@@ -61,7 +64,11 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
           <span className="chart-legend">
             {lines.map((line) => (
               <span key={line.label} className="chart-legend-item">
-                <span className="swatch" style={{ background: line.color }} aria-hidden="true" />
+                <span
+                  className={line.dash ? 'swatch swatch-dashed' : 'swatch'}
+                  style={line.dash ? { borderColor: line.color } : { background: line.color }}
+                  aria-hidden="true"
+                />
                 {line.label}
               </span>
             ))}
@@ -120,6 +127,8 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
                 dataKey={`s${i}_raw`}
                 name={smoothed ? `${line.label} (raw)` : line.label}
                 stroke={line.color}
+                // Under a smoothed line the faint raw one stays solid: dashes on noise read as dots.
+                strokeDasharray={smoothed ? undefined : line.dash}
                 strokeOpacity={smoothed ? 0.25 : 1}
                 dot={false}
                 isAnimationActive={false}
@@ -132,6 +141,7 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
                   dataKey={`s${i}_smoothed`}
                   name={line.label}
                   stroke={line.color}
+                  strokeDasharray={line.dash}
                   dot={false}
                   isAnimationActive={false}
                   connectNulls

@@ -7,6 +7,7 @@ import { useStore } from 'zustand';
 import { Bar, BarChart, CartesianGrid, Cell, ErrorBar, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ThroughputReport } from '../../../../shared/api';
 import { downloadSvgAsPng } from '../../charts/svgToPng';
+import { axisTicks } from '../../charts/ticks';
 import { downloadText } from '../../download';
 import { errorMessage, formatCount, formatMacs, formatMetric, formatTime } from '../../format';
 import { useStores } from '../../store/stores';
@@ -33,12 +34,18 @@ export function throughputBars(report: ThroughputReport, pixNames: ReadonlySet<s
     }));
 }
 
+/** The images/s axis: from 0 to past the longest whisker, at round steps (recharts' own gave 350, 700, 1,050). */
+export function imagesPerSecondAxis(report: ThroughputReport) {
+  return axisTicks(0, Math.max(0, ...report.measurements.map((m) => m.max)), 4);
+}
+
 export function ThroughputResults({ report }: { report: ThroughputReport }) {
   const chartBox = useRef<HTMLDivElement>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   const models = useStore(useStores().runs, (s) => s.models);
   const pixModels = new Set([...models.filter((m) => m.pix).map((m) => m.name), ...report.ratios.map((r) => r.pix)]);
   const bars = throughputBars(report, pixModels);
+  const axis = imagesPerSecondAxis(report);
   const batchSizes = [...new Set(report.measurements.map((m) => m.batchSize))].sort((a, b) => a - b);
   const caption = `Throughput · ${report.device} · ${report.precision} · ${report.mode === 'train' ? 'training step' : 'inference'} · ${report.inputSize}×${report.inputSize}`;
   const name = `throughput-${report.device.replace(':', '')}-${report.precision}-${report.mode}-${report.id}`;
@@ -102,7 +109,7 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
           <ResponsiveContainer width="100%" height={Math.max(160, 34 * bars.length + 40)}>
             <BarChart data={bars} layout="vertical" margin={{ top: 6, right: 24, bottom: 4, left: 8 }}>
               <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" horizontal={false} />
-              <XAxis type="number" stroke="var(--text-muted)" fontSize={11} tickFormatter={(v: number) => formatMetric(v)} label={{ value: 'images/s (median, whiskers min–max)', position: 'insideBottomRight', offset: -2, fontSize: 10, fill: 'var(--text-muted)' }} />
+              <XAxis type="number" domain={axis.domain} ticks={axis.ticks} tickFormatter={axis.format} stroke="var(--text-muted)" fontSize={11} label={{ value: 'images/s (median, whiskers min–max)', position: 'insideBottomRight', offset: -2, fontSize: 10, fill: 'var(--text-muted)' }} />
               <YAxis type="category" dataKey="label" width={190} stroke="var(--text-muted)" fontSize={11} />
               <Tooltip contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }} formatter={(v) => formatMetric(Number(v))} />
               <Bar dataKey="median" name="images/s" isAnimationActive={false}>
