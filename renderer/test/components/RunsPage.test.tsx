@@ -13,6 +13,7 @@ afterEach(cleanup);
 const runs = [
   run({ id: 'a', name: 'pix-digits', status: 'running', createdAt: 3 }),
   run({ id: 'b', name: 'resnet-digits', model: 'resnet_small', status: 'stopped', createdAt: 2 }),
+  run({ id: 'c', name: 'next-in-line', status: 'queued', queuePosition: 1, startedAt: null, createdAt: 4 }),
 ];
 const detailOfB: RunDetail = { ...runs[1], config: { ...defaultRunConfig(), lr: 0.25, model: 'resnet_small', output_dir: '/runs/b' }, epochRecords: [], logTail: [], checkpoints: [], badFiles: [] };
 
@@ -37,11 +38,21 @@ describe('RunsPage', () => {
     expect(running.getByRole('button', { name: 'Delete' })).toHaveProperty('disabled', true);
     expect(stopped.getByRole('button', { name: 'Resume' })).toBeTruthy();
     expect(stopped.getByRole('button', { name: 'Delete' })).toHaveProperty('disabled', false);
+    // A queued run is taken off the queue, not stopped: its button says so.
+    const queued = within(screen.getByRole('row', { name: 'Run next-in-line' }));
+    expect(queued.getByRole('button', { name: 'Cancel' })).toBeTruthy();
+    expect(queued.queryByRole('button', { name: 'Stop' })).toBeNull();
 
     fireEvent.change(screen.getByLabelText('Filter runs'), { target: { value: 'RESNET-' } });
     expect(screen.queryByRole('row', { name: 'Run pix-digits' })).toBeNull();
     expect(screen.getByRole('row', { name: 'Run resnet-digits' })).toBeTruthy();
-    expect(screen.getByText('1 of 2 runs')).toBeTruthy();
+    expect(screen.getByText('1 of 3 runs')).toBeTruthy();
+  });
+
+  it('Cancel takes a queued run off the queue through the host\'s stop', async () => {
+    const { client } = setup();
+    fireEvent.click(within(await screen.findByRole('row', { name: 'Run next-in-line' })).getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(client.calls).toContainEqual({ method: 'stopRun', request: { id: 'c' } }));
   });
 
   it('Clone opens the form with the run\'s config and name, in a folder of its own', async () => {

@@ -4,6 +4,7 @@ import type { RunDetail } from '../../../../shared/api';
 import { formatDuration, formatMetric, formatPercent, formatTime } from '../../format';
 import { useStores } from '../../store/stores';
 import { ErrorNotice } from '../Notice';
+import { stopLabel } from '../runs/RunTable';
 
 export function RunHeader({ run }: { run: RunDetail }) {
   const stores = useStores();
@@ -24,7 +25,7 @@ export function RunHeader({ run }: { run: RunDetail }) {
         <span className="actions">
           {active ? (
             <button type="button" onClick={() => void stores.runs.getState().stop(run.id)} disabled={run.status === 'stopping'}>
-              Stop
+              {stopLabel(run.status)}
             </button>
           ) : run.status !== 'completed' ? (
             <button type="button" onClick={() => void stores.runs.getState().resume(run.id)}>

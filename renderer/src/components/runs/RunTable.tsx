@@ -70,7 +70,7 @@ function RunRow({ run, actions, now }: { run: RunSummary; actions: RunActions; n
         <div className="row-actions">
         {active ? (
           <button type="button" onClick={() => actions.stop(run.id)} disabled={run.status === 'stopping'}>
-            Stop
+            {stopLabel(run.status)}
           </button>
         ) : run.status !== 'completed' ? (
           <button type="button" onClick={() => actions.resume(run.id)}>
@@ -93,4 +93,9 @@ function RunRow({ run, actions, now }: { run: RunSummary; actions: RunActions; n
       </td>
     </tr>
   );
+}
+
+/** A queued run has nothing to stop: the host takes it off the queue, so the button says Cancel. */
+export function stopLabel(status: RunSummary['status']): string {
+  return status === 'queued' ? 'Cancel' : 'Stop';
 }
