@@ -35,13 +35,34 @@ export function CheckpointsPage() {
   );
 }
 
+/**
+ * The image size the checkpoint's network was trained at: a .pth's flattened args give input_size
+ * itself; a workbench checkpoint keeps its run config as JSON under config (the official args
+ * under args). null when none is recorded (the host then evaluates at 224).
+ */
+export function trainedInputSize(metadata: Record<string, string>): number | null {
+  const valid = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null);
+  if (metadata.input_size !== undefined) return valid(Number(metadata.input_size));
+  for (const key of ['config', 'args']) {
+    if (metadata[key] === undefined) continue;
+    try {
+      const size = valid((JSON.parse(metadata[key]) as { input_size?: unknown } | null)?.input_size);
+      if (size !== null) return size;
+    } catch {
+      // Not JSON: nothing recorded there.
+    }
+  }
+  return null;
+}
+
 function Inspection({ info }: { info: CheckpointInfo }) {
   const store = useStores().inspector;
   const selected = useStore(store, (s) => s.selectedTensor);
   const histogram = useStore(store, (s) => s.histogram);
   // Model and input size for the tools: the checkpoint's own when it names them, editable.
   const [model, setModel] = useState(info.model ?? '');
-  const [inputSize, setInputSize] = useState(info.metadata.input_size ?? '');
+  const trained = trainedInputSize(info.metadata);
+  const [inputSize, setInputSize] = useState(trained === null ? '' : String(trained));
   const metadata = Object.entries(info.metadata);
   return (
     <>
@@ -91,7 +112,7 @@ function Inspection({ info }: { info: CheckpointInfo }) {
             </div>
             <div className="field">
               <label htmlFor="tool-size">Input size</label>
-              <input id="tool-size" type="text" inputMode="numeric" value={inputSize} placeholder="host default" onChange={(e) => setInputSize(e.target.value)} />
+              <input id="tool-size" type="text" inputMode="numeric" value={inputSize} placeholder="224 (none recorded)" onChange={(e) => setInputSize(e.target.value)} />
             </div>
           </div>
         </header>

@@ -3,7 +3,7 @@
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckpointInfo, TensorStats } from '../../../shared/api';
-import { CheckpointsPage } from '../../src/pages/CheckpointsPage';
+import { CheckpointsPage, trainedInputSize } from '../../src/pages/CheckpointsPage';
 import { tensorRows } from '../../src/store/inspector';
 import { fakeClient } from '../fakeClient';
 import { renderWithStores } from '../render';
@@ -25,6 +25,17 @@ describe('tensorRows', () => {
   });
 });
 
+describe('trainedInputSize', () => {
+  it('reads the size a checkpoint was trained at from its flattened args or its saved run config', () => {
+    expect(trainedInputSize({ input_size: '224', epoch: '3' })).toBe(224);
+    // A workbench checkpoint: the run config as JSON (the demo trains at 28).
+    expect(trainedInputSize({ config: JSON.stringify({ model: 'pix_resnet_tiny_cs', input_size: 28 }), epoch: '0' })).toBe(28);
+    expect(trainedInputSize({ args: JSON.stringify({ input_size: 160 }) })).toBe(160);
+    expect(trainedInputSize({ epoch: '3' })).toBeNull();
+    expect(trainedInputSize({ config: 'not json' })).toBeNull();
+  });
+});
+
 describe('CheckpointsPage', () => {
   it('opens a checkpoint, asks for a tensor\'s histogram by name, and classifies an uploaded image', async () => {
     const client = fakeClient({
@@ -40,6 +51,9 @@ describe('CheckpointsPage', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Open checkpoint' }));
     await screen.findByRole('heading', { name: 'Tensors' });
     expect(screen.getByText('pix_resnet_tiny_cs')).toBeTruthy();
+    // Nothing recorded: the field is empty and says what the host will use.
+    expect(screen.getByLabelText('Input size')).toHaveProperty('value', '');
+    expect(screen.getByLabelText('Input size').getAttribute('placeholder')).toBe('224 (none recorded)');
 
     fireEvent.change(screen.getByLabelText('Filter tensors'), { target: { value: 'weight' } });
     expect(screen.getByText('2 of 4 tensors')).toBeTruthy();

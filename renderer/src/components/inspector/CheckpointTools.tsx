@@ -75,7 +75,7 @@ export function EvaluateTool({ model, inputSize }: { model: string; inputSize: s
           void store.getState().evaluate({ dataPath, model: model.trim() || undefined, inputSize: size, batchSize: batch });
         }}
       >
-        <PathField label="Dataset (ImageFolder root; empty: demo digits)" value={dataPath} onChange={setDataPath} pick={{ folder: true }} placeholder="(embedded demo digits)" />
+        <PathField label="Dataset (train/ and val/, evaluated on val/; or class folders; empty: demo digits)" value={dataPath} onChange={setDataPath} pick={{ folder: true }} placeholder="(embedded demo digits)" />
         <div className="field">
           <label htmlFor="eval-batch">Batch size</label>
           <input id="eval-batch" type="text" inputMode="numeric" value={batchSize} placeholder="host default" onChange={(e) => setBatchSize(e.target.value)} />
