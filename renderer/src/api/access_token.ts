@@ -16,6 +16,22 @@ export function takeAccessToken(location: Location, storage: Storage, history: H
   return storage.getItem(TOKEN_STORAGE_KEY);
 }
 
+/**
+ * A new `#token=…` opened in a tab that already runs the page (pix serve restarted and printed a
+ * new URL) changes only the fragment, which reloads nothing: the page kept the old token and the
+ * refused state. This stores the new token and reloads, so the new URL works where it is opened.
+ * Returns the function that stops listening.
+ */
+export function reloadOnNewAccessToken(window: Window, reload: () => void = () => window.location.reload()): () => void {
+  const onHashChange = () => {
+    if (!TOKEN_FRAGMENT.test(window.location.hash)) return;
+    takeAccessToken(window.location, window.sessionStorage, window.history);
+    reload();
+  };
+  window.addEventListener('hashchange', onHashChange);
+  return () => window.removeEventListener('hashchange', onHashChange);
+}
+
 export const MISSING_TOKEN_MESSAGE =
   'No access token: open the full URL that `pix serve` printed (it ends in #token=…).';
 

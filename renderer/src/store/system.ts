@@ -36,8 +36,21 @@ export function createSystemStore(client: WorkbenchClient) {
     connect: () => {
       const offStats = client.on('systemStats', (stats) => set({ stats, connection: { status: 'connected' } }));
       const offStream = client.onStreamState?.((state) => {
-        if (state === 'lost') set({ connection: { status: 'reconnecting' } });
-        else void get().probe();
+        if (state === 'restored') {
+          void get().probe();
+          return;
+        }
+        set({ connection: { status: 'reconnecting' } });
+        // Reconnecting cures a dropped socket, not a host that is gone or that refuses the token
+        // (pix serve restarted: a new token). One call tells them apart; its refusal is said, with
+        // Retry, instead of 'Reconnecting…' for ever over stale pages. A host that answers leaves
+        // the stream to come back by itself.
+        client.api.systemStats().then(
+          (stats) => set({ stats }),
+          (error) => {
+            if (get().connection.status === 'reconnecting') set({ connection: { status: 'failed', message: errorMessage(error) } });
+          },
+        );
       });
       return () => {
         offStats();

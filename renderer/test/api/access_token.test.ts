@@ -1,6 +1,6 @@
 // The token moves from the URL fragment to sessionStorage and leaves the address bar.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { TOKEN_STORAGE_KEY, takeAccessToken } from '../../src/api/access_token';
+import { reloadOnNewAccessToken, TOKEN_STORAGE_KEY, takeAccessToken } from '../../src/api/access_token';
 
 describe('takeAccessToken', () => {
   beforeEach(() => {
@@ -34,5 +34,32 @@ describe('takeAccessToken', () => {
     history.replaceState(null, '', '/#token=has spaces');
     expect(takeAccessToken(location, sessionStorage, history)).toBeNull();
     expect(location.hash).not.toBe('');
+  });
+});
+
+describe('reloadOnNewAccessToken', () => {
+  beforeEach(() => {
+    sessionStorage.clear();
+    history.replaceState(null, '', '/');
+  });
+
+  it('stores a token opened in the running tab and reloads; other fragments change nothing', () => {
+    sessionStorage.setItem(TOKEN_STORAGE_KEY, 'old');
+    let reloads = 0;
+    const stop = reloadOnNewAccessToken(window, () => reloads++);
+    history.replaceState(null, '', '/#/runs');
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    expect(reloads).toBe(0);
+    expect(sessionStorage.getItem(TOKEN_STORAGE_KEY)).toBe('old');
+
+    history.replaceState(null, '', '/#token=new_1');
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    expect(reloads).toBe(1);
+    expect(sessionStorage.getItem(TOKEN_STORAGE_KEY)).toBe('new_1');
+    expect(location.hash).toBe('');
+    stop();
+    history.replaceState(null, '', '/#token=later');
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    expect(reloads).toBe(1);
   });
 });

@@ -40,6 +40,25 @@ describe('App', () => {
     await screen.findByText('Connected');
   });
 
+  it('says why when the stream drops because the host now refuses the token (pix serve restarted), not Reconnecting… for ever', async () => {
+    const refused = 'The server refused the access token: `pix serve` makes a new one each time it starts; open the URL it printed last.';
+    let restarted = false;
+    const client = fakeClient({
+      systemStats: async () => {
+        if (restarted) throw new Error(refused);
+        return stats;
+      },
+      listRuns: async () => [],
+      listModels: async () => [],
+    });
+    render(<App stores={createStores(client)} />);
+    await screen.findByText('Connected');
+    restarted = true;
+    act(() => client.streamState('lost'));
+    expect((await screen.findByRole('alert')).textContent).toContain(refused);
+    expect(screen.getByText('Disconnected')).toBeTruthy();
+  });
+
   it('moves between pages from the navigation and with Alt+digit', async () => {
     const client = fakeClient({ systemStats: async () => stats, listRuns: async () => [], listModels: async () => [], throughputHistory: async () => [] });
     render(<App stores={createStores(client)} />);
