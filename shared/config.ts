@@ -126,6 +126,9 @@ export const runFlags = {
   use_amp: bool(false, 'runtime', 'Mixed precision (bf16 autocast on the GPU)'),
   device: string('cpu', 'runtime', 'cpu, cuda or cuda:N', z.string().regex(/^(cpu|cuda(:\d+)?)$/)),
   nproc_per_node: int(1, 'runtime', 'Processes (GPUs) on this node', positive),
+  sync_bn: bool(false, 'runtime', 'SyncBatchNorm: BatchNorm statistics over every process\'s batch together, as one process ' +
+    'with the whole batch would take them (needs --device cuda and NCCL, as PyTorch\'s; workbench flag, as timm\'s --sync-bn: ' +
+    'the official script keeps DDP\'s per-process statistics)'),
   nnodes: int(1, 'runtime', 'Machines in the run (torch.distributed.launch\'s --nnodes)', positive),
   node_rank: int(0, 'runtime', 'This machine\'s index among --nnodes', nonNegative),
   master_addr: string('127.0.0.1', 'runtime', 'Address of node 0, where the processes meet', z.string().min(1)),

@@ -11,6 +11,7 @@ import { loadEngine, type Model, type NcclComm, type Tensor } from '../../electr
 import { planBuckets } from '../../electron/host/distributed/nccl_group';
 import { cudaSkipReason } from '../helpers/cuda';
 import { randomValues, rng } from '../helpers/random';
+import { maxRelativeError } from '../helpers/compare';
 
 const engine = loadEngine();
 const { Tensor: T } = engine;
@@ -171,6 +172,34 @@ describe('NCCL on CUDA, world size 1', { skip }, () => {
     // Still usable: the step goes through.
     assert.deepEqual(await comm.backwardAllReduce(model, ready, buckets, { scale: 1, extras: [4] }), [4]);
     for (const t of [dlogits, ready]) t.dispose();
+  });
+
+  it('runs SyncBatchNorm through the communicator: one rank normalises as per-process BatchNorm does', async () => {
+    const state = (m: Model) => m.stateEntries().filter((e) => e.dtype === 'f32' && !e.parameter).map((e) => {
+      const v = m.getState(e.key);
+      const a = v.toArray() as Float32Array;
+      v.dispose();
+      return Array.from(a);
+    });
+    const local = new engine.Model('pix_resnet_tiny_cs', { numClasses: 10, seed: 7, device: 'cuda' });
+    await backwardOnce(local);
+    const synced = new engine.Model('pix_resnet_tiny_cs', { numClasses: 10, seed: 7, device: 'cuda' });
+    comm.syncBatchNorm(synced);
+    await backwardOnce(synced);
+    const [g0, g1] = [gradients(local), gradients(synced)];
+    const flat = (gs: Float32Array[]) => gs.flatMap((g) => Array.from(g));
+    assert.ok(maxRelativeError(flat(g1), flat(g0)) < 1e-5, 'the gradients, to rounding (the ranks\' statistics combine in f32)');
+    assert.ok(maxRelativeError(state(synced).flat(), state(local).flat()) < 1e-5, 'the running statistics');
+    // Off again: per-process BatchNorm, bit for bit.
+    comm.syncBatchNorm(synced, false);
+    synced.zeroGrad();
+    local.zeroGrad();
+    await backwardOnce(synced);
+    await backwardOnce(local);
+    assert.deepEqual(gradients(synced), gradients(local));
+
+    const cpu = new engine.Model('pix_resnet_tiny_cs', { numClasses: 10, seed: 7 });
+    assert.throws(() => comm.syncBatchNorm(cpu), /NcclComm\.syncBatchNorm: the model is on cpu, the communicator on cuda:0/);
   });
 
   it('broadcasts a CUDA model\'s state in buckets, leaving it usable (the folded BatchNorm rebuilt)', async () => {

@@ -24,6 +24,8 @@ export interface DeviceCommunicator {
   allReduceGradients(model: Model, buckets: string[][], options: { scale: number; extras?: number[] }): Promise<number[]>;
   /** model.backward(dlogits) with allReduceGradients started bucket by bucket as the gradients become final. */
   backwardAllReduce(model: Model, dlogits: Tensor, buckets: string[][], options: { scale: number; extras?: number[] }): Promise<number[]>;
+  /** SyncBatchNorm for the model through this communicator (on = false: per-process statistics again). */
+  syncBatchNorm(model: Model, on?: boolean): void;
   /** Rank root's values of each bucket's f32 state entries to every rank. */
   broadcastState(model: Model, buckets: string[][], root?: number): Promise<void>;
   /** Waits for the queued collectives, then frees the communicator. */
@@ -144,6 +146,11 @@ export class NcclProcessGroup implements ProcessGroup {
   /** averageGradients, overlapped with the backward that makes the gradients (model_sync.backwardAndAverage). */
   backwardAndAverage(model: Model, dlogits: Tensor, extras: number[]): Promise<number[]> {
     return this.comm.backwardAllReduce(model, dlogits, this.plan(model, 'gradients'), { scale: 1 / this.worldSize, extras });
+  }
+
+  /** SyncBatchNorm: the model's BatchNorm statistics over every rank's batch (PyTorch's convert_sync_batchnorm). */
+  syncBatchNorm(model: Model): void {
+    this.comm.syncBatchNorm(model);
   }
 
   /** model_sync.broadcastState's contract: rank 0's floating state (or parameters only) everywhere. */

@@ -479,6 +479,12 @@ export interface NcclComm {
    * finished its gradients. The same gradients and extras, bit for bit.
    */
   backwardAllReduce(model: Model, dlogits: Tensor, buckets: string[][], options: { scale: number; extras?: number[] }): Promise<number[]>;
+  /**
+   * SyncBatchNorm: the model's training forwards and backwards combine every BatchNorm's statistics
+   * over this communicator's ranks (PyTorch's nn.SyncBatchNorm); on = false goes back to
+   * per-process statistics. The model must be on this communicator's device.
+   */
+  syncBatchNorm(model: Model, on?: boolean): void;
   /** Of the last settled backwardAllReduce: its buckets, and how many went out while its backward still ran. */
   readonly lastOverlap: { buckets: number; sentDuringBackward: number };
   /** Rank root's values (default 0) of each bucket of f32 state keys to every rank, one collective per bucket. */

@@ -153,8 +153,17 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
     ? new RealLabels(readRealLabels(config.real_labels), valFolder.samples, config.real_labels) : undefined;
   const classes = train.classes.length;
   const place = placement(config);
+  if (config.sync_bn && group && place.device === 'cpu') {
+    throw new Error('--sync_bn needs --device cuda: SyncBatchNorm runs through NCCL, as PyTorch\'s does (on the CPU each process keeps its own statistics)');
+  }
   if (group && place.device !== 'cpu') group = owned.nccl = await joinNcclGroup(group, { deviceIndex: deviceIndex(place.device) });
   const model: Model = keep(new engine.Model(config.model, { numClasses: classes, drop: config.drop, seed: config.seed, ...place }));
+  if (config.sync_bn && owned.nccl) {
+    owned.nccl.syncBatchNorm(model);
+    events.message?.(`SyncBatchNorm: BatchNorm statistics over all ${worldSize} processes' batches`);
+  } else if (config.sync_bn) {
+    events.message?.('--sync_bn has no effect on one process');
+  }
   if (config.finetune) {
     const report = loadFinetuneWeights(model, config.finetune, config.model_key);
     events.message?.(`fine-tuning from ${config.finetune}: ${report.loaded.length} tensors loaded` +

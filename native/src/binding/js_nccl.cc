@@ -13,6 +13,7 @@
 //   comm.backwardAllReduce(model, dlogits, buckets, { scale, extras = [] }) -> Promise<number[]>
 //                                                       the backward, each bucket's collective
 //                                                       started as soon as its gradients are final
+//   comm.syncBatchNorm(model, on = true)               SyncBatchNorm through this communicator
 //   comm.broadcastState(model, buckets, root = 0) -> Promise<void>
 //                                                       one collective per bucket of f32 state keys
 //   comm.destroy(), comm.abort()                         free it, waiting for the queued work or not
@@ -187,6 +188,7 @@ class JsNcclComm : public Napi::ObjectWrap<JsNcclComm> {
          InstanceMethod<&JsNcclComm::AllReduceSum>("allReduceSum"), InstanceMethod<&JsNcclComm::Broadcast>("broadcast"),
          InstanceMethod<&JsNcclComm::AllReduceGradients>("allReduceGradients"),
          InstanceMethod<&JsNcclComm::BackwardAllReduce>("backwardAllReduce"),
+         InstanceMethod<&JsNcclComm::SyncBatchNorm>("syncBatchNorm"),
          InstanceMethod<&JsNcclComm::BroadcastState>("broadcastState"), InstanceMethod<&JsNcclComm::Destroy>("destroy"),
          InstanceMethod<&JsNcclComm::Abort>("abort")});
     comm_constructor = new Napi::FunctionReference(Napi::Persistent(cls));
@@ -306,6 +308,27 @@ class JsNcclComm : public Napi::ObjectWrap<JsNcclComm> {
       Napi::Promise promise = work->promise();
       work->Queue();
       return promise;
+    });
+  }
+
+  // syncBatchNorm(model, on = true): SyncBatchNorm for the model's training forwards and backwards
+  // through this communicator (nn::Model::set_batchnorm_sync); false goes back to per-process
+  // statistics. The model keeps the communicator's C++ side alive; once it is destroyed, a
+  // synchronised forward says so.
+  Napi::Value SyncBatchNorm(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      const char* fn = "NcclComm.syncBatchNorm";
+      ModelHandle model = model_from_value(info[0], fn);
+      PIX_CHECK(!model.busy->load(), fn, ": the model is busy; await its forward() or backward() first");
+      const bool on = info.Length() < 2 || info[1].IsUndefined() || info[1].ToBoolean().Value();
+      if (!on) {
+        model.model->set_batchnorm_sync(nullptr);
+        return info.Env().Undefined();
+      }
+      PIX_CHECK(model.model->device() == Device::cuda(device_), fn, ": the model is on ", model.model->device().str(),
+                ", the communicator on cuda:", device_);
+      PIX_CUDA_CALL(comm("syncBatchNorm"); model.model->set_batchnorm_sync(nccl::batchnorm_sync(comm_)));
+      return info.Env().Undefined();
     });
   }
 

@@ -158,6 +158,7 @@ Tensor Model::forward_replayed(const Tensor& x, const ForwardOptions& options) {
 }
 
 Tensor Model::forward_eager(const Tensor& x, const ForwardOptions& options) {
+  const BatchNormSyncScope synced(options.train ? batchnorm_sync_.get() : nullptr);
   const Tensor input = activations_ == DType::F32 ? x : cast(x, activations_);
   const bool fold = !options.train && options.fold_batchnorm && ConvBn::can_infer(input);
   Tensor t;
@@ -207,6 +208,7 @@ void Model::backward(const Tensor& dlogits, GradientListener* listener) {
             head_in_.size(0), ",", config_.num_classes, "), got ", shape_str(dlogits.shape()));
   PIX_CHECK(dlogits.dtype() == DType::F32 && dlogits.device() == device_, "backward: dlogits must be f32 on ",
             device_.str(), ", got ", dtype_name(dlogits.dtype()), " on ", dlogits.device().str());
+  const BatchNormSyncScope synced(batchnorm_sync_.get());
   Tensor d;
   timed(1 + blocks_.size(), false, [&] {
     Tensor dfeatures = Tensor::zeros(head_in_.shape(), DType::F32, device_);

@@ -101,6 +101,10 @@ class Model {
   DType activation_dtype() const { return activations_; }
   // Gate values of every gated block from the last forward (empty for ResNet or before a forward).
   std::vector<GateRecord> last_gates() const;
+  // SyncBatchNorm: training forwards and backwards combine every BatchNorm's statistics over the
+  // ranks of `sync` (ops/batchnorm.h); null goes back to per-process statistics, DDP's default.
+  void set_batchnorm_sync(std::shared_ptr<BatchNormSync> sync) { batchnorm_sync_ = std::move(sync); }
+  bool batchnorm_synced() const { return batchnorm_sync_ != nullptr; }
   // Turning profiling on (or off) clears the times; profile() lists stem, blocks, head in order.
   void set_profiling(bool on);
   bool profiling() const { return profiling_; }
@@ -124,6 +128,7 @@ class Model {
   Tensor features_;  // what the classifier saw: head_in_, or its dropped-out copy
   std::vector<Shape> block_inputs_;
   bool last_forward_trained_ = false;
+  std::shared_ptr<BatchNormSync> batchnorm_sync_;
   bool profiling_ = false;
   std::vector<PartTime> profile_;
   struct ForwardGraph;

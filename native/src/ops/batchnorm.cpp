@@ -8,6 +8,15 @@
 namespace pix {
 namespace {
 
+thread_local BatchNormSync* current_sync = nullptr;
+
+// The scope's group, refused where it cannot work: on the CPU (PyTorch's SyncBatchNorm is CUDA's too).
+BatchNormSync* sync_for(const char* op, const Tensor& x) {
+  PIX_CHECK(!current_sync || x.device().is_cuda(), op, ": synchronised BatchNorm (SyncBatchNorm) needs CUDA and ",
+            "NCCL; this model is on ", x.device().str());
+  return current_sync;
+}
+
 // x is (..., C) and every per-channel tensor is f32 (C) on x's device.
 void check_args(const char* op, const Tensor& x, std::initializer_list<NamedTensor> per_channel) {
   PIX_CHECK(x.defined() && x.dim() >= 2, op, ": x must be (..., C), got ",
@@ -38,6 +47,9 @@ void check_join(const char* op, const Tensor& x, const BatchNormParams& params, 
 
 }  // namespace
 
+BatchNormSyncScope::BatchNormSyncScope(BatchNormSync* sync) : previous_(current_sync) { current_sync = sync; }
+BatchNormSyncScope::~BatchNormSyncScope() { current_sync = previous_; }
+
 Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                                Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved,
                                const BatchNormJoin& join) {
@@ -46,8 +58,9 @@ Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tenso
   check_join("batchnorm", x, params, join);
   PIX_CHECK(x.numel() / x.size(-1) > 1, "batchnorm: training needs more than one value per channel (got input ",
             shape_str(x.shape()), "); use a larger batch or evaluation mode");
+  BatchNormSync* sync = sync_for("batchnorm", x);
   if (!x.device().is_cpu())
-    PIX_CUDA_CALL(return cuda::batchnorm_forward_train(x, gamma, beta, running_mean, running_var, params, saved, join));
+    PIX_CUDA_CALL(return cuda::batchnorm_forward_train(x, gamma, beta, running_mean, running_var, params, saved, join, sync));
   const Tensor y = cpu::batchnorm_forward_train(x, gamma, beta, running_mean, running_var, params, saved);
   return join.residual.defined() ? cpu::add_relu_forward(y, join.residual, join.mean) : y;
 }
@@ -82,9 +95,12 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
             ": dx must have x's shape and dtype");
   const Tensor no_residual;
   check_same_device(op, {"x", &x}, {{"y", &y}, {"dy", &dy}, {"dx", &dx}, {"dresidual", dresidual ? dresidual : &no_residual}});
+  BatchNormSync* sync = sync_for(op, x);
+  PIX_CHECK(!sync == !saved.group_rows.defined(), op, ": the forward was ", sync ? "not " : "",
+            "synchronised over the ranks, the backward is", sync ? "" : " not");
   if (!x.device().is_cpu()) {
     PIX_CUDA_CALL(cuda::batchnorm_backward(x, y, dy, gamma, saved, params, dx, dgamma, dbeta, dx_write, dresidual,
-                                           dresidual_write));
+                                           dresidual_write, sync));
     return;
   }
   if (dresidual) {  // the join's gradient to the shortcut; through the BatchNorm, masked by y like a fused ReLU

@@ -23,6 +23,34 @@ struct BatchNormParams {
 // What the training forward saves for the backward.
 struct BatchNormSaved {
   Tensor mean, invstd;  // (C)
+  Tensor group_rows;    // synchronised: the rows of every rank together, on the device (see batchnorm.cu)
+};
+
+// SyncBatchNorm (PyTorch's nn.SyncBatchNorm, CUDA with NCCL only, as there): while a scope names
+// one on the calling thread, training BatchNorm on CUDA normalises with the statistics of every
+// rank's batch together, and its backward sums the two per-channel gradient reductions over the
+// ranks, so that N ranks of batch B compute what one process of batch N*B does. Each layer's
+// parameter gradients stay the rank's own (data parallelism averages them afterwards), as in
+// PyTorch. The group's sums run on the engine's stream, between the layer's kernels.
+class BatchNormSync {
+ public:
+  virtual ~BatchNormSync() = default;
+  virtual int rank() const = 0;
+  virtual int world_size() const = 0;
+  // Sums an f32 tensor of the activations' device over the ranks, in place, queued on its stream.
+  virtual void all_reduce_sum(const Tensor& values) = 0;
+};
+
+// Names `sync` (may be null: per-process statistics) for BatchNorm on this thread until destroyed.
+class BatchNormSyncScope {
+ public:
+  explicit BatchNormSyncScope(BatchNormSync* sync);
+  ~BatchNormSyncScope();
+  BatchNormSyncScope(const BatchNormSyncScope&) = delete;
+  BatchNormSyncScope& operator=(const BatchNormSyncScope&) = delete;
+
+ private:
+  BatchNormSync* previous_;
 };
 
 // A bottleneck's residual join, fused into its last BatchNorm: y = max(0, bn(x) + residual) (with
@@ -59,15 +87,16 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
                         Tensor& dbeta, GradWrite dx_write);
 }  // namespace cpu
-namespace cuda {  // with the join fused (the CPU's is composed by the dispatcher)
+namespace cuda {  // with the join fused (the CPU's is composed by the dispatcher); sync may be null
 Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                                Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved,
-                               const BatchNormJoin& join);
+                               const BatchNormJoin& join, BatchNormSync* sync);
 Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
                               const Tensor& running_var, const BatchNormParams& params, const BatchNormJoin& join);
 void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
-                        Tensor& dbeta, GradWrite dx_write, Tensor* dresidual, GradWrite dresidual_write);
+                        Tensor& dbeta, GradWrite dx_write, Tensor* dresidual, GradWrite dresidual_write,
+                        BatchNormSync* sync);
 }  // namespace cuda
 
 }  // namespace pix

@@ -78,6 +78,10 @@ class RingCommunicator implements DeviceCommunicator {
     return this.allReduceGradients(model, buckets, options);
   }
 
+  syncBatchNorm(): void {
+    throw new Error('the host stand-in has no SyncBatchNorm: the engine\'s runs in test/native/nccl.cuda.test.ts');
+  }
+
   async broadcastState(model: Model, buckets: string[][], root = 0): Promise<void> {
     this.calls.push({ kind: 'state', buckets, extras: 0, root });
     const { Tensor } = loadEngine();

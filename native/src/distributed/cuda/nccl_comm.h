@@ -9,9 +9,11 @@
 // votes) can ride at the end of the buffer, as the CPU process group does it.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "core/tensor.h"
+#include "ops/batchnorm.h"
 #include "distributed/nccl_library.h"
 
 namespace pix::nccl {
@@ -78,5 +80,9 @@ class Communicator {
   int rank_ = 0;
   int device_ = 0;
 };
+
+// SyncBatchNorm's group (ops/batchnorm.h: BatchNormSync) over `comm`: its sums are all_reduce_sum's,
+// ordered on the engine's stream between the BatchNorm kernels. It keeps the communicator alive.
+std::shared_ptr<BatchNormSync> batchnorm_sync(std::shared_ptr<Communicator> comm);
 
 }  // namespace pix::nccl

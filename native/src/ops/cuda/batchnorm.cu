@@ -7,8 +7,8 @@
 // (normalise, input gradient) are grid-stride loops. Every kernel that walks the activations takes a
 // vector width V (launch.cuh): with 16-byte aligned rows of a multiple of 8 bf16 or 4 f32 channels
 // (every ResNet and PiX-ResNet layer), a thread moves 16 bytes per access; else V = 1.
-// Later: one fused statistics+normalise kernel, and BN folded into the next conv's epilogue in
-// evaluation.
+// With a BatchNormSync (SyncBatchNorm), the per-channel sums are combined over the ranks between
+// the reduction and the elementwise pass. Later: one fused statistics+normalise kernel.
 #include "ops/batchnorm.h"
 #include "ops/cuda/channel_means.cuh"
 
@@ -108,6 +108,95 @@ __global__ void finish_train_stats(const double* __restrict__ partial, int64_t c
     running_var[ch] = static_cast<float>((1.0 - momentum) * running_var[ch] + momentum * var * n / (n - 1.0));
     scale[ch] = gamma[ch] * invstd;
     shift[ch] = beta[ch] - mean_f * scale[ch];
+  }
+}
+
+// ---- SyncBatchNorm (BatchNormSync): the ranks' statistics combined ----
+// Forward: each rank writes its mean and M2 = sum (x - mean)^2 per channel, and its row count, into
+// its own row of a zeroed (world, 2C + 2) buffer; summed over the ranks, every rank holds every
+// rank's row and combines them in rank order (Chan et al.'s parallel variance), so all ranks get
+// the same statistics. The count rides as rows / kRowsSplit and rows % kRowsSplit, two floats
+// whose sums stay exact. Backward: the two per-channel sums, summed over the ranks as f32.
+constexpr int64_t kRowsSplit = 4096;
+
+__global__ void local_moments(const double* __restrict__ partial, int64_t chunks, const float* __restrict__ x0,
+                              int64_t rows, int64_t c, float* __restrict__ slot) {
+  PIX_GRID_STRIDE(ch, c) {
+    double s, ss;
+    add_chunks(partial, chunks, c, ch, &s, &ss);
+    const double m = s / static_cast<double>(rows);
+    slot[ch] = static_cast<float>(x0[ch] + m);
+    slot[c + ch] = static_cast<float>(fmax(0.0, ss - s * m));
+    if (ch == 0) {
+      slot[2 * c] = static_cast<float>(rows / kRowsSplit);
+      slot[2 * c + 1] = static_cast<float>(rows % kRowsSplit);
+    }
+  }
+}
+
+__device__ double rows_of(const float* split) { return static_cast<double>(split[0]) * kRowsSplit + split[1]; }
+
+__global__ void finish_synced_stats(const float* __restrict__ gathered, int world, const float* __restrict__ gamma,
+                                    const float* __restrict__ beta, float* running_mean, float* running_var,
+                                    float* saved_mean, float* saved_invstd, float* scale, float* shift,
+                                    float* group_rows, int64_t c, float eps, float momentum) {
+  const int64_t stride = 2 * c + 2;
+  PIX_GRID_STRIDE(ch, c) {
+    double n = 0, weighted = 0;
+    for (int r = 0; r < world; ++r) {
+      const float* row = gathered + r * stride;
+      n += rows_of(row + 2 * c);
+      weighted += rows_of(row + 2 * c) * row[ch];
+    }
+    const double mean = weighted / n;
+    double m2 = 0;
+    for (int r = 0; r < world; ++r) {
+      const float* row = gathered + r * stride;
+      const double d = row[ch] - mean;
+      m2 += row[c + ch] + rows_of(row + 2 * c) * d * d;
+    }
+    const double var = m2 / n;
+    const float mean_f = static_cast<float>(mean);
+    const float invstd = static_cast<float>(1.0 / sqrt(var + eps));
+    saved_mean[ch] = mean_f;
+    saved_invstd[ch] = invstd;
+    running_mean[ch] = static_cast<float>((1.0 - momentum) * running_mean[ch] + momentum * mean);
+    running_var[ch] = static_cast<float>((1.0 - momentum) * running_var[ch] + momentum * var * n / (n - 1.0));
+    scale[ch] = gamma[ch] * invstd;
+    shift[ch] = beta[ch] - mean_f * scale[ch];
+    if (ch == 0) {
+      group_rows[0] = group_rows[1] = 0.f;
+      for (int r = 0; r < world; ++r) {
+        group_rows[0] += gathered[r * stride + 2 * c];
+        group_rows[1] += gathered[r * stride + 2 * c + 1];
+      }
+    }
+  }
+}
+
+// The rank's own dbeta and dgamma (as unsynchronised), and its two sums for the group's.
+__global__ void local_gradient_sums(const double* __restrict__ partial, int64_t chunks, float* dgamma, float* dbeta,
+                                    float* __restrict__ sums, int64_t c) {
+  PIX_GRID_STRIDE(ch, c) {
+    double sg, sgx;
+    add_chunks(partial, chunks, c, ch, &sg, &sgx);
+    dbeta[ch] += static_cast<float>(sg);
+    dgamma[ch] += static_cast<float>(sgx);
+    sums[ch] = static_cast<float>(sg);
+    sums[c + ch] = static_cast<float>(sgx);
+  }
+}
+
+// finish_backward_stats' coefficients from the group's sums and rows.
+__global__ void synced_coefficients(const float* __restrict__ sums, const float* __restrict__ group_rows,
+                                    const float* __restrict__ gamma, const float* __restrict__ invstd, float* coef,
+                                    int64_t c) {
+  PIX_GRID_STRIDE(ch, c) {
+    const double n = rows_of(group_rows);
+    const float k = gamma[ch] * invstd[ch];
+    coef[ch] = k;
+    coef[c + ch] = static_cast<float>(k * sums[ch] / n);
+    coef[2 * c + ch] = static_cast<float>(k * sums[c + ch] / n);
   }
 }
 
@@ -269,7 +358,7 @@ Tensor normalize_with(const Tensor& x, const Tensor& scale_shift, bool relu, con
 
 Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                                Tensor& running_var, const BatchNormParams& params, BatchNormSaved& saved,
-                               const BatchNormJoin& join) {
+                               const BatchNormJoin& join, BatchNormSync* sync) {
   const int device = x.device().index;
   set_device(device);
   cudaStream_t st = stream(device);
@@ -285,11 +374,27 @@ Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tenso
     PIX_CUDA_CHECK_LAUNCH("batchnorm (first row)");
     Chunks chunks{};
     Tensor partial = launch_partials<T, false>(x, nullptr, nullptr, nullptr, nullptr, st, &chunks);
-    finish_train_stats<<<grid_for(c), kThreads, 0, st>>>(
-        partial.data<double>(), chunks.count, x0.data<float>(), gamma.data<float>(), beta.data<float>(),
-        running_mean.data<float>(), running_var.data<float>(), saved.mean.data<float>(), saved.invstd.data<float>(),
-        scale_shift.data<float>(), scale_shift.data<float>() + c, rows, c, params.eps, params.momentum);
-    PIX_CUDA_CHECK_LAUNCH("batchnorm (statistics)");
+    if (!sync) {
+      saved.group_rows = Tensor();
+      finish_train_stats<<<grid_for(c), kThreads, 0, st>>>(
+          partial.data<double>(), chunks.count, x0.data<float>(), gamma.data<float>(), beta.data<float>(),
+          running_mean.data<float>(), running_var.data<float>(), saved.mean.data<float>(), saved.invstd.data<float>(),
+          scale_shift.data<float>(), scale_shift.data<float>() + c, rows, c, params.eps, params.momentum);
+      PIX_CUDA_CHECK_LAUNCH("batchnorm (statistics)");
+    } else {
+      const int world = sync->world_size();
+      Tensor gathered = Tensor::zeros({world, 2 * c + 2}, DType::F32, x.device());
+      local_moments<<<grid_for(c), kThreads, 0, st>>>(partial.data<double>(), chunks.count, x0.data<float>(), rows, c,
+                                                       gathered.data<float>() + sync->rank() * (2 * c + 2));
+      PIX_CUDA_CHECK_LAUNCH("batchnorm (the rank's statistics)");
+      sync->all_reduce_sum(gathered);
+      saved.group_rows = Tensor::empty({2}, DType::F32, x.device());
+      finish_synced_stats<<<grid_for(c), kThreads, 0, st>>>(
+          gathered.data<float>(), world, gamma.data<float>(), beta.data<float>(), running_mean.data<float>(),
+          running_var.data<float>(), saved.mean.data<float>(), saved.invstd.data<float>(), scale_shift.data<float>(),
+          scale_shift.data<float>() + c, saved.group_rows.data<float>(), c, params.eps, params.momentum);
+      PIX_CUDA_CHECK_LAUNCH("batchnorm (the group's statistics)");
+    }
     y = normalize_with<T>(x, scale_shift, params.relu, join, st);
   });
   return y;
@@ -317,7 +422,8 @@ Tensor batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor
 
 void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, const Tensor& gamma,
                         const BatchNormSaved& saved, const BatchNormParams& params, Tensor& dx, Tensor& dgamma,
-                        Tensor& dbeta, GradWrite dx_write, Tensor* dresidual, GradWrite dresidual_write) {
+                        Tensor& dbeta, GradWrite dx_write, Tensor* dresidual, GradWrite dresidual_write,
+                        BatchNormSync* sync) {
   const int device = x.device().index;
   set_device(device);
   cudaStream_t st = stream(device);
@@ -329,10 +435,22 @@ void batchnorm_backward(const Tensor& x, const Tensor& y, const Tensor& dy, cons
     Chunks chunks{};
     Tensor partial = launch_partials<T, true>(x, ys, dy.data<T>(), saved.mean.data<float>(),
                                               saved.invstd.data<float>(), st, &chunks);
-    finish_backward_stats<<<grid_for(c), kThreads, 0, st>>>(partial.data<double>(), chunks.count, gamma.data<float>(),
-                                                             saved.invstd.data<float>(), dgamma.data<float>(),
-                                                             dbeta.data<float>(), coef.data<float>(), rows, c);
-    PIX_CUDA_CHECK_LAUNCH("batchnorm_backward (parameter gradients)");
+    if (!sync) {
+      finish_backward_stats<<<grid_for(c), kThreads, 0, st>>>(partial.data<double>(), chunks.count, gamma.data<float>(),
+                                                               saved.invstd.data<float>(), dgamma.data<float>(),
+                                                               dbeta.data<float>(), coef.data<float>(), rows, c);
+      PIX_CUDA_CHECK_LAUNCH("batchnorm_backward (parameter gradients)");
+    } else {
+      Tensor sums = Tensor::empty({2, c}, DType::F32, x.device());
+      local_gradient_sums<<<grid_for(c), kThreads, 0, st>>>(partial.data<double>(), chunks.count, dgamma.data<float>(),
+                                                             dbeta.data<float>(), sums.data<float>(), c);
+      PIX_CUDA_CHECK_LAUNCH("batchnorm_backward (parameter gradients)");
+      sync->all_reduce_sum(sums);
+      synced_coefficients<<<grid_for(c), kThreads, 0, st>>>(sums.data<float>(), saved.group_rows.data<float>(),
+                                                             gamma.data<float>(), saved.invstd.data<float>(),
+                                                             coef.data<float>(), c);
+      PIX_CUDA_CHECK_LAUNCH("batchnorm_backward (the group's coefficients)");
+    }
     if (!dx.defined()) {
       PIX_CHECK(!dresidual, "batchnorm_backward: on CUDA a join's gradient comes with dx");
       return;
