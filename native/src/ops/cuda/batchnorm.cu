@@ -87,27 +87,35 @@ __device__ void add_chunks(const double* partial, int64_t chunks, int64_t c, int
   for (int64_t k = 0; k < chunks; ++k) *a += partial[(k * 2) * c + ch], *b += partial[(k * 2 + 1) * c + ch];
 }
 
-// Batch statistics, the running-statistics update (unbiased variance) and the normalisation's
-// per-channel scale and shift, as the CPU backend computes them.
+// Where a training forward's per-channel results go: the saved statistics, the running statistics
+// (updated with the unbiased variance) and the normalisation's scale and shift.
+struct TrainStatsOut {
+  const float* gamma;
+  const float* beta;
+  float *running_mean, *running_var, *saved_mean, *saved_invstd, *scale, *shift;
+  float eps, momentum;
+};
+
+__device__ void store_train_stats(const TrainStatsOut& o, int64_t ch, double mean, double var, double n) {
+  const float mean_f = static_cast<float>(mean);
+  const float invstd = static_cast<float>(1.0 / sqrt(var + o.eps));
+  o.saved_mean[ch] = mean_f;
+  o.saved_invstd[ch] = invstd;
+  o.running_mean[ch] = static_cast<float>((1.0 - o.momentum) * o.running_mean[ch] + o.momentum * mean);
+  o.running_var[ch] = static_cast<float>((1.0 - o.momentum) * o.running_var[ch] + o.momentum * var * n / (n - 1.0));
+  o.scale[ch] = o.gamma[ch] * invstd;
+  o.shift[ch] = o.beta[ch] - mean_f * o.scale[ch];
+}
+
+// Batch statistics from the chunks' shifted sums, as the CPU backend computes them.
 __global__ void finish_train_stats(const double* __restrict__ partial, int64_t chunks, const float* __restrict__ x0,
-                                   const float* __restrict__ gamma, const float* __restrict__ beta, float* running_mean,
-                                   float* running_var, float* saved_mean, float* saved_invstd, float* scale,
-                                   float* shift, int64_t rows, int64_t c, float eps, float momentum) {
+                                   TrainStatsOut out, int64_t rows, int64_t c) {
   PIX_GRID_STRIDE(ch, c) {
     double s, ss;
     add_chunks(partial, chunks, c, ch, &s, &ss);
     const double n = static_cast<double>(rows);
     const double m = s / n;
-    const double mean = x0[ch] + m;
-    const double var = fmax(0.0, ss / n - m * m);
-    const float mean_f = static_cast<float>(mean);
-    const float invstd = static_cast<float>(1.0 / sqrt(var + eps));
-    saved_mean[ch] = mean_f;
-    saved_invstd[ch] = invstd;
-    running_mean[ch] = static_cast<float>((1.0 - momentum) * running_mean[ch] + momentum * mean);
-    running_var[ch] = static_cast<float>((1.0 - momentum) * running_var[ch] + momentum * var * n / (n - 1.0));
-    scale[ch] = gamma[ch] * invstd;
-    shift[ch] = beta[ch] - mean_f * scale[ch];
+    store_train_stats(out, ch, x0[ch] + m, fmax(0.0, ss / n - m * m), n);
   }
 }
 
@@ -136,10 +144,8 @@ __global__ void local_moments(const double* __restrict__ partial, int64_t chunks
 
 __device__ double rows_of(const float* split) { return static_cast<double>(split[0]) * kRowsSplit + split[1]; }
 
-__global__ void finish_synced_stats(const float* __restrict__ gathered, int world, const float* __restrict__ gamma,
-                                    const float* __restrict__ beta, float* running_mean, float* running_var,
-                                    float* saved_mean, float* saved_invstd, float* scale, float* shift,
-                                    float* group_rows, int64_t c, float eps, float momentum) {
+__global__ void finish_synced_stats(const float* __restrict__ gathered, int world, TrainStatsOut out,
+                                    float* group_rows, int64_t c) {
   const int64_t stride = 2 * c + 2;
   PIX_GRID_STRIDE(ch, c) {
     double n = 0, weighted = 0;
@@ -155,15 +161,7 @@ __global__ void finish_synced_stats(const float* __restrict__ gathered, int worl
       const double d = row[ch] - mean;
       m2 += row[c + ch] + rows_of(row + 2 * c) * d * d;
     }
-    const double var = m2 / n;
-    const float mean_f = static_cast<float>(mean);
-    const float invstd = static_cast<float>(1.0 / sqrt(var + eps));
-    saved_mean[ch] = mean_f;
-    saved_invstd[ch] = invstd;
-    running_mean[ch] = static_cast<float>((1.0 - momentum) * running_mean[ch] + momentum * mean);
-    running_var[ch] = static_cast<float>((1.0 - momentum) * running_var[ch] + momentum * var * n / (n - 1.0));
-    scale[ch] = gamma[ch] * invstd;
-    shift[ch] = beta[ch] - mean_f * scale[ch];
+    store_train_stats(out, ch, mean, m2 / n, n);
     if (ch == 0) {
       group_rows[0] = group_rows[1] = 0.f;
       for (int r = 0; r < world; ++r) {
@@ -374,12 +372,13 @@ Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tenso
     PIX_CUDA_CHECK_LAUNCH("batchnorm (first row)");
     Chunks chunks{};
     Tensor partial = launch_partials<T, false>(x, nullptr, nullptr, nullptr, nullptr, st, &chunks);
+    const TrainStatsOut out{gamma.data<float>(),       beta.data<float>(),         running_mean.data<float>(),
+                            running_var.data<float>(), saved.mean.data<float>(),   saved.invstd.data<float>(),
+                            scale_shift.data<float>(), scale_shift.data<float>() + c, params.eps, params.momentum};
     if (!sync) {
       saved.group_rows = Tensor();
-      finish_train_stats<<<grid_for(c), kThreads, 0, st>>>(
-          partial.data<double>(), chunks.count, x0.data<float>(), gamma.data<float>(), beta.data<float>(),
-          running_mean.data<float>(), running_var.data<float>(), saved.mean.data<float>(), saved.invstd.data<float>(),
-          scale_shift.data<float>(), scale_shift.data<float>() + c, rows, c, params.eps, params.momentum);
+      finish_train_stats<<<grid_for(c), kThreads, 0, st>>>(partial.data<double>(), chunks.count, x0.data<float>(), out,
+                                                            rows, c);
       PIX_CUDA_CHECK_LAUNCH("batchnorm (statistics)");
     } else {
       const int world = sync->world_size();
@@ -389,10 +388,8 @@ Tensor batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tenso
       PIX_CUDA_CHECK_LAUNCH("batchnorm (the rank's statistics)");
       sync->all_reduce_sum(gathered);
       saved.group_rows = Tensor::empty({2}, DType::F32, x.device());
-      finish_synced_stats<<<grid_for(c), kThreads, 0, st>>>(
-          gathered.data<float>(), world, gamma.data<float>(), beta.data<float>(), running_mean.data<float>(),
-          running_var.data<float>(), saved.mean.data<float>(), saved.invstd.data<float>(), scale_shift.data<float>(),
-          scale_shift.data<float>() + c, saved.group_rows.data<float>(), c, params.eps, params.momentum);
+      finish_synced_stats<<<grid_for(c), kThreads, 0, st>>>(gathered.data<float>(), world, out,
+                                                             saved.group_rows.data<float>(), c);
       PIX_CUDA_CHECK_LAUNCH("batchnorm (the group's statistics)");
     }
     y = normalize_with<T>(x, scale_shift, params.relu, join, st);
