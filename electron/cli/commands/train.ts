@@ -8,6 +8,7 @@ import { exitWithLauncher, launchLocalRanks, rankFromEnv } from '../../host/dist
 import { joinProcessGroup, type ProcessGroup } from '../../host/distributed/process_group';
 import { applyDemoPreset } from '../../host/train/demo_preset';
 import { runTraining, type StopFlag } from '../../host/train/trainer';
+import { epochSummary } from '../../host/train/epoch_summary';
 import { parseRunFlagsWithSources } from '../run_flags';
 import type { Command } from '../command';
 
@@ -67,10 +68,7 @@ export const trainCommand: Command = {
         epoch: (record) => {
           if (group && group.rank !== 0) return;
           if (tty) process.stderr.write('\n');
-          const test = record.test_acc1 !== undefined
-            ? ` test acc1 ${(record.test_acc1 as number).toFixed(2)}% acc5 ${(record.test_acc5 as number).toFixed(2)}% loss ${(record.test_loss as number).toFixed(4)}`
-            : '';
-          log(`epoch ${record.epoch}: train loss ${(record.train_loss as number).toFixed(4)}${test}`);
+          log(epochSummary(record));
         },
       }, stop, group);
       if (outcome.status === 'failed') {

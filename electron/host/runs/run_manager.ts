@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import type { EpochRecord, IterationPoint, RunDetail, RunSummary, Series } from '../../../shared/api';
 import type { Emit } from '../host_events';
+import { RequestError } from '../request_error';
 import { DeviceQueue, describeRequest, requestOf, visibleDevicesFor } from '../jobs/device_queue';
 import { superviseWorker, type SupervisedWorker, type WorkerExit } from '../jobs/supervisor';
 import type { WorkerToHost } from '../jobs/worker_protocol';
@@ -18,6 +19,7 @@ import { checkMove, isActive } from './run_status';
 import type { RunRecord, RunStore } from './run_store';
 import { RunView } from './run_view';
 import type { SeriesWindow } from './series';
+import { epochSummary } from '../train/epoch_summary';
 
 export interface RunManagerOptions {
   store: RunStore;
@@ -192,7 +194,7 @@ export class RunManager {
     const record = this.records.get(id);
     if (!record) {
       this.store.folderOf(id);  // a malformed id gets its own message
-      throw new Error(`no run with id '${id}'`);
+      throw new RequestError(404, `no run with id '${id}'`);
     }
     return record;
   }
@@ -283,6 +285,7 @@ export class RunManager {
       }
       case 'epoch':
         this.store.write(record);
+        this.addLines(id, [epochSummary(message.record)]);
         this.flush(id);
         this.sendEpochs(id, run);
         this.emit('runUpdated', this.summary(record));

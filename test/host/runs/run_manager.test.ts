@@ -57,6 +57,7 @@ describe('RunManager', () => {
     assert.deepEqual(detail.epochRecords.map((r) => r.epoch), [0, 1]);
     assert.deepEqual(detail.checkpoints.map((c) => c.name), ['checkpoint-1', 'checkpoint-0']);
     assert.ok(detail.logTail.some((l) => l.includes('attempt 1 on cpu')));
+    assert.ok(detail.logTail.some((l) => l === 'epoch 1: train loss 0.5000 test acc1 20.00%'), 'each epoch summarised in the console');
     const record = JSON.parse(readFileSync(join(h.store.folderOf(created.id), 'run.json'), 'utf8')) as { status: string };
     assert.equal(record.status, 'completed');
   });
