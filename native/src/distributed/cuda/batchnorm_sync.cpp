@@ -8,7 +8,8 @@ class NcclBatchNormSync final : public BatchNormSync {
   explicit NcclBatchNormSync(std::shared_ptr<Communicator> comm) : comm_(std::move(comm)) {}
   int rank() const override { return comm_->rank(); }
   int world_size() const override { return comm_->world_size(); }
-  void all_reduce_sum(const Tensor& values) override { comm_->all_reduce_sum(values); }
+  // In order with the gradient buckets a backward overlaps (GradientAverager): both use the side stream.
+  void all_reduce_sum(const Tensor& values) override { comm_->all_reduce_sum_in_order(values); }
 
  private:
   std::shared_ptr<Communicator> comm_;

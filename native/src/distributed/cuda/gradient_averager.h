@@ -4,7 +4,9 @@
 // queued so far, and its collective runs while the engine's stream goes on with the earlier layers'
 // backward. Buckets go out in their order and only in it, the same on every rank (NCCL needs the
 // ranks to call their collectives in one order); planned in reverse parameter order, as DDP plans
-// them (electron/host/distributed/nccl_group.ts), they complete in that order anyway.
+// them (electron/host/distributed/nccl_group.ts), they complete in that order anyway. SyncBatchNorm's
+// sums, issued by the same backward, go through the same side stream (all_reduce_sum_in_order), so
+// the GPU runs every collective in the order it was issued.
 //
 // finish(), after the backward, sends what is left, makes the engine's stream wait for every
 // bucket (the optimizer step reads the averaged gradients there) and returns the extras (the loss,

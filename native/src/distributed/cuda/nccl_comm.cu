@@ -86,6 +86,18 @@ void Communicator::all_reduce_sum(const Tensor& tensor) {
         "ncclAllReduce", comm_);
 }
 
+void Communicator::all_reduce_sum_in_order(const Tensor& tensor) {
+  ensure_alive("allReduceSum");
+  check_tensor(tensor, "allReduceSum", false);
+  if (tensor.numel() == 0) return;
+  const Stream side = side_stream();
+  order_after(side, engine_stream());
+  check(api().AllReduce(tensor.raw_data(), tensor.raw_data(), static_cast<size_t>(tensor.numel()), nccl_type(tensor.dtype()),
+                        kSum, comm_, side),
+        "ncclAllReduce", comm_);
+  order_after(engine_stream(), side);
+}
+
 void Communicator::broadcast(const Tensor& tensor, int root) {
   ensure_alive("broadcast");
   check_tensor(tensor, "broadcast", false);

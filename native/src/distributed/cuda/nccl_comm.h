@@ -39,6 +39,11 @@ class Communicator {
 
   // In place on an f32 or bf16 tensor of this communicator's device; returns once queued.
   void all_reduce_sum(const Tensor& tensor);
+  // The same on the side stream, between the engine's work queued before and after: every
+  // collective that may be in flight beside the engine's kernels (the overlapped gradient buckets,
+  // SyncBatchNorm's sums) goes through the one side stream, so the GPU runs them in the order they
+  // were issued, which is the same on every rank (PyTorch keeps one NCCL stream per device for this).
+  void all_reduce_sum_in_order(const Tensor& tensor);
   void broadcast(const Tensor& tensor, int root);
 
   // One collective over f32 tensors of this device: gathered into one buffer with `extras` (at
@@ -81,8 +86,8 @@ class Communicator {
   int device_ = 0;
 };
 
-// SyncBatchNorm's group (ops/batchnorm.h: BatchNormSync) over `comm`: its sums are all_reduce_sum's,
-// ordered on the engine's stream between the BatchNorm kernels. It keeps the communicator alive.
+// SyncBatchNorm's group (ops/batchnorm.h: BatchNormSync) over `comm`: its sums are
+// all_reduce_sum_in_order's, between the BatchNorm kernels. It keeps the communicator alive.
 std::shared_ptr<BatchNormSync> batchnorm_sync(std::shared_ptr<Communicator> comm);
 
 }  // namespace pix::nccl
