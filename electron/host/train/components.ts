@@ -66,6 +66,13 @@ export function unsupportedFlags(config: RunConfig): string[] {
   const out: string[] = [...realLabelsProblems(config)];
   if (mixupActive(config) && config.mixup_mode !== 'batch') out.push(`--mixup_mode ${config.mixup_mode}: only 'batch' is available`);
   if (mixupActive(config) && config.batch_size % 2 !== 0) out.push(`--batch_size ${config.batch_size}: Mixup/CutMix pair each image with another, so the batch size must be even`);
+  const decays = config.model_ema ? [config.model_ema_decay, ...(config.model_ema_decays ?? [])] : [];
+  const repeated = decays.find((d, i) => decays.indexOf(d) !== i);
+  if (repeated !== undefined) {
+    // Checkpoints keep every EMA under its decay (checkpointing.ts), so two of one decay would collide.
+    out.push(`--model_ema_decays ${config.model_ema_decays!.join(' ')}: decay ${repeated} is kept twice (--model_ema_decay is ` +
+      `${config.model_ema_decay}); give each decay once`);
+  }
   const deviceIssue = deviceProblem(config.device, engineInfo().backends.cuda);
   if (deviceIssue) out.push(`--device ${config.device}: ${deviceIssue}`);
   else if (config.device !== 'cpu' && config.nproc_per_node * config.nnodes > 1) {
