@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { saveModelCheckpoint } from '../../electron/host/checkpoints/model_checkpoint';
 import { scanImageNetLayout } from '../../electron/host/data/image_folder';
 import { Loader } from '../../electron/host/data/loader';
-import { IMAGENET_DEFAULT, IMAGENET_INCEPTION, type Normalization } from '../../electron/host/data/transforms';
+import { evalTransformFromFlags, IMAGENET_DEFAULT, IMAGENET_INCEPTION, type Normalization } from '../../electron/host/data/transforms';
 import { loadEngine, type Model } from '../../electron/host/engine/addon';
 import { evaluate } from '../../electron/host/train/evaluate';
 import { DEMO_DATASET } from '../../electron/host/train/demo_preset';
@@ -41,8 +41,8 @@ interface EvalJson {
 
 async function evaluateWith(model: Model, data: string, normalization: Normalization) {
   const loader = new Loader(scanImageNetLayout(data).val.samples, { batchSize: 64, shuffle: false, dropLast: false, seed: 0,
-    transform: { kind: 'eval', size: 16, cropPct: 0.875, interpolation: 'bicubic', normalization } });
-  return evaluate(model, loader, 16);
+    transform: { ...evalTransformFromFlags({ input_size: 28 }), normalization } });  // the digits' own size: not resized
+  return evaluate(model, loader, 28);
 }
 
 describe('pix eval', () => {
@@ -54,7 +54,7 @@ describe('pix eval', () => {
   it('reports what evaluate() computes', async () => {
     const data = digits(10);
     const result = spawnSync(process.execPath, [pix, 'eval', '--model', 'resnet_tiny', '--checkpoint', checkpoint,
-      '--data_path', data, '--input_size', '16', '--json'], { encoding: 'utf8' });
+      '--data_path', data, '--input_size', '28', '--json'], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     const { normalization, ...reported } = JSON.parse(result.stdout) as EvalJson;
     assert.equal(reported.images, 60);
@@ -70,7 +70,7 @@ describe('pix eval', () => {
     saveModelCheckpoint(model, inceptionCheckpoint, { config: JSON.stringify({ model: 'resnet_tiny', imagenet_default_mean_and_std: false }) });
     const run = (...extra: string[]) => {
       const result = spawnSync(process.execPath, [pix, 'eval', '--model', 'resnet_tiny', '--checkpoint', inceptionCheckpoint,
-        '--input_size', '16', '--json', ...extra], { encoding: 'utf8' });
+        '--input_size', '28', '--json', ...extra], { encoding: 'utf8' });
       assert.equal(result.status, 0, result.stderr);
       assert.equal(result.stderr, '');
       return JSON.parse(result.stdout) as EvalJson;
@@ -102,7 +102,7 @@ describe('pix eval', () => {
     const real = join(mkdtempSync(join(tmpdir(), 'pix-eval-real-json-')), 'real.json');
     writeFileSync(real, JSON.stringify(labels));
     const result = spawnSync(process.execPath, [pix, 'eval', '--model', 'resnet_tiny', '--checkpoint', checkpoint, '--data_path', named,
-      '--data_set', 'image_folder', '--input_size', '16', '--real_labels', real, '--json'], { encoding: 'utf8' });
+      '--data_set', 'image_folder', '--input_size', '28', '--real_labels', real, '--json'], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     const reported = JSON.parse(result.stdout) as EvalJson;
     // ReaL classes equal to the folder labels: the ReaL score is the plain accuracy.
@@ -111,7 +111,7 @@ describe('pix eval', () => {
 
   it('refuses a dataset with another class count', () => {
     const result = spawnSync(process.execPath, [pix, 'eval', '--model', 'resnet_tiny', '--checkpoint', checkpoint,
-      '--data_path', digits(4), '--input_size', '16'], { encoding: 'utf8' });
+      '--data_path', digits(4), '--input_size', '28'], { encoding: 'utf8' });
     assert.equal(result.status, 1);
     assert.match(result.stderr, /the checkpoint has 10 classes but .* has 4/);
   });

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { twoRankNcclSkipReason } from '../helpers/cuda';
 import { freePort } from '../helpers/free_port';
-import { smallDigits } from '../helpers/small_digits';
+import { smallDigitsAt } from '../helpers/small_digits';
 
 const pix = join(__dirname, '..', '..', '..', 'bin', 'pix.js');
 
@@ -44,7 +44,7 @@ function close(a: number, b: number, what: string): void {
 
 describe('pix train --nproc_per_node 2 --device cuda (NCCL)', { skip: twoRankNcclSkipReason() }, () => {
   it('trains one run on two devices, its first steps those of the same run on the CPU', { timeout: 10 * 60_000 }, async () => {
-    const data = smallDigits(10, 3);  // 100 images: 5 steps of 2 ranks x 10
+    const data = await smallDigitsAt(16, 10, 3);  // 100 images: 5 steps of 2 ranks x 10, at the 16x16 input's own size
     const [cuda, cpu] = await Promise.all([train(data, 'cuda'), train(data, 'cpu')]);
     assert.equal(cuda.code, 0, cuda.stderr);
     assert.equal(cpu.code, 0, cpu.stderr);

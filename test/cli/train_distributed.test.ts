@@ -41,7 +41,7 @@ function train(args: string[], interruptWhen?: () => boolean): Promise<Finished>
 }
 
 async function flags(out: string, extra: string[] = []): Promise<string[]> {
-  return ['--data_path', data, '--output_dir', out, '--model', 'pix_resnet_tiny_cs', '--input_size', '16', '--batch_size', '10',
+  return ['--data_path', data, '--output_dir', out, '--model', 'pix_resnet_tiny_cs', '--input_size', '28', '--batch_size', '10',
     '--epochs', '2', '--opt', 'momentum', '--lr', '0.05', '--warmup_epochs', '0', '--aa', 'none', '--reprob', '0', '--mixup', '0',
     '--cutmix', '0', '--hflip', '0', '--test_freq', '1', '--num_workers', '0', '--nproc_per_node', '2',
     '--master_port', String(await freePort()), ...extra];

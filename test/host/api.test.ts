@@ -14,7 +14,7 @@ import { DEMO_DATASET } from '../../electron/host/train/demo_preset';
 import { smallDigits } from '../helpers/small_digits';
 
 const digits = smallDigits();
-const tiny = { model: 'pix_resnet_tiny_cs', data_path: digits, input_size: 16, batch_size: 25, epochs: 2, opt: 'momentum', lr: 0.05,
+const tiny = { model: 'pix_resnet_tiny_cs', data_path: digits, input_size: 28, batch_size: 25, epochs: 2, opt: 'momentum', lr: 0.05,
   warmup_epochs: 0, aa: 'none', reprob: 0, mixup: 0, cutmix: 0, hflip: 0, scale: [0.6, 1], test_freq: 1, num_workers: 0, seed: 1 };
 
 describe('createHost', () => {
@@ -70,7 +70,7 @@ describe('createHost', () => {
     const detail = await host.api.getRun({ id: run.id });
     assert.equal(detail.dataset, '');
     assert.equal(detail.config.data_path, DEMO_DATASET);
-    assert.deepEqual([detail.config.model, detail.config.input_size, detail.config.epochs, detail.config.aa], ['pix_resnet_tiny_cs', 16, 1, 'none']);
+    assert.deepEqual([detail.config.model, detail.config.input_size, detail.config.epochs, detail.config.aa], ['pix_resnet_tiny_cs', 28, 1, 'none']);
     assert.equal(detail.outputDir, detail.config.output_dir);
     await until(run.id, (s) => s.step >= 1);
     assert.equal((await host.api.stopRun({ id: run.id })).status, 'stopping');

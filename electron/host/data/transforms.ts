@@ -9,15 +9,16 @@
 // (or, with --aa none, torchvision's ColorJitter), ToTensor + Normalize in float32, timm's
 // RandomErasing. Normalize takes the transform's mean and std: timm's ImageNet default, or the
 // Inception 0.5/0.5 of --imagenet_default_mean_and_std false, whose mean also sets RandAugment's
-// fill colour. Every random decision comes from the sample's Random stream in a fixed order, so a
-// sample is the same on any thread.
+// fill colour. At input_size <= 32 the official build_transform resizes nothing (small_input.ts):
+// training crops the zero-padded whole image (torchvision's RandomCrop, padding 4) in place of
+// RandomResizedCrop, evaluation takes each image as it is. Every random decision comes from the
+// sample's Random stream in a fixed order, so a sample is the same on any thread.
 // A file that cannot become an image (truncated, corrupt, empty, not an image, over the pixel limit)
 // raises BadImageError and nothing else; alpha is dropped and grey, palette, CMYK and 16-bit images
-// become 8-bit RGB, as PIL's convert('RGB') gives torchvision's ImageFolder.
+// become 8-bit RGB, as PIL's convert('RGB') gives torchvision's ImageFolder (image_file.ts).
 // On a JPEG the eval transform is timm's on PIL bit for bit, and so is the training crop unless it
 // is at least twice the output size (then the IDCT shrinks it first, as PIL's draft() would). Not here: PIL's resize
 // for other formats (libvips' resize is close, not bit-exact).
-import { readFileSync } from 'node:fs';
 import type { Metadata, Sharp } from 'sharp';
 import { loadEngine, type JpegResizedCropParams, type SampleErase } from '../engine/addon';
 import { drawRandAugment, parseRandAugment, randAugmentHparams, type RandAugmentConfig } from './augment/rand_augment';
@@ -25,6 +26,8 @@ import { drawColorJitter } from './augment/color_jitter';
 import { drawErasing, randomErasingConfig, type RandomErasingConfig } from './augment/random_erasing';
 import { randint, roundHalfEven, uniform } from './augment/python_numbers';
 import { BadImageError, DEFAULT_PIXEL_LIMIT } from './bad_image';
+import { checkPixelLimit, decodeWholeImage, errorReason, isJpeg, openImage, readImageFile } from './image_file';
+import { checkUnresizedSize, drawPaddedCrop, paddedCropInto, SMALL_INPUT_MAX, SMALL_INPUT_PADDING } from './small_input';
 import type { Random } from './sample_random';
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -65,6 +68,11 @@ export interface EvalTransform {
   size: number;
   cropPct: number;
   interpolation: Interpolation;
+  /**
+   * false: no Resize and CenterCrop, only ToTensor + Normalize (the official build_transform at
+   * input_size <= 32), so every image must be size x size. Absent: true.
+   */
+  resize?: boolean;
   /** Absent: the ImageNet default. */
   normalization?: Normalization;
 }
@@ -76,6 +84,11 @@ export interface TrainTransform {
   scale: [number, number];
   ratio: [number, number];
   hflip: number;
+  /**
+   * torchvision RandomCrop(size, padding) in place of RandomResizedCrop (the official build_transform
+   * at input_size <= 32): scale, ratio and the crop's interpolation are then unused.
+   */
+  paddedCrop?: { padding: number };
   /** 'random': bilinear or bicubic drawn per sample for the crop, and per op for RandAugment's geometric ops. */
   interpolation: Interpolation | 'random';
   /** timm RandAugment; absent: none (--aa none). */
@@ -117,6 +130,25 @@ export function trainTransformFromFlags(flags: TrainTransformFlags): TrainTransf
   else if (flags.color_jitter) transform.colorJitter = flags.color_jitter;
   if (flags.reprob > 0) transform.erasing = randomErasingConfig(flags.reprob, flags.remode, flags.recount);
   transform.normalization = normalizationFor(flags.imagenet_default_mean_and_std ?? true);
+  // datasets.py: `if not resize_im: transform.transforms[0] = transforms.RandomCrop(args.input_size, padding=4)`.
+  if (flags.input_size <= SMALL_INPUT_MAX) transform.paddedCrop = { padding: SMALL_INPUT_PADDING };
+  return transform;
+}
+
+/** The flags of the official script that shape the evaluation transform. */
+export interface EvalTransformFlags {
+  input_size: number;
+  /** Absent or null: 224 / 256, as the official script sets it. */
+  crop_pct?: number | null;
+  /** Absent: true (the ImageNet mean and std). */
+  imagenet_default_mean_and_std?: boolean;
+}
+
+/** The official build_transform(is_train=False): Resize(input_size / crop_pct, bicubic) + CenterCrop, or nothing at input_size <= 32. */
+export function evalTransformFromFlags(flags: EvalTransformFlags): EvalTransform {
+  const transform: EvalTransform = { kind: 'eval', size: flags.input_size, cropPct: flags.crop_pct ?? 224 / 256, interpolation: 'bicubic',
+    normalization: normalizationFor(flags.imagenet_default_mean_and_std ?? true) };
+  if (flags.input_size <= SMALL_INPUT_MAX) transform.resize = false;
   return transform;
 }
 
@@ -126,16 +158,6 @@ export interface LoadOptions {
 }
 
 const KERNEL = { bicubic: 'cubic', bilinear: 'linear' } as const;
-
-// sharp (libvips) loads on first use, so commands that never decode images (`pix info` on a GPU
-// machine without npm's packages) do not need it installed.
-type SharpFactory = typeof import('sharp').default;
-let sharpFactory: SharpFactory | undefined;
-function sharp(...args: Parameters<SharpFactory>): Sharp {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred load, see above
-  sharpFactory ??= require('sharp') as SharpFactory;  // the CommonJS entry exports the factory itself
-  return sharpFactory(...args);
-}
 
 interface Crop {
   left: number;
@@ -165,54 +187,6 @@ export function randomResizedCrop(width: number, height: number, scale: [number,
   if (inRatio < Math.min(...ratio)) h = roundHalfEven(w / Math.min(...ratio));
   else if (inRatio > Math.max(...ratio)) w = roundHalfEven(h * Math.max(...ratio));
   return { top: Math.floor((height - h) / 2), left: Math.floor((width - w) / 2), width: w, height: h };
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function checkPixelLimit(path: string, width: number, height: number, pixelLimit: number): void {
-  if (width * height > pixelLimit) {
-    throw new BadImageError(path, `${width}x${height} = ${width * height} pixels is above the pixel limit of ${pixelLimit}`);
-  }
-}
-
-/** The whole file: the engine decodes from memory, and sharp then reads the same bytes. */
-function readImageFile(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new BadImageError(path, `not a readable image (${reason(error)})`);
-  }
-}
-
-/** Opens a file's bytes with sharp and reads the header; anything that is not a usable image is a BadImageError. */
-async function open(path: string, file: Buffer, pixelLimit: number): Promise<{ image: Sharp; meta: Metadata; width: number; height: number }> {
-  let image: Sharp;
-  let meta: Metadata;
-  try {
-    // failOn 'truncated': a JPEG or PNG cut short is refused (libvips would pad it with grey), as
-    // PIL refuses it. sharp's own pixel limit is off: the header check below refuses big images
-    // before anything is decoded, with a message that says so.
-    image = sharp(file, { failOn: 'truncated', limitInputPixels: false });
-    meta = await image.metadata();
-  } catch (error) {
-    throw new BadImageError(path, `not a readable image (${reason(error)})`);
-  }
-  const { width, height } = meta;
-  if (!width || !height) throw new BadImageError(path, 'the image header has no size');
-  checkPixelLimit(path, width, height, pixelLimit);
-  // PIL's convert('RGB'): alpha dropped, never composited; every colour space and depth to 8-bit sRGB.
-  if (!meta.hasAlpha) return { image: image.removeAlpha().toColourspace('srgb'), meta, width, height };
-  // libvips resizes RGBA premultiplied and drops alpha only at the end, which changes the colours
-  // near transparent pixels; PIL drops alpha first. So images with alpha are decoded to RGB here.
-  try {
-    const { data, info } = await image.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    const rgb = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
-    return { image: rgb.toColourspace('srgb'), meta: { ...meta, format: 'raw' }, width, height };
-  } catch (error) {
-    throw new BadImageError(path, `cannot be decoded (${reason(error)})`);
-  }
 }
 
 /**
@@ -254,10 +228,6 @@ function drawTrainGeometry(t: TrainTransform, width: number, height: number, ran
   return { crop, interpolation, flip: random() < t.hflip };
 }
 
-function isJpeg(file: Uint8Array): boolean {
-  return file.length >= 3 && file[0] === 0xff && file[1] === 0xd8 && file[2] === 0xff;
-}
-
 /**
  * The engine's path for a JPEG: header, geometry, a decode of only what the resize reads, PIL's
  * resize and the flip, in one call. Undefined when it does not apply (not a JPEG, a CMYK/YCCK
@@ -270,7 +240,7 @@ function jpegGeometry(path: string, file: Buffer, transform: Transform, random: 
   try {
     info = engine.jpegInfo(file);
   } catch (error) {
-    throw new BadImageError(path, `not a readable image (${reason(error)})`);
+    throw new BadImageError(path, `not a readable image (${errorReason(error)})`);
   }
   if (!info.rgb) return undefined;
   checkPixelLimit(path, info.width, info.height, pixelLimit);
@@ -287,15 +257,38 @@ function jpegGeometry(path: string, file: Buffer, transform: Transform, random: 
   try {
     engine.jpegResizedCrop(file, out, size, size, params);
   } catch (error) {
-    throw new BadImageError(path, `cannot be decoded (${reason(error)})`);
+    throw new BadImageError(path, `cannot be decoded (${errorReason(error)})`);
   }
   return out;
+}
+
+/** Whether the transform resizes nothing: the official one at input_size <= 32 (small_input.ts). */
+function unresized(transform: Transform): boolean {
+  return transform.kind === 'train' ? transform.paddedCrop !== undefined : transform.resize === false;
+}
+
+/**
+ * The small-input geometry: in training the padded random crop and then the flip, drawn in that
+ * order as timm's pipeline applies them (no interpolation is drawn: RandomCrop has none); in
+ * evaluation the image itself, which must be size x size.
+ */
+async function unresizedGeometry(path: string, file: Buffer, transform: Transform, random: Random | undefined, pixelLimit: number, out: Uint8Array): Promise<void> {
+  const { size } = transform;
+  const { pixels, width, height } = await decodeWholeImage(path, file, pixelLimit);
+  if (transform.kind === 'eval') {
+    checkUnresizedSize(path, width, height, size);
+    out.set(pixels);
+    return;
+  }
+  const { padding } = transform.paddedCrop!;
+  const crop = drawPaddedCrop(path, width, height, size, padding, random!);
+  paddedCropInto(pixels, width, height, padding, crop, random!() < transform.hflip, size, out);
 }
 
 /** The sharp path: any format sharp reads, resized by libvips. */
 async function sharpGeometry(path: string, file: Buffer, transform: Transform, random: Random | undefined, pixelLimit: number): Promise<Uint8Array> {
   const { size } = transform;
-  const { image, meta, width, height } = await open(path, file, pixelLimit);
+  const { image, meta, width, height } = await openImage(path, file, pixelLimit);
   let pipeline: Sharp;
   if (transform.kind === 'eval') {
     const g = evalGeometry(transform, width, height);
@@ -310,7 +303,7 @@ async function sharpGeometry(path: string, file: Buffer, transform: Transform, r
   try {
     ({ data: pixels, info } = await pipeline.raw().toBuffer({ resolveWithObject: true }));
   } catch (error) {
-    throw new BadImageError(path, `cannot be decoded (${reason(error)})`);
+    throw new BadImageError(path, `cannot be decoded (${errorReason(error)})`);
   }
   if (info.width !== size || info.height !== size || info.channels !== 3) {
     throw new Error(`${path}: decoding gave ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x3`);
@@ -329,7 +322,8 @@ export async function loadPixelsInto(path: string, transform: Transform, random:
   if (transform.kind === 'train' && !random) throw new Error('the training transform needs a random stream');
   const pixelLimit = options.pixelLimit ?? DEFAULT_PIXEL_LIMIT;
   const file = readImageFile(path);
-  if (!jpegGeometry(path, file, transform, random, pixelLimit, out)) out.set(await sharpGeometry(path, file, transform, random, pixelLimit));
+  if (unresized(transform)) await unresizedGeometry(path, file, transform, random, pixelLimit, out);
+  else if (!jpegGeometry(path, file, transform, random, pixelLimit, out)) out.set(await sharpGeometry(path, file, transform, random, pixelLimit));
   if (transform.kind !== 'train') return null;
   const r = random!;
   const ops = transform.randAugment

@@ -7,8 +7,7 @@ import { inputSizeFor, loadInferenceModel, type InferenceModel } from '../checkp
 import { dataFolderSplits } from '../data/datasets';
 import type { Sample } from '../data/image_folder';
 import { Loader } from '../data/loader';
-import type { EvalTransform } from '../data/transforms';
-import { loadImage } from '../data/transforms';
+import { evalTransformFromFlags, loadImage, type EvalTransform } from '../data/transforms';
 import { buildModelCatalog, type CatalogEntry } from '../engine/model_catalog';
 import { evaluate } from '../train/evaluate';
 import { DEMO_DATASET } from '../train/demo_preset';
@@ -29,9 +28,10 @@ export interface CheckpointTasks {
 
 export type TaskName = keyof CheckpointTasks;
 
+/** The run's own evaluation transform (the official one: at size <= 32 no resizing), so a checkpoint scores what its run logged. */
 function evalTransform(loaded: InferenceModel, size: number): EvalTransform {
   const cropPct = loaded.config?.crop_pct;
-  return { kind: 'eval', size, cropPct: typeof cropPct === 'number' ? cropPct : 0.875, interpolation: 'bicubic', normalization: loaded.normalization };
+  return { ...evalTransformFromFlags({ input_size: size, crop_pct: typeof cropPct === 'number' ? cropPct : null }), normalization: loaded.normalization };
 }
 
 /** The evaluation split of a data folder in either layout: val/ of the ImageNet layout, or an image folder itself. */

@@ -2,7 +2,8 @@
 // accumulation (update_freq), Mixup/CutMix with BCE or soft-target CE (else label-smoothing CE),
 // the optimizer step with optional clipping, EMA weights, evaluation on the official schedule
 // (every test_freq epochs and every epoch after test_epoch; the EMA too with model_ema_eval),
-// checkpoints every save_ckpt_freq epochs plus checkpoint-best(-ema), resume and auto-resume at
+// checkpoints every save_ckpt_freq epochs plus checkpoint-best and checkpoint-best-ema (the
+// best-scoring EMA of every decay kept, the decay named in its metadata), resume and auto-resume at
 // the same step, a clean stop on request (the step in flight finishes and is saved), and a stop
 // with a clear message on a non-finite loss (the last good checkpoint stays, the failure is
 // recorded). The folders come from --data_set (data/datasets.ts), the normalisation from
@@ -25,9 +26,9 @@ import { datasetSplits, runEvaluates, unusedDatasetFlags } from '../data/dataset
 import type { ImageFolder } from '../data/image_folder';
 import { BadFileList } from '../data/bad_files';
 import { Loader, type BadFile } from '../data/loader';
-import { normalizationFor, trainTransformFromFlags, type EvalTransform, type TrainTransform } from '../data/transforms';
+import { evalTransformFromFlags, trainTransformFromFlags, type TrainTransform } from '../data/transforms';
 import { loadEngine, type Model, type Tensor } from '../engine/addon';
-import { loadCheckpoint, numberedCheckpoints, saveCheckpoint, saveEpochCheckpoint, type TrainingState } from './checkpointing';
+import { EMA_DECAY_KEY, loadCheckpoint, numberedCheckpoints, saveCheckpoint, saveEpochCheckpoint, type TrainingState } from './checkpointing';
 import { batchInput } from './batch_input';
 import { evaluate, type EvalResult } from './evaluate';
 import { readRealLabels, RealLabels, realLabelsUnused, type RealScore } from './real_labels';
@@ -176,7 +177,9 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   const ema = config.model_ema ? keep(new engine.ModelEma(model, { decay: config.model_ema_decay })) : undefined;
   const extraEmas = config.model_ema ? (config.model_ema_decays ?? []).map((decay) => ({ decay, ema: keep(new engine.ModelEma(model, { decay })) })) : [];
   const emaModel = ema && config.model_ema_eval ? keep(new engine.Model(config.model, { numClasses: classes, ...place })) : undefined;
-  const state: TrainingState = { model, optimizer, ...(ema ? { ema } : {}), extraEmas };
+  const state: TrainingState = { model, optimizer, ...(ema ? { ema, emaDecay: config.model_ema_decay } : {}), extraEmas };
+  // Evaluated in this order, each logged under its key's test_* columns (the official ema_ for the main one).
+  const evaluatedEmas = ema ? [{ decay: config.model_ema_decay, ema, key: 'ema' }, ...extraEmas.map((e) => ({ ...e, key: `ema_${e.decay}` }))] : [];
   if (config.model_ema_decays?.length && !config.model_ema) events.message?.('--model_ema_decays has no effect without --model_ema true');
   if (config.bce_loss && !mixupActive(config)) events.message?.('--bce_loss has no effect without Mixup/CutMix, as in the official script');
   const criterion = lossFor(config, classes);
@@ -194,7 +197,8 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   if (config.scale.length !== 2 || !(scaleMin! > 0 && scaleMin! <= scaleMax! && scaleMax! <= 1)) {
     throw new Error(`--scale must be two numbers 0 < min <= max <= 1, got ${config.scale.join(' ')}`);
   }
-  // timm's create_transform: RandomResizedCrop, flip, RandAugment (--aa), normalisation, RandomErasing (--reprob).
+  // timm's create_transform: RandomResizedCrop (at --input_size <= 32 the padded RandomCrop), flip,
+  // RandAugment (--aa), normalisation, RandomErasing (--reprob).
   const transform: TrainTransform = trainTransformFromFlags({ ...config, scale: [scaleMin!, scaleMax!] });
   // Loader threads beyond the cores would only compete for them (the official 10 suits an 8-GPU server).
   const badFiles = files ? new BadFileList(join(files.dir, 'bad_files.txt')) : undefined;
@@ -205,8 +209,8 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   // (timm's PrefetchLoader); the floats are those the loader's own normalisation gives.
   const output = 'u8' as const;
   const trainLoader = new Loader(train.samples, { batchSize: config.batch_size, output, transform, shuffle: true, dropLast: true, seed: config.seed, ...loading, ...shard });
-  const evalTransform: EvalTransform = { kind: 'eval', size: config.input_size, cropPct: config.crop_pct ?? 0.875, interpolation: 'bicubic',
-    normalization: normalizationFor(config.imagenet_default_mean_and_std) };
+  // Resize and centre crop, or at --input_size <= 32 the images as they are (which must then be that size).
+  const evalTransform = evalTransformFromFlags(config);
   // Evaluation during training is sharded with --dist_eval (DistributedSampler); --eval and the ReaL
   // scoring after training see every image once on each rank (the official SequentialSampler).
   const evalLoader = (folder: ImageFolder, sharded: boolean) => new Loader(folder.samples, { batchSize: config.batch_size, output,
@@ -337,20 +341,22 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
         }
       }
       if (ema && emaModel) {
-        ema.copyTo(emaModel);
-        const emaResult = await evaluateOn(emaModel);
-        Object.assign(record, { ema_test_acc1: emaResult.acc1, ema_test_acc5: emaResult.acc5, ema_test_loss: emaResult.loss });
-        if (!bestEma || emaResult.acc1 > bestEma.acc1) {
-          bestEma = emaResult;
-          if (files && config.save_ckpt) {
-            saveCheckpoint(join(files.dir, 'checkpoint-best-ema.safetensors'), state, { ...metadata, epoch: String(epoch), next_step: String(nextStep) });
-          }
+        // The official script's max_accuracy_ema over every EMA kept: checkpoint-best-ema holds
+        // (under model_ema.) whichever decay's EMA beat every earlier score, the first listed on a tie.
+        let top: { decay: number; result: EvalResult } | undefined;
+        for (const { decay, ema: weights, key } of evaluatedEmas) {
+          weights.copyTo(emaModel);
+          const result = await evaluateOn(emaModel);
+          Object.assign(record, { [`${key}_test_acc1`]: result.acc1, [`${key}_test_acc5`]: result.acc5, [`${key}_test_loss`]: result.loss });
+          if (!top || result.acc1 > top.result.acc1) top = { decay, result };
         }
-        for (const extra of extraEmas) {
-          extra.ema.copyTo(emaModel);
-          const extraResult = await evaluateOn(emaModel);
-          Object.assign(record, { [`ema_${extra.decay}_test_acc1`]: extraResult.acc1, [`ema_${extra.decay}_test_acc5`]: extraResult.acc5,
-            [`ema_${extra.decay}_test_loss`]: extraResult.loss });
+        if (!bestEma || top!.result.acc1 > bestEma.acc1) {
+          bestEma = top!.result;
+          if (files && config.save_ckpt) {
+            saveCheckpoint(join(files.dir, 'checkpoint-best-ema.safetensors'), state, { ...metadata, epoch: String(epoch), next_step: String(nextStep) },
+              { emaDecay: top!.decay });
+          }
+          events.message?.(`Max EMA accuracy: ${bestEma.acc1.toFixed(2)}% (EMA decay ${top!.decay}, epoch ${epoch})`);
         }
       }
     }
@@ -365,10 +371,10 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
     // The official script, after training: checkpoint-best-ema's EMA weights against the ReaL labels.
     const path = join(files.dir, 'checkpoint-best-ema.safetensors');
     const bestEmaWeights = keep(new engine.ModelEma(emaModel, { decay: config.model_ema_decay }));
-    loadCheckpoint(path, { model: emaModel, ema: bestEmaWeights });
+    const saved = loadCheckpoint(path, { model: emaModel, ema: bestEmaWeights });  // model_ema.: the best EMA, whatever its decay
     bestEmaWeights.copyTo(emaModel);
     const result = await evaluate(emaModel, evalLoader(valFolder!, false), config.input_size, { real: realLabels });
-    events.message?.(realLine(`${path} (EMA weights)`, result.real!));
+    events.message?.(realLine(`${path} (EMA weights, decay ${saved[EMA_DECAY_KEY] ?? config.model_ema_decay})`, result.real!));
     return { status: 'completed', best, real: result.real! };
   }
   return { status: 'completed', best };

@@ -131,7 +131,7 @@ describe('NewRunForm', () => {
     setup();
     fireEvent.click(screen.getByRole('button', { name: 'Demo: embedded digits' }));
     expect(screen.getByLabelText('Peak learning rate (--lr)')).toHaveProperty('value', '0.1');
-    expect(screen.getByLabelText('Image size (--input_size)')).toHaveProperty('value', '16');
+    expect(screen.getByLabelText('Image size (--input_size)')).toHaveProperty('value', '28');
     expect(screen.getByLabelText('Optimizer (--opt)')).toHaveProperty('value', 'momentum');
   });
 

@@ -10,7 +10,7 @@ import { classifyImage } from '../../../electron/host/checkpoints/gate_statistic
 import { saveModelCheckpoint } from '../../../electron/host/checkpoints/model_checkpoint';
 import { scanImageNetLayout } from '../../../electron/host/data/image_folder';
 import { Loader } from '../../../electron/host/data/loader';
-import { IMAGENET_DEFAULT, IMAGENET_INCEPTION, loadImage, type EvalTransform, type Normalization } from '../../../electron/host/data/transforms';
+import { evalTransformFromFlags, IMAGENET_DEFAULT, IMAGENET_INCEPTION, loadImage, type EvalTransform, type Normalization } from '../../../electron/host/data/transforms';
 import { loadEngine } from '../../../electron/host/engine/addon';
 import type { CatalogEntry } from '../../../electron/host/engine/model_catalog';
 import { checkpointTasks } from '../../../electron/host/jobs/checkpoint_tasks';
@@ -33,15 +33,16 @@ describe('checkpoint tasks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pix-tasks-'));
   const model = new (loadEngine().Model)(NAME, { seed: 5 });
   const path = join(dir, 'inception.safetensors');
-  saveModelCheckpoint(model, path, { config: JSON.stringify({ model: NAME, input_size: 16, imagenet_default_mean_and_std: false, data_path: data }) });
+  saveModelCheckpoint(model, path, { config: JSON.stringify({ model: NAME, input_size: 28, imagenet_default_mean_and_std: false, data_path: data }) });
   const catalog = catalogOf(NAME);
-  const transform = (normalization: Normalization): EvalTransform => ({ kind: 'eval', size: 16, cropPct: 0.875, interpolation: 'bicubic', normalization });
+  // The run's evaluation transform at the digits' own 28: taken as they are, as the official script does at <= 32.
+  const transform = (normalization: Normalization): EvalTransform => ({ ...evalTransformFromFlags({ input_size: 28 }), normalization });
   const { val } = scanImageNetLayout(data);
 
   it('evaluates with the normalisation the checkpoint records', async () => {
     const reported = await checkpointTasks.evaluate({ path, dataPath: data, catalog });
     const expected = (normalization: Normalization) =>
-      evaluate(model, new Loader(val.samples, { batchSize: 64, shuffle: false, dropLast: false, seed: 0, transform: transform(normalization) }), 16);
+      evaluate(model, new Loader(val.samples, { batchSize: 64, shuffle: false, dropLast: false, seed: 0, transform: transform(normalization) }), 28);
     const { seconds, ...metrics } = reported;
     assert.ok(seconds >= 0);
     assert.deepEqual(metrics, await expected(IMAGENET_INCEPTION));
@@ -60,9 +61,9 @@ describe('checkpoint tasks', () => {
   it('classifies one image with it', async () => {
     const imageFile = val.samples[4]!.path;
     const reported = await checkpointTasks.classify({ path, imageFile, catalog });
-    const expected = await classifyImage(model, await loadImage(imageFile, transform(IMAGENET_INCEPTION), undefined), 16, val.classes);
+    const expected = await classifyImage(model, await loadImage(imageFile, transform(IMAGENET_INCEPTION), undefined), 28, val.classes);
     assert.deepEqual(reported, expected);
-    const asImagenet = await classifyImage(model, await loadImage(imageFile, transform(IMAGENET_DEFAULT), undefined), 16, val.classes);
+    const asImagenet = await classifyImage(model, await loadImage(imageFile, transform(IMAGENET_DEFAULT), undefined), 28, val.classes);
     assert.notDeepEqual(reported.top5, asImagenet.top5);
   });
 });

@@ -1,5 +1,5 @@
 // The real training worker under the run manager, end to end on a small copy of the demo digits
-// (pix_resnet_tiny_cs at 16x16, 12 steps per epoch): a run killed with SIGKILL after its first
+// (pix_resnet_tiny_cs at 28x28, 12 steps per epoch): a run killed with SIGKILL after its first
 // checkpoint is failed, names that checkpoint, and a resume finishes it from there — the epochs
 // continue, no epoch is trained twice, and the step count ends where an uninterrupted run would.
 import assert from 'node:assert/strict';
@@ -22,7 +22,7 @@ describe('training worker', () => {
     const manager = new RunManager({ store, cudaDevices: 0, emit: (event, payload) => events.push({ event, payload }) });
     const id = store.newId();
     const resolved = resolveRunConfig({
-      model: 'pix_resnet_tiny_cs', data_path: smallDigits(), input_size: 16, batch_size: 25, epochs: 3, opt: 'momentum', lr: 0.05,
+      model: 'pix_resnet_tiny_cs', data_path: smallDigits(), input_size: 28, batch_size: 25, epochs: 3, opt: 'momentum', lr: 0.05,
       warmup_epochs: 0, aa: 'none', reprob: 0, mixup: 0, cutmix: 0, hflip: 0, scale: [0.6, 1], test_freq: 1, num_workers: 0, seed: 1,
     }, store.folderOf(id));
     const summary = () => manager.list().find((s) => s.id === id)!;
@@ -66,7 +66,7 @@ describe('training worker', () => {
       });
     });
     manager.create(id, 'two ranks', resolveRunConfig({
-      model: 'pix_resnet_tiny_cs', data_path: smallDigits(), input_size: 16, batch_size: 10, epochs: 1, opt: 'momentum', lr: 0.05,
+      model: 'pix_resnet_tiny_cs', data_path: smallDigits(), input_size: 28, batch_size: 10, epochs: 1, opt: 'momentum', lr: 0.05,
       warmup_epochs: 0, aa: 'none', reprob: 0, mixup: 0, cutmix: 0, hflip: 0, scale: [0.6, 1], test_freq: 1, num_workers: 0, seed: 1,
       nproc_per_node: 2, master_port: port,
     }, store.folderOf(id)));

@@ -1,8 +1,9 @@
-// The training loop on a small slice of the demo digits: the output folder's files in the
-// official formats, checkpoint retention, determinism (same seed and data, same losses), a stop
-// request that saves a resumable checkpoint, the official dataset kinds (IMNET, image_folder) and
-// normalisations, ReaL labels where the official script scores them, and refusals of flags this
-// build cannot honour.
+// The training loop on a small slice of the demo digits (at their own 28x28, which the official
+// script at input_size <= 32 takes without resizing): the output folder's files in the official
+// formats, checkpoint retention, determinism (same seed and data, same losses), a stop request that
+// saves a resumable checkpoint, the official dataset kinds (IMNET, image_folder) and
+// normalisations, checkpoint-best-ema holding the best-scoring EMA of several decays, ReaL labels
+// where the official script scores them, and refusals of flags this build cannot honour.
 import assert from 'node:assert/strict';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import { smallDigits } from '../../helpers/small_digits';
 const data = smallDigits();
 
 function config(overrides: Partial<RunConfig>): RunConfig {
-  return { ...defaultRunConfig(), model: 'pix_resnet_tiny_cs', data_path: data, input_size: 16, batch_size: 25, epochs: 2,
+  return { ...defaultRunConfig(), model: 'pix_resnet_tiny_cs', data_path: data, input_size: 28, batch_size: 25, epochs: 2,
     opt: 'momentum', lr: 0.05, warmup_epochs: 1, aa: 'none', reprob: 0, mixup: 0, cutmix: 0, hflip: 0, scale: [0.6, 1],
     test_freq: 1, seed: 1, ...overrides };
 }
@@ -97,6 +98,41 @@ describe('trainer', () => {
     assert.ok(lines(join(out, 'metrics.jsonl')).every((m) => typeof m.grad_norm === 'number' && Number.isFinite(m.loss)));
   });
 
+  it('with several EMA decays, checkpoint-best-ema holds the best-scoring EMA under model_ema. and names its decay', async () => {
+    // Decay 0.9999 barely leaves the initial weights; decay 0 is the model itself, which learns.
+    const root = ilsvrcNamedDigits();
+    const same = writeJson(realLabelsOf(root).map(({ label }) => [label]));
+    const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+    const messages: string[] = [];
+    const outcome = await runTraining(config({ data_path: root, output_dir: out, epochs: 2, model_ema: true, model_ema_eval: true,
+      model_ema_decay: 0.9999, model_ema_decays: [0], real_labels: same }), { message: (text) => messages.push(text) });
+    assert.ok(outcome.status === 'completed' && outcome.real);
+    const log = lines(join(out, 'log.txt'));
+    const scores = log.flatMap((r) => [{ decay: 0.9999, epoch: r.epoch, acc1: r.ema_test_acc1 as number, acc5: r.ema_test_acc5 as number },
+      { decay: 0, epoch: r.epoch, acc1: r.ema_0_test_acc1 as number, acc5: r.ema_0_test_acc5 as number }]);
+    const best = scores.reduce((a, b) => (b.acc1 > a.acc1 ? b : a));
+    assert.equal(best.decay, 0, `the test needs decay 0 to win: ${JSON.stringify(scores)}`);
+    assert.ok(best.acc1 > Math.max(...scores.filter((s) => s.decay === 0.9999).map((s) => s.acc1)));
+
+    const saved = readSafetensors(join(out, 'checkpoint-best-ema.safetensors'));
+    assert.equal(saved.metadata.model_ema_decay, '0');
+    assert.equal(saved.metadata.epoch, String(best.epoch));
+    // model_ema. is decay 0's EMA, an exact copy of the model it was saved with; the main EMA moved to its decay's prefix.
+    for (const [key, model] of saved.tensors) {
+      if (!key.startsWith('model.') || key.endsWith('num_batches_tracked')) continue;
+      assert.deepEqual(saved.tensors.get(`model_ema.${key.slice('model.'.length)}`)!.data, model.data, key);
+    }
+    const stem = (prefix: string) => saved.tensors.get(`${prefix}conv_stem.weight`)!.data;
+    assert.notDeepEqual(stem('model_ema_0.9999.'), stem('model_ema.'));
+    assert.equal(saved.tensors.has('model_ema_0.conv_stem.weight'), false);
+    // The numbered checkpoints keep the main EMA under model_ema., as the official script's do.
+    assert.equal(readSafetensors(join(out, 'checkpoint-1.safetensors')).metadata.model_ema_decay, '0.9999');
+    // The ReaL score after training is that EMA's, and the log says which decay it is.
+    assert.deepEqual([outcome.real.acc1, outcome.real.acc5], [best.acc1, best.acc5]);
+    assert.ok(messages.some((m) => new RegExp(`^Max EMA accuracy: ${best.acc1.toFixed(2)}% \\(EMA decay 0, epoch ${best.epoch}\\)$`).test(m)), messages.join('\n'));
+    assert.ok(messages.some((m) => /checkpoint-best-ema\.safetensors \(EMA weights, decay 0\): top-1 /.test(m)), messages.join('\n'));
+  });
+
   it('with --eval, only evaluates the resumed weights', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
     const trained = await runTraining(config({ output_dir: out, epochs: 1 }));
@@ -121,6 +157,8 @@ describe('trainer', () => {
       /--data_set image_folder evaluates on --eval_data_path, which is empty/);
     await assert.rejects(runTraining(config({ data_set: 'image_folder', data_path: join(data, 'train'), eval_data_path: join(data, 'val') })),
       /--nb_classes is 1000 but --data_path .*train holds 10 class folders .*pass --nb_classes 10/);
+    await assert.rejects(runTraining(config({ model_ema: true, model_ema_decay: 0.9, model_ema_decays: [0.5, 0.9] })),
+      /--model_ema_decays 0\.5 0\.9: decay 0\.9 is kept twice \(--model_ema_decay is 0\.9\); give each decay once/);
     await assert.rejects(runTraining(config({ real_labels: '/data/real.json', model_ema_eval: true })),
       /--real_labels \/data\/real.json: after training the official script scores checkpoint-best-ema with them, which needs --model_ema true/);
   });
@@ -177,7 +215,7 @@ describe('trainer', () => {
     const emaAcc = lines(join(out, 'log.txt')).map((r) => [r.ema_test_acc1 as number, r.ema_test_acc5 as number]);
     const best = emaAcc.reduce((a, b) => (b[0]! > a[0]! ? b : a));
     assert.deepEqual([trained.real.acc1, trained.real.acc5, trained.real.images], [best[0], best[1], 100]);
-    assert.ok(messages.some((m) => /^ReaL labels, .*checkpoint-best-ema\.safetensors \(EMA weights\): top-1 /.test(m)), messages.join('\n'));
+    assert.ok(messages.some((m) => /^ReaL labels, .*checkpoint-best-ema\.safetensors \(EMA weights, decay 0\.5\): top-1 /.test(m)), messages.join('\n'));
 
     const checkpoint = join(out, 'checkpoint-1.safetensors');
     const plain = await runTraining(config({ data_path: root, eval: true, resume: checkpoint, real_labels: same }));
