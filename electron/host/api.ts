@@ -5,7 +5,7 @@
 // since a request may come from a browser. Engine work never runs on this event loop: training in
 // supervised run workers, evaluation, gates, classification and the model catalog in task
 // processes, throughput in its own process; only file reads (checkpoints, metrics) happen here.
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { DatasetCheck, WorkbenchApi, WorkbenchClient } from '../../shared/api';
@@ -16,6 +16,7 @@ import { dataFolderSplits } from './data/datasets';
 import { engineInfo } from './engine/addon';
 import type { CatalogEntry } from './engine/model_catalog';
 import { EventHub } from './host_events';
+import { RequestError } from './request_error';
 import { TaskRunner } from './jobs/run_task';
 import { exportRuns } from './runs/export';
 import { resolveRunConfig } from './runs/run_config';
@@ -46,37 +47,71 @@ export function workbenchHome(home?: string): string {
   return join(data, 'pix-workbench');
 }
 
-/** An existing file named by an absolute path; the message names the field. */
-function existingFile(path: string, field: string): string {
-  if (!isAbsolute(path)) throw new Error(`${field}: '${path}' must be an absolute path`);
-  let isFile = false;
+// A path a client names is checked before any work starts, so that a mistake in it is the client's
+// error (RequestError: serve mode answers 404 for a path that does not exist, 400 for one that
+// cannot be used) with a message naming the field and the path, not the host's 500.
+
+/** stat, with a failure turned into the client's error: ENOENT and ENOTDIR are 'does not exist'. */
+function statOf(path: string, field: string, named = path): Stats {
   try {
-    isFile = statSync(path).isFile();
-  } catch {
-    throw new Error(`${field}: ${path} does not exist`);
+    return statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new RequestError(404, `${field}: ${named} does not exist`);
+    throw new RequestError(400, `${field}: ${named} cannot be read (${code ?? (error as Error).message})`);
   }
-  if (!isFile) throw new Error(`${field}: ${path} is not a file`);
+}
+
+function mustBeAbsolute(path: string, field: string): void {
+  if (!isAbsolute(path)) throw new RequestError(400, `${field}: '${path}' must be an absolute path`);
+}
+
+/** Whether this process may read (or write) the path; the refusal names it. */
+function mustAccess(path: string, field: string, mode: number, what: string): void {
+  try {
+    accessSync(path, mode);
+  } catch (error) {
+    throw new RequestError(400, `${field}: ${path} cannot be ${what} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+/** An existing, readable file named by an absolute path. */
+function existingFile(path: string, field: string): string {
+  mustBeAbsolute(path, field);
+  if (!statOf(path, field).isFile()) throw new RequestError(400, `${field}: ${path} is not a file`);
+  mustAccess(path, field, constants.R_OK, 'read');
   return resolve(path);
 }
 
-/** A path to write: absolute, in an existing folder. */
+/** A path to write: absolute, in an existing folder this process may write to. */
 function writablePath(path: string, field: string): string {
-  if (!isAbsolute(path)) throw new Error(`${field}: '${path}' must be an absolute path`);
-  if (!existsSync(dirname(path))) throw new Error(`${field}: the folder ${dirname(path)} does not exist`);
+  mustBeAbsolute(path, field);
+  const folder = dirname(path);
+  if (!statOf(folder, field, `the folder ${folder}`).isDirectory()) throw new RequestError(400, `${field}: ${folder} is not a folder`);
+  mustAccess(folder, field, constants.W_OK, 'written to');
   return resolve(path);
 }
 
-/** '' is the embedded demo; anything else an absolute folder. */
+/** '' is the embedded demo; anything else an absolute path. */
+function absoluteDataPath(path: string, field: string): string {
+  if (path === '') return DEMO_DATASET;
+  mustBeAbsolute(path, field);
+  return resolve(path);
+}
+
+/** absoluteDataPath, which must be a folder this process can read: a task is not started on a typo. */
 function dataFolder(path: string, field: string): string {
   if (path === '') return DEMO_DATASET;
-  if (!isAbsolute(path)) throw new Error(`${field}: '${path}' must be an absolute path`);
-  return resolve(path);
+  const folder = absoluteDataPath(path, field);
+  if (!statOf(folder, field).isDirectory()) throw new RequestError(400, `${field}: ${folder} is not a folder`);
+  mustAccess(folder, field, constants.R_OK | constants.X_OK, 'read');
+  return folder;
 }
 
 /** A data folder in either layout (datasets.ts's dataFolderSplits); an image folder counts as both its train and its val images. */
 function checkDataset(path: string): DatasetCheck {
   try {
-    const { data_set: dataSet, train, val } = dataFolderSplits(dataFolder(path, 'path'));
+    const { data_set: dataSet, train, val } = dataFolderSplits(absoluteDataPath(path, 'path'));
     return { ok: true, path, dataSet, classes: train.classes.length, classNames: train.classes, trainImages: train.samples.length, valImages: val!.samples.length };
   } catch (error) {
     return { ok: false, path, problem: (error as Error).message };
@@ -147,7 +182,7 @@ export function createHost(options: HostOptions = {}): Host {
     convertCheckpoint: async ({ from, to }) => {
       const input = existingFile(from, 'from');
       const output = writablePath(to, 'to');
-      if (input === output) throw new Error('to: converting a file onto itself would destroy it; choose another output path');
+      if (input === output) throw new RequestError(400, 'to: converting a file onto itself would destroy it; choose another output path');
       const { path, bytes } = convertCheckpoint(input, output);
       return { path, bytes };
     },

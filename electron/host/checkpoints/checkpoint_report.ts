@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import type { CheckpointDiff, CheckpointInfo, Histogram } from '../../../shared/api';
 import { matchModel, type CatalogEntry } from '../engine/model_catalog';
+import { RequestError } from '../request_error';
 import { readCheckpointTensors } from './pth/read_checkpoint';
 import type { StoredTensor } from './safetensors';
 import { histogram, tensorStats } from './tensor_stats';
@@ -39,7 +40,7 @@ export function inspectCheckpoint(path: string, catalog: CatalogEntry[]): Checkp
 export function tensorHistogram(path: string, name: string, bins: number): Histogram {
   const { tensors } = readCheckpointTensors(path);
   const tensor = tensors.get(name);
-  if (!tensor) throw new Error(`${path} has no tensor named '${name}'`);
+  if (!tensor) throw new RequestError(404, `${path} has no tensor named '${name}'`);
   return histogram(tensor.data, bins);
 }
 

@@ -10,14 +10,15 @@ import { isAbsolute, resolve } from 'node:path';
 import { runConfigSchema, runFlags, type RunConfig, type RunFlagName } from '../../../shared/config';
 import { datasetSplits, DatasetFlagError, runEvaluates } from '../data/datasets';
 import { loadEngine } from '../engine/addon';
+import { RequestError } from '../request_error';
 import { unsupportedFlags } from '../train/components';
 import { applyDemoPreset } from '../train/demo_preset';
 import { readRealLabels, RealLabels } from '../train/real_labels';
 
-/** A config refused before anything started; `fields` maps each flag to its problem. */
-export class RunConfigError extends Error {
+/** A config refused before anything started; `fields` maps each flag to its problem. The client's error (400). */
+export class RunConfigError extends RequestError {
   constructor(readonly fields: Record<string, string>) {
-    super(`the run config has problems: ${Object.entries(fields).map(([field, problem]) => `${field}: ${problem}`).join('; ')}`);
+    super(400, `the run config has problems: ${Object.entries(fields).map(([field, problem]) => `${field}: ${problem}`).join('; ')}`);
   }
 }
 

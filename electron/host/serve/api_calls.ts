@@ -1,9 +1,12 @@
 // `POST /api/<method>`: one WorkbenchApi call per request. The JSON body is the request (no body
 // for methods that take none), validated with the contract's parseRequest before the host sees it;
 // the response is the method's result as JSON, or `{ error }` with 400 (invalid request), 404
-// (no such method), 405, 413, 415, or 500 (the host failed). Authentication happens before this.
+// (no such method), 405, 413, 415, a RequestError's 400 or 404 (the host refused what the request
+// names: a missing or unreadable path, an unknown run), or 500 (the host failed). Authentication
+// happens before this.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseRequest, requestSchemas, type WorkbenchApi, type WorkbenchMethod } from '../../../shared/api';
+import { RequestError } from '../request_error';
 
 /** Large enough for classifyImage's base64 upload of a photo; small enough to refuse a flood. */
 export const MAX_REQUEST_BYTES = 16 * 2 ** 20;
@@ -76,7 +79,7 @@ export async function handleApiCall(api: WorkbenchApi, name: string, request: In
   try {
     sendJson(response, 200, await respond(api, name, request));
   } catch (error) {
-    const status = error instanceof HttpError ? error.status : 500;
+    const status = error instanceof HttpError || error instanceof RequestError ? error.status : 500;
     if (status === 405) response.setHeader('Allow', 'POST');
     // The rest of an oversized body is never read; closing stops it being parsed as a next request.
     if (status === 413) response.setHeader('Connection', 'close');
