@@ -1,10 +1,11 @@
 // Whether CUDA tests can run here, and why not: node:test prints the reason for every skipped test.
-import { loadEngine } from '../../electron/host/engine/addon';
+import { engineInfo, loadEngine } from '../../electron/host/engine/addon';
 
 /** false when a CUDA device is usable, else the reason to print with the skip. */
 export function cudaSkipReason(): string | false {
-  const { cuda } = loadEngine().engineInfo().backends;
-  if (!cuda.compiled) return 'this build has no CUDA backend (nvcc was not found at build time)';
+  // The host's engineInfo, whose reason says whether CUDA was turned off or not found at build time.
+  const { cuda } = engineInfo().backends;
+  if (!cuda.compiled) return cuda.unavailableReason ?? 'this build has no CUDA backend';
   if (cuda.devices.length === 0) return `no CUDA device: ${cuda.unavailableReason}`;
   return false;
 }
