@@ -52,6 +52,7 @@ export interface CheckpointEntry {
   path: string;
   /** 'checkpoint-12', 'checkpoint-best', 'checkpoint-best-ema'. */
   name: string;
+  /** The epoch it was saved at: from the name, or for checkpoint-best(-ema) its recorded `epoch`; null when unknown. */
   epoch: number | null;
   bytes: number;
   modifiedAt: number;

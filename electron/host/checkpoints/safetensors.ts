@@ -9,7 +9,7 @@
 // allocation. Writing lays out the bytes as the reference writer does and replaces the target
 // atomically. Plain Node: no electron and no engine (model_state.ts makes engine tensors).
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -88,6 +88,28 @@ function show(value: unknown): string {
 
 export function readSafetensors(path: string): SafetensorsFile {
   return parseSafetensors(readFileSync(path), path);
+}
+
+/**
+ * The `__metadata__` of a file, reading its header only: a listing of checkpoints wants each one's
+ * epoch, not its tensors. The header is checked as readSafetensors checks it; the tensors are not.
+ */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const prefix = Buffer.alloc(8);
+    const got = readSync(fd, prefix, 0, 8, 0);
+    // Lengths are checked by readHeader; only what the file holds (at most the limit) is read.
+    const length = got < 8 ? 0 : Math.min(Number(prefix.readBigUInt64LE(0)), MAX_HEADER_BYTES + 1, size - 8);
+    const bytes = Buffer.alloc(got + length);
+    prefix.copy(bytes, 0, 0, got);
+    if (length > 0) readSync(fd, bytes, 8, length, 8);
+    const { header } = readHeader(bytes, path);
+    return header.__metadata__ === undefined ? {} : readMetadata(header.__metadata__, path);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -6,6 +6,7 @@
 import { appendFileSync, closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckpointEntry, EpochRecord } from '../../../shared/api';
+import { readSafetensorsMetadata } from '../checkpoints/safetensors';
 import { JsonLinesReader } from './jsonl_reader';
 import { RunSeries } from './series';
 
@@ -16,6 +17,7 @@ export class RunView {
   readonly series: RunSeries;
   private readonly epochReader: JsonLinesReader<EpochRecord>;
   private epochs: EpochRecord[] = [];
+  private readonly savedEpochs = new Map<string, { version: string; epoch: number | null }>();
 
   constructor(readonly recordFolder: string, readonly outputDir: string, itersPerEpoch: () => number | null) {
     this.series = new RunSeries(outputDir, itersPerEpoch);
@@ -30,6 +32,7 @@ export class RunView {
     return this.epochs;
   }
 
+  /** Numbered checkpoints newest first, then checkpoint-best and checkpoint-best-ema. */
   checkpoints(): CheckpointEntry[] {
     let names: string[];
     try {
@@ -37,17 +40,41 @@ export class RunView {
     } catch {
       return [];
     }
+    const numbered = (entry: CheckpointEntry) => /^checkpoint-\d+$/.test(entry.name);
     return names.flatMap((name) => {
       const match = CHECKPOINT.exec(name);
       if (!match) return [];
       const path = join(this.outputDir, name);
       try {
         const stat = statSync(path);
-        return [{ path, name: match[1]!, epoch: /^\d+$/.test(match[2]!) ? Number(match[2]) : null, bytes: stat.size, modifiedAt: stat.mtimeMs }];
+        const epoch = /^\d+$/.test(match[2]!) ? Number(match[2]) : this.savedEpoch(path, match[3]!, stat.size, stat.mtimeMs);
+        return [{ path, name: match[1]!, epoch, bytes: stat.size, modifiedAt: stat.mtimeMs }];
       } catch {
         return [];  // removed by the retention rule between listing and stat
       }
-    }).sort((a, b) => (b.epoch ?? -1) - (a.epoch ?? -1) || (a.name < b.name ? -1 : 1));
+    }).sort((a, b) => Number(numbered(b)) - Number(numbered(a))
+      || (numbered(a) ? b.epoch! - a.epoch! : 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * The epoch a best checkpoint was saved at, which its name does not say: the trainer records it
+   * in the safetensors metadata (`epoch`). Read from the header only, once per version of the file
+   * (the list is asked for on every poll); null for a .pth or a file without it.
+   */
+  private savedEpoch(path: string, extension: string, bytes: number, modifiedAt: number): number | null {
+    if (extension !== 'safetensors') return null;
+    const version = `${bytes}:${modifiedAt}`;
+    const known = this.savedEpochs.get(path);
+    if (known?.version === version) return known.epoch;
+    let epoch: number | null = null;
+    try {
+      const value = Number(readSafetensorsMetadata(path).epoch ?? NaN);
+      epoch = Number.isSafeInteger(value) && value >= 0 ? value : null;
+    } catch {
+      // Being replaced (the writes are atomic renames) or damaged: listed without its epoch.
+    }
+    this.savedEpochs.set(path, { version, epoch });
+    return epoch;
   }
 
   /** bad_files.txt: one file per line, as a JSON object {path, reason} or as 'path<TAB>reason'. */
