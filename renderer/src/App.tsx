@@ -1,9 +1,10 @@
 // The workbench shell: navigation between the pages, the connection state (the host unreachable is
-// said plainly with a Retry), and the stores subscribed to the host's events for the app's life.
+// said plainly with a Retry, once: the pages leave that failure out of their own notices), and the
+// stores subscribed to the host's events for the app's life.
 // Pages are switched, not routed: the hash only remembers which one is open.
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
-import { ErrorNotice } from './components/Notice';
+import { ErrorNotice, ShellFailure } from './components/Notice';
 import { SystemMeter } from './components/monitor/SystemPanel';
 import { formatPercent } from './format';
 import { CheckpointsPage } from './pages/CheckpointsPage';
@@ -108,11 +109,13 @@ function Shell() {
             </button>
           </ErrorNotice>
         )}
-        {page === 'runs' && <RunsPage />}
-        {page === 'monitor' && <MonitorPage />}
-        {page === 'checkpoints' && <CheckpointsPage />}
-        {page === 'throughput' && <ThroughputPage />}
-        {page === 'engine' && <EnginePage />}
+        <ShellFailure.Provider value={connection.status === 'failed' ? connection.message : null}>
+          {page === 'runs' && <RunsPage />}
+          {page === 'monitor' && <MonitorPage />}
+          {page === 'checkpoints' && <CheckpointsPage />}
+          {page === 'throughput' && <ThroughputPage />}
+          {page === 'engine' && <EnginePage />}
+        </ShellFailure.Provider>
       </main>
     </div>
   );

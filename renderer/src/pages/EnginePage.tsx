@@ -8,6 +8,7 @@ import type {
   EngineInfo,
 } from '../../../shared/engine';
 import { useStore } from 'zustand';
+import { ErrorNotice } from '../components/Notice';
 import { useStores } from '../store/stores';
 
 export function EnginePage() {
@@ -25,13 +26,11 @@ export function EnginePage() {
       {engine.status === 'loaded' ? (
         <EngineDetails info={engine.info} />
       ) : engine.status === 'failed' ? (
-        <div className="notice notice-error" role="alert">
-          <p>Could not read the engine information.</p>
-          <pre className="notice-detail">{engine.message}</pre>
+        <ErrorNotice title="Could not read the engine information." message={engine.message}>
           <button type="button" onClick={() => void load()}>
             Retry
           </button>
-        </div>
+        </ErrorNotice>
       ) : (
         <p className="loading" role="status">
           Querying the engine…

@@ -59,6 +59,38 @@ describe('App', () => {
     expect(screen.getByText('Disconnected')).toBeTruthy();
   });
 
+  it('says a refused token once on a fresh load, not once per request that failed because of it', async () => {
+    const refused = 'The server refused the access token: `pix serve` makes a new one each time it starts; open the URL it printed last.';
+    const refuse = async (): Promise<never> => {
+      throw new Error(refused);
+    };
+    const client = fakeClient({ systemStats: refuse, listRuns: refuse, listModels: refuse });
+    render(<App stores={createStores(client)} />);
+    await screen.findByText('Disconnected');
+    await waitFor(() => expect(client.calls.map((c) => c.method)).toEqual(expect.arrayContaining(['listRuns', 'listModels'])));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const alerts = screen.getAllByRole('alert');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0].textContent).toContain('Cannot reach the workbench host.');
+    expect(alerts[0].textContent).toContain(refused);
+  });
+
+  it('still shows a page\'s own failure while the host is unreachable', async () => {
+    const client = fakeClient({
+      systemStats: async () => {
+        throw new Error('Cannot reach the workbench server at http://127.0.0.1:8765');
+      },
+      listRuns: async () => {
+        throw new Error('runs.json is damaged');
+      },
+      listModels: async () => [],
+    });
+    render(<App stores={createStores(client)} />);
+    await screen.findByText('Disconnected');
+    await waitFor(() => expect(screen.getAllByRole('alert')).toHaveLength(2));
+    expect(screen.getByText('runs.json is damaged')).toBeTruthy();
+  });
+
   it('moves between pages from the navigation and with Alt+digit', async () => {
     const client = fakeClient({ systemStats: async () => stats, listRuns: async () => [], listModels: async () => [], throughputHistory: async () => [] });
     render(<App stores={createStores(client)} />);
