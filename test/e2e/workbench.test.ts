@@ -1,7 +1,7 @@
 // End to end: `pix serve` with the real engine, the built renderer in Debian's Chromium (driven by
 // playwright-core), and one user's path through the workbench: start the demo run from the form,
-// watch the loss chart fill, stop and resume it, open its checkpoint in the inspector, and compare
-// the throughput of the two tiny networks, block by block. Screenshots go to test-results/e2e/ to
+// watch the loss chart fill, stop and resume it, open its checkpoint in the inspector, compare
+// the throughput of the two tiny networks, block by block, and see the run list fit a 1024 px window. Screenshots go to test-results/e2e/ to
 // be looked at. Skips, saying why, without /usr/bin/chromium or a built renderer (npm run build).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -274,6 +274,21 @@ async function userPath(): Promise<void> {
   const pngFile = join(screenshots, '07-throughput-export.png');
   await (await png).saveAs(pngFile);
   assert.deepEqual([...readFileSync(pngFile).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'the PNG export is not a PNG');
+
+  // The run list in a 1024 px window: less important columns give way instead of the table
+  // scrolling sideways with its action buttons off screen (it did below about 1,200 px).
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await page.getByRole('button', { name: 'Runs', exact: true }).click();
+  await page.locator('.runs-table').waitFor();
+  const fit = await page.evaluate<{ overflow: number; buttonsRight: number; width: number }>(`(() => {
+    const scroll = document.querySelector('.runs-scroll');
+    const rights = [...document.querySelectorAll('.runs-table .row-actions button')].map((b) => b.getBoundingClientRect().right);
+    return { overflow: scroll.scrollWidth - scroll.clientWidth, buttonsRight: Math.max(...rights), width: innerWidth };
+  })()`);
+  await shot('08-runs-1024', false);
+  assert.equal(fit.overflow, 0, 'the run list scrolls sideways at 1024 px');
+  assert.ok(fit.buttonsRight <= fit.width, `the run actions end at ${fit.buttonsRight} px, beyond the ${fit.width} px window`);
+  await page.setViewportSize({ width: 1440, height: 960 });
 
   assert.deepEqual(pageErrors, [], `the page threw: ${pageErrors.join('; ')}`);
 }

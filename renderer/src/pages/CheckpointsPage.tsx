@@ -7,6 +7,7 @@ import type { CheckpointInfo } from '../../../shared/api';
 import { ConvertTool, DiffTool, EvaluateTool } from '../components/inspector/CheckpointTools';
 import { ClassifyTool, GateStatisticsTool } from '../components/inspector/GateTools';
 import { HistogramChart } from '../components/inspector/HistogramChart';
+import { MetadataList } from '../components/inspector/MetadataList';
 import { TensorTable } from '../components/inspector/TensorTable';
 import { ResultStatus } from '../components/Notice';
 import { PathField } from '../components/PathField';
@@ -73,6 +74,8 @@ function Inspection({ info }: { info: CheckpointInfo }) {
             <div className="fact"><dt>Path</dt><dd className="path">{info.path}</dd></div>
             <div className="fact"><dt>Format</dt><dd>{info.format}</dd></div>
             <div className="fact"><dt>Size</dt><dd>{formatBytes(info.bytes)}</dd></div>
+            {/* checkpoint-best's name does not say which epoch it holds; its metadata (or a .pth's) does. */}
+            {info.metadata.epoch !== undefined && <div className="fact"><dt>Epoch</dt><dd>{info.metadata.epoch}</dd></div>}
             <div className="fact"><dt>Model</dt><dd>{info.model ?? <span className="muted">no engine model matches exactly</span>}</dd></div>
             <div className="fact"><dt>Classes</dt><dd>{info.classes ?? '—'}</dd></div>
             <div className="fact"><dt>Tensors</dt><dd>{formatCount(info.totals.tensors)}</dd></div>
@@ -81,11 +84,7 @@ function Inspection({ info }: { info: CheckpointInfo }) {
           {metadata.length > 0 && (
             <details>
               <summary>Metadata ({metadata.length})</summary>
-              <dl className="facts metadata">
-                {metadata.map(([key, value]) => (
-                  <div className="fact" key={key}><dt>{key}</dt><dd className="path mono">{value}</dd></div>
-                ))}
-              </dl>
+              <MetadataList metadata={info.metadata} />
             </details>
           )}
         </article>

@@ -68,7 +68,7 @@ export function RunsPage() {
       <ResultStatus result={state.list} busy="Loading runs…" failed="Could not list the runs." />
       {state.list.status === 'done' && state.runs.length === 0 && <p className="muted">No runs yet. Start one with New run.</p>}
       {shown.length > 0 && (
-        <div className="table-scroll">
+        <div className="table-scroll runs-scroll">
           <RunTable
             runs={shown}
             now={now}

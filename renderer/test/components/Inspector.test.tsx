@@ -69,4 +69,24 @@ describe('CheckpointsPage', () => {
     expect(request.image.base64).toBe('iVBORw==');
     expect(request.model).toBe('pix_resnet_tiny_cs');
   });
+
+  it('says the epoch a checkpoint holds, and shows its run config as a table of settings, not a JSON line', async () => {
+    const config = { model: 'pix_resnet_tiny_cs', lr: 0.1, scale: [0.6, 1], resume: '', clip_grad: null, model_ema: false };
+    const metadata = { config: JSON.stringify(config), epoch: '2', next_step: '396', model: 'pix_resnet_tiny_cs' };
+    const client = fakeClient({ inspectCheckpoint: async () => ({ ...info, metadata }) });
+    renderWithStores(<CheckpointsPage />, client);
+    fireEvent.change(screen.getByLabelText('Checkpoint file (.safetensors or .pth)'), { target: { value: info.path } });
+    fireEvent.click(screen.getByRole('button', { name: 'Open checkpoint' }));
+    await screen.findByRole('heading', { name: 'Tensors' });
+    const summary = screen.getByRole('heading', { name: 'Summary' }).closest('article')!;
+    expect(within(summary).getByText('Epoch').nextElementSibling?.textContent).toBe('2');
+
+    expect(within(summary).queryByText(metadata.config)).toBeNull();
+    fireEvent.click(within(summary).getByText('6 settings'));
+    const table = within(summary).getByRole('table', { name: 'config settings' });
+    const row = (key: string) => within(table).getByRole('rowheader', { name: key }).nextElementSibling?.textContent;
+    expect([row('lr'), row('scale'), row('resume'), row('clip_grad'), row('model_ema')]).toEqual(['0.1', '[0.6, 1]', '""', 'null', 'false']);
+    // Plain entries stay one row each.
+    expect(within(summary).getByText('next_step').nextElementSibling?.textContent).toBe('396');
+  });
 });

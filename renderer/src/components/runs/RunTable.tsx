@@ -1,6 +1,7 @@
 // The run list as a table: status (with queue position), model, dataset, best top-1, images/s,
 // start and duration, and the actions a run's status allows. Filtering happens in the store's
-// pure filterRuns; this file only lays rows out.
+// pure filterRuns; this file only lays rows out. Columns marked `optional` (then `optional-narrow`)
+// give way when the table is narrow (styles.css, .runs-scroll), so that the actions stay on screen.
 import { useState } from 'react';
 import type { RunSummary } from '../../../../shared/api';
 import { formatDuration, formatMetric, formatPercent, formatTime } from '../../format';
@@ -24,9 +25,9 @@ export function RunTable({ runs, actions, now }: { runs: RunSummary[]; actions: 
           <th scope="col">Dataset</th>
           <th scope="col" className="numeric">Epoch</th>
           <th scope="col" className="numeric">Best acc1</th>
-          <th scope="col" className="numeric">Images/s</th>
-          <th scope="col">Started</th>
-          <th scope="col" className="numeric">Duration</th>
+          <th scope="col" className="numeric optional">Images/s</th>
+          <th scope="col" className="optional">Started</th>
+          <th scope="col" className="numeric optional-narrow">Duration</th>
           <th scope="col">
             <span className="visually-hidden">Actions</span>
           </th>
@@ -57,15 +58,16 @@ function RunRow({ run, actions, now }: { run: RunSummary; actions: RunActions; n
         <span className={`pill status-${run.status}`}>{run.status}</span>
         {run.queuePosition !== null && <span className="muted"> #{run.queuePosition} in queue</span>}
       </td>
-      <td>{run.model}</td>
+      <td className="model">{run.model}</td>
       <td className="path">{run.dataset || 'demo digits'}</td>
       <td className="numeric">
         {run.epoch}/{run.epochs}
       </td>
       <td className="numeric">{formatPercent(run.bestAcc1)}</td>
-      <td className="numeric">{formatMetric(run.imagesPerSecond)}</td>
-      <td>{formatTime(run.startedAt)}</td>
-      <td className="numeric">{formatDuration(duration)}</td>
+      <td className="numeric optional">{formatMetric(run.imagesPerSecond)}</td>
+      <td className="optional">{formatTime(run.startedAt)}</td>
+      {/* The start time rides along here too, for when its own column has given way. */}
+      <td className="numeric optional-narrow" title={run.startedAt === null ? undefined : `started ${formatTime(run.startedAt)}`}>{formatDuration(duration)}</td>
       <td>
         <div className="row-actions">
         {active ? (
