@@ -3,8 +3,10 @@
 // sRGB; the pixel work in the engine (native/src/image), ending in normalised float32 HWC written
 // where the caller asks (loadImageInto), or stopping at the 8-bit pixels and the RandomErasing draw
 // (loadPixelsInto) for a loader whose batches are normalised and erased on the training device
-// (the engine's normalizeEraseBatch, the same floats). Evaluation: resize the shorter side to floor(size / crop_pct), centre-crop size x size
-// (timm's eval transform). Training (timm's create_transform): torchvision's RandomResizedCrop
+// (the engine's normalizeEraseBatch, the same floats). Evaluation (the official build_transform, from
+// ConvNeXt's datasets.py): resize the shorter side to floor(size / crop_pct), centre-crop size x size;
+// at input_size >= 384 a warp instead, Resize((size, size)) of the whole image, its aspect ratio not
+// kept, nothing cropped and crop_pct unused. Training (timm's create_transform): torchvision's RandomResizedCrop
 // (bilinear, bicubic or a random one of the two per sample), a horizontal flip, timm's RandAugment
 // (or, with --aa none, torchvision's ColorJitter), ToTensor + Normalize in float32, timm's
 // RandomErasing. Normalize takes the transform's mean and std: timm's ImageNet default, or the
@@ -73,6 +75,11 @@ export interface EvalTransform {
    * input_size <= 32), so every image must be size x size. Absent: true.
    */
   resize?: boolean;
+  /**
+   * true: Resize((size, size)), the whole image stretched to size x size with no centre crop and
+   * cropPct unused (the official build_transform at input_size >= 384, its "warping"). Absent: false.
+   */
+  warp?: boolean;
   /** Absent: the ImageNet default. */
   normalization?: Normalization;
 }
@@ -144,12 +151,29 @@ export interface EvalTransformFlags {
   imagenet_default_mean_and_std?: boolean;
 }
 
-/** The official build_transform(is_train=False): Resize(input_size / crop_pct, bicubic) + CenterCrop, or nothing at input_size <= 32. */
+/** At or above this input size the official evaluation warps: `if args.input_size >= 384` in build_transform. */
+export const WARP_MIN = 384;
+
+/**
+ * The official build_transform(is_train=False): Resize(input_size / crop_pct, bicubic) + CenterCrop;
+ * nothing at input_size <= 32; Resize((input_size, input_size), bicubic) at input_size >= 384.
+ */
 export function evalTransformFromFlags(flags: EvalTransformFlags): EvalTransform {
   const transform: EvalTransform = { kind: 'eval', size: flags.input_size, cropPct: flags.crop_pct ?? 224 / 256, interpolation: 'bicubic',
     normalization: normalizationFor(flags.imagenet_default_mean_and_std ?? true) };
   if (flags.input_size <= SMALL_INPUT_MAX) transform.resize = false;
+  else if (flags.input_size >= WARP_MIN) transform.warp = true;
   return transform;
+}
+
+/**
+ * What the official script prints about this evaluation transform (its "Warping N size input
+ * images..."), said in full; undefined for the resize and centre crop, which it prints nothing about.
+ */
+export function evalTransformNote(transform: EvalTransform): string | undefined {
+  if (!transform.warp || transform.resize === false) return undefined;
+  return `Warping ${transform.size} size input images...: evaluation at --input_size ${transform.size} (>= ${WARP_MIN}) resizes each whole image ` +
+    `to ${transform.size}x${transform.size} (bicubic), its aspect ratio not kept, without a centre crop (--crop_pct unused), as the official build_transform does`;
 }
 
 export interface LoadOptions {
@@ -212,9 +236,11 @@ function trainGeometry(image: Sharp, meta: Metadata, crop: Crop, size: number, k
 /**
  * timm's eval geometry: torchvision's Resize(floor(size / crop_pct)) (the shorter side to that, the
  * longer one int(short * long / short) truncated) then CenterCrop(size) (offsets int(round(d / 2.0)),
- * Python's round half to even).
+ * Python's round half to even). A warp: Resize((size, size)), the whole image to size x size, PIL's
+ * img.resize((size, size)), and nothing cut off.
  */
 function evalGeometry(t: EvalTransform, width: number, height: number): { width: number; height: number; left: number; top: number } {
+  if (t.warp) return { width: t.size, height: t.size, left: 0, top: 0 };
   const scaled = Math.floor(t.size / t.cropPct);
   const [w, h] = width <= height ? [scaled, Math.floor((scaled * height) / width)] : [Math.floor((scaled * width) / height), scaled];
   return { width: w, height: h, left: roundHalfEven((w - t.size) / 2), top: roundHalfEven((h - t.size) / 2) };
