@@ -5,7 +5,11 @@
 // ToTensor + Normalize of the image as it is, so every image must already be input_size square
 // (the official loader would otherwise stack tensors of different sizes and fail to batch).
 // Pixel work stays in plain loops here: it only copies bytes of small images, no filtering.
+// checkEvalImageSizes reads the header of one image per evaluation class before a run trains, so
+// that a folder of the wrong size is refused at once rather than after the first epoch.
 import { torchRandint } from './augment/python_numbers';
+import type { ImageFolder } from './image_folder';
+import { sharp } from './image_file';
 import type { Random } from './sample_random';
 
 /** resize_im = args.input_size > 32: at or below this size neither training nor evaluation resizes. */
@@ -67,5 +71,44 @@ export function checkUnresizedSize(path: string, width: number, height: number, 
     throw new Error(`${path}: the image is ${width}x${height}, but evaluation at --input_size ${size} (<= ${SMALL_INPUT_MAX}) takes images ` +
       `as they are, without Resize or CenterCrop, as the official build_transform does: every evaluation image must be ${size}x${size}. ` +
       `Resize the evaluation images to ${size}x${size}, or pass an --input_size above ${SMALL_INPUT_MAX} (resize and centre crop)`);
+  }
+}
+
+/** The size in an image file's header (sharp reads only the header); undefined where there is none to read. */
+async function headerSize(path: string): Promise<{ width: number; height: number } | undefined> {
+  try {
+    const { width, height } = await sharp(path, { limitInputPixels: false }).metadata();
+    return width && height ? { width, height } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How many classes have their headers read at once. */
+const HEADER_CONCURRENCY = 16;
+
+/**
+ * Before a run at --input_size <= 32 trains: the first image of each class of the evaluation folder
+ * whose header can be read must be size x size, or the error of checkUnresizedSize (naming the file)
+ * is thrown now rather than at the first evaluation. Only headers are read, one file per class in the
+ * usual case; files without a readable header are passed over (the loader names them as bad files).
+ */
+export async function checkEvalImageSizes(folder: Pick<ImageFolder, 'samples'>, size: number): Promise<void> {
+  const firstByClass = new Map<number, string[]>();
+  for (const { path, label } of folder.samples) {
+    const paths = firstByClass.get(label);
+    if (paths) paths.push(path);
+    else firstByClass.set(label, [path]);
+  }
+  const classes = [...firstByClass.values()];
+  for (let start = 0; start < classes.length; start += HEADER_CONCURRENCY) {
+    const found = await Promise.all(classes.slice(start, start + HEADER_CONCURRENCY).map(async (paths) => {
+      for (const path of paths) {
+        const header = await headerSize(path);
+        if (header) return { path, ...header };
+      }
+      return undefined;
+    }));
+    for (const image of found) if (image) checkUnresizedSize(image.path, image.width, image.height, size);
   }
 }

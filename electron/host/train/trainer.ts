@@ -26,7 +26,8 @@ import { datasetSplits, runEvaluates, unusedDatasetFlags } from '../data/dataset
 import type { ImageFolder } from '../data/image_folder';
 import { BadFileList } from '../data/bad_files';
 import { Loader, type BadFile } from '../data/loader';
-import { evalTransformFromFlags, trainTransformFromFlags, type TrainTransform } from '../data/transforms';
+import { checkEvalImageSizes } from '../data/small_input';
+import { evalTransformFromFlags, evalTransformNote, trainTransformFromFlags, type TrainTransform } from '../data/transforms';
 import { loadEngine, type Model, type Tensor } from '../engine/addon';
 import { EMA_DECAY_KEY, loadCheckpoint, numberedCheckpoints, saveCheckpoint, saveEpochCheckpoint, type TrainingState } from './checkpointing';
 import { batchInput } from './batch_input';
@@ -152,6 +153,15 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   // Paired now, so that a real.json that does not fit the evaluation folder fails before training does.
   const realLabels = config.real_labels && (config.eval || config.model_ema_eval) && valFolder
     ? new RealLabels(readRealLabels(config.real_labels), valFolder.samples, config.real_labels) : undefined;
+  // Resize and centre crop; at --input_size >= 384 a warp of the whole image (said, as the official
+  // script prints it); at <= 32 the images as they are, which must then be that size: checked now on
+  // one header per class, so that a folder of another size fails before an epoch of training.
+  const evalTransform = evalTransformFromFlags(config);
+  if (valFolder) {
+    const note = evalTransformNote(evalTransform);
+    if (note) events.message?.(note);
+    if (evalTransform.resize === false) await checkEvalImageSizes(valFolder, evalTransform.size);
+  }
   const classes = train.classes.length;
   const place = placement(config);
   if (config.sync_bn && group && place.device === 'cpu') {
@@ -209,8 +219,6 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   // (timm's PrefetchLoader); the floats are those the loader's own normalisation gives.
   const output = 'u8' as const;
   const trainLoader = new Loader(train.samples, { batchSize: config.batch_size, output, transform, shuffle: true, dropLast: true, seed: config.seed, ...loading, ...shard });
-  // Resize and centre crop, or at --input_size <= 32 the images as they are (which must then be that size).
-  const evalTransform = evalTransformFromFlags(config);
   // Evaluation during training is sharded with --dist_eval (DistributedSampler); --eval and the ReaL
   // scoring after training see every image once on each rank (the official SequentialSampler).
   const evalLoader = (folder: ImageFolder, sharded: boolean) => new Loader(folder.samples, { batchSize: config.batch_size, output,

@@ -3,9 +3,10 @@
 // formats, checkpoint retention, determinism (same seed and data, same losses), a stop request that
 // saves a resumable checkpoint, the official dataset kinds (IMNET, image_folder) and
 // normalisations, checkpoint-best-ema holding the best-scoring EMA of several decays, ReaL labels
-// where the official script scores them, and refusals of flags this build cannot honour.
+// where the official script scores them, refusals of flags this build cannot honour, and of
+// evaluation images of another size than an --input_size <= 32 before anything trains.
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -161,6 +162,19 @@ describe('trainer', () => {
       /--model_ema_decays 0\.5 0\.9: decay 0\.9 is kept twice \(--model_ema_decay is 0\.9\); give each decay once/);
     await assert.rejects(runTraining(config({ real_labels: '/data/real.json', model_ema_eval: true })),
       /--real_labels \/data\/real.json: after training the official script scores checkpoint-best-ema with them, which needs --model_ema true/);
+  });
+
+  it('at --input_size <= 32, refuses evaluation images of another size before any training step, naming the file', async () => {
+    // The digits are 28x28: at 16 training crops them (padded RandomCrop), evaluation would take them as they are.
+    for (const overrides of [{}, { eval: true }]) {
+      const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+      let steps = 0;
+      await assert.rejects(runTraining(config({ output_dir: out, input_size: 16, ...overrides }), { iteration: () => steps++ }),
+        /val[\\/]0[\\/][^:\s]+\.png: the image is 28x28, but evaluation at --input_size 16 \(<= 32\) takes images as they are, without Resize or CenterCrop.*every evaluation image must be 16x16/s);
+      assert.equal(steps, 0);
+      assert.ok(!existsSync(join(out, 'metrics.jsonl')) && !existsSync(join(out, 'checkpoint-0.safetensors')));
+    }
+    // At their own 28 the same folder passes the check (and trains: the first test).
   });
 
   it('--data_set image_folder trains on data_path and evaluates on eval_data_path: the same run as IMNET on those folders', async () => {
