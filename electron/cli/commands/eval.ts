@@ -1,7 +1,8 @@
 // `pix eval`: top-1, top-5 and loss of a checkpoint on an ImageFolder (the val/ split of an
 // ImageNet-layout folder, or with --data_set image_folder the class folders of --data_path itself),
 // with the official evaluation transform (resize to size/crop_pct and centre crop; at --input_size
-// <= 32 the images as they are, which must then be that size) normalised as the
+// <= 32 the images as they are, which must then be that size; at >= 384 each whole image stretched
+// to size x size, which it says on stderr) normalised as the
 // checkpoint was trained (its recorded --imagenet_default_mean_and_std, else the ImageNet mean and
 // std; the flag overrides), and optionally the ReaL top-1/top-5 as the official script scores them.
 import { parseArgs } from 'node:util';
@@ -10,7 +11,7 @@ import { readCheckpointTensors } from '../../host/checkpoints/pth/read_checkpoin
 import { checkpointNormalization, describeNormalization } from '../../host/checkpoints/saved_config';
 import { scanImageFolder, scanImageNetLayout } from '../../host/data/image_folder';
 import { Loader } from '../../host/data/loader';
-import { evalTransformFromFlags, normalizationFor } from '../../host/data/transforms';
+import { evalTransformFromFlags, evalTransformNote, normalizationFor } from '../../host/data/transforms';
 import { loadEngine } from '../../host/engine/addon';
 import { evaluate } from '../../host/train/evaluate';
 import { readRealLabels, RealLabels } from '../../host/train/real_labels';
@@ -60,8 +61,10 @@ export const evalCommand: Command = {
     const real = values.real_labels ? new RealLabels(readRealLabels(values.real_labels), val.samples, values.real_labels) : undefined;
     const model = new (loadEngine().Model)(values.model!, { numClasses: classes });
     applyState(model, tensors, { strict: true });
-    const loader = new Loader(val.samples, { batchSize, shuffle: false, dropLast: false, seed: 0,
-      transform: { ...evalTransformFromFlags({ input_size: inputSize, crop_pct: cropPct }), normalization } });
+    const transform = { ...evalTransformFromFlags({ input_size: inputSize, crop_pct: cropPct }), normalization };
+    const warping = evalTransformNote(transform);
+    if (warping) console.error(`pix: ${warping}`);
+    const loader = new Loader(val.samples, { batchSize, shuffle: false, dropLast: false, seed: 0, transform });
     const result = await evaluate(model, loader, inputSize, real ? { real } : {});
     if (values.json) {
       console.log(JSON.stringify({ ...result, normalization }, null, 2));
