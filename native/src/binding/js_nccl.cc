@@ -314,7 +314,8 @@ class JsNcclComm : public Napi::ObjectWrap<JsNcclComm> {
   // syncBatchNorm(model, on = true): SyncBatchNorm for the model's training forwards and backwards
   // through this communicator (nn::Model::set_batchnorm_sync); false goes back to per-process
   // statistics. The model keeps the communicator's C++ side alive; once it is destroyed, a
-  // synchronised forward says so.
+  // synchronised forward says so. Its training forwards and backwards then call the communicator
+  // from their worker thread: as with any NCCL communicator, run no other collective of it meanwhile.
   Napi::Value SyncBatchNorm(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       const char* fn = "NcclComm.syncBatchNorm";
