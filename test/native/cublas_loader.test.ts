@@ -26,7 +26,7 @@ const { Tensor: T } = engine;
 const cudaHere = engine.engineInfo().backends.cuda;
 
 
-const notCompiled = cudaHere.compiled ? false : 'this build has no CUDA backend (nvcc was not found at build time)';
+const notCompiled = cudaHere.compiled ? false : (cudaHere.unavailableReason ?? 'this build has no CUDA backend');
 
 describe('cuBLAS loader: what pix info reports', { skip: notCompiled }, () => {
   it('names the implementation cuda::gemm runs on', () => {

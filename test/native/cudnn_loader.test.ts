@@ -16,7 +16,7 @@ import { loadEngine } from '../../electron/host/engine/addon';
 import { childCudaInfo } from '../helpers/pix_info';
 
 const cuda = loadEngine().engineInfo().backends.cuda;
-const skip = !cuda.compiled ? 'this build has no CUDA backend (nvcc was not found at build time)'
+const skip = !cuda.compiled ? (cuda.unavailableReason ?? 'this build has no CUDA backend')
   : cuda.emulated ? "the CUDA emulator's build opens only its own cuDNN stand-in (ops/conv2d_cudnn.cuda.test runs on it)" : false;
 
 

@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EngineInfo } from '../../../shared/engine';
-import { buildCacheOf, cudaAbsenceReason } from './cuda_absence';
 
 /** u8: 8-bit image batches on their way to normalizeEraseBatch; no op computes in it. */
 export type DType = 'f32' | 'f64' | 'bf16' | 'i64' | 'u8';
@@ -616,9 +615,5 @@ export function loadEngine(): NativeEngine {
 export function engineInfo(): EngineInfo {
   const { engine, path } = load();
   const info = engine.engineInfo();
-  if (info.backends.cuda.compiled) return { ...info, addonPath: path };
-  // The engine blames a missing nvcc even for a build made with CUDA turned off; the build's own
-  // record says which it was (cuda_absence.ts).
-  const cuda = { ...info.backends.cuda, unavailableReason: cudaAbsenceReason(buildCacheOf(path)) };
-  return { ...info, backends: { ...info.backends, cuda }, addonPath: path };
+  return { ...info, addonPath: path };
 }

@@ -16,10 +16,7 @@ export function deviceProblem(device: string, cuda: CudaBackendInfo): string | n
   if (device === 'cpu') return null;
   const match = /^cuda(?::(\d+))?$/.exec(device);
   if (!match) return `'${device}' is not cpu, cuda or cuda:N`;
-  if (!cuda.compiled) {
-    return 'this build of the engine has no CUDA backend (nvcc was not found when it was built); ' +
-      'rebuild with CUDA_HOME set, or use --device cpu';
-  }
+  if (!cuda.compiled) return `${cuda.unavailableReason ?? 'this build of the engine has no CUDA backend'}; use --device cpu`;
   if (cuda.devices.length === 0) return `${cuda.unavailableReason ?? 'no usable CUDA device'}; use --device cpu`;
   const index = Number(match[1] ?? 0);
   if (!cuda.devices.some((d) => d.index === index)) {

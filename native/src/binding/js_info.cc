@@ -53,7 +53,7 @@ Napi::Object cuda_info(Napi::Env env) {
   Napi::Array devices = Napi::Array::New(env);
   cuda.Set("runtimeVersion", env.Null());
   cuda.Set("driverVersion", env.Null());
-  cuda.Set("unavailableReason", "this build has no CUDA backend (nvcc was not found at build time)");
+  cuda.Set("unavailableReason", "this build has no CUDA backend: " PIX_CUDA_ABSENCE);
 #if PIX_HAVE_CUDA
   std::string list = PIX_CUDA_ARCHITECTURES;
   for (size_t start = 0; start <= list.size();) {

@@ -10,7 +10,6 @@
 #if PIX_HAVE_CUDA
 #define PIX_CUDA_CALL(...) __VA_ARGS__
 #else
-#define PIX_CUDA_CALL(...)                                                                       \
-  throw ::pix::Error("this build of the PiX engine has no CUDA backend (nvcc was not found when " \
-                     "it was built); rebuild with CUDA_HOME set, or use device 'cpu'")
+#define PIX_CUDA_CALL(...) \
+  throw ::pix::Error("this build of the PiX engine has no CUDA backend: " PIX_CUDA_ABSENCE "; use device 'cpu'")
 #endif

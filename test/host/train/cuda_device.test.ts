@@ -26,7 +26,9 @@ describe('deviceProblem', () => {
   });
 
   it('refuses with the reason: no CUDA backend, no usable device, a missing ordinal, a bad name', () => {
-    assert.match(deviceProblem('cuda', report({ compiled: false }))!, /no CUDA backend .*--device cpu/);
+    const off = 'this build has no CUDA backend: it was built with CUDA turned off (PIX_CUDA=0)';
+    assert.equal(deviceProblem('cuda', report({ compiled: false, unavailableReason: off })), `${off}; use --device cpu`);
+    assert.equal(deviceProblem('cuda', report({ compiled: false })), 'this build of the engine has no CUDA backend; use --device cpu');
     assert.equal(deviceProblem('cuda', report({ unavailableReason: 'no usable CUDA device: no CUDA-capable device is detected' })),
       'no usable CUDA device: no CUDA-capable device is detected; use --device cpu');
     assert.equal(deviceProblem('cuda:2', report({ devices: [{ index: 0, ...h100 }] })), 'cuda:2 does not exist (this machine has cuda:0)');
