@@ -93,15 +93,20 @@ export async function decodeWholeImage(path: string, file: Buffer, pixelLimit: n
     }
   }
   const { image, width, height } = await openImage(path, file, pixelLimit);
+  return { pixels: await rawPixels(path, image, width, height), width, height };
+}
+
+/** A sharp pipeline run to 8-bit RGB bytes, which must come out width x height; a failure is a BadImageError. */
+export async function rawPixels(path: string, pipeline: Sharp, width: number, height: number): Promise<Buffer> {
   let pixels: Buffer;
   let info: { width: number; height: number; channels: number };
   try {
-    ({ data: pixels, info } = await image.raw().toBuffer({ resolveWithObject: true }));
+    ({ data: pixels, info } = await pipeline.raw().toBuffer({ resolveWithObject: true }));
   } catch (error) {
     throw new BadImageError(path, `cannot be decoded (${errorReason(error)})`);
   }
   if (info.width !== width || info.height !== height || info.channels !== 3) {
     throw new Error(`${path}: decoding gave ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`);
   }
-  return { pixels, width, height };
+  return pixels;
 }

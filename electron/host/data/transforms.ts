@@ -28,7 +28,7 @@ import { drawColorJitter } from './augment/color_jitter';
 import { drawErasing, randomErasingConfig, type RandomErasingConfig } from './augment/random_erasing';
 import { randint, roundHalfEven, uniform } from './augment/python_numbers';
 import { BadImageError, DEFAULT_PIXEL_LIMIT } from './bad_image';
-import { checkPixelLimit, decodeWholeImage, errorReason, isJpeg, openImage, readImageFile } from './image_file';
+import { checkPixelLimit, decodeWholeImage, errorReason, isJpeg, openImage, rawPixels, readImageFile } from './image_file';
 import { checkUnresizedSize, drawPaddedCrop, paddedCropInto, SMALL_INPUT_MAX, SMALL_INPUT_PADDING } from './small_input';
 import type { Random } from './sample_random';
 
@@ -324,17 +324,7 @@ async function sharpGeometry(path: string, file: Buffer, transform: Transform, r
     pipeline = trainGeometry(image, meta, crop, size, KERNEL[interpolation]);
     if (flip) pipeline = pipeline.flop();
   }
-  let pixels: Buffer;
-  let info: { width: number; height: number; channels: number };
-  try {
-    ({ data: pixels, info } = await pipeline.raw().toBuffer({ resolveWithObject: true }));
-  } catch (error) {
-    throw new BadImageError(path, `cannot be decoded (${errorReason(error)})`);
-  }
-  if (info.width !== size || info.height !== size || info.channels !== 3) {
-    throw new Error(`${path}: decoding gave ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x3`);
-  }
-  return pixels;
+  return rawPixels(path, pipeline, size, size);
 }
 
 /**
