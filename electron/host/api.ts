@@ -194,13 +194,16 @@ export function createHost(options: HostOptions = {}): Host {
       const upload = 'base64' in image ? mkdtempSync(join(tmpdir(), 'pix-upload-')) : undefined;
       try {
         let imageFile: string;
+        let imageName: string;
         if (upload) {
           imageFile = join(upload, 'image');
+          imageName = 'image.base64: the uploaded image';
           writeFileSync(imageFile, Buffer.from((image as { base64: string }).base64, 'base64'));
         } else {
           imageFile = existingFile((image as { file: string }).file, 'image.file');
+          imageName = `image.file: ${imageFile}`;
         }
-        return await tasks.run('classify', { path: checkpoint, model, inputSize, imageFile, catalog: await modelCatalog() });
+        return await tasks.run('classify', { path: checkpoint, model, inputSize, imageFile, imageName, catalog: await modelCatalog() });
       } finally {
         if (upload) rmSync(upload, { recursive: true, force: true });
       }

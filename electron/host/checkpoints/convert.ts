@@ -6,6 +6,7 @@
 // Shared by `pix convert` and the workbench's convertCheckpoint.
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
+import { RequestError } from '../request_error';
 import { readCheckpointTensors } from './pth/read_checkpoint';
 import { writePth, type PthWriteOptions } from './pth/write_pth';
 import { savedRunConfig } from './saved_config';
@@ -40,7 +41,7 @@ export interface ConvertResult {
 export function convertCheckpoint(input: string, output: string, modelKey = 'model|module'): ConvertResult {
   const extension = extname(output).toLowerCase();
   if (!CONVERT_EXTENSIONS.includes(extension)) {
-    throw new Error(`${output}: the output must end in .safetensors, .pth or .pt, which picks its format`);
+    throw new RequestError(400, `${output}: the output must end in .safetensors, .pth or .pt, which picks its format`);
   }
   const { tensors, metadata, stateDictKey } = readCheckpointTensors(input, modelKey);
   if (extension === '.safetensors') {

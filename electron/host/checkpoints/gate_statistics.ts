@@ -5,6 +5,7 @@
 import { histogram } from './tensor_stats';
 import type { GateBlockStats, ImageClassification } from '../../../shared/api';
 import { loadEngine, type GateRecord, type Model } from '../engine/addon';
+import { RequestError } from '../request_error';
 
 const GATE_BINS = 20;
 const CHUNK = 32;
@@ -33,7 +34,7 @@ async function forwardWithGates(model: Model, images: Float32Array, count: numbe
 }
 
 export async function gateStatistics(model: Model, images: Float32Array, count: number, size: number): Promise<GateBlockStats[]> {
-  if (model.family !== 'pix') throw new Error(`${model.name} has no PiX gates (a baseline ResNet): gate statistics need a PiX checkpoint`);
+  if (model.family !== 'pix') throw new RequestError(400, `${model.name} has no PiX gates (a baseline ResNet): gate statistics need a PiX checkpoint`);
   const { gates } = await forwardWithGates(model, images, count, size);
   return [...gates].map(([block, { tau, values }]) => ({
     block, tau, subsets: values.length / count,

@@ -2,12 +2,14 @@
 // (the one asked for, else the one its metadata names, else the engine model it fits exactly), built
 // with the checkpoint's class count and loaded strictly; plus what the checkpoint says about its
 // input size, input normalisation and class names. Used by the evaluation, gate and classification tasks, which run in
-// worker processes; it does no forward pass itself.
+// worker processes; it does no forward pass itself. A checkpoint that cannot be read or does not fit
+// the model, and an unknown model name, are refused with a RequestError (400) naming them.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEngine, type Model } from '../engine/addon';
 import { canonicalModelName, matchModel, type CatalogEntry } from '../engine/model_catalog';
 import type { Normalization } from '../data/transforms';
+import { RequestError } from '../request_error';
 import { applyState } from './model_state';
 import { readCheckpointTensors } from './pth/read_checkpoint';
 import { checkpointNormalization, savedRunConfig } from './saved_config';
@@ -55,12 +57,17 @@ export function loadInferenceModel(path: string, requested: string | undefined, 
   const named = requested ?? (typeof metadata.model === 'string' ? metadata.model : undefined);
   const name = named === undefined ? matched.model : canonicalModelName(catalog, named);
   if (!name) {
-    throw new Error(named === undefined
+    throw new RequestError(400, named === undefined
       ? `${path} fits none of the engine's models exactly: pass the model name`
       : `unknown model '${named}' (valid: ${catalog.map((e) => e.name).join(', ')})`);
   }
   const model = new (loadEngine().Model)(name, { numClasses: matched.classes ?? 0 });
-  applyState(model, tensors, { strict: true });
+  try {
+    applyState(model, tensors, { strict: true });
+  } catch (error) {
+    if (error instanceof RequestError) throw new RequestError(error.status, `${path}: ${error.message}`, { cause: error });
+    throw error;
+  }
   const config = savedRunConfig(metadata);
   return { model, config, normalization: checkpointNormalization(metadata).normalization, classNames: classNamesOf(metadata, config, model.numClasses) };
 }

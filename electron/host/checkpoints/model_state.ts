@@ -3,6 +3,7 @@
 // `module.` prefix of DistributedDataParallel checkpoints, and dtype conversion to what the
 // engine holds (f32 weights, i64 counters).
 import { loadEngine, type Model, type Tensor } from '../engine/addon';
+import { RequestError } from '../request_error';
 import type { StoredTensor } from './safetensors';
 
 export interface Mismatch {
@@ -55,7 +56,11 @@ function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Copies every matching tensor into the model. Strict: any missing, unexpected or mismatched key throws (nothing is loaded). */
+/**
+ * Copies every matching tensor into the model. Strict: any missing, unexpected or mismatched key
+ * throws (nothing is loaded), as a RequestError (400): the checkpoint, or the model asked of it, is
+ * what whoever chose them got wrong.
+ */
 export function applyState(model: Model, tensors: Map<string, StoredTensor>, options: { strict: boolean }): StateLoadReport {
   const entries = model.stateEntries();
   const known = new Set(entries.map((e) => e.key));
@@ -69,7 +74,7 @@ export function applyState(model: Model, tensors: Map<string, StoredTensor>, opt
     else plan.push({ key: entry.key, stored, want: entry.dtype === 'i64' ? 'i64' : 'f32' });
   }
   if (options.strict && (report.missing.length || report.unexpected.length || report.mismatched.length)) {
-    throw new Error(describeProblems(model.name, report));
+    throw new RequestError(400, describeProblems(model.name, report));
   }
   for (const { key, stored, want } of plan) {
     const tensor = toEngineTensor(stored, want);

@@ -1,14 +1,19 @@
 // The engine work the workbench does on request besides training — building the model catalog,
 // evaluating a checkpoint, gate statistics, classifying one image — as plain functions of JSON
 // payloads, so task_worker.ts can run them in a child process and keep the host's event loop free.
+// What the request got wrong (a file that is no checkpoint or does not fit its model, a data folder
+// in neither layout or with other classes, an image that cannot be decoded) throws a RequestError,
+// whose status the worker protocol carries back to the host.
 import type { EvalSummary, GateBlockStats, ImageClassification } from '../../../shared/api';
 import { classifyImage, gateStatistics } from '../checkpoints/gate_statistics';
 import { inputSizeFor, loadInferenceModel, type InferenceModel } from '../checkpoints/inference_model';
-import { dataFolderSplits } from '../data/datasets';
+import { BadImageError } from '../data/bad_image';
+import { dataFolderSplits, DatasetFlagError } from '../data/datasets';
 import type { Sample } from '../data/image_folder';
 import { Loader } from '../data/loader';
 import { evalTransformFromFlags, loadImage, type EvalTransform } from '../data/transforms';
 import { buildModelCatalog, type CatalogEntry } from '../engine/model_catalog';
+import { RequestError } from '../request_error';
 import { evaluate } from '../train/evaluate';
 import { DEMO_DATASET } from '../train/demo_preset';
 
@@ -23,7 +28,8 @@ export interface CheckpointTasks {
   catalog(payload: Record<string, never>): Promise<CatalogEntry[]>;
   evaluate(payload: CheckpointRequest & { dataPath: string; batchSize?: number | undefined }): Promise<EvalSummary>;
   gates(payload: CheckpointRequest & { dataPath: string; images: number }): Promise<{ blocks: GateBlockStats[]; images: number }>;
-  classify(payload: CheckpointRequest & { imageFile: string }): Promise<ImageClassification>;
+  /** `imageName`: how messages name the image (an upload's temporary file means nothing to the client). */
+  classify(payload: CheckpointRequest & { imageFile: string; imageName?: string | undefined }): Promise<ImageClassification>;
 }
 
 export type TaskName = keyof CheckpointTasks;
@@ -37,8 +43,14 @@ function evalTransform(loaded: InferenceModel, size: number): EvalTransform {
 /** The evaluation split of a data folder in either layout: val/ of the ImageNet layout, or an image folder itself. */
 function valSplit(dataPath: string, classes: number) {
   const root = dataPath || DEMO_DATASET;
-  const val = dataFolderSplits(root).val!;
-  if (val.classes.length !== classes) throw new Error(`the checkpoint has ${classes} classes but ${root} has ${val.classes.length}`);
+  let val;
+  try {
+    val = dataFolderSplits(root).val!;
+  } catch (error) {
+    if (error instanceof DatasetFlagError) throw new RequestError(400, `dataPath: ${error.message}`, { cause: error });
+    throw error;
+  }
+  if (val.classes.length !== classes) throw new RequestError(400, `dataPath: the checkpoint has ${classes} classes but ${root} has ${val.classes.length}`);
   return val;
 }
 
@@ -72,10 +84,16 @@ export const checkpointTasks: CheckpointTasks = {
     throw new Error('no images to sample');
   },
 
-  async classify({ path, model, inputSize, imageFile, catalog }) {
+  async classify({ path, model, inputSize, imageFile, imageName, catalog }) {
     const loaded = loadInferenceModel(path, model, catalog);
     const size = inputSizeFor(inputSize, loaded);
-    const image = await loadImage(imageFile, evalTransform(loaded, size), undefined);
+    let image;
+    try {
+      image = await loadImage(imageFile, evalTransform(loaded, size), undefined);
+    } catch (error) {
+      if (error instanceof BadImageError) throw new RequestError(400, `${imageName ?? imageFile}: ${error.reason}`, { cause: error });
+      throw error;
+    }
     return classifyImage(loaded.model, image, size, loaded.classNames);
   },
 };

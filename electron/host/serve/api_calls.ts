@@ -1,9 +1,10 @@
 // `POST /api/<method>`: one WorkbenchApi call per request. The JSON body is the request (no body
 // for methods that take none), validated with the contract's parseRequest before the host sees it;
 // the response is the method's result as JSON, or `{ error }` with 400 (invalid request), 404
-// (no such method), 405, 413, 415, a RequestError's 400 or 404 (the host refused what the request
-// names: a missing or unreadable path, an unknown run), or 500 (the host failed). Authentication
-// happens before this.
+// (no such method), 405, 413, 415, a RequestError's 400, 404 or 409 (the host refused what the
+// request names: a missing or unreadable path, a file that is not a checkpoint, an unknown run, a
+// run whose status does not allow the action; request_error.ts), or 500 (the host failed).
+// Authentication happens before this.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseRequest, requestSchemas, type WorkbenchApi, type WorkbenchMethod } from '../../../shared/api';
 import { RequestError } from '../request_error';

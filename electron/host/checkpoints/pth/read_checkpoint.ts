@@ -1,10 +1,13 @@
 // Model weights from either format a user brings: a PyTorch .pth (torch.save, zip or legacy; bare
 // state dict or full training checkpoint) or safetensors. The format is told by content, not by
-// the file's name, so a misnamed file still loads.
+// the file's name, so a misnamed file still loads. A file that is neither, or a damaged or
+// unsupported one, is refused with a RequestError (400) naming the file and what is wrong: the
+// caller chose the file, so in serve mode it is the caller's error, not the host's 500.
 import { readFileSync } from 'node:fs';
+import { RequestError } from '../../request_error';
 import { modelTensors } from '../model_state';
-import { parseSafetensors, type StoredTensor } from '../safetensors';
-import { extractStateDict, locateStateDict, looksLikePth, parsePth, pthMetadata } from './read_pth';
+import { parseSafetensors, SafetensorsError, type StoredTensor } from '../safetensors';
+import { extractStateDict, locateStateDict, looksLikePth, parsePth, PthError, pthMetadata } from './read_pth';
 
 export interface CheckpointTensors {
   format: 'pth' | 'safetensors';
@@ -21,18 +24,35 @@ function looksLikeSafetensors(buffer: Buffer): boolean {
   return buffer.length >= 9 && buffer[8] === 0x7b;
 }
 
+/** The parsers' refusals (their messages already start with the file's name) as the caller's error. */
+function refused(error: unknown): never {
+  if (error instanceof SafetensorsError || error instanceof PthError) throw new RequestError(400, error.message, { cause: error });
+  throw error;
+}
+
 export function readCheckpointTensors(path: string, modelKey = 'model|module'): CheckpointTensors {
   const buffer = readFileSync(path);
   if (looksLikeSafetensors(buffer)) {
-    const { tensors, metadata } = parseSafetensors(buffer, path);
-    return { format: 'safetensors', tensors: modelTensors(tensors), metadata };
+    let parsed: ReturnType<typeof parseSafetensors>;
+    try {
+      parsed = parseSafetensors(buffer, path);
+    } catch (error) {
+      refused(error);
+    }
+    return { format: 'safetensors', tensors: modelTensors(parsed.tensors), metadata: parsed.metadata };
   }
-  if (!looksLikePth(buffer)) throw new Error(`${path}: neither a PyTorch checkpoint (.pth) nor a safetensors file`);
-  const tree = parsePth(buffer, path);
+  if (!looksLikePth(buffer)) throw new RequestError(400, `${path}: neither a PyTorch checkpoint (.pth) nor a safetensors file`);
+  let tree: unknown;
+  try {
+    tree = parsePth(buffer, path);
+  } catch (error) {
+    refused(error);
+  }
   try {
     const { key } = locateStateDict(tree, modelKey);
     return { format: 'pth', tensors: extractStateDict(tree, modelKey), metadata: { ...pthMetadata(tree) }, ...(key === undefined ? {} : { stateDictKey: key }) };
   } catch (error) {
-    throw new Error(`${path}: ${(error as Error).message}`);
+    // The file holds no state dict where one is looked for (read_pth.ts words what it found).
+    throw new RequestError(400, `${path}: ${(error as Error).message}`, { cause: error });
   }
 }
