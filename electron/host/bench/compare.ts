@@ -4,13 +4,15 @@
 // min/median/max and the median latency, and per PiX/ResNet pair the speed-up beside the ratio of
 // their MACs (what the speed-up should be if time followed arithmetic). One comparison at a time,
 // since each uses the whole machine; finished, failed and cancelled reports are appended to
-// <home>/throughput.jsonl.
+// <home>/throughput.jsonl. Starting one while another runs, or cancelling one that is not running,
+// is refused with a RequestError (409; 404 for an id never seen).
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ThroughputMeasurement, ThroughputPart, ThroughputReport } from '../../../shared/api';
 import type { Emit } from '../host_events';
+import { RequestError } from '../request_error';
 import { JsonLinesReader } from '../runs/jsonl_reader';
 import type { CompareMessage, CompareRequest } from './compare_worker';
 import { median } from './throughput';
@@ -41,7 +43,7 @@ export class ThroughputComparisons {
   }
 
   start(request: CompareRequest): ThroughputReport {
-    if (this.running) throw new Error(`comparison ${this.running.report.id} is still running: cancel it or wait for it`);
+    if (this.running) throw new RequestError(409, `comparison ${this.running.report.id} is still running: cancel it or wait for it`);
     const report: ThroughputReport = {
       id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`, startedAt: Date.now(), finishedAt: null,
       device: request.device, precision: request.precision, mode: request.mode, inputSize: request.inputSize,
@@ -96,7 +98,11 @@ export class ThroughputComparisons {
   }
 
   cancel(id: string): ThroughputReport {
-    if (!this.running || this.running.report.id !== id) throw new Error(`no comparison ${id} is running`);
+    if (!this.running || this.running.report.id !== id) {
+      const ended = this.history().find((report) => report.id === id);
+      if (!ended) throw new RequestError(404, `no comparison with id '${id}'`);
+      throw new RequestError(409, `comparison ${id} is not running: it ${ended.error === 'cancelled' ? 'was cancelled' : ended.error ? 'failed' : 'finished'}`);
+    }
     this.running.cancelled = true;
     this.running.child.kill('SIGKILL');
     return this.running.report;

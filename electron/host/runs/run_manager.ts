@@ -7,14 +7,18 @@
 // FLUSH_MS (a few times a second however fast the steps are); status changes go out at once.
 // After a host restart, a run recorded as running or stopping has lost its worker: it becomes
 // failed with a note that resume continues from the last checkpoint; queued runs queue again.
+// An action the run's status does not allow (resume a running run, stop a finished one, delete a
+// running one), or a run that would write into a folder a queued or running run writes to, is
+// refused with a RequestError (409) naming the status; a run asking for devices this machine does
+// not have is a config problem (400).
 import { join } from 'node:path';
 import type { EpochRecord, IterationPoint, RunDetail, RunSummary, Series } from '../../../shared/api';
 import type { Emit } from '../host_events';
 import { RequestError } from '../request_error';
-import { DeviceQueue, describeRequest, requestOf, visibleDevicesFor } from '../jobs/device_queue';
+import { DeviceQueue, describeRequest, requestOf, visibleDevicesFor, type DeviceRequest } from '../jobs/device_queue';
 import { superviseWorker, type SupervisedWorker, type WorkerExit } from '../jobs/supervisor';
 import type { WorkerToHost } from '../jobs/worker_protocol';
-import type { ResolvedRunConfig } from './run_config';
+import { RunConfigError, type ResolvedRunConfig } from './run_config';
 import { checkMove, isActive } from './run_status';
 import type { RunRecord, RunStore } from './run_store';
 import { RunView } from './run_view';
@@ -98,8 +102,14 @@ export class RunManager {
 
   /** Registers and queues a new run; config comes checked from resolveRunConfig. */
   create(id: string, name: string, { config, dataset }: ResolvedRunConfig): RunSummary {
-    const request = requestOf(config.device, config.nproc_per_node);
-    this.queue.check(request);
+    let request: DeviceRequest;
+    try {
+      request = requestOf(config.device, config.nproc_per_node);
+      this.queue.check(request);
+    } catch (error) {
+      throw new RunConfigError({ device: (error as Error).message });
+    }
+    this.checkOutputFree(id, config.output_dir);
     const record: RunRecord = {
       id, name: name || `${config.model} ${dataset ? dataset : 'demo digits'}`, config, dataset, status: 'queued',
       device: describeRequest(request), gpus: request.kind === 'cpu' ? 0 : 'count' in request ? request.count : 1,
@@ -144,7 +154,7 @@ export class RunManager {
       this.save({ ...record, status: 'stopping' });
       this.live.get(id)?.worker.stop();
     } else if (record.status !== 'stopping') {
-      throw new Error(`run ${id} is ${record.status}; there is nothing to stop`);
+      throw new RequestError(409, `run ${id} is ${record.status}; there is nothing to stop`);
     }
     return this.summary(this.records.get(id)!);
   }
@@ -153,10 +163,17 @@ export class RunManager {
   resume(id: string): RunSummary {
     const record = this.record(id);
     if (record.status !== 'stopped' && record.status !== 'failed') {
-      throw new Error(`run ${id} is ${record.status}; only a stopped or failed run can be resumed`);
+      throw new RequestError(409, `run ${id} is ${record.status}; only a stopped or failed run can be resumed`);
     }
-    const request = requestOf(record.config.device, record.config.nproc_per_node);
-    this.queue.check(request);
+    let request: DeviceRequest;
+    try {
+      request = requestOf(record.config.device, record.config.nproc_per_node);
+      this.queue.check(request);
+    } catch (error) {
+      // The run was made on a machine (or under a CUDA_VISIBLE_DEVICES) with devices this one lacks.
+      throw new RequestError(409, `run ${id} cannot resume on this machine: ${(error as Error).message}`, { cause: error });
+    }
+    this.checkOutputFree(id, record.config.output_dir);
     this.save({ ...record, config: { ...record.config, auto_resume: true }, status: 'queued', error: null, finishedAt: null });
     this.queue.enqueue(id, request);
     this.schedule();
@@ -165,7 +182,7 @@ export class RunManager {
 
   delete(id: string): void {
     const record = this.record(id);
-    if (isActive(record.status)) throw new Error(`run ${id} is ${record.status}: stop it before deleting it`);
+    if (isActive(record.status)) throw new RequestError(409, `run ${id} is ${record.status}: stop it before deleting it`);
     this.queue.remove(id);
     this.store.remove(id);
     this.records.delete(id);
@@ -188,6 +205,16 @@ export class RunManager {
   /** The worker's process id while one runs (for supervision tests and diagnostics). */
   workerPid(id: string): number | undefined {
     return this.live.get(id)?.worker.pid;
+  }
+
+  /** Two runs writing checkpoints and logs into one folder would overwrite each other's. */
+  private checkOutputFree(id: string, outputDir: string): void {
+    for (const other of this.records.values()) {
+      if (other.id !== id && other.config.output_dir === outputDir && (other.status === 'queued' || isActive(other.status))) {
+        throw new RequestError(409, `output_dir ${outputDir} is the folder of run ${other.id}, which is ${other.status}: ` +
+          'choose another folder, or wait until that run ends');
+      }
+    }
   }
 
   private record(id: string): RunRecord {

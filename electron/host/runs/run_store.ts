@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { RunStatus } from '../../../shared/api';
 import type { RunConfig } from '../../../shared/config';
 import { writeFileAtomic } from '../checkpoints/safetensors';
+import { RequestError } from '../request_error';
 
 export interface RunRecord {
   id: string;
@@ -56,9 +57,9 @@ export class RunStore {
     }
   }
 
-  /** The run's record folder; refuses ids that could point outside the registry. */
+  /** The run's record folder; refuses ids that could point outside the registry (a client's error, 400). */
   folderOf(id: string): string {
-    if (!ID_PATTERN.test(id)) throw new Error(`'${id}' is not a run id`);
+    if (!ID_PATTERN.test(id)) throw new RequestError(400, `'${id}' is not a run id`);
     return join(this.dir, id);
   }
 

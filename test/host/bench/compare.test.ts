@@ -11,6 +11,7 @@ import type { ThroughputReport, WorkbenchEvent } from '../../../shared/api';
 import { pairRatios, resnetCounterpart, ThroughputComparisons } from '../../../electron/host/bench/compare';
 import type { CompareRequest } from '../../../electron/host/bench/compare_worker';
 import { loadEngine } from '../../../electron/host/engine/addon';
+import { RequestError } from '../../../electron/host/request_error';
 
 function harness() {
   const events: { event: WorkbenchEvent; payload: unknown }[] = [];
@@ -87,7 +88,9 @@ describe('throughput comparison', () => {
     h.comparisons.cancel(report.id);
     const done = await h.done;
     assert.equal(done.error, 'cancelled');
-    assert.throws(() => h.comparisons.cancel(report.id), /no comparison .* is running/);
+    assert.throws(() => h.comparisons.cancel(report.id),
+      (e: unknown) => e instanceof RequestError && e.status === 409 && e.message === `comparison ${report.id} is not running: it was cancelled`);
+    assert.throws(() => h.comparisons.cancel('nope'), (e: unknown) => e instanceof RequestError && e.status === 404 && e.message === "no comparison with id 'nope'");
   });
 
   it('reports a device the engine cannot use as the error', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { RunSummary, WorkbenchEvent, WorkbenchEvents } from '../../../shared/api';
 import { defaultRunConfig, type RunConfig } from '../../../shared/config';
+import { RequestError } from '../../../electron/host/request_error';
 import { INTERRUPTED, RunManager } from '../../../electron/host/runs/run_manager';
 import { RunStore } from '../../../electron/host/runs/run_store';
 
@@ -136,9 +137,21 @@ describe('RunManager', () => {
     const one = h.start('normal', { device: 'cuda' });
     assert.deepEqual([two.status, two.device, two.gpus], ['running', 'cuda:0,cuda:1', 2]);
     assert.deepEqual([one.status, one.queuePosition], ['queued', 1]);
-    assert.throws(() => h.start('normal', { device: 'cuda', nproc_per_node: 3 }), /asks for 3 GPUs; this machine has 2/);
+    assert.throws(() => h.start('normal', { device: 'cuda', nproc_per_node: 3 }),
+      (e: unknown) => e instanceof RequestError && e.status === 400 && /^the run config has problems: device: nproc_per_node 3 asks for 3 GPUs; this machine has 2$/.test(e.message));
     h.manager.stop(two.id);
     await h.until(one.id, (s) => s.status === 'completed');
     assert.equal(h.manager.list().find((s) => s.id === one.id)!.device, 'cuda:0');
+  });
+
+  it('refuses to resume, as a conflict (409), a run whose GPU this machine no longer has', async () => {
+    const h = harness(undefined, 2);
+    const run = h.start('slow', { device: 'cuda:1', batch_size: 20, epochs: 40 });
+    h.manager.stop(run.id);
+    await h.until(run.id, (s) => s.status === 'stopped');
+    await h.manager.close();
+    const fewer = harness(h.home, 1);
+    assert.throws(() => fewer.manager.resume(run.id), (e: unknown) => e instanceof RequestError && e.status === 409 &&
+      e.message === `run ${run.id} cannot resume on this machine: device cuda:1: this machine has CUDA devices 0..0`);
   });
 });
