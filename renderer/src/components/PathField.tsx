@@ -11,15 +11,20 @@ export interface PathFieldProps {
   pick: { folder: true } | { extensions: string[] };
   placeholder?: string;
   error?: string | null;
+  /** What the host found at the path (a dataset's counts), shown while there is no error. */
   hint?: string | null;
+  /** What the field means beyond its label (a flag's caveats), always shown, muted. */
+  note?: string | null;
   id?: string;
 }
 
-export function PathField({ label, value, onChange, pick, placeholder, error, hint, id }: PathFieldProps) {
+export function PathField({ label, value, onChange, pick, placeholder, error, hint, note, id }: PathFieldProps) {
   const dialogs = useStores().client.dialogs;
   const generated = useId();
   const inputId = id ?? generated;
+  const statusId = `${inputId}-status`;
   const noteId = `${inputId}-note`;
+  const describedBy = [error || hint ? statusId : null, note ? noteId : null].filter(Boolean).join(' ');
   const browse = async () => {
     if (!dialogs) return;
     const chosen = 'folder' in pick ? await dialogs.pickFolder() : await dialogs.pickFile(pick.extensions);
@@ -36,7 +41,7 @@ export function PathField({ label, value, onChange, pick, placeholder, error, hi
           placeholder={placeholder}
           spellCheck={false}
           aria-invalid={error ? true : undefined}
-          aria-describedby={error || hint ? noteId : undefined}
+          aria-describedby={describedBy || undefined}
           onChange={(event) => onChange(event.target.value)}
         />
         {dialogs && (
@@ -45,11 +50,16 @@ export function PathField({ label, value, onChange, pick, placeholder, error, hi
           </button>
         )}
       </div>
-      {error ? (
-        <span id={noteId} className="field-error">{error}</span>
-      ) : hint ? (
-        <span id={noteId} className="field-hint">{hint}</span>
-      ) : null}
+      {(error || hint || note) && (
+        <div className="field-notes">
+          {error ? (
+            <span id={statusId} className="field-error">{error}</span>
+          ) : hint ? (
+            <span id={statusId} className="field-hint">{hint}</span>
+          ) : null}
+          {note && <span id={noteId} className="field-note">{note}</span>}
+        </div>
+      )}
     </div>
   );
 }

@@ -25,6 +25,10 @@ function setup(options: { dataset?: (path: string) => DatasetCheck; startRun?: (
   return { client, started, ...view };
 }
 
+/** The text a screen reader reads after a control's label: every element its aria-describedby names. */
+const describedBy = (control: HTMLElement) =>
+  (control.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' ');
+
 const startButton = () => screen.getByRole('button', { name: 'Start run' });
 // The dataset check waits for typing to pause; on two shared cores a render can take a while.
 const slow = { timeout: 5000 };
@@ -36,6 +40,13 @@ describe('NewRunForm', () => {
     expect(screen.getByLabelText('Peak learning rate (--lr)')).toHaveProperty('value', '0.004');
     const schedule = screen.getByText('Schedule').closest('details') as HTMLElement;
     expect(within(schedule).getByLabelText('Training epochs (--epochs)')).toBeTruthy();
+  });
+
+  it('labels a flag with its help\'s opening and keeps the rest under the field, described by it', () => {
+    setup();
+    const classes = screen.getByLabelText('Number of classes (--nb_classes)');
+    expect(describedBy(classes)).toMatch(/^with --data_set image_folder, .*one output per class folder$/);
+    expect(describedBy(screen.getByLabelText('Peak learning rate (--lr)'))).toBe('');
   });
 
   it('enables Start once the dataset checks out, and shows its counts and the derived batch', async () => {
@@ -56,7 +67,7 @@ describe('NewRunForm', () => {
     const lr = screen.getByLabelText('Peak learning rate (--lr)');
     fireEvent.change(lr, { target: { value: '-0.1' } });
     expect(lr.getAttribute('aria-invalid')).toBe('true');
-    expect(document.getElementById(lr.getAttribute('aria-describedby') as string)?.textContent).toMatch(/>0|positive|too small/i);
+    expect(describedBy(lr)).toMatch(/>0|positive|too small/i);
     expect(startButton()).toHaveProperty('disabled', true);
 
     fireEvent.change(screen.getByLabelText('Batch size per process (--batch_size)'), { target: { value: '0' } });
@@ -86,7 +97,7 @@ describe('NewRunForm', () => {
     fireEvent.change(dataPath, { target: { value: '/data/flowers' } });
 
     // Under the default --data_set IMNET, pix train needs train/ and val/: refused, naming the fix.
-    await waitFor(() => expect(document.getElementById(dataPath.getAttribute('aria-describedby') as string)?.textContent)
+    await waitFor(() => expect(describedBy(dataPath))
       .toMatch(/\/data\/flowers is an image folder \(5 classes, 3,200 images, no train\/ and val\/\).*set --data_set image_folder/), slow);
     expect(screen.queryByText(/val images/)).toBeNull();
     expect(screen.getByTestId('iterations-per-epoch').textContent).toBe('—');
@@ -99,8 +110,8 @@ describe('NewRunForm', () => {
     expect(startButton()).toHaveProperty('disabled', true);
     fireEvent.change(screen.getByLabelText(/\(--nb_classes\)$/), { target: { value: '5' } });
     fireEvent.change(screen.getByLabelText(/\(--eval_data_path\)$/), { target: { value: '/data/flowers-val' } });
-    expect(document.getElementById(dataPath.getAttribute('aria-describedby') as string)?.textContent)
-      .toBe('Image folder: 5 classes · 3,200 images, all used as the training set; evaluated on --eval_data_path');
+    expect(describedBy(dataPath))
+      .toMatch(/^Image folder: 5 classes · 3,200 images, all used as the training set; evaluated on --eval_data_path with --data_set IMNET/);
     expect(screen.queryByText(/val images/)).toBeNull();
     expect(screen.getByTestId('iterations-per-epoch').textContent).toBe('50');
     expect(startButton()).toHaveProperty('disabled', false);

@@ -1,5 +1,6 @@
 // One run flag as a form control, chosen by the flag's kind: a checkbox for booleans, a select for
-// a fixed choice (or the given options), a text field otherwise. The label always names the flag.
+// a fixed choice (or the given options), a text field otherwise. The label always names the flag;
+// the rest of its help sits under the control, as does a wrong value's reason.
 import { useId } from 'react';
 import type { FieldModel, FieldValue } from './formModel';
 
@@ -15,15 +16,24 @@ export interface FlagFieldProps {
 export function FlagField({ field, value, error, onChange, options }: FlagFieldProps) {
   const id = useId();
   const errorId = `${id}-error`;
-  const invalid = error ? { 'aria-invalid': true, 'aria-describedby': errorId } : {};
+  const noteId = `${id}-note`;
+  // The error first: a screen reader reads what is wrong before the flag's caveats.
+  const describedBy = [error ? errorId : null, field.note ? noteId : null].filter(Boolean).join(' ');
+  const described = {
+    ...(error ? { 'aria-invalid': true } : {}),
+    ...(describedBy ? { 'aria-describedby': describedBy } : {}),
+  };
+  const notes = <FieldNotes note={field.note} noteId={noteId} error={error} errorId={errorId} />;
   const defaultText = field.spec.default === null ? 'unset' : Array.isArray(field.spec.default) ? field.spec.default.join(' ') : String(field.spec.default);
 
   if (typeof value === 'boolean') {
     return (
       <div className="field field-check">
-        <input id={id} type="checkbox" checked={value} onChange={(event) => onChange(event.target.checked)} {...invalid} />
-        <label htmlFor={id}>{field.label}</label>
-        {error && <span id={errorId} className="field-error">{error}</span>}
+        <div className="field-check-row">
+          <input id={id} type="checkbox" checked={value} onChange={(event) => onChange(event.target.checked)} {...described} />
+          <label htmlFor={id}><FlagLabel field={field} /></label>
+        </div>
+        {notes}
       </div>
     );
   }
@@ -31,9 +41,9 @@ export function FlagField({ field, value, error, onChange, options }: FlagFieldP
   const choices = options ?? field.choices?.map((choice) => ({ value: choice, label: choice }));
   return (
     <div className="field">
-      <label htmlFor={id}>{field.label}</label>
+      <label htmlFor={id}><FlagLabel field={field} /></label>
       {choices ? (
-        <select id={id} value={value} onChange={(event) => onChange(event.target.value)} {...invalid}>
+        <select id={id} value={value} onChange={(event) => onChange(event.target.value)} {...described}>
           {/* A value the list lacks (a cloned run's alias, a device not present now) stays selectable. */}
           {!choices.some((choice) => choice.value === value) && <option value={value}>{value || '(none)'}</option>}
           {choices.map((choice) => (
@@ -51,10 +61,33 @@ export function FlagField({ field, value, error, onChange, options }: FlagFieldP
           spellCheck={false}
           inputMode={field.spec.kind === 'int' || field.spec.kind === 'float' ? 'decimal' : undefined}
           onChange={(event) => onChange(event.target.value)}
-          {...invalid}
+          {...described}
         />
       )}
+      {notes}
+    </div>
+  );
+}
+
+/** "Peak learning rate (--lr)", the flag's name kept on one line rather than broken after "(--". */
+function FlagLabel({ field }: { field: FieldModel }) {
+  const flag = `(--${field.name})`;
+  const title = field.label.slice(0, field.label.length - flag.length);
+  return (
+    <>
+      {title}
+      <span className="flag-name">{flag}</span>
+    </>
+  );
+}
+
+/** Under the control: a wrong value's reason, then the help's caveats, muted. Nothing when neither. */
+function FieldNotes({ note, noteId, error, errorId }: { note: string | null; noteId: string; error: string | undefined; errorId: string }) {
+  if (!note && !error) return null;
+  return (
+    <div className="field-notes">
       {error && <span id={errorId} className="field-error">{error}</span>}
+      {note && <span id={noteId} className="field-note">{note}</span>}
     </div>
   );
 }

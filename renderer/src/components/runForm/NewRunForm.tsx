@@ -61,7 +61,7 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
   };
   const set = (flag: RunFlagName, value: FieldValue) => setValues((old) => ({ ...old, [flag]: value }));
 
-  const modelOptions = models.map((m) => ({ value: m.name, label: `${m.name}${m.pix ? ' · PiX' : ''} · ${(m.parameters / 1e6).toFixed(2)} M params` }));
+  const modelOptions = models.map((m) => ({ value: m.name, label: `${m.name} · ${(m.parameters / 1e6).toFixed(2)} M params` }));
   const deviceOptions = [
     { value: 'cpu', label: 'cpu' },
     ...(engine.status === 'loaded' ? engine.info.backends.cuda.devices.map((d) => ({ value: `cuda:${d.index}`, label: `cuda:${d.index} · ${d.name}` })) : []),
@@ -112,7 +112,7 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
             {fields.map((field) =>
               field.name === 'data_path' ? (
                 <PathField key={field.name} label={field.label} value={dataPath} onChange={(v) => set('data_path', v)} pick={{ folder: true }}
-                  placeholder="(embedded demo digits)" error={allErrors.data_path} hint={use.hint} />
+                  placeholder="(embedded demo digits)" error={allErrors.data_path} hint={use.hint} note={field.note} />
               ) : (
                 <FlagField
                   key={field.name}

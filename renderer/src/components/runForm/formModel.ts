@@ -26,14 +26,55 @@ export const groupTitles: Record<FlagGroup, string> = {
 export interface FieldModel {
   name: RunFlagName;
   spec: FlagSpec;
-  /** "Peak learning rate (--lr)": the help text naming its flag. */
+  /** "Peak learning rate (--lr)": the help text's opening naming its flag. */
   label: string;
+  /** The rest of the help text (caveats, defaults), shown under the control; null when none. */
+  note: string | null;
   /** The allowed values when the flag's check is a fixed choice (opt, remode, …). */
   choices: readonly string[] | null;
 }
 
+/** A label longer than this is cut at its first parenthesis; the parenthesis becomes the note. */
+const longTitle = 56;
+
+/** Where `text` first has one of `separators` outside parentheses, or -1. */
+function topLevelIndexOf(text: string, separators: readonly string[]): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (depth === 0 && separators.some((s) => text.startsWith(s, i))) return i;
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')') depth = Math.max(0, depth - 1);
+  }
+  return -1;
+}
+
+/**
+ * A flag's help as a short title and a note. Some help texts run to a paragraph ("Number of
+ * classes: with --data_set image_folder, …"); as labels they pushed their inputs down out of line
+ * with the row. The title is the help up to its first ": " or "; " outside parentheses, cut again
+ * at its first parenthesis when still long; the rest is the note, every word kept. A help that
+ * opens by naming one of its values ("IMNET: …") has no title of its own: the flag's name is used.
+ */
+export function splitHelp(name: RunFlagName): { title: string; note: string | null } {
+  const spec = runFlags[name];
+  const help = spec.help;
+  let cut = topLevelIndexOf(help, [': ', '; ']);
+  let title = cut < 0 ? help : help.slice(0, cut);
+  if (title.length > longTitle && title.includes(' (')) {
+    cut = title.indexOf(' (');
+    title = title.slice(0, cut);
+  }
+  if (cut < 0) return { title: help, note: null };
+  let note = help.slice(cut).replace(/^(: |; | )/, '');
+  // A note that is one parenthesis reads better without it: "(default: weight_decay)".
+  if (/^\([^()]*\)$/.test(note)) note = note.slice(1, -1);
+  const choices = choicesOf(spec);
+  if (choices?.includes(title)) return { title: name.charAt(0).toUpperCase() + name.slice(1).replaceAll('_', ' '), note: help };
+  return { title, note };
+}
+
 export function flagLabel(name: RunFlagName): string {
-  return `${runFlags[name].help} (--${name})`;
+  return `${splitHelp(name).title} (--${name})`;
 }
 
 function choicesOf(spec: FlagSpec): readonly string[] | null {
@@ -47,7 +88,7 @@ export function formGroups(): { group: FlagGroup; title: string; fields: FieldMo
     title: groupTitles[group],
     fields: entries
       .filter(([, spec]) => spec.group === group)
-      .map(([name, spec]) => ({ name, spec, label: flagLabel(name), choices: choicesOf(spec) })),
+      .map(([name, spec]) => ({ name, spec, label: flagLabel(name), note: splitHelp(name).note, choices: choicesOf(spec) })),
   }));
 }
 
