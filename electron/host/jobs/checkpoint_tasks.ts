@@ -2,8 +2,8 @@
 // evaluating a checkpoint, gate statistics, classifying one image — as plain functions of JSON
 // payloads, so task_worker.ts can run them in a child process and keep the host's event loop free.
 // What the request got wrong (a file that is no checkpoint or does not fit its model, a data folder
-// in neither layout or with other classes, an image that cannot be decoded) throws a RequestError,
-// whose status the worker protocol carries back to the host.
+// in neither layout, with other classes or, at input_size <= 32, of another size, an image that
+// cannot be decoded) throws a RequestError, whose status the worker protocol carries to the host.
 import type { EvalSummary, GateBlockStats, ImageClassification } from '../../../shared/api';
 import { classifyImage, gateStatistics } from '../checkpoints/gate_statistics';
 import { inputSizeFor, loadInferenceModel, type InferenceModel } from '../checkpoints/inference_model';
@@ -11,6 +11,7 @@ import { BadImageError } from '../data/bad_image';
 import { dataFolderSplits, DatasetFlagError } from '../data/datasets';
 import type { Sample } from '../data/image_folder';
 import { Loader } from '../data/loader';
+import { checkEvalImageSizes } from '../data/small_input';
 import { evalTransformFromFlags, loadImage, type EvalTransform } from '../data/transforms';
 import { buildModelCatalog, type CatalogEntry } from '../engine/model_catalog';
 import { RequestError } from '../request_error';
@@ -54,6 +55,19 @@ function valSplit(dataPath: string, classes: number) {
   return val;
 }
 
+/**
+ * At input_size <= 32 the images are taken as they are, so they must be that size: one header per
+ * class is checked before any work, and a folder of another size is the request's error, naming a file.
+ */
+async function checkSizes(samples: Sample[], transform: EvalTransform): Promise<void> {
+  if (transform.resize !== false) return;
+  try {
+    await checkEvalImageSizes({ samples }, transform.size);
+  } catch (error) {
+    throw new RequestError(400, `dataPath: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 /** `count` samples spread evenly over the split, so every class is seen. */
 function spread(samples: Sample[], count: number): Sample[] {
   const n = Math.min(count, samples.length);
@@ -68,7 +82,9 @@ export const checkpointTasks: CheckpointTasks = {
     const loaded = loadInferenceModel(path, model, catalog);
     const size = inputSizeFor(inputSize, loaded);
     const val = valSplit(dataPath, loaded.model.numClasses);
-    const loader = new Loader(val.samples, { batchSize: batchSize ?? 64, shuffle: false, dropLast: false, seed: 0, transform: evalTransform(loaded, size) });
+    const transform = evalTransform(loaded, size);
+    await checkSizes(val.samples, transform);
+    const loader = new Loader(val.samples, { batchSize: batchSize ?? 64, shuffle: false, dropLast: false, seed: 0, transform });
     const result = await evaluate(loaded.model, loader, size);
     return { ...result, seconds: (performance.now() - started) / 1000 };
   },
@@ -77,7 +93,9 @@ export const checkpointTasks: CheckpointTasks = {
     const loaded = loadInferenceModel(path, model, catalog);
     const size = inputSizeFor(inputSize, loaded);
     const samples = spread(valSplit(dataPath, loaded.model.numClasses).samples, images);
-    const loader = new Loader(samples, { batchSize: samples.length, shuffle: false, dropLast: false, seed: 0, transform: evalTransform(loaded, size) });
+    const transform = evalTransform(loaded, size);
+    await checkSizes(samples, transform);
+    const loader = new Loader(samples, { batchSize: samples.length, shuffle: false, dropLast: false, seed: 0, transform });
     for await (const batch of loader.epoch(0)) {
       return { blocks: await gateStatistics(loaded.model, batch.images, batch.size, size), images: batch.size };
     }

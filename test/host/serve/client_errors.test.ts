@@ -183,9 +183,15 @@ describe('serve mode: the client’s mistakes are 4xx', () => {
       mkdirSync(empty);
       const neither = await call('evaluateCheckpoint', { path: pix, dataPath: empty });
       assert.equal(neither.status, 400);
-      assert.match(neither.error, new RegExp(`^dataPath: ${empty} is in neither layout`));
+      assert.match(neither.error, new RegExp(`^dataPath: ${empty} is in none of the layouts`));
       assert.deepEqual(await call('gateStatistics', { path: threeClasses, dataPath: digits, images: 2 }),
         { status: 400, error: `dataPath: the checkpoint has 3 classes but ${digits} has 10` });
+      // At input_size <= 32 images are taken as they are: the 28x28 digits cannot be evaluated at 32.
+      for (const method of ['evaluateCheckpoint', 'gateStatistics']) {
+        const size = await call(method, { path: pix, dataPath: digits, images: 2, inputSize: 32 });
+        assert.equal(size.status, 400, method);
+        assert.match(size.error, new RegExp(`^dataPath: ${digits}/val/\\d/[^:]+: the image is 28x28, but evaluation at --input_size 32`), method);
+      }
     });
 
     it('refuses gate statistics of a ResNet, and an image that cannot be decoded', async () => {
