@@ -51,3 +51,15 @@ export function axisTicks(min: number, max: number, intervals = 4, extend = true
       : grouped.format(Number(value.toFixed(decimals)));
   return { domain: extend ? [lo, hi] : [min, max], ticks, format };
 }
+
+/** Average advance of a digit, comma or point in the UI's sans-serif, as a fraction of its size. */
+const digitWidth = 0.62;
+
+/**
+ * Pixels a value axis needs for its widest tick label at `fontSize`, plus the tick mark's gap.
+ * A fixed width clipped the learning rate's first steps ("0.099999" showed as ").099999").
+ */
+export function axisWidth(axis: AxisTicks, fontSize = 11): number {
+  const widest = Math.max(1, ...axis.ticks.map((tick) => axis.format(tick).length));
+  return Math.max(32, Math.ceil(widest * fontSize * digitWidth) + 12);
+}

@@ -1,6 +1,6 @@
 // Axis ticks: round steps, distinct labels, flat ranges widened.
 import { describe, expect, it } from 'vitest';
-import { axisTicks, niceStep } from '../../src/charts/ticks';
+import { axisTicks, axisWidth, niceStep } from '../../src/charts/ticks';
 
 describe('niceStep', () => {
   it('rounds up to 1, 2 or 5 times a power of ten', () => {
@@ -49,5 +49,17 @@ describe('axisTicks', () => {
     expect(counts.ticks).toEqual([0, 1, 2, 3]);
     // A wide range keeps its round steps.
     expect(axisTicks(0, 528, 6, false, true).ticks).toEqual([0, 100, 200, 300, 400, 500]);
+  });
+});
+
+describe('axisWidth', () => {
+  it('widens a value axis to its longest label, so the first steps of a learning rate are not clipped', () => {
+    const lr = axisTicks(0.099996, 0.1);
+    expect(lr.ticks.map(lr.format)).toContain('0.099998');
+    const loss = axisTicks(0, 3);
+    expect(axisWidth(lr)).toBeGreaterThan(axisWidth(loss));
+    // Eight characters at 11 px need about 55 px besides the tick: more than the 56 px that clipped them.
+    expect(axisWidth(lr)).toBeGreaterThanOrEqual(8 * 11 * 0.62 + 12);
+    expect(axisWidth(loss)).toBe(32);
   });
 });

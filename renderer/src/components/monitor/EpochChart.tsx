@@ -3,7 +3,7 @@
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { EpochRecord } from '../../../../shared/api';
 import { epochRows } from '../../charts/chartData';
-import { axisTicks } from '../../charts/ticks';
+import { axisTicks, axisWidth } from '../../charts/ticks';
 import { formatPercent } from '../../format';
 
 export interface EpochLine {
@@ -51,7 +51,7 @@ export function EpochChart({ lines }: { lines: EpochLine[] }) {
               ticks={data.length <= 12 ? data.map((row) => row.epoch as number) : undefined} stroke="var(--text-muted)" fontSize={11}
               label={{ value: 'Epoch', position: 'insideBottomRight', offset: -2, fontSize: 10, fill: 'var(--text-muted)' }}
             />
-            <YAxis domain={y.domain} ticks={y.ticks} tickFormatter={y.format} stroke="var(--text-muted)" fontSize={11} width={40} />
+            <YAxis domain={y.domain} ticks={y.ticks} tickFormatter={y.format} stroke="var(--text-muted)" fontSize={11} width={axisWidth(y)} />
             <Tooltip
               contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }}
               labelFormatter={(epoch) => `Epoch ${epoch}`}

@@ -7,7 +7,7 @@ import type { Series, SeriesAxis } from '../../../../shared/api';
 import { axisLabels, lineRows, mergeLines, selectionWindow } from '../../charts/chartData';
 import type { XWindow } from '../../charts/series';
 import type { Smoothing } from '../../charts/smoothing';
-import { axisTicks } from '../../charts/ticks';
+import { axisTicks, axisWidth } from '../../charts/ticks';
 import { formatMetric } from '../../format';
 
 export interface ChartLine {
@@ -114,7 +114,7 @@ export function SeriesChart({ title, lines, axis, smoothing, window, onZoom }: S
               tickFormatter={axes.y.format}
               stroke="var(--text-muted)"
               fontSize={11}
-              width={56}
+              width={axisWidth(axes.y)}
             />
             <Tooltip
               contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }}

@@ -4,6 +4,7 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ThroughputReport } from '../../../../shared/api';
 import { partLabel } from '../../../../shared/parts';
+import { axisTicks } from '../../charts/ticks';
 import { formatMetric } from '../../format';
 
 const pixColors = ['#6ea8fe', '#9ec5fe', '#3d8bfd'];
@@ -29,6 +30,9 @@ export function PartsChart({ report, batchSize, pixModels }: { report: Throughpu
   const colors = models.map((m) =>
     pixModels.has(m) ? pixColors[pixIndex++ % pixColors.length]! : baselineColors[baselineIndex++ % baselineColors.length]!);
   const what = report.mode === 'train' ? 'forward + backward' : 'forward';
+  // Round milliseconds from 0 (recharts' own steps came out as 0, 7, 14, 21).
+  const longest = Math.max(0, ...rows.flatMap((row) => models.map((m) => Number(row[m] ?? 0))));
+  const axis = axisTicks(0, longest, 4);
   return (
     <figure className="chart" aria-label={`Milliseconds per part, batch ${batchSize}`} data-parts={rows.length}>
       <figcaption>
@@ -37,7 +41,8 @@ export function PartsChart({ report, batchSize, pixModels }: { report: Throughpu
       <ResponsiveContainer width="100%" height={Math.max(180, (12 + 10 * models.length) * rows.length + 60)}>
         <BarChart data={rows} layout="vertical" margin={{ top: 6, right: 24, bottom: 4, left: 8 }}>
           <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" horizontal={false} />
-          <XAxis type="number" stroke="var(--text-muted)" fontSize={11} tickFormatter={(v: number) => formatMetric(v)} />
+          <XAxis type="number" domain={axis.domain} ticks={axis.ticks} tickFormatter={axis.format} stroke="var(--text-muted)" fontSize={11}
+            label={{ value: 'ms per step', position: 'insideBottomRight', offset: -2, fontSize: 10, fill: 'var(--text-muted)' }} />
           <YAxis type="category" dataKey="part" width={80} stroke="var(--text-muted)" fontSize={11} />
           <Tooltip contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }}
             formatter={(v) => `${formatMetric(Number(v))} ms`} />
