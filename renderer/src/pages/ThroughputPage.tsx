@@ -45,7 +45,7 @@ export function ThroughputPage() {
             <li key={r.id} className={state.report?.id === r.id ? 'selected' : undefined}>
               <button type="button" className="link" onClick={() => state.show(r.id)}>
                 {formatTime(r.startedAt)} · {r.device} · {r.precision} · {r.mode} · {r.inputSize}px ·{' '}
-                {[...new Set(r.measurements.map((m) => m.model))].join(' vs ') || 'no measurements'}
+                {[...new Set(r.measurements.map((m) => m.model))].join(' vs ') || (r.finishedAt === null ? 'measuring…' : 'no measurements')}
               </button>
               {r.finishedAt === null && <span className="pill status-running">running</span>}
               {r.error && <span className="pill status-failed">error</span>}

@@ -5,7 +5,7 @@ import type { ThroughputReport } from '../../../shared/api';
 import { histogramSteps } from '../../src/components/inspector/HistogramChart';
 import { partLabel } from '../../../shared/parts';
 import { partRows } from '../../src/components/throughput/PartsChart';
-import { defaultModels, parseBatchSizes } from '../../src/components/throughput/ThroughputForm';
+import { defaultModels, parseBatchSizes, parseWhole } from '../../src/components/throughput/ThroughputForm';
 import { imagesPerSecondAxis, throughputBars } from '../../src/components/throughput/ThroughputResults';
 import { models } from '../sampleData';
 
@@ -24,6 +24,17 @@ describe('parseBatchSizes', () => {
     expect(parseBatchSizes('16 x')).toEqual({ sizes: [], problem: '"x" is not a batch size (a whole number ≥ 1)' });
     expect(parseBatchSizes('0').problem).toMatch(/"0"/);
     expect(parseBatchSizes('  ').problem).toBe('at least one batch size is needed');
+  });
+});
+
+describe('parseWhole', () => {
+  it('takes a whole number within the schema\'s bounds and names the bounds otherwise', () => {
+    const inputSize = { minValue: 32, maxValue: 1024 };
+    expect(parseWhole(' 224 ', inputSize)).toEqual({ value: 224, problem: null });
+    // Before, 'abc' reached the schema and came back as "inputSize: expected number, received NaN".
+    expect(parseWhole('abc', inputSize).problem).toBe('a whole number from 32 to 1,024');
+    expect(parseWhole('16', inputSize).problem).not.toBeNull();
+    expect(parseWhole('64.5', inputSize).problem).not.toBeNull();
   });
 });
 

@@ -1,10 +1,11 @@
 // What to measure: models (the PiX and ResNet pair by default), device, precision, mode, batch
-// sizes, input size, repeats, and whether to time each block. The request is checked against the
-// contract's schema in the store; here only the batch list's text is read, naming any entry that is
-// not a number.
+// sizes, input size, repeats, and whether to time each block. Each typed number is checked here
+// against the contract's own limits and named beside its field, Compare waiting until all are
+// right; the store checks the whole request against the schema again before sending it.
 import { useEffect, useState, type FormEvent } from 'react';
 import { useStore } from 'zustand';
-import type { ModelEntry } from '../../../../shared/api';
+import { requestSchemas, type ModelEntry } from '../../../../shared/api';
+import { formatCount, formatMacs } from '../../format';
 import { useStores } from '../../store/stores';
 import type { ThroughputRequest } from '../../store/throughput';
 
@@ -24,6 +25,17 @@ export function parseBatchSizes(text: string): { sizes: number[]; problem: strin
   if (bad !== undefined) return { sizes: [], problem: `"${bad}" is not a batch size (a whole number ≥ 1)` };
   if (parts.length === 0) return { sizes: [], problem: 'at least one batch size is needed' };
   return { sizes: parts.map(Number), problem: null };
+}
+
+const limits = requestSchemas.startThroughput.shape;
+
+/** A whole number typed in a field, within its schema's bounds, or why it is not one. */
+export function parseWhole(text: string, bounds: { minValue: number | null; maxValue: number | null }): { value: number; problem: string | null } {
+  const min = bounds.minValue ?? 1;
+  const max = bounds.maxValue ?? Number.MAX_SAFE_INTEGER;
+  const value = Number(text.trim());
+  const ok = /^\d+$/.test(text.trim()) && value >= min && value <= max;
+  return { value, problem: ok ? null : `a whole number from ${formatCount(min)} to ${formatCount(max)}` };
 }
 
 export function ThroughputForm({ running }: { running: boolean }) {
@@ -46,12 +58,15 @@ export function ThroughputForm({ running }: { running: boolean }) {
 
   const selected = chosen ?? defaultModels(models);
   const batch = parseBatchSizes(batches);
+  const size = parseWhole(inputSize, limits.inputSize);
+  const repeatCount = parseWhole(repeats, limits.repeats);
+  const problems = batch.problem !== null || size.problem !== null || repeatCount.problem !== null;
   const devices = ['cpu', ...(engine.status === 'loaded' ? engine.info.backends.cuda.devices.map((d) => `cuda:${d.index}`) : [])];
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const request: ThroughputRequest = {
-      models: selected, device, precision, mode, batchSizes: batch.sizes, inputSize: Number(inputSize), repeats: Number(repeats),
+      models: selected, device, precision, mode, batchSizes: batch.sizes, inputSize: size.value, repeats: repeatCount.value,
       ...(profile ? { profile } : {}),
     };
     void stores.throughput.getState().compare(request);
@@ -62,8 +77,9 @@ export function ThroughputForm({ running }: { running: boolean }) {
     <form className="throughput-form" onSubmit={submit} aria-label="Throughput comparison">
       <fieldset className="model-choices">
         <legend>Models</legend>
+        {models.length === 0 && <span className="muted">Loading the model catalog…</span>}
         {models.map((m) => (
-          <label key={m.name} className="check">
+          <label key={m.name} className="check" title={`${formatCount(m.parameters)} parameters · ${formatMacs(m.macs)} MACs at 224×224`}>
             <input type="checkbox" checked={selected.includes(m.name)} onChange={() => toggle(m.name)} />
             {m.name}
             {m.pix && <span className="tag">PiX</span>}
@@ -93,16 +109,21 @@ export function ThroughputForm({ running }: { running: boolean }) {
         </div>
         <div className="field">
           <label htmlFor="tp-batches">Batch sizes</label>
-          <input id="tp-batches" type="text" value={batches} onChange={(e) => setBatches(e.target.value)} aria-invalid={batch.problem ? true : undefined} />
-          {batch.problem && <span className="field-error">{batch.problem}</span>}
+          <input id="tp-batches" type="text" value={batches} onChange={(e) => setBatches(e.target.value)}
+            aria-invalid={batch.problem ? true : undefined} aria-describedby={batch.problem ? 'tp-batches-error' : undefined} />
+          {batch.problem && <span id="tp-batches-error" className="field-error">{batch.problem}</span>}
         </div>
         <div className="field">
-          <label htmlFor="tp-size">Input size</label>
-          <input id="tp-size" type="text" inputMode="numeric" value={inputSize} onChange={(e) => setInputSize(e.target.value)} />
+          <label htmlFor="tp-size">Input size (px)</label>
+          <input id="tp-size" type="text" inputMode="numeric" value={inputSize} onChange={(e) => setInputSize(e.target.value)}
+            aria-invalid={size.problem ? true : undefined} aria-describedby={size.problem ? 'tp-size-error' : undefined} />
+          {size.problem && <span id="tp-size-error" className="field-error">{size.problem}</span>}
         </div>
         <div className="field">
           <label htmlFor="tp-repeats">Repeats</label>
-          <input id="tp-repeats" type="text" inputMode="numeric" value={repeats} onChange={(e) => setRepeats(e.target.value)} />
+          <input id="tp-repeats" type="text" inputMode="numeric" value={repeats} onChange={(e) => setRepeats(e.target.value)}
+            aria-invalid={repeatCount.problem ? true : undefined} aria-describedby={repeatCount.problem ? 'tp-repeats-error' : undefined} />
+          {repeatCount.problem && <span id="tp-repeats-error" className="field-error">{repeatCount.problem}</span>}
         </div>
         <label className="check" title="A few more steps per model with the stem, every block and the head timed; the images/s are measured without it">
           <input type="checkbox" checked={profile} onChange={(e) => setProfile(e.target.checked)} />
@@ -110,9 +131,10 @@ export function ThroughputForm({ running }: { running: boolean }) {
         </label>
       </div>
       <div className="actions">
-        <button type="submit" className="primary" disabled={running || batch.problem !== null || selected.length === 0}>
+        <button type="submit" className="primary" disabled={running || problems || selected.length === 0}>
           Compare throughput
         </button>
+        {models.length > 0 && selected.length === 0 && <span className="muted">Choose at least one model.</span>}
         {running && (
           <button type="button" onClick={() => void stores.throughput.getState().cancel()}>
             Cancel

@@ -77,6 +77,9 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
       </header>
       {report.error && <ErrorNotice title="The comparison did not finish." message={report.error} />}
       {exportError && <ErrorNotice title="Export failed." message={exportError} />}
+      {report.measurements.length === 0 && report.finishedAt === null && (
+        <p className="loading" role="status">Measuring… the results appear when every model has been timed.</p>
+      )}
 
       {report.ratios.length > 0 && (
         <table className="table ratios">
