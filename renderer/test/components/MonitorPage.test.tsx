@@ -110,4 +110,15 @@ describe('MonitorPage', () => {
       `digits-a data ${colorOf(0)}; digits-a step ${colorOf(0)} dashed; digits-b data ${colorOf(1)}; digits-b step ${colorOf(1)} dashed`,
     );
   });
+
+  it('says a queued run waits rather than "step 0 / 0 (0.0%)", and counts finished epochs as such', async () => {
+    const queued: RunDetail = { ...detail, ...run({ status: 'queued', queuePosition: 2, step: 0, totalSteps: 0, startedAt: null, epoch: 0, epochs: 3 }) };
+    const client = fakeClient({ listRuns: async () => [queued], getRun: async () => queued, runSeries: seriesOf });
+    const { stores } = renderWithStores(<MonitorPage />, client);
+    await act(() => stores.monitor.getState().open('r1'));
+    await waitFor(() => expect(screen.getByText('waiting for its device')).toBeTruthy());
+    expect(screen.queryByText(/step 0 \/ 0/)).toBeNull();
+    expect(screen.getByText('0/3 epochs done')).toBeTruthy();
+    expect(screen.getByText(/^queued \d/)).toBeTruthy();
+  });
 });

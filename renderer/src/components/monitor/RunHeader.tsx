@@ -1,7 +1,7 @@
 // The watched run at a glance: status, model, data, device, epoch, best top-1, speed, the progress
 // bar with its ETA, and Stop or Resume; the run's error and the files its loader skipped.
 import type { RunDetail } from '../../../../shared/api';
-import { formatDuration, formatMetric, formatPercent, formatTime } from '../../format';
+import { formatCount, formatDuration, formatMetric, formatPercent, formatTime } from '../../format';
 import { useStores } from '../../store/stores';
 import { ErrorNotice } from '../Notice';
 import { stopLabel } from '../runs/RunTable';
@@ -18,10 +18,11 @@ export function RunHeader({ run }: { run: RunDetail }) {
         <span>{run.model}</span>
         <span className="muted">{run.dataset || 'demo digits'}</span>
         <span className="muted">{run.device}{run.gpus > 1 ? ` × ${run.gpus}` : ''}</span>
-        <span>epoch {run.epoch}/{run.epochs}</span>
+        {/* run.epoch counts finished epochs: during the second of two this reads 1/2, so it says so. */}
+        <span title="epochs finished / epochs in the run">{run.epoch}/{run.epochs} epochs done</span>
         <span>best acc1 {formatPercent(run.bestAcc1)}</span>
         <span>{formatMetric(run.imagesPerSecond)} img/s</span>
-        <span className="muted">started {formatTime(run.startedAt)}</span>
+        <span className="muted">{run.startedAt === null ? `queued ${formatTime(run.createdAt)}` : `started ${formatTime(run.startedAt)}`}</span>
         <span className="actions">
           {active ? (
             <button type="button" onClick={() => void stores.runs.getState().stop(run.id)} disabled={run.status === 'stopping'}>
@@ -37,7 +38,10 @@ export function RunHeader({ run }: { run: RunDetail }) {
       <div className="progress-row">
         <progress max={1} value={progress} aria-label="Progress" />
         <span>
-          step {run.step.toLocaleString('en-US')} / {run.totalSteps.toLocaleString('en-US')} ({(progress * 100).toFixed(1)}%)
+          {/* Before its first step a run has no step count yet: 'step 0 / 0 (0.0%)' said nothing. */}
+          {run.totalSteps > 0
+            ? `step ${formatCount(run.step)} / ${formatCount(run.totalSteps)} (${(progress * 100).toFixed(1)}%)`
+            : run.status === 'queued' ? 'waiting for its device' : 'not started'}
         </span>
         <span>ETA {run.status === 'running' ? formatDuration(run.etaSeconds) : '—'}</span>
       </div>

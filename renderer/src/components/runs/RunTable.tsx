@@ -23,7 +23,7 @@ export function RunTable({ runs, actions, now }: { runs: RunSummary[]; actions: 
           <th scope="col">Status</th>
           <th scope="col">Model</th>
           <th scope="col">Dataset</th>
-          <th scope="col" className="numeric">Epoch</th>
+          <th scope="col" className="numeric" title="epochs finished / epochs in the run">Epochs</th>
           <th scope="col" className="numeric">Best acc1</th>
           <th scope="col" className="numeric optional">Images/s</th>
           <th scope="col" className="optional">Started</th>
