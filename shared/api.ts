@@ -108,8 +108,9 @@ export interface Series {
 // Datasets, models
 
 export type DatasetCheck =
-  /** dataSet: the detected layout, IMNET (train/ and val/) or image_folder (class folders, counted as both train and val). */
-  | { ok: true; path: string; dataSet?: 'IMNET' | 'image_folder'; classes: number; classNames: string[]; trainImages: number; valImages: number }
+  /** dataSet: the detected layout, IMNET (train/ and val/), image_folder (class folders, counted as both train and val) or
+   *  CIFAR (CIFAR-100's train and test files in cifar-100-python/). */
+  | { ok: true; path: string; dataSet?: 'IMNET' | 'image_folder' | 'CIFAR'; classes: number; classNames: string[]; trainImages: number; valImages: number }
   | { ok: false; path: string; problem: string };
 
 export interface ModelEntry {

@@ -101,15 +101,15 @@ export const runFlags = {
   save_ckpt_num: int(10, 'checkpoints', 'Keep the newest N numbered checkpoints', positive),
   // data
   data_path: string('', 'data', 'Training data: with --data_set IMNET the folder holding train/ and val/, with image_folder the folder ' +
-    'of class folders itself (empty: the embedded demo digits)'),
+    'of class folders itself, with CIFAR the folder holding cifar-100-python/ (empty: the embedded demo digits)'),
   eval_data_path: string('', 'data', 'With --data_set image_folder, the folder of class folders to evaluate on (unused with IMNET, ' +
     'which evaluates data_path/val, as in the official script)'),
   imagenet_default_mean_and_std: bool(true, 'data', 'Normalise with the ImageNet mean and std (0.485,0.456,0.406 / 0.229,0.224,0.225); ' +
     'false: the Inception 0.5,0.5,0.5 / 0.5,0.5,0.5, for training, evaluation and RandAugment\'s fill colour. Checkpoints record it, ' +
     'so pix eval and the Checkpoints page normalise as the network was trained'),
   data_set: string('IMNET', 'data', 'IMNET: data_path/train and data_path/val; image_folder: data_path for training and eval_data_path ' +
-    'for evaluation, each with nb_classes class folders; CIFAR (the official script downloads CIFAR-100) is refused: this build ' +
-    'downloads nothing', z.enum(['IMNET', 'image_folder', 'CIFAR'])),
+    'for evaluation, each with nb_classes class folders; CIFAR: CIFAR-100\'s train and test files in data_path/cifar-100-python ' +
+    '(100 classes; the official script downloads them, this build does not)', z.enum(['IMNET', 'image_folder', 'CIFAR'])),
   num_workers: int(10, 'data', 'Data loading workers', nonNegative),
   max_bad_fraction: float(0.001, 'data', 'Undecodable images are skipped (replaced by the next good one) and listed in ' +
     'bad_files.txt; the run stops once they exceed this fraction of the dataset (workbench flag, not official)', probability),

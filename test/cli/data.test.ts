@@ -2,7 +2,7 @@
 // file, text named .jpg, a corrupt PNG): check names each one with its reason and fails; training
 // skips them, lists them in bad_files.txt, and stops once they exceed --max_bad_fraction. bench and
 // preview on a clean folder, in the ImageNet layout and as an image folder (a folder of class
-// folders); the error for a folder in neither layout; closest-flag hints.
+// folders); the error for a folder in none of the layouts; closest-flag hints.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { imageTree } from '../helpers/image_tree';
+import { fixturesDir } from '../helpers/fixtures';
 
 const pix = join(__dirname, '..', '..', '..', 'bin', 'pix.js');
 const cache = mkdtempSync(join(tmpdir(), 'pix-cache-'));
@@ -46,6 +47,13 @@ describe('pix data', () => {
   it('check passes a clean folder', async () => {
     const result = run(['data', 'check', '--data_path', (await clean).root]);
     assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /every image decodes/);
+  });
+
+  it('check reads CIFAR-100\'s train and test files', () => {
+    const result = run(['data', 'check', '--data_path', join(fixturesDir, 'cifar', 'py2'), '--num_workers', '2']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /: CIFAR-100, 100 classes; train 40 images, test 20 images\n/);
     assert.match(result.stdout, /every image decodes/);
   });
 
@@ -121,12 +129,12 @@ describe('pix data', () => {
     assert.equal((await sharp(readFileSync(output)).metadata()).width, 52);
   });
 
-  it('names both accepted layouts for a folder in neither', async () => {
+  it('names every accepted layout for a folder in none of them', async () => {
     const loose = join((await clean).root, 'train', 'a');  // images with no class folders
     for (const sub of [['check'], ['bench'], ['preview', '--output', join(tmpdir(), 'never.png')]]) {
       const result = run(['data', sub[0]!, '--data_path', loose, ...sub.slice(1)]);
       assert.equal(result.status, 1, sub[0]);
-      assert.match(result.stderr, /is in neither layout a data folder may have: the ImageNet layout \(.*, as --data_set IMNET\) or an image folder \(.*, as --data_set image_folder\); it holds a000\.JPEG/);
+      assert.match(result.stderr, /is in none of the layouts a data folder may have: the ImageNet layout \(.*, as --data_set IMNET\), an image folder \(.*, as --data_set image_folder\) or CIFAR-100's files \(.*, as --data_set CIFAR\); it holds a000\.JPEG/);
     }
   });
 

@@ -156,6 +156,6 @@ describe('createHost', () => {
     const folder = await host.api.checkDataset({ path: join(digits, 'val') });
     assert.deepEqual(folder.ok && [folder.dataSet, folder.classes, folder.trainImages, folder.valImages], ['image_folder', 10, 100, 100]);
     const neither = await host.api.checkDataset({ path: join(digits, 'val', '7') });
-    assert.ok(!neither.ok && /neither layout .* ImageNet layout .* or an image folder/.test(neither.problem), JSON.stringify(neither));
+    assert.ok(!neither.ok && /none of the layouts .* ImageNet layout .* an image folder .* or CIFAR-100's files/.test(neither.problem), JSON.stringify(neither));
   });
 });

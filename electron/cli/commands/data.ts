@@ -91,8 +91,10 @@ function progressLine(label: string): (done: number, total: number) => void {
 function printReport(report: DatasetReport): void {
   const { val } = report;
   if (val) {
-    console.log(`${report.dataPath}: ${report.train.classes.length} classes; train/ ${report.train.images} images, val/ ${val.images} images`);
-    const rows = [['class', 'train', 'val'], ...report.train.classes.map((c, i) => [c.name, String(c.images), String(val.classes[i]!.images)])];
+    const [train, evaluation] = report.dataSet === 'CIFAR' ? ['train', 'test'] : ['train/', 'val/'];
+    console.log(`${report.dataPath}: ${report.dataSet === 'CIFAR' ? 'CIFAR-100, ' : ''}${report.train.classes.length} classes; ` +
+      `${train} ${report.train.images} images, ${evaluation} ${val.images} images`);
+    const rows = [['class', train.replace('/', ''), evaluation.replace('/', '')], ...report.train.classes.map((c, i) => [c.name, String(c.images), String(val.classes[i]!.images)])];
     for (const line of formatTable(rows, new Set([1, 2]))) console.log(line);
   } else {
     console.log(`${report.dataPath}: image folder, ${report.train.classes.length} classes, ${report.train.images} images`);

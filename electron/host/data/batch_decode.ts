@@ -8,9 +8,10 @@
 // cannot be decoded (BadImageError) leaves its slot empty and is reported; choosing a replacement is
 // the loader's job, not this file's. Any other error propagates.
 import { BadImageError } from './bad_image';
+import { packedPixels, type PackedImage, type Sample } from './image_folder';
 import { sampleRandom, type Random } from './sample_random';
 import type { SampleErase } from '../engine/addon';
-import { loadImageInto, loadPixelsInto, transformNormalization, type Normalization, type Transform } from './transforms';
+import { loadImageInto, loadPixelsInto, transformNormalization, type ImageSource, type Normalization, type Transform } from './transforms';
 
 /** What a batch holds: normalised floats, or 8-bit pixels to normalise on the device. */
 export type BatchOutput = 'f32' | 'u8';
@@ -19,6 +20,13 @@ export interface DecodeItem {
   /** Dataset index: keys the sample's randomness. */
   index: number;
   path: string;
+  /** The image itself, held in memory (a Sample's): its shared pixels reach worker threads without a copy. */
+  packed?: PackedImage;
+}
+
+/** The item that decodes `sample`, keyed by its dataset index. */
+export function decodeItem(index: number, { path, packed }: Sample): DecodeItem {
+  return packed ? { index, path, packed } : { index, path };
 }
 
 export interface DecodeTask {
@@ -64,15 +72,15 @@ export async function decodeBatch(task: DecodeTask): Promise<DecodeResult> {
   const pixels = samplePixels(transform);
   const bad: BadSlot[] = [];
   let decoded: DecodedImages;
-  let decodeSlot: (slot: number, path: string, random: Random | undefined) => Promise<void>;
+  let decodeSlot: (slot: number, source: ImageSource, random: Random | undefined) => Promise<void>;
   if ((task.output ?? 'f32') === 'u8') {
     const images = new Uint8Array(items.length * pixels);
     const erase: (SampleErase | null)[] = new Array<SampleErase | null>(items.length).fill(null);
     decoded = { output: 'u8', images, erase, normalization: transformNormalization(transform) };
-    decodeSlot = async (slot, path, random) => {
+    decodeSlot = async (slot, source, random) => {
       const out = images.subarray(slot * pixels, (slot + 1) * pixels);
       try {
-        erase[slot] = await loadPixelsInto(path, transform, random, out);
+        erase[slot] = await loadPixelsInto(source, transform, random, out);
       } catch (error) {
         out.fill(0);  // a JPEG may have been partly decoded into the slot
         throw error;
@@ -81,13 +89,16 @@ export async function decodeBatch(task: DecodeTask): Promise<DecodeResult> {
   } else {
     const images = new Float32Array(items.length * pixels);
     decoded = { output: 'f32', images };
-    decodeSlot = (slot, path, random) => loadImageInto(path, transform, random, images, slot * pixels);
+    decodeSlot = (slot, source, random) => loadImageInto(source, transform, random, images, slot * pixels);
   }
   const decode = async (slot: number) => {
-    const { index, path } = items[slot]!;
+    const { index, path, packed } = items[slot]!;
     const random = transform.kind === 'train' ? sampleRandom(seed, epoch, index) : undefined;
+    const source: ImageSource = packed
+      ? { name: path, pixels: packedPixels(packed), width: packed.images.width, height: packed.images.height }
+      : path;
     try {
-      await decodeSlot(slot, path, random);
+      await decodeSlot(slot, source, random);
     } catch (error) {
       if (!(error instanceof BadImageError)) throw error;
       bad.push({ slot, reason: error.reason });

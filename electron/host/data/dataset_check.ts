@@ -1,9 +1,9 @@
-// A full check of a data folder, in the ImageNet layout or an image folder (datasets.ts detects
-// which): the layout, counts per split and class, and every image decoded once through the
+// A full check of a data folder, in the ImageNet layout, an image folder or CIFAR-100's files
+// (datasets.ts detects which): the layout, counts per split and class, and every image decoded once through the
 // evaluation transform, in parallel on worker threads, so each undecodable file is named with its
 // reason before a long run meets it. It reports; it never moves, fixes or deletes a file.
 import type { BadFile } from './loader';
-import { decodeBatch, type DecodeItem, type DecodeResult } from './batch_decode';
+import { decodeBatch, decodeItem, type DecodeItem, type DecodeResult } from './batch_decode';
 import { dataFolderSplits, type DetectedDataSet } from './datasets';
 import type { ImageFolder } from './image_folder';
 import type { EvalTransform } from './transforms';
@@ -17,7 +17,7 @@ export interface SplitCounts {
 
 export interface DatasetReport {
   dataPath: string;
-  /** The detected layout: IMNET (train/ and val/) or image_folder (the folder is the one split, reported as train). */
+  /** The detected layout: IMNET (train/ and val/), CIFAR (train and test, as val) or image_folder (the folder is the one split, reported as train). */
   dataSet: DetectedDataSet;
   train: SplitCounts;
   /** null for an image folder. */
@@ -45,8 +45,8 @@ function counts(folder: ImageFolder): SplitCounts {
 
 export async function checkDataset(dataPath: string, options: CheckOptions): Promise<DatasetReport> {
   const { data_set: dataSet, train, val: evaluated } = dataFolderSplits(dataPath);
-  const val = dataSet === 'IMNET' ? evaluated : null;  // an image folder's val is its train: decoded once
-  const files = [...train.samples, ...(val?.samples ?? [])].map((s) => s.path);
+  const val = dataSet === 'image_folder' ? null : evaluated;  // an image folder's val is its train: decoded once
+  const files = [...train.samples, ...(val?.samples ?? [])];
   const transform: EvalTransform = { kind: 'eval', size: options.inputSize ?? 64, cropPct: 0.875, interpolation: 'bilinear' };
   const pool = options.numWorkers > 0 ? new DecodePool(options.numWorkers) : undefined;
   const decode = (items: DecodeItem[]): Promise<DecodeResult> =>
@@ -58,10 +58,10 @@ export async function checkDataset(dataPath: string, options: CheckOptions): Pro
   // while the memory held stays a few chunks.
   const lane = async () => {
     for (let chunk = next++; chunk * CHUNK < files.length; chunk = next++) {
-      const paths = files.slice(chunk * CHUNK, (chunk + 1) * CHUNK);
-      const result = await decode(paths.map((path, i) => ({ index: chunk * CHUNK + i, path })));
-      bad[chunk] = result.bad.map(({ slot, reason }) => ({ path: paths[slot]!, reason }));
-      done += paths.length;
+      const samples = files.slice(chunk * CHUNK, (chunk + 1) * CHUNK);
+      const result = await decode(samples.map((sample, i) => decodeItem(chunk * CHUNK + i, sample)));
+      bad[chunk] = result.bad.map(({ slot, reason }) => ({ path: samples[slot]!.path, reason }));
+      done += samples.length;
       options.progress?.(done, files.length);
     }
   };

@@ -7,8 +7,10 @@
 //                 class folders whose count must equal nb_classes (the official script asserts it).
 //                 Here the two must also name the same classes: labels are indices into each
 //                 folder's sorted list, so a missing class would silently shift the others' labels.
-//   CIFAR         refused: the official script downloads CIFAR-100 through torchvision, and this
-//                 build downloads nothing.
+//   CIFAR         CIFAR-100's published pickles in data_path/cifar-100-python (cifar.ts): train for
+//                 training, test for evaluation, its 100 classes whatever nb_classes says (the
+//                 official script sets it to 100); eval_data_path is unused. The official script
+//                 downloads them; this build does not, and says where to fetch them.
 // Without evaluation (--disable_eval true, no --eval) the evaluation folder is not opened, as the
 // official script does not build it. Every mistake throws a DatasetFlagError naming its flag.
 // The data tools (pix data, the host API's checkDataset, evaluateCheckpoint, gateStatistics) take
@@ -17,6 +19,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { RunConfig } from '../../../shared/config';
+import { CIFAR100_FOLDER, CifarError, isCifarFolder, readCifar100 } from './cifar';
 import { checkSameClasses, IMAGE_EXTENSIONS, listNames, scanImageFolder, scanImageNetLayout, scanImageNetTrain, type ImageFolder, type ScanOptions } from './image_folder';
 
 export type DatasetFlags = Pick<RunConfig, 'data_set' | 'data_path' | 'eval_data_path' | 'nb_classes'>;
@@ -33,6 +36,8 @@ export interface DatasetSplits<V extends ImageFolder | null = ImageFolder> {
   train: ImageFolder;
   /** The evaluation folder; null when it was not asked for. */
   val: V;
+  /** Lines for the run's log about the data as found (CIFAR files that are not the published ones). */
+  notes?: string[];
 }
 
 export interface SplitOptions extends ScanOptions {
@@ -96,10 +101,21 @@ export function datasetSplits(flags: DatasetFlags, options: SplitOptions = {}): 
       scanned('eval_data_path', () => checkSameClasses(train, val, { train: `--data_path ${train.root}`, val: `--eval_data_path ${val.root}` }));
       return { train, val };
     }
-    case 'CIFAR':
-      throw new DatasetFlagError('data_set', '--data_set CIFAR: the official script downloads CIFAR-100 through torchvision, and this build ' +
-        'downloads nothing; save its images as class folders and pass --data_set image_folder --nb_classes 100 with the training ' +
-        'folder as --data_path and the test folder as --eval_data_path');
+    case 'CIFAR': {
+      if (!flags.data_path) throw new DatasetFlagError('data_path', '--data_set CIFAR reads CIFAR-100 from --data_path/cifar-100-python, and --data_path is empty');
+      const read = (split: 'train' | 'test') => {
+        try {
+          return readCifar100(flags.data_path, split);
+        } catch (error) {
+          if (error instanceof CifarError) throw new DatasetFlagError('data_path', error.message);
+          throw error;
+        }
+      };
+      const train = read('train');
+      const val = evaluation ? read('test') : null;
+      const notes = [...new Set([train.note, val?.note].filter((n): n is string => Boolean(n)))];
+      return { train, val, ...(notes.length ? { notes } : {}) };
+    }
     default:
       throw new DatasetFlagError('data_set', `--data_set ${flags.data_set}: must be IMNET, image_folder or CIFAR`);
   }
@@ -107,6 +123,9 @@ export function datasetSplits(flags: DatasetFlags, options: SplitOptions = {}): 
 
 /** Dataset flags that are set but have no effect, as in the official script; one line each. */
 export function unusedDatasetFlags(flags: DatasetFlags): string[] {
+  if (flags.data_set === 'CIFAR' && flags.eval_data_path) {
+    return [`--eval_data_path ${flags.eval_data_path} is unused with --data_set CIFAR, which evaluates on CIFAR-100's test file as the official script does`];
+  }
   if (flags.data_set === 'IMNET' && flags.eval_data_path) {
     return [`--eval_data_path ${flags.eval_data_path} is unused with --data_set IMNET, which evaluates on --data_path's val/ as the ` +
       'official script does; to evaluate on another folder pass --data_set image_folder with the training class folders as --data_path'];
@@ -138,20 +157,22 @@ function folderEntries(path: string): { folders: string[]; files: string[] } {
 
 const isImage = (name: string) => IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
 
-export type DetectedDataSet = 'IMNET' | 'image_folder';
+export type DetectedDataSet = 'IMNET' | 'image_folder' | 'CIFAR';
 
-/** The two layouts a data folder given without --data_set may have, for messages. */
+/** The layouts a data folder given without --data_set may have, for messages. */
 export function acceptedLayouts(root: string): string {
-  return `the ImageNet layout (${join(root, 'train', '<class>', '<image>')} and ${join(root, 'val', '<class>', '<image>')}, as --data_set IMNET) ` +
-    `or an image folder (${join(root, '<class>', '<image>')}, as --data_set image_folder)`;
+  return `the ImageNet layout (${join(root, 'train', '<class>', '<image>')} and ${join(root, 'val', '<class>', '<image>')}, as --data_set IMNET), ` +
+    `an image folder (${join(root, '<class>', '<image>')}, as --data_set image_folder) or CIFAR-100's files ` +
+    `(${join(root, CIFAR100_FOLDER, '{train,test,meta}')}, as --data_set CIFAR)`;
 }
 
 /**
  * The layout of a data folder given without --data_set. The rule: a folder holding both train/
- * and val/ folders is the ImageNet layout (IMNET); otherwise a folder with at least one subfolder
- * holding images directly is an image folder (image_folder: its subfolders are the classes). Both
- * at once cannot happen unless classes are named train and val, and then IMNET wins, as the
- * default of pix train. Anything else throws a DatasetFlagError naming both layouts.
+ * and val/ folders is the ImageNet layout (IMNET); otherwise one holding CIFAR-100's files (or
+ * being their folder) is CIFAR; otherwise a folder with at least one subfolder holding images
+ * directly is an image folder (image_folder: its subfolders are the classes). IMNET and an image
+ * folder at once cannot happen unless classes are named train and val, and then IMNET wins, as the
+ * default of pix train. Anything else throws a DatasetFlagError naming every layout.
  */
 export function detectDataSet(root: string): DetectedDataSet {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
@@ -159,9 +180,10 @@ export function detectDataSet(root: string): DetectedDataSet {
   }
   const { folders, files } = folderEntries(root);
   if (folders.includes('train') && folders.includes('val')) return 'IMNET';
+  if (isCifarFolder(root)) return 'CIFAR';
   if (folders.some((f) => folderEntries(join(root, f)).files.some(isImage))) return 'image_folder';
   const held = [...folders.map((f) => `${f}/`), ...files];
-  throw new DatasetFlagError('data_path', `${root} is in neither layout a data folder may have: ${acceptedLayouts(root)}` +
+  throw new DatasetFlagError('data_path', `${root} is in none of the layouts a data folder may have: ${acceptedLayouts(root)}` +
     (held.length ? `; it holds ${listNames(held)}` : '; it is empty') +
     (files.some(isImage) && folders.length === 0 ? ' (images need one folder per class)' : ''));
 }
@@ -172,14 +194,15 @@ export interface DataFolderSplits extends DatasetSplits<ImageFolder | null> {
 
 /**
  * A data folder's splits, its layout detected (detectDataSet) and resolved by datasetSplits: the
- * ImageNet layout gives train/ and val/; an image folder is both its own training and its own
- * evaluation split (the same object, scanned once). No model is named, so an image folder's class
- * count is taken as it is; a caller with a model checks the count against its head.
+ * ImageNet layout gives train/ and val/, CIFAR-100 its train and test files; an image folder is
+ * both its own training and its own evaluation split (the same object, scanned once). No model is
+ * named, so an image folder's class count is taken as it is; a caller with a model checks the
+ * count against its head.
  */
 export function dataFolderSplits(root: string, options: SplitOptions = {}): DataFolderSplits {
   const { evaluation = true, ...scan } = options;
   const data_set = detectDataSet(root);
-  if (data_set === 'IMNET') {
+  if (data_set === 'IMNET' || data_set === 'CIFAR') {
     return { data_set, ...datasetSplits({ data_set, data_path: root, eval_data_path: '', nb_classes: 0 }, { ...scan, evaluation }) };
   }
   const flags = { data_set, data_path: root, eval_data_path: root, nb_classes: folderEntries(root).folders.length };

@@ -11,8 +11,30 @@ import { folderStamp, readCachedIndex, writeCachedIndex, type FolderIndex } from
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp'];
 
 export interface Sample {
+  /** The image file; for an image held in memory, a name for messages. */
   path: string;
   label: number;
+  /** An image held in memory (CIFAR's, data/cifar.ts) rather than in a file at `path`. */
+  packed?: PackedImage;
+}
+
+/** Images of one size held in memory, HWC one after the other; shared memory, so that loader threads read them in place. */
+export interface PackedImages {
+  pixels: Uint8Array;
+  count: number;
+  width: number;
+  height: number;
+}
+
+export interface PackedImage {
+  images: PackedImages;
+  index: number;
+}
+
+/** A packed image's pixels, without a copy. */
+export function packedPixels({ images, index }: PackedImage): Uint8Array {
+  const bytes = images.width * images.height * 3;
+  return images.pixels.subarray(index * bytes, (index + 1) * bytes);
 }
 
 export interface ImageFolder {

@@ -11,7 +11,7 @@
 // The run fails once the distinct bad files exceed maxBadFraction of the dataset; any other error
 // fails it at once.
 import type { Sample } from './image_folder';
-import { decodeBatch, samplePixels, type BatchOutput, type DecodeItem, type DecodeResult, type DecodedImages } from './batch_decode';
+import { decodeBatch, decodeItem, samplePixels, type BatchOutput, type DecodeItem, type DecodeResult, type DecodedImages } from './batch_decode';
 import { checkSamplerOptions, epochIndices, samplesPerRank } from './sampler';
 import type { Transform } from './transforms';
 import { DecodePool } from './worker_pool';
@@ -141,7 +141,7 @@ export class Loader<O extends BatchOutput = 'f32'> {
     const passedOver: number[] = [];
     const positions = Array.from({ length: size }, (_, i) => this.usablePosition(order, first + i, passedOver));
     const indices = Uint32Array.from(positions, (p) => order[p % order.length]!);
-    const { bad, ...decoded } = await decode(Array.from(indices, (index) => ({ index, path: this.samples[index]!.path })));
+    const { bad, ...decoded } = await decode(Array.from(indices, (index) => decodeItem(index, this.samples[index]!)));
     const pixels = samplePixels(transform);
     for (const { slot, reason } of bad) {
       this.found(indices[slot]!, reason, passedOver);
@@ -150,7 +150,7 @@ export class Loader<O extends BatchOutput = 'f32'> {
       for (let p = positions[slot]! + 1; ; p++) {
         p = this.usablePosition(order, p, passedOver);
         const index = order[p % order.length]!;
-        const retry = await decode([{ index, path: this.samples[index]!.path }]);
+        const retry = await decode([decodeItem(index, this.samples[index]!)]);
         if (retry.bad.length === 0) {
           decoded.images.set(retry.images, slot * pixels);
           if (decoded.output === 'u8' && retry.output === 'u8') decoded.erase[slot] = retry.erase[0] ?? null;

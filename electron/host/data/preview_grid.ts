@@ -5,7 +5,7 @@
 // not a check: an undecodable file leaves a grey tile and is reported.
 import type { Sample } from './image_folder';
 import type { BadFile } from './loader';
-import { decodeBatch } from './batch_decode';
+import { decodeBatch, decodeItem } from './batch_decode';
 import { shuffledIndices } from './sample_random';
 import { transformNormalization, type TrainTransform } from './transforms';
 
@@ -30,7 +30,7 @@ export async function previewGrid(samples: readonly Sample[], options: PreviewOp
   const { transform, count, seed } = options;
   if (!Number.isInteger(count) || count < 1) throw new Error(`the tile count must be a positive integer, got ${count}`);
   const indices = [...shuffledIndices(samples.length, seed, 0).subarray(0, count)];
-  const { images, bad } = await decodeBatch({ seed, epoch: 0, transform, items: indices.map((index) => ({ index, path: samples[index]!.path })) });
+  const { images, bad } = await decodeBatch({ seed, epoch: 0, transform, items: indices.map((index) => decodeItem(index, samples[index]!)) });
   const size = transform.size;
   const columns = Math.ceil(Math.sqrt(indices.length));
   const rows = Math.ceil(indices.length / columns);

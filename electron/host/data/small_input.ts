@@ -8,7 +8,7 @@
 // checkEvalImageSizes reads the header of one image per evaluation class before a run trains, so
 // that a folder of the wrong size is refused at once rather than after the first epoch.
 import { torchRandint } from './augment/python_numbers';
-import type { ImageFolder } from './image_folder';
+import type { ImageFolder, Sample } from './image_folder';
 import { sharp } from './image_file';
 import type { Random } from './sample_random';
 
@@ -94,18 +94,18 @@ const HEADER_CONCURRENCY = 16;
  * usual case; files without a readable header are passed over (the loader names them as bad files).
  */
 export async function checkEvalImageSizes(folder: Pick<ImageFolder, 'samples'>, size: number): Promise<void> {
-  const firstByClass = new Map<number, string[]>();
-  for (const { path, label } of folder.samples) {
-    const paths = firstByClass.get(label);
-    if (paths) paths.push(path);
-    else firstByClass.set(label, [path]);
+  const byClass = new Map<number, Sample[]>();
+  for (const sample of folder.samples) {
+    const samples = byClass.get(sample.label);
+    if (samples) samples.push(sample);
+    else byClass.set(sample.label, [sample]);
   }
-  const classes = [...firstByClass.values()];
+  const classes = [...byClass.values()];
   for (let start = 0; start < classes.length; start += HEADER_CONCURRENCY) {
-    const found = await Promise.all(classes.slice(start, start + HEADER_CONCURRENCY).map(async (paths) => {
-      for (const path of paths) {
-        const header = await headerSize(path);
-        if (header) return { path, ...header };
+    const found = await Promise.all(classes.slice(start, start + HEADER_CONCURRENCY).map(async (samples) => {
+      for (const { path, packed } of samples) {
+        const header = packed ? packed.images : await headerSize(path);
+        if (header) return { path, width: header.width, height: header.height };
       }
       return undefined;
     }));

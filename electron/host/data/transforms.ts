@@ -298,17 +298,41 @@ function unresized(transform: Transform): boolean {
  * order as timm's pipeline applies them (no interpolation is drawn: RandomCrop has none); in
  * evaluation the image itself, which must be size x size.
  */
-async function unresizedGeometry(path: string, file: Buffer, transform: Transform, random: Random | undefined, pixelLimit: number, out: Uint8Array): Promise<void> {
+function unresizedGeometry(image: DecodedImage, transform: Transform, random: Random | undefined, out: Uint8Array): void {
   const { size } = transform;
-  const { pixels, width, height } = await decodeWholeImage(path, file, pixelLimit);
+  const { name, pixels, width, height } = image;
   if (transform.kind === 'eval') {
-    checkUnresizedSize(path, width, height, size);
+    checkUnresizedSize(name, width, height, size);
     out.set(pixels);
     return;
   }
   const { padding } = transform.paddedCrop!;
-  const crop = drawPaddedCrop(path, width, height, size, padding, random!);
+  const crop = drawPaddedCrop(name, width, height, size, padding, random!);
   paddedCropInto(pixels, width, height, padding, crop, random!() < transform.hflip, size, out);
+}
+
+/**
+ * The geometry of an image already decoded (CIFAR's, held in memory) by the engine's PIL resize, as
+ * torchvision applies it to the PIL image such a dataset makes: evaluation resizes the whole image
+ * and takes the centre window; training resizes the crop alone, so the filter reads nothing past it.
+ */
+function decodedGeometry(image: DecodedImage, transform: Transform, random: Random | undefined, out: Uint8Array): void {
+  const { size } = transform;
+  const { pixels, width, height } = image;
+  const engine = loadEngine();
+  if (transform.kind === 'eval') {
+    const g = evalGeometry(transform, width, height);
+    engine.resizeImage(pixels, width, height, out, size, size,
+      { resizeWidth: g.width, resizeHeight: g.height, outLeft: g.left, outTop: g.top, resample: transform.interpolation });
+    return;
+  }
+  const { crop, interpolation, flip } = drawTrainGeometry(transform, width, height, random!);
+  const cropped = new Uint8Array(crop.width * crop.height * 3);
+  for (let y = 0; y < crop.height; y++) {
+    const from = ((crop.top + y) * width + crop.left) * 3;
+    cropped.set(pixels.subarray(from, from + crop.width * 3), y * crop.width * 3);
+  }
+  engine.resizeImage(cropped, crop.width, crop.height, out, size, size, { resample: interpolation, flip });
 }
 
 /** The sharp path: any format sharp reads, resized by libvips. */
@@ -327,19 +351,36 @@ async function sharpGeometry(path: string, file: Buffer, transform: Transform, r
   return rawPixels(path, pipeline, size, size);
 }
 
+/** An image already decoded: HWC pixels, and a name for messages. */
+export interface DecodedImage {
+  name: string;
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** What the loading functions take: an image file's path, or an image already decoded. */
+export type ImageSource = string | DecodedImage;
+
 /**
- * Decodes one image and applies the transform up to normalisation: size*size*3 bytes (HWC) in
- * `out` (which a JPEG is decoded into directly, so `out` may be a slot of a batch), and the
- * sample's RandomErasing draw (null: not erased), drawn last from `random` as timm draws it.
+ * Decodes one image (unless it already is) and applies the transform up to normalisation:
+ * size*size*3 bytes (HWC) in `out` (which a JPEG is decoded into directly, so `out` may be a slot of
+ * a batch), and the sample's RandomErasing draw (null: not erased), drawn last from `random` as timm
+ * draws it.
  */
-export async function loadPixelsInto(path: string, transform: Transform, random: Random | undefined, out: Uint8Array, options: LoadOptions = {}): Promise<SampleErase | null> {
+export async function loadPixelsInto(source: ImageSource, transform: Transform, random: Random | undefined, out: Uint8Array, options: LoadOptions = {}): Promise<SampleErase | null> {
   const { size } = transform;
   if (out.length !== size * size * 3) throw new Error(`loadPixelsInto: out holds ${out.length} bytes, not ${size}x${size}x3`);
   if (transform.kind === 'train' && !random) throw new Error('the training transform needs a random stream');
   const pixelLimit = options.pixelLimit ?? DEFAULT_PIXEL_LIMIT;
-  const file = readImageFile(path);
-  if (unresized(transform)) await unresizedGeometry(path, file, transform, random, pixelLimit, out);
-  else if (!jpegGeometry(path, file, transform, random, pixelLimit, out)) out.set(await sharpGeometry(path, file, transform, random, pixelLimit));
+  if (typeof source !== 'string') {
+    if (unresized(transform)) unresizedGeometry(source, transform, random, out);
+    else decodedGeometry(source, transform, random, out);
+  } else {
+    const file = readImageFile(source);
+    if (unresized(transform)) unresizedGeometry({ name: source, ...await decodeWholeImage(source, file, pixelLimit) }, transform, random, out);
+    else if (!jpegGeometry(source, file, transform, random, pixelLimit, out)) out.set(await sharpGeometry(source, file, transform, random, pixelLimit));
+  }
   if (transform.kind !== 'train') return null;
   const r = random!;
   const ops = transform.randAugment
@@ -355,18 +396,18 @@ export async function loadPixelsInto(path: string, transform: Transform, random:
  * Decodes one image, applies the transform and writes size*size*3 normalised floats (HWC) into
  * out[offset ...]: the loader's f32 path, which fills its batch buffer without a copy.
  */
-export async function loadImageInto(path: string, transform: Transform, random: Random | undefined, out: Float32Array, offset: number, options: LoadOptions = {}): Promise<void> {
+export async function loadImageInto(source: ImageSource, transform: Transform, random: Random | undefined, out: Float32Array, offset: number, options: LoadOptions = {}): Promise<void> {
   const { size } = transform;
   if (offset < 0 || offset + size * size * 3 > out.length) throw new Error(`loadImageInto: ${size}x${size}x3 floats do not fit in ${out.length} at offset ${offset}`);
   const pixels = new Uint8Array(size * size * 3);
-  const erase = await loadPixelsInto(path, transform, random, pixels, options);
+  const erase = await loadPixelsInto(source, transform, random, pixels, options);
   const { mean, std } = transformNormalization(transform);
   loadEngine().normalizeErase(pixels, size, size, out, offset, { mean, std, ...erase });
 }
 
 /** Decodes one image and applies the transform: size*size*3 normalised floats, HWC. */
-export async function loadImage(path: string, transform: Transform, random: Random | undefined, options: LoadOptions = {}): Promise<Float32Array> {
+export async function loadImage(source: ImageSource, transform: Transform, random: Random | undefined, options: LoadOptions = {}): Promise<Float32Array> {
   const out = new Float32Array(transform.size * transform.size * 3);
-  await loadImageInto(path, transform, random, out, 0, options);
+  await loadImageInto(source, transform, random, out, 0, options);
   return out;
 }

@@ -147,9 +147,10 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
     owned.stepTensors.push(t);
     return t;
   };
-  // The official build_dataset: IMNET's train/ and val/, or image_folder's data_path and eval_data_path.
-  const { train, val: valFolder } = datasetSplits(config, { evaluation: runEvaluates(config) });
-  for (const line of [...unusedDatasetFlags(config), realLabelsUnused(config) ?? []].flat()) events.message?.(line);
+  // The official build_dataset: IMNET's train/ and val/, image_folder's data_path and eval_data_path,
+  // or CIFAR-100's train and test files.
+  const { train, val: valFolder, notes: dataNotes = [] } = datasetSplits(config, { evaluation: runEvaluates(config) });
+  for (const line of [...dataNotes, ...unusedDatasetFlags(config), realLabelsUnused(config) ?? []].flat()) events.message?.(line);
   // Paired now, so that a real.json that does not fit the evaluation folder fails before training does.
   const realLabels = config.real_labels && (config.eval || config.model_ema_eval) && valFolder
     ? new RealLabels(readRealLabels(config.real_labels), valFolder.samples, config.real_labels) : undefined;

@@ -1,12 +1,13 @@
 // Which folders a run trains and evaluates on (the official build_dataset): IMNET's train/ and val/,
-// image_folder's data_path and eval_data_path with the official nb_classes assertion, CIFAR refused,
+// image_folder's data_path and eval_data_path with the official nb_classes assertion, CIFAR-100's files,
 // and every mistake named with its flag. A data folder given without --data_set (pix data, the
-// host API): its layout detected, and a folder in neither layout refused with both named.
+// host API): its layout detected, and a folder in none of them refused with each named.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fixturesDir } from '../../helpers/fixtures';
 import { dataFolderSplits, datasetSplits, DatasetFlagError, detectDataSet, runEvaluates, unusedDatasetFlags, type DatasetFlags } from '../../../electron/host/data/datasets';
 
 process.env.XDG_CACHE_HOME = mkdtempSync(join(tmpdir(), 'pix-cache-'));
@@ -75,9 +76,20 @@ describe('datasetSplits', () => {
       /2 class folders hold no images \(train, val\).*looks like the ImageNet layout \(train\/ and val\/\): pass --data_set IMNET, or --data_path .*\/train --eval_data_path .*\/val$/);
   });
 
-  it('refuses CIFAR by name (the official script downloads it) and unknown kinds', () => {
-    refusal(flags({ data_set: 'CIFAR', data_path: tree(['a/b.jpg']) }), 'data_set',
-      /--data_set CIFAR: the official script downloads CIFAR-100 through torchvision, and this build downloads nothing; .*--data_set image_folder --nb_classes 100/);
+  it('CIFAR: train and test of data_path/cifar-100-python, 100 classes whatever nb_classes says', () => {
+    const root = join(fixturesDir, 'cifar', 'py2');
+    const { train, val, notes } = datasetSplits(flags({ data_set: 'CIFAR', data_path: root, nb_classes: 1000 }));
+    assert.equal(train.classes.length, 100);
+    assert.deepEqual([train.samples.length, val.samples.length], [40, 20]);
+    assert.ok(train.samples.every((s) => s.packed));
+    assert.match(notes![0]!, /is not the published CIFAR-100 file \(MD5 [0-9a-f]{32}/);
+    assert.equal(datasetSplits(flags({ data_set: 'CIFAR', data_path: root }), { evaluation: false }).val, null);
+  });
+
+  it('refuses a CIFAR folder that is not there, naming where to fetch it, and unknown kinds', () => {
+    refusal(flags({ data_set: 'CIFAR', data_path: tree(['a/b.jpg']) }), 'data_path',
+      /holds no cifar-100-python folder\. The official script downloads it; this build downloads nothing: fetch https:\/\/www\.cs\.toronto\.edu\/~kriz\/cifar-100-python\.tar\.gz and extract it into /);
+    refusal(flags({ data_set: 'CIFAR' }), 'data_path', /--data_set CIFAR reads CIFAR-100 from --data_path\/cifar-100-python, and --data_path is empty/);
     refusal(flags({ data_set: 'INAT' }), 'data_set', /--data_set INAT: must be IMNET, image_folder or CIFAR/);
   });
 
@@ -85,6 +97,7 @@ describe('datasetSplits', () => {
     assert.deepEqual(unusedDatasetFlags(flags({ data_path: '/d' })), []);
     assert.match(unusedDatasetFlags(flags({ data_path: '/d', eval_data_path: '/e' }))[0]!, /--eval_data_path \/e is unused with --data_set IMNET/);
     assert.deepEqual(unusedDatasetFlags(flags({ data_set: 'image_folder', data_path: '/d', eval_data_path: '/e' })), []);
+    assert.match(unusedDatasetFlags(flags({ data_set: 'CIFAR', data_path: '/d', eval_data_path: '/e' }))[0]!, /--eval_data_path \/e is unused with --data_set CIFAR/);
     assert.equal(runEvaluates({ eval: false, disable_eval: false }), true);
     assert.equal(runEvaluates({ eval: false, disable_eval: true }), false);
     assert.equal(runEvaluates({ eval: true, disable_eval: true }), true);
@@ -104,13 +117,18 @@ describe('dataFolderSplits', () => {
     assert.equal(own.val, own.train);
     assert.equal(dataFolderSplits(folder, { cache: false, evaluation: false }).val, null);
     assert.equal(detectDataSet(join(imnet, 'train')), 'image_folder');
+    const cifar = join(fixturesDir, 'cifar', 'py2');
+    for (const root of [cifar, join(cifar, 'cifar-100-python')]) {
+      const found = dataFolderSplits(root);
+      assert.deepEqual([found.data_set, found.train.samples.length, found.val!.samples.length, found.train.classes.length], ['CIFAR', 40, 20, 100]);
+    }
   });
 
-  it('refuses a folder in neither layout, naming both and what it holds', () => {
+  it('refuses a folder in none of the layouts, naming each and what it holds', () => {
     const neither = (root: string, holds: RegExp) => assert.throws(() => dataFolderSplits(root, { cache: false }), (error: unknown) => {
       assert.ok(error instanceof DatasetFlagError, String(error));
       assert.equal(error.flag, 'data_path');
-      assert.match(error.message, /the ImageNet layout \(.*train\/<class>\/<image> and .*val\/<class>\/<image>, as --data_set IMNET\) or an image folder \(.*\/<class>\/<image>, as --data_set image_folder\)/);
+      assert.match(error.message, /the ImageNet layout \(.*train\/<class>\/<image> and .*val\/<class>\/<image>, as --data_set IMNET\), an image folder \(.*\/<class>\/<image>, as --data_set image_folder\) or CIFAR-100's files \(.*\/cifar-100-python\/\{train,test,meta\}, as --data_set CIFAR\)/);
       assert.match(error.message, holds);
       return true;
     });

@@ -55,7 +55,7 @@ describe('checkpoint tasks', () => {
     assert.deepEqual(folder, imnet);
     const gates = await checkpointTasks.gates({ path, dataPath: join(data, 'val'), images: 10, catalog });
     assert.deepEqual(gates, await checkpointTasks.gates({ path, dataPath: data, images: 10, catalog }));
-    await assert.rejects(checkpointTasks.evaluate({ path, dataPath: join(data, 'val', '3'), catalog }), /neither layout/);
+    await assert.rejects(checkpointTasks.evaluate({ path, dataPath: join(data, 'val', '3'), catalog }), /none of the layouts/);
   });
 
   it('classifies one image with it', async () => {

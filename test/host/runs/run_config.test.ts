@@ -49,7 +49,7 @@ describe('resolveRunConfig: dataset flags', () => {
     assert.match(problems({ ...folder, eval_data_path: join(data, 'val') }).nb_classes!, /--nb_classes is 1000 but --data_path .* holds 10 class folders .*pass --nb_classes 10/);
     assert.match(problems({ ...folder, eval_data_path: join(data, 'val', '3'), nb_classes: 10 }).eval_data_path!, /holds \d+ images but no class folders/);
     assert.match(problems({ ...folder, data_path: data, eval_data_path: join(data, 'val'), nb_classes: 10 }).data_path!, /looks like the ImageNet layout/);
-    assert.match(problems({ data_set: 'CIFAR', data_path: data }).data_set!, /--data_set CIFAR: the official script downloads CIFAR-100/);
+    assert.match(problems({ data_set: 'CIFAR', data_path: data }).data_path!, /holds no cifar-100-python folder\. The official script downloads it/);
     assert.match(problems({ data_set: 'image_folder' }).data_path!, /--data_set image_folder needs --data_path \(without it pix trains on the embedded demo digits/);
     assert.match(problems({ data_set: 'image_folder', data_path: 'train' }).data_path!, /'train' must be an absolute path/);
     assert.match(problems({ data_set: 'MNIST' }).data_set!, /Invalid option/i);

@@ -14,6 +14,7 @@ import { defaultRunConfig, type RunConfig } from '../../../shared/config';
 import { readSafetensors } from '../../../electron/host/checkpoints/safetensors';
 import { realLabelFileName } from '../../../electron/host/train/real_labels';
 import { resumePosition, runTraining } from '../../../electron/host/train/trainer';
+import { fixturesDir } from '../../helpers/fixtures';
 import { smallDigits } from '../../helpers/small_digits';
 
 const data = smallDigits();
@@ -153,7 +154,7 @@ describe('trainer', () => {
     await assert.rejects(runTraining(config({ data_path: join(tmpdir(), 'pix-missing') })), /is not a folder/);
     await assert.rejects(runTraining(config({ batch_size: 1000 })), /fewer than one effective batch of 1000/);
     await assert.rejects(runTraining(config({ nproc_per_node: 2 })), /processes need the launcher: run them through `pix train`/);
-    await assert.rejects(runTraining(config({ data_set: 'CIFAR' })), /--data_set CIFAR: the official script downloads CIFAR-100 through torchvision, and this build downloads nothing/);
+    await assert.rejects(runTraining(config({ data_set: 'CIFAR' })), /holds no cifar-100-python folder\. The official script downloads it; this build downloads nothing: fetch https:/);
     await assert.rejects(runTraining(config({ data_set: 'image_folder', data_path: join(data, 'train'), nb_classes: 10 })),
       /--data_set image_folder evaluates on --eval_data_path, which is empty/);
     await assert.rejects(runTraining(config({ data_set: 'image_folder', data_path: join(data, 'train'), eval_data_path: join(data, 'val') })),
@@ -198,6 +199,28 @@ describe('trainer', () => {
     // IMNET evaluates data_path/val whatever --eval_data_path says, as the official script does, and says so.
     await runTraining(config({ epochs: 1, eval_data_path: join(data, 'train'), disable_eval: true }), { message: (text) => messages.push(text) });
     assert.ok(messages.some((m) => /--eval_data_path .* is unused with --data_set IMNET/.test(m)), messages.join('\n'));
+  });
+
+  it('--data_set CIFAR trains on CIFAR-100\'s train file and evaluates on its test file, with the same losses on worker threads', async () => {
+    const cifar = join(fixturesDir, 'cifar', 'py2');
+    const run = async (overrides: Partial<RunConfig>) => {
+      const out = mkdtempSync(join(tmpdir(), 'pix-run-'));
+      const messages: string[] = [];
+      const outcome = await runTraining(config({ data_set: 'CIFAR', data_path: cifar, output_dir: out, epochs: 1, batch_size: 8, ...overrides }),
+        { message: (text) => messages.push(text) });
+      assert.equal(outcome.status, 'completed');
+      return { losses: lines(join(out, 'metrics.jsonl')).map((m) => m.loss), log: lines(join(out, 'log.txt')), out, messages };
+    };
+    const small = await run({ input_size: 32, num_workers: 0 });
+    assert.equal(small.losses.length, 5);  // 40 images // 8
+    assert.ok(small.losses.every((l) => Number.isFinite(l)));
+    assert.equal(typeof small.log[0]!.test_acc1, 'number');
+    assert.ok(small.messages.some((m) => /cifar-100-python\/train is not the published CIFAR-100 file/.test(m)), small.messages.join('\n'));
+    // One output per CIFAR-100 class, whatever --nb_classes says (the official script sets 100).
+    assert.equal(readSafetensors(join(small.out, 'checkpoint-0.safetensors')).tensors.get('model.classifier.weight')?.shape[0], 100);
+    assert.deepEqual((await run({ input_size: 32, num_workers: 2 })).losses, small.losses);
+    // Above 32: RandomResizedCrop and the resize of the 32x32 images.
+    assert.equal((await run({ input_size: 40, num_workers: 2 })).losses.length, 5);
   });
 
   it('--imagenet_default_mean_and_std false trains on Inception-normalised images and records it in the checkpoints', async () => {

@@ -5,8 +5,9 @@
 // dict → object (keys as Python's str() of int, bool and None keys). Opcodes are those of protocols
 // 2–5 that torch.save and plain data need, plus the mark-based INST/OBJ/DICT/LIST so that their
 // class references meet the allow-list too; the text opcodes of protocols 0–1, extension codes,
-// sets and out-of-band buffers are refused by name. Every read is bounds-checked; a damaged pickle
-// gives a PthError naming the byte.
+// sets and out-of-band buffers are refused by name. Python 2's str (BINSTRING, SHORT_BINSTRING:
+// CIFAR's pickles, data/cifar.ts) is read only when the caller asks, as a LegacyString. Every read
+// is bounds-checked; a damaged pickle gives a PthError naming the byte.
 import { fail, PthError } from './errors';
 
 /** A name on the allow-list: what REDUCE/NEWOBJ/INST/OBJ may call, and what BUILD may apply to its objects. */
@@ -20,6 +21,19 @@ export class PickleGlobal {
   ) {}
 }
 
+/**
+ * A Python 2 str: bytes with no encoding, which Python 3 reads with pickle.load(encoding='latin1')
+ * as torchvision does. A view of the pickle's buffer, not a copy: CIFAR's images are one such
+ * string of 150 MB. As a dict key it is its latin-1 text.
+ */
+export class LegacyString {
+  constructor(readonly bytes: Uint8Array) {}
+
+  get text(): string {
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('latin1');
+  }
+}
+
 /** Thrown by allow-list code for arguments it refuses; the machine adds the file and position. */
 export class PickleCallError extends Error {}
 
@@ -29,8 +43,12 @@ export interface UnpickleOptions {
   /** Which pickle in the file, for messages (e.g. 'archive/data.pkl'). */
   part: string;
   globals: ReadonlyMap<string, PickleGlobal>;
-  /** Resolves BINPERSID; throws PickleCallError for ids it refuses. */
-  persistentLoad(pid: unknown): unknown;
+  /** What the allow-list admits, for the refusal of another global. Default "a checkpoint's types". */
+  allowed?: string;
+  /** Resolves BINPERSID; throws PickleCallError for ids it refuses. Absent: BINPERSID is refused. */
+  persistentLoad?(pid: unknown): unknown;
+  /** Read Python 2 strs (BINSTRING, SHORT_BINSTRING) as LegacyString; refused otherwise. */
+  legacyStrings?: boolean;
 }
 
 const dicts = new WeakSet<object>();
@@ -56,6 +74,7 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list or tuple';
   if (value instanceof PickleGlobal) return value.name;
   if (value instanceof Uint8Array) return 'bytes';
+  if (value instanceof LegacyString) return 'a Python 2 str';
   if (isDict(value)) return 'a dict';
   if (typeof value !== 'object') return `a ${typeof value}`;
   const type = value.constructor?.name;
@@ -64,8 +83,7 @@ export function describe(value: unknown): string {
 
 /** Opcodes refused by name, for a clearer message than a byte value. */
 const UNSUPPORTED: Record<number, string> = {
-  0x46: 'FLOAT', 0x49: 'INT', 0x4c: 'LONG', 0x50: 'PERSID', 0x53: 'STRING', 0x54: 'BINSTRING', 0x55: 'SHORT_BINSTRING',
-  0x56: 'UNICODE', 0x67: 'GET', 0x70: 'PUT', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x8f: 'EMPTY_SET',
+  0x46: 'FLOAT', 0x49: 'INT', 0x4c: 'LONG', 0x50: 'PERSID', 0x53: 'STRING', 0x56: 'UNICODE', 0x67: 'GET', 0x70: 'PUT', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x8f: 'EMPTY_SET',
   0x90: 'ADDITEMS', 0x91: 'FROZENSET', 0x92: 'NEWOBJ_EX', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
 };
 
@@ -113,7 +131,8 @@ export function unpickle(bytes: Buffer, start: number, options: UnpickleOptions)
     return items;
   };
   const resolve = (module: string, name: string): PickleGlobal =>
-    options.globals.get(`${module}.${name}`) ?? bad(`refusing global ${module}.${name}: it is not on the allow-list of a checkpoint's types`);
+    options.globals.get(`${module}.${name}`) ??
+      bad(`refusing global ${module}.${name}: it is not on the allow-list of ${options.allowed ?? "a checkpoint's types"}`);
   const call = (callee: unknown, args: unknown): unknown => {
     if (!(callee instanceof PickleGlobal) || !callee.behaviour.call) return bad(`${describe(callee)} cannot be called`);
     if (!Array.isArray(args)) return bad(`${callee.name} is called with ${describe(args)} instead of an argument tuple`);
@@ -132,6 +151,7 @@ export function unpickle(bytes: Buffer, start: number, options: UnpickleOptions)
   };
   const dictKey = (key: unknown): string => {
     if (typeof key === 'string') return key;
+    if (key instanceof LegacyString) return key.text;
     if (typeof key === 'number' || typeof key === 'bigint') return String(key);
     if (typeof key === 'boolean') return key ? 'True' : 'False';
     if (key === null) return 'None';
@@ -187,6 +207,14 @@ export function unpickle(bytes: Buffer, start: number, options: UnpickleOptions)
         stack.push(new Uint8Array(bytes.subarray(at, at + n)));
         break;
       }
+      case 0x54: case 0x55: {  // BINSTRING, SHORT_BINSTRING
+        if (!options.legacyStrings) bad(`unsupported pickle opcode ${op === 0x54 ? 'BINSTRING' : 'SHORT_BINSTRING'}`);
+        const n = op === 0x54 ? bytes.readInt32LE(need(4)) : bytes[need(1)]!;
+        if (n < 0) bad('BINSTRING with a negative length');
+        const at = need(n);
+        stack.push(new LegacyString(bytes.subarray(at, at + n)));
+        break;
+      }
       case 0x29: stack.push([]); break;  // EMPTY_TUPLE
       case 0x5d: stack.push([]); break;  // EMPTY_LIST
       case 0x7d: stack.push(newDict()); break;  // EMPTY_DICT
@@ -227,7 +255,12 @@ export function unpickle(bytes: Buffer, start: number, options: UnpickleOptions)
         guarded(() => maker!.behaviour.build!(instance, state));
         break;
       }
-      case 0x51: { const pid = pop(); stack.push(guarded(() => options.persistentLoad(pid))); break; }  // BINPERSID
+      case 0x51: {  // BINPERSID
+        const pid = pop();
+        if (!options.persistentLoad) bad('unsupported pickle opcode BINPERSID');
+        stack.push(guarded(() => options.persistentLoad!(pid)));
+        break;
+      }
       default: {
         const name = UNSUPPORTED[op];
         bad(name ? `unsupported pickle opcode ${name}` : `unknown pickle opcode 0x${op.toString(16).padStart(2, '0')}`);
