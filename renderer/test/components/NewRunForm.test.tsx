@@ -42,6 +42,17 @@ describe('NewRunForm', () => {
     expect(within(schedule).getByLabelText('Training epochs (--epochs)')).toBeTruthy();
   });
 
+  it('opens a closed group and focuses the field when its problem is clicked in the list', () => {
+    setup();
+    const mixup = screen.getByLabelText('Mixup alpha (0: off) (--mixup)');
+    const group = mixup.closest('details') as HTMLDetailsElement;
+    expect(group.open).toBe(false);
+    fireEvent.change(mixup, { target: { value: 'lots' } });
+    fireEvent.click(within(screen.getByRole('list', { name: 'Problems' })).getByRole('button', { name: '--mixup' }));
+    expect(group.open).toBe(true);
+    expect(document.activeElement).toBe(mixup);
+  });
+
   it('labels a flag with its help\'s opening and keeps the rest under the field, described by it', () => {
     setup();
     const classes = screen.getByLabelText('Number of classes (--nb_classes)');

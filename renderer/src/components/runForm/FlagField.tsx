@@ -1,8 +1,7 @@
 // One run flag as a form control, chosen by the flag's kind: a checkbox for booleans, a select for
 // a fixed choice (or the given options), a text field otherwise. The label always names the flag;
 // the rest of its help sits under the control, as does a wrong value's reason.
-import { useId } from 'react';
-import type { FieldModel, FieldValue } from './formModel';
+import { flagControlId, type FieldModel, type FieldValue } from './formModel';
 
 export interface FlagFieldProps {
   field: FieldModel;
@@ -14,7 +13,7 @@ export interface FlagFieldProps {
 }
 
 export function FlagField({ field, value, error, onChange, options }: FlagFieldProps) {
-  const id = useId();
+  const id = flagControlId(field.name);
   const errorId = `${id}-error`;
   const noteId = `${id}-note`;
   // The error first: a screen reader reads what is wrong before the flag's caveats.

@@ -14,6 +14,7 @@ import { PathField } from '../PathField';
 import { FlagField } from './FlagField';
 import {
   effectiveBatch,
+  flagControlId,
   formGroups,
   formValuesOf,
   iterationsPerEpoch,
@@ -111,7 +112,7 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
           <div className="flag-grid">
             {fields.map((field) =>
               field.name === 'data_path' ? (
-                <PathField key={field.name} label={field.label} value={dataPath} onChange={(v) => set('data_path', v)} pick={{ folder: true }}
+                <PathField key={field.name} id={flagControlId(field.name)} label={field.label} value={dataPath} onChange={(v) => set('data_path', v)} pick={{ folder: true }}
                   placeholder="(embedded demo digits)" error={allErrors.data_path} hint={use.hint} note={field.note} />
               ) : (
                 <FlagField
@@ -134,7 +135,10 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
           <ul className="form-errors" aria-label="Problems">
             {Object.entries(allErrors).map(([flag, message]) => (
               <li key={flag}>
-                <code>--{flag}</code>: {message}
+                <button type="button" className="link" onClick={() => showFlag(flag as RunFlagName)}>
+                  <code>--{flag}</code>
+                </button>
+                : {message}
               </li>
             ))}
           </ul>
@@ -151,6 +155,17 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
       </footer>
     </form>
   );
+}
+
+/**
+ * Opens the group holding a flag and puts the cursor in it: a wrong value in a closed group
+ * (Augmentation, EMA…) is only listed at the bottom, and finding it by hand meant opening groups.
+ */
+function showFlag(flag: RunFlagName) {
+  const control = document.getElementById(flagControlId(flag));
+  const group = control?.closest('details');
+  if (group) group.open = true;
+  control?.focus();
 }
 
 /** The form's dataset flags as datasetUse reads them. */

@@ -73,6 +73,11 @@ export function splitHelp(name: RunFlagName): { title: string; note: string | nu
   return { title, note };
 }
 
+/** The id of a flag's control: one form per page, so the flag's name is unique, and the error list can point at it. */
+export function flagControlId(name: RunFlagName): string {
+  return `run-flag-${name}`;
+}
+
 export function flagLabel(name: RunFlagName): string {
   return `${splitHelp(name).title} (--${name})`;
 }
