@@ -3,8 +3,9 @@
 // datasetUse then reads the answer as `pix train` will use the folder under the form's --data_set
 // (electron/host/data/datasets.ts datasetSplits): the ImageNet layout trains on train/ and evaluates
 // on val/; an image folder (class folders directly) is one set of images, the training set of
-// --data_set image_folder, evaluated on --eval_data_path; each layout under the other --data_set
-// is refused, as pix train refuses it.
+// --data_set image_folder, evaluated on --eval_data_path; CIFAR-100's files (cifar-100-python/)
+// train on its train file and evaluate on its test file; each layout under another --data_set is
+// refused, as pix train refuses it.
 import { useEffect, useState } from 'react';
 import type { DatasetCheck } from '../../../../shared/api';
 import { errorMessage, formatCount } from '../../format';
@@ -69,8 +70,9 @@ export function datasetUse(state: DatasetCheckState, flags: DatasetFlagsInForm):
   const demo = check.path === '';
   const where = demo ? 'the embedded demo digits' : check.path;
   const classes = plural(check.classes, 'class');
-  // A host from before dataSet was reported checked the ImageNet layout only.
-  if ((check.dataSet ?? 'IMNET') === 'IMNET') {
+  const layout = check.dataSet ?? 'IMNET';  // a host from before dataSet was reported checked the ImageNet layout only
+  if (layout === 'CIFAR' || flags.data_set === 'CIFAR') return cifarUse(check, flags, where, classes, demo);
+  if (layout === 'IMNET') {
     const counts = `${classes} · ${formatCount(check.trainImages)} train / ${formatCount(check.valImages)} val images`;
     if (flags.data_set === 'image_folder') {
       const problem = demo
@@ -106,4 +108,19 @@ export function datasetUse(state: DatasetCheckState, flags: DatasetFlagsInForm):
   }
   const evaluation = !flags.evaluates ? 'no evaluation (--disable_eval)' : 'evaluated on --eval_data_path';
   return { hint: `Image folder: ${classes} · ${images}, all used as the training set; ${evaluation}`, problems, trainImages: check.trainImages };
+}
+
+/** --data_set CIFAR, or a folder of CIFAR-100's files: usable only together. */
+function cifarUse(check: Extract<DatasetCheck, { ok: true }>, flags: DatasetFlagsInForm, where: string, classes: string, demo: boolean): DatasetUse {
+  if (check.dataSet === 'CIFAR') {
+    const counts = `CIFAR-100: ${classes} · ${formatCount(check.trainImages)} train / ${formatCount(check.valImages)} test images`;
+    if (flags.data_set === 'CIFAR') return { hint: counts, problems: {}, trainImages: check.trainImages };
+    return { hint: null, problems: { data_path: `${where} holds CIFAR-100's files (${counts}): set --data_set CIFAR to train on them` }, trainImages: null };
+  }
+  const problem = demo
+    ? '--data_set CIFAR needs --data_path: the folder holding cifar-100-python/ (without it the run trains on the embedded demo digits)'
+    : `--data_set CIFAR reads CIFAR-100 from ${where}/cifar-100-python/ (train, test, meta), and ${where} is ` +
+      `${check.dataSet === 'image_folder' ? 'an image folder' : 'in the ImageNet layout'}: set --data_set ` +
+      `${check.dataSet === 'image_folder' ? 'image_folder' : 'IMNET'}, or pass the folder holding cifar-100-python/`;
+  return { hint: null, problems: { data_path: problem }, trainImages: null };
 }
