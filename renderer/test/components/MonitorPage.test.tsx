@@ -121,4 +121,13 @@ describe('MonitorPage', () => {
     expect(screen.getByText('0/3 epochs done')).toBeTruthy();
     expect(screen.getByText(/^queued \d/)).toBeTruthy();
   });
+
+  it('gives a finished run its wall time where a running one has its ETA', async () => {
+    const done: RunDetail = { ...detail, ...run({ status: 'completed', startedAt: 1_000, finishedAt: 126_000, etaSeconds: null }) };
+    const client = fakeClient({ listRuns: async () => [done], getRun: async () => done, runSeries: seriesOf });
+    const { stores } = renderWithStores(<MonitorPage />, client);
+    await act(() => stores.monitor.getState().open('r1'));
+    await waitFor(() => expect(screen.getByText('took 2 min 5 s')).toBeTruthy());
+    expect(screen.queryByText(/ETA/)).toBeNull();
+  });
 });

@@ -43,7 +43,7 @@ export function RunHeader({ run }: { run: RunDetail }) {
             ? `step ${formatCount(run.step)} / ${formatCount(run.totalSteps)} (${(progress * 100).toFixed(1)}%)`
             : run.status === 'queued' ? 'waiting for its device' : 'not started'}
         </span>
-        <span>ETA {run.status === 'running' ? formatDuration(run.etaSeconds) : '—'}</span>
+        <span>{timing(run)}</span>
       </div>
       {run.error && <ErrorNotice title="The run reported a problem." message={run.error} />}
       {run.badFiles.length > 0 && (
@@ -60,4 +60,11 @@ export function RunHeader({ run }: { run: RunDetail }) {
       )}
     </div>
   );
+}
+
+/** A running run's ETA; a finished one's wall time ('ETA —' said nothing once it had ended). */
+function timing(run: RunDetail): string {
+  if (run.status === 'running') return `ETA ${formatDuration(run.etaSeconds)}`;
+  if (run.startedAt !== null && run.finishedAt !== null) return `took ${formatDuration((run.finishedAt - run.startedAt) / 1000)}`;
+  return '';
 }
