@@ -65,10 +65,18 @@ export function paddedCropInto(src: Uint8Array, width: number, height: number, p
   }
 }
 
+/** An image of another size than evaluation at --input_size <= 32 takes: the data's or the request's mistake, not the host's. */
+export class ImageSizeError extends Error {
+  constructor(readonly path: string, readonly reason: string) {
+    super(`${path}: ${reason}`);
+    this.name = 'ImageSizeError';
+  }
+}
+
 /** ToTensor without Resize/CenterCrop: an image of any other size than the input is refused by name. */
 export function checkUnresizedSize(path: string, width: number, height: number, size: number): void {
   if (width !== size || height !== size) {
-    throw new Error(`${path}: the image is ${width}x${height}, but evaluation at --input_size ${size} (<= ${SMALL_INPUT_MAX}) takes images ` +
+    throw new ImageSizeError(path, `the image is ${width}x${height}, but evaluation at --input_size ${size} (<= ${SMALL_INPUT_MAX}) takes images ` +
       `as they are, without Resize or CenterCrop, as the official build_transform does: every evaluation image must be ${size}x${size}. ` +
       `Resize the evaluation images to ${size}x${size}, or pass an --input_size above ${SMALL_INPUT_MAX} (resize and centre crop)`);
   }

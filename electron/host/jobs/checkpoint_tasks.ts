@@ -11,7 +11,7 @@ import { BadImageError } from '../data/bad_image';
 import { dataFolderSplits, DatasetFlagError } from '../data/datasets';
 import type { Sample } from '../data/image_folder';
 import { Loader } from '../data/loader';
-import { checkEvalImageSizes } from '../data/small_input';
+import { checkEvalImageSizes, ImageSizeError } from '../data/small_input';
 import { evalTransformFromFlags, loadImage, type EvalTransform } from '../data/transforms';
 import { buildModelCatalog, type CatalogEntry } from '../engine/model_catalog';
 import { RequestError } from '../request_error';
@@ -109,7 +109,9 @@ export const checkpointTasks: CheckpointTasks = {
     try {
       image = await loadImage(imageFile, evalTransform(loaded, size), undefined);
     } catch (error) {
-      if (error instanceof BadImageError) throw new RequestError(400, `${imageName ?? imageFile}: ${error.reason}`, { cause: error });
+      if (error instanceof BadImageError || error instanceof ImageSizeError) {
+        throw new RequestError(400, `${imageName ?? imageFile}: ${error.reason}`, { cause: error });
+      }
       throw error;
     }
     return classifyImage(loaded.model, image, size, loaded.classNames);

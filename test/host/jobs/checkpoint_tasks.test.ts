@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import { classifyImage } from '../../../electron/host/checkpoints/gate_statistics';
 import { saveModelCheckpoint } from '../../../electron/host/checkpoints/model_checkpoint';
 import { scanImageNetLayout } from '../../../electron/host/data/image_folder';
@@ -14,6 +15,7 @@ import { evalTransformFromFlags, IMAGENET_DEFAULT, IMAGENET_INCEPTION, loadImage
 import { loadEngine } from '../../../electron/host/engine/addon';
 import type { CatalogEntry } from '../../../electron/host/engine/model_catalog';
 import { checkpointTasks } from '../../../electron/host/jobs/checkpoint_tasks';
+import { RequestError } from '../../../electron/host/request_error';
 import { evaluate } from '../../../electron/host/train/evaluate';
 import { smallDigits } from '../../helpers/small_digits';
 
@@ -65,5 +67,16 @@ describe('checkpoint tasks', () => {
     assert.deepEqual(reported, expected);
     const asImagenet = await classifyImage(model, await loadImage(imageFile, transform(IMAGENET_DEFAULT), undefined), 28, val.classes);
     assert.notDeepEqual(reported.top5, asImagenet.top5);
+  });
+
+  it('refuses an image of another size than its --input_size <= 32 takes as the request\'s mistake (400), naming it', async () => {
+    const imageFile = join(dir, 'upload-1');
+    await sharp({ create: { width: 40, height: 40, channels: 3, background: '#808080' } }).png().toFile(imageFile);
+    await assert.rejects(checkpointTasks.classify({ path, imageFile, imageName: 'cat.png', catalog }), (error: unknown) => {
+      assert.ok(error instanceof RequestError, String(error));
+      assert.equal(error.status, 400);
+      assert.match(error.message, /^cat\.png: the image is 40x40, but evaluation at --input_size 28 \(<= 32\) takes images as they are/);
+      return true;
+    });
   });
 });
