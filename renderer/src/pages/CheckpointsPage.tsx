@@ -30,6 +30,9 @@ export function CheckpointsPage() {
           Open checkpoint
         </button>
       </form>
+      {state.info.status === 'idle' && (
+        <p className="muted">A path on the host, or one click from a run's Checkpoints panel in the Run monitor.</p>
+      )}
       <ResultStatus result={state.info} busy="Reading the checkpoint…" failed="Could not open the checkpoint." />
       {state.info.status === 'done' && <Inspection key={state.info.value.path} info={state.info.value} />}
     </section>
