@@ -67,7 +67,8 @@ export const runFlags = {
   start_epoch: int(0, 'schedule', 'First epoch', nonNegative),
   // augmentation
   color_jitter: float(0.4, 'augmentation', 'Color jitter factor (unused when an auto-augment policy is set)', nonNegative),
-  aa: string('rand-m9-mstd0.5-inc1', 'augmentation', 'Auto-augment policy, e.g. rand-m7-mstd0.5-inc1'),
+  aa: string('rand-m9-mstd0.5-inc1', 'augmentation', 'Auto-augment policy: timm RandAugment (e.g. rand-m7-mstd0.5-inc1), AugMix ' +
+    '(e.g. augmix-m5-w4-d2) or none'),
   smoothing: float(0.1, 'regularization', 'Label smoothing', probability),
   hflip: float(0.5, 'augmentation', 'Horizontal flip probability (timm transform; not an official flag)', probability),
   scale: floats([0.08, 1.0], 'augmentation', 'RandomResizedCrop area range (timm transform; not an official flag)'),

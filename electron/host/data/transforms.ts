@@ -8,7 +8,7 @@
 // at input_size >= 384 a warp instead, Resize((size, size)) of the whole image, its aspect ratio not
 // kept, nothing cropped and crop_pct unused. Training (timm's create_transform): torchvision's RandomResizedCrop
 // (bilinear, bicubic or a random one of the two per sample), a horizontal flip, timm's RandAugment
-// (or, with --aa none, torchvision's ColorJitter), ToTensor + Normalize in float32, timm's
+// or AugMix (or, with --aa none, torchvision's ColorJitter), ToTensor + Normalize in float32, timm's
 // RandomErasing. Normalize takes the transform's mean and std: timm's ImageNet default, or the
 // Inception 0.5/0.5 of --imagenet_default_mean_and_std false, whose mean also sets RandAugment's
 // fill colour. At input_size <= 32 the official build_transform resizes nothing (small_input.ts):
@@ -23,6 +23,7 @@
 // for other formats (libvips' resize is close, not bit-exact).
 import type { Metadata, Sharp } from 'sharp';
 import { loadEngine, type JpegResizedCropParams, type SampleErase } from '../engine/addon';
+import { applyAugMix, drawAugMix, parseAugMix, type AugMixConfig } from './augment/aug_mix';
 import { drawRandAugment, parseRandAugment, randAugmentHparams, type RandAugmentConfig } from './augment/rand_augment';
 import { drawColorJitter } from './augment/color_jitter';
 import { drawErasing, randomErasingConfig, type RandomErasingConfig } from './augment/random_erasing';
@@ -98,9 +99,11 @@ export interface TrainTransform {
   paddedCrop?: { padding: number };
   /** 'random': bilinear or bicubic drawn per sample for the crop, and per op for RandAugment's geometric ops. */
   interpolation: Interpolation | 'random';
-  /** timm RandAugment; absent: none (--aa none). */
+  /** timm RandAugment (--aa rand-…); absent: none. */
   randAugment?: RandAugmentConfig;
-  /** torchvision ColorJitter's j for brightness, contrast and saturation; only without RandAugment, as in timm. */
+  /** timm AugMix (--aa augmix-…); absent: none. */
+  augMix?: AugMixConfig;
+  /** torchvision ColorJitter's j for brightness, contrast and saturation; only without --aa, as in timm. */
   colorJitter?: number;
   /** timm RandomErasing; absent: none (--reprob 0). */
   erasing?: RandomErasingConfig;
@@ -133,7 +136,8 @@ export function trainTransformFromFlags(flags: TrainTransformFlags): TrainTransf
     throw new Error(`--train_interpolation must be bicubic, bilinear or random, got '${interpolation}'`);
   }
   const transform: TrainTransform = { kind: 'train', size: flags.input_size, scale: flags.scale, ratio: [3 / 4, 4 / 3], hflip: flags.hflip, interpolation };
-  if (flags.aa && flags.aa !== 'none') transform.randAugment = parseRandAugment(flags.aa);
+  if (flags.aa?.startsWith('augmix')) transform.augMix = parseAugMix(flags.aa);
+  else if (flags.aa && flags.aa !== 'none') transform.randAugment = parseRandAugment(flags.aa);
   else if (flags.color_jitter) transform.colorJitter = flags.color_jitter;
   if (flags.reprob > 0) transform.erasing = randomErasingConfig(flags.reprob, flags.remode, flags.recount);
   transform.normalization = normalizationFor(flags.imagenet_default_mean_and_std ?? true);
@@ -383,10 +387,15 @@ export async function loadPixelsInto(source: ImageSource, transform: Transform, 
   }
   if (transform.kind !== 'train') return null;
   const r = random!;
-  const ops = transform.randAugment
-    ? drawRandAugment(transform.randAugment, randAugmentHparams(size, transformNormalization(transform).mean, transform.interpolation), size, size, r)
-    : transform.colorJitter ? drawColorJitter(transform.colorJitter, r) : [];
-  if (ops.length > 0) loadEngine().augmentImage(out, size, size, ops);
+  const engine = loadEngine();
+  const hparams = () => randAugmentHparams(size, transformNormalization(transform).mean, transform.interpolation);
+  if (transform.augMix) {
+    applyAugMix(out, drawAugMix(transform.augMix, hparams(), size, size, r), (pixels, ops) => engine.augmentImage(pixels, size, size, ops));
+  } else {
+    const ops = transform.randAugment ? drawRandAugment(transform.randAugment, hparams(), size, size, r)
+      : transform.colorJitter ? drawColorJitter(transform.colorJitter, r) : [];
+    if (ops.length > 0) engine.augmentImage(out, size, size, ops);
+  }
   if (!transform.erasing) return null;
   const draw = drawErasing(transform.erasing, size, size, r);
   return draw && { ...draw, mode: transform.erasing.mode };

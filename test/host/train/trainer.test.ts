@@ -149,7 +149,7 @@ describe('trainer', () => {
 
   it('refuses flags whose features this build lacks, naming what to pass', async () => {
     await assert.rejects(runTraining(config({ mixup: 0.8, batch_size: 25 })), /the batch size must be even/);
-    await assert.rejects(runTraining(config({ aa: 'augmix-m5-w4' })), /--aa augmix-m5-w4: AugMix is not available in this build/);
+    await assert.rejects(runTraining(config({ aa: 'augmix-m5-q4' })), /--aa augmix-m5-q4: unknown section 'q4'/);
     await assert.rejects(runTraining(config({ aa: 'rand-m9-x3' })), /--aa rand-m9-x3: unknown section 'x3'/);
     await assert.rejects(runTraining(config({ data_path: join(tmpdir(), 'pix-missing') })), /is not a folder/);
     await assert.rejects(runTraining(config({ batch_size: 1000 })), /fewer than one effective batch of 1000/);

@@ -3,8 +3,9 @@
 // engine's image ops (native/src/image) with timm's probabilities, magnitude noise, level-to-argument
 // mappings, random signs and interpolation choice. Every draw comes from the sample's Random stream,
 // so a sample augments the same way whatever thread decodes it.
-// Not here: the pixel work (the engine's), timm's AutoAugment policies and AugMix (refused by name),
-// and the '3a' op sets, whose GaussianBlur and Desaturate ops the engine does not have.
+// The ops and their draws serve AugMix too (aug_mix.ts). Not here: the pixel work (the engine's),
+// timm's AutoAugment policies (refused by name), and the '3a' op sets, whose GaussianBlur and
+// Desaturate ops the engine does not have.
 import type { ImageOp } from '../../engine/addon';
 import type { Random } from '../sample_random';
 import { gauss, roundHalfEven } from './python_numbers';
@@ -63,6 +64,8 @@ export interface RandAugmentConfig {
 export interface RandAugmentHparams {
   /** int(img_size * 0.45); only the absolute translations read it, and RandAugment has none. */
   translateConst: number;
+  /** The relative translations' full range: 0.45, or 0.3 as create_transform sets it for AugMix. */
+  translatePct: number;
   /** The fill colour of the geometric ops: round(255 * mean) per channel. */
   imgMean: [number, number, number];
   /** The training interpolation; 'random' lets each geometric op pick bilinear or bicubic. */
@@ -90,9 +93,8 @@ function parseNumber(section: string, value: string, integer: boolean, spec: str
 export function parseRandAugment(spec: string): RandAugmentConfig {
   const [head, ...sections] = spec.split('-');
   if (head !== 'rand') {
-    if (head?.startsWith('augmix')) throw new Error(`--aa ${spec}: AugMix is not available in this build; use a RandAugment string such as rand-m9-mstd0.5-inc1, or none`);
     if (AUTO_AUGMENT_POLICIES.has(head ?? '')) throw new Error(`--aa ${spec}: AutoAugment policies are not available in this build; use a RandAugment string such as rand-m9-mstd0.5-inc1, or none`);
-    throw new Error(`--aa ${spec}: expected 'none' or a RandAugment string starting with 'rand' (e.g. rand-m9-mstd0.5-inc1)`);
+    throw new Error(`--aa ${spec}: expected 'none', a RandAugment string starting with 'rand' (e.g. rand-m9-mstd0.5-inc1) or an AugMix one starting with 'augmix' (e.g. augmix-m5-w4-d2)`);
   }
   let magnitude = LEVEL_DENOM;
   let numLayers = 2;
@@ -146,7 +148,7 @@ export function parseRandAugment(spec: string): RandAugmentConfig {
 /** timm's aa_params for an image size, a normalisation mean and the training interpolation. */
 export function randAugmentHparams(imgSize: number, mean: readonly number[], interpolation: RandAugmentHparams['interpolation']): RandAugmentHparams {
   const fill = mean.map((m) => Math.min(255, roundHalfEven(255 * m)));
-  return { translateConst: Math.floor(imgSize * 0.45), imgMean: [fill[0]!, fill[1]!, fill[2]!], interpolation };
+  return { translateConst: Math.floor(imgSize * 0.45), translatePct: 0.45, imgMean: [fill[0]!, fill[1]!, fill[2]!], interpolation };
 }
 
 /** timm's _randomly_negate: the sign flips when random() > 0.5. */
@@ -155,7 +157,7 @@ function randomlyNegate(value: number, random: Random): number {
 }
 
 /** The arguments timm's LEVEL_TO_ARG gives an op at a (clipped) magnitude, before any sign draw. */
-export function levelToArg(name: RandOpName, magnitude: number): number | null {
+export function levelToArg(name: RandOpName, magnitude: number, translatePct = 0.45): number | null {
   const level = magnitude / LEVEL_DENOM;
   switch (name) {
     case 'AutoContrast': case 'Equalize': case 'Invert': return null;
@@ -168,7 +170,7 @@ export function levelToArg(name: RandOpName, magnitude: number): number | null {
     case 'Color': case 'Contrast': case 'Brightness': case 'Sharpness': return level * 1.8 + 0.1;
     case 'ColorIncreasing': case 'ContrastIncreasing': case 'BrightnessIncreasing': case 'SharpnessIncreasing': return level * 0.9;
     case 'ShearX': case 'ShearY': return level * 0.3;
-    case 'TranslateXRel': case 'TranslateYRel': return level * 0.45;
+    case 'TranslateXRel': case 'TranslateYRel': return level * translatePct;
   }
 }
 
@@ -233,8 +235,8 @@ function geometric(matrix: AffineMatrix, hparams: RandAugmentHparams, random: Ra
 }
 
 /** One chosen op at its drawn magnitude as an engine op, or null where timm leaves the image as it is. */
-function opFor(name: RandOpName, magnitude: number, hparams: RandAugmentHparams, width: number, height: number, random: Random): ImageOp | null {
-  const arg = levelToArg(name, magnitude)!;
+export function opFor(name: RandOpName, magnitude: number, hparams: RandAugmentHparams, width: number, height: number, random: Random): ImageOp | null {
+  const arg = levelToArg(name, magnitude, hparams.translatePct)!;
   switch (name) {
     case 'AutoContrast': return { op: 'autocontrast' };
     case 'Equalize': return { op: 'equalize' };
@@ -266,7 +268,7 @@ function opFor(name: RandOpName, magnitude: number, hparams: RandAugmentHparams,
 }
 
 /** timm AugmentOp.__call__'s magnitude: optional noise, then the clip to [0, mmax or 10]. */
-function drawMagnitude(config: RandAugmentConfig, random: Random): number {
+export function drawMagnitude(config: Pick<RandAugmentConfig, 'magnitude' | 'magnitudeStd' | 'magnitudeMax'>, random: Random): number {
   let magnitude = config.magnitude;
   if (config.magnitudeStd === Infinity) magnitude = random() * magnitude;
   else if (config.magnitudeStd > 0) magnitude = gauss(random, magnitude, config.magnitudeStd);
