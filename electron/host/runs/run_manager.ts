@@ -258,7 +258,7 @@ export class RunManager {
       epochs: record.config.epochs,
       step: record.step, totalSteps,
       bestAcc1: best(epochs, 'test_acc1'), bestEmaAcc1: best(epochs, 'ema_test_acc1'),
-      imagesPerSecond: live ? median(live.rates) : null,
+      imagesPerSecond: (live ? median(live.rates) : null) ?? record.imagesPerSecond ?? null,
       etaSeconds: secondsPerStep !== null && totalSteps ? Math.max(0, totalSteps - record.step) * secondsPerStep : null,
       createdAt: record.createdAt, startedAt: record.startedAt, finishedAt: record.finishedAt, error: record.error,
       queuePosition: this.queue.position(record.id), outputDir: record.config.output_dir,
@@ -385,15 +385,17 @@ export class RunManager {
     if (record) {
       const view = this.view(record);
       const finishedAt = Date.now();
+      // An attempt that trained no step (failed at once) keeps the speed of the one before.
+      const speed = run?.rates.length ? { imagesPerSecond: median(run.rates) } : {};
       let next: RunRecord;
       if ('crashed' in exit) {
         const last = view.checkpoints().find((c) => c.epoch !== null);
         const error = `${exit.crashed}; ${last ? `resume continues from ${last.name}` : 'no checkpoint was saved yet: resume starts over'}`;
-        next = { ...record, status: 'failed', error, finishedAt };
+        next = { ...record, ...speed, status: 'failed', error, finishedAt };
       } else if (exit.outcome.status === 'failed') {
-        next = { ...record, status: 'failed', error: exit.outcome.reason, finishedAt };
+        next = { ...record, ...speed, status: 'failed', error: exit.outcome.reason, finishedAt };
       } else {
-        next = { ...record, status: exit.outcome.status, finishedAt };
+        next = { ...record, ...speed, status: exit.outcome.status, finishedAt };
       }
       this.note(id, `${next.status}${next.error ? `: ${next.error}` : ''}`);
       this.save(next);

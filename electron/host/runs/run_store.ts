@@ -32,6 +32,8 @@ export interface RunRecord {
   step: number;
   /** Worker processes started for this run (1 + resumes and retries). */
   attempts: number;
+  /** The median images/s of the last steps when its latest worker exited, so an ended run still shows its speed (absent in older records). */
+  imagesPerSecond?: number | null;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;

@@ -59,8 +59,11 @@ describe('RunManager', () => {
     assert.deepEqual(detail.checkpoints.map((c) => c.name), ['checkpoint-1', 'checkpoint-0']);
     assert.ok(detail.logTail.some((l) => l.includes('attempt 1 on cpu')));
     assert.ok(detail.logTail.some((l) => l === 'epoch 1: train loss 0.5000 test acc1 20.00%'), 'each epoch summarised in the console');
-    const record = JSON.parse(readFileSync(join(h.store.folderOf(created.id), 'run.json'), 'utf8')) as { status: string };
+    const record = JSON.parse(readFileSync(join(h.store.folderOf(created.id), 'run.json'), 'utf8')) as { status: string; imagesPerSecond: number };
     assert.equal(record.status, 'completed');
+    // The speed of its last steps outlives the worker, in the summary and on disk (the stand-in reports 100 images/s).
+    assert.equal(done.imagesPerSecond, 100);
+    assert.equal(record.imagesPerSecond, 100);
   });
 
   it('runs one CPU run at a time and shows the others their queue position', async () => {
