@@ -56,3 +56,8 @@ export function formatTime(ms: number | null | undefined): string {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** A host message (written to follow "pix: " in a terminal, so lower-case) as a sentence of its own. */
+export function asSentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

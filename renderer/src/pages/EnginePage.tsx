@@ -10,6 +10,7 @@ import type {
 import { useStore } from 'zustand';
 import { ErrorNotice } from '../components/Notice';
 import { useStores } from '../store/stores';
+import { asSentence } from '../format';
 
 export function EnginePage() {
   const store = useStores().engine;
@@ -91,7 +92,7 @@ function CudaPanel({ cuda }: { cuda: CudaBackendInfo }) {
           {usable ? 'Available' : cuda.compiled ? 'No usable device' : 'Not compiled'}
         </span>
       </header>
-      {cuda.unavailableReason && <p className="notice">{cuda.unavailableReason}</p>}
+      {cuda.unavailableReason && <p className="notice">{asSentence(cuda.unavailableReason)}</p>}
       {cuda.emulated && (
         <p className="notice">This engine is the CUDA emulator, a test build: its CUDA backend runs on the CPU, for results, not speed.</p>
       )}

@@ -31,5 +31,7 @@ describe('EnginePage', () => {
     expect(screen.getByText(/cuDNN ✗/).getAttribute('title')).toBe('Not loaded at run time');
     expect(screen.getByText('NCCL library libnccl.so.2 not found: NCCL_ROOT is not set')).toBeTruthy();
     expect(screen.getByText(/cuBLAS ✗/).getAttribute('title')).toBe('Not loaded at run time');
+    // The host's reason, written to follow "pix: ", reads as a sentence of its own here.
+    expect(screen.getByText('No usable CUDA device')).toBeTruthy();
   });
 });
