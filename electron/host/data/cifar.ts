@@ -36,8 +36,8 @@ export type CifarSplit = 'train' | 'test';
 
 /** A split as the loader takes it: an ImageFolder whose samples carry their pixels. */
 export interface CifarFolder extends ImageFolder {
-  /** Set when a file is not the published one (its MD5 differs): one line for the run's log. */
-  note?: string;
+  /** One line for the run's log per file read (meta and the split) that is not the published one (its MD5 differs). */
+  notes: string[];
 }
 
 /** A CIFAR-100 file that cannot be used: the message names it and what is wrong. */
@@ -131,7 +131,8 @@ function cifarGlobals(): Map<string, PickleGlobal> {
   return globals;
 }
 
-function readPickle(path: string): Record<string, unknown> {
+/** The file's dict, and its bytes for the MD5. */
+function readPickle(path: string): { dict: Record<string, unknown>; bytes: Buffer } {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -146,7 +147,7 @@ function readPickle(path: string): Record<string, unknown> {
     throw error;
   }
   if (!isDict(value)) throw new CifarError(`${path}: the pickle holds ${describe(value)}, not CIFAR-100's dict`);
-  return value;
+  return { dict: value, bytes };
 }
 
 function field(dict: Record<string, unknown>, path: string, key: string): unknown {
@@ -156,16 +157,16 @@ function field(dict: Record<string, unknown>, path: string, key: string): unknow
 
 function publishedNote(path: string, name: string, bytes: Uint8Array): string | undefined {
   const md5 = createHash('md5').update(bytes).digest('hex');
-  return md5 === PUBLISHED_MD5[name] ? undefined : `${path} is not the published CIFAR-100 file (MD5 ${md5}, torchvision checks for ${PUBLISHED_MD5[name]}); training on it as it is`;
+  return md5 === PUBLISHED_MD5[name] ? undefined : `${path} is not the published CIFAR-100 file (MD5 ${md5}, not ${PUBLISHED_MD5[name]}): used as it is`;
 }
 
 function readClasses(folder: string): { classes: string[]; note?: string } {
   const path = join(folder, 'meta');
-  const names = field(readPickle(path), path, 'fine_label_names');
+  const { dict, bytes } = readPickle(path);
+  const names = field(dict, path, 'fine_label_names');
   const classes = Array.isArray(names) ? names.map(textOf) : null;
   if (!classes || classes.length === 0 || classes.some((c) => c === null)) throw new CifarError(`${path}: 'fine_label_names' is not a list of names`);
-  const note = publishedNote(path, 'meta', readFileSync(path));
-  return { classes: classes as string[], ...(note ? { note } : {}) };
+  return { classes: classes as string[], note: publishedNote(path, 'meta', bytes) };
 }
 
 /** data (N x 3072, planar RGB per image) as N HWC images in shared memory. */
@@ -191,9 +192,9 @@ function packImages(path: string, array: unknown): PackedImages {
   return { pixels, count: count!, width: SIDE, height: SIDE };
 }
 
-function readSplit(folder: string, split: CifarSplit, classes: string[]): CifarFolder {
+function readSplit(folder: string, split: CifarSplit, classes: string[]): ImageFolder & { note?: string } {
   const path = join(folder, split);
-  const dict = readPickle(path);
+  const { dict, bytes } = readPickle(path);
   const images = packImages(path, field(dict, path, 'data'));
   const labels = field(dict, path, 'fine_labels');
   if (!Array.isArray(labels) || labels.length !== images.count) {
@@ -205,7 +206,7 @@ function readSplit(folder: string, split: CifarSplit, classes: string[]): CifarF
     }
     return { path: `${path}[${index}]`, label, packed: { images, index } };
   });
-  const note = publishedNote(path, split, readFileSync(path));
+  const note = publishedNote(path, split, bytes);
   return { root: folder, classes, samples, ...(note ? { note } : {}) };
 }
 
@@ -228,9 +229,8 @@ export function readCifar100(dataPath: string, split: CifarSplit): CifarFolder {
   const hit = cache.get(key);
   if (hit?.stamp === now) return hit.folder;
   const { classes, note: metaNote } = readClasses(folder);
-  const read = readSplit(folder, split, classes);
-  const note = [metaNote, read.note].filter(Boolean).join('; ');
-  const result: CifarFolder = { ...read, ...(note ? { note } : {}) };
+  const { note, ...read } = readSplit(folder, split, classes);
+  const result: CifarFolder = { ...read, notes: [metaNote, note].filter((n): n is string => n !== undefined) };
   cache.set(key, { stamp: now, folder: result });
   return result;
 }

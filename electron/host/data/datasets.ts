@@ -113,7 +113,7 @@ export function datasetSplits(flags: DatasetFlags, options: SplitOptions = {}): 
       };
       const train = read('train');
       const val = evaluation ? read('test') : null;
-      const notes = [...new Set([train.note, val?.note].filter((n): n is string => Boolean(n)))];
+      const notes = [...new Set([...train.notes, ...(val?.notes ?? [])])];
       return { train, val, ...(notes.length ? { notes } : {}) };
     }
     default:
