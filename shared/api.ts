@@ -213,8 +213,17 @@ export interface ThroughputMeasurement {
   latencyMs: number;
   parameters: number;
   macs: number;
-  /** With a profiled comparison: milliseconds per step in each part (stem, blocks, head), in order. */
+  /**
+   * With a profiled comparison: milliseconds per step in each part (stem, blocks, head), in order;
+   * added once the batch size's timed repeats are all done.
+   */
   parts?: ThroughputPart[];
+}
+
+/** A model (the engine's name for it) at one batch size. */
+export interface ThroughputSlot {
+  model: string;
+  batchSize: number;
 }
 
 /** One part of a network: the stem (with its max-pool), a block under its state-dict prefix, or the head. */
@@ -234,6 +243,11 @@ export interface ThroughputReport {
   precision: string;
   mode: 'train' | 'infer';
   inputSize: number;
+  /**
+   * One per model and batch size, added as each finishes its last timed repeat (so a running,
+   * cancelled or failed report holds those measured so far), in batch-size order, then the
+   * request's model order.
+   */
   measurements: ThroughputMeasurement[];
   /** Per batch size: PiX images/s over ResNet images/s, next to ResNet MACs over PiX MACs. */
   ratios: { batchSize: number; pix: string; resnet: string; speedup: number; macRatio: number }[];
@@ -368,7 +382,8 @@ export interface WorkbenchEvents {
   runIterations: { id: string; points: IterationPoint[] };
   runEpoch: { id: string; record: EpochRecord };
   runLog: { id: string; lines: string[] };
-  throughputProgress: { report: ThroughputReport; done: number; total: number; current: string };
+  /** Every timed step; `measuring` lists the models and batch sizes not yet in `report.measurements`. */
+  throughputProgress: { report: ThroughputReport; done: number; total: number; current: string; measuring: ThroughputSlot[] };
   throughputDone: ThroughputReport;
   systemStats: SystemStats;
 }

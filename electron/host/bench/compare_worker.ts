@@ -1,9 +1,9 @@
 // The throughput comparison's child process: builds every requested model once, and for each batch
 // size warms each up, then times one step per model per repeat, interleaved (A, B, A, B, …) so
-// that drift of the machine (clock, heat, other load) hits every model alike. Reports each timed
-// step as it happens and the models' sizes at the end. With `profile`, each model then runs a few
-// more steps with its parts timed (Model.profile), outside the timed ones. Uses the step of
-// bench/throughput.ts.
+// that drift of the machine (clock, heat, other load) hits every model alike. Reports the models'
+// names and sizes once built, then each timed step as it happens. With `profile`, each model then
+// runs a few more steps with its parts timed (Model.profile), outside the timed ones. Uses the step
+// of bench/throughput.ts.
 import type { ThroughputPart } from '../../../shared/api';
 import { loadEngine, type Model } from '../engine/addon';
 import { oneHotTargets, profileParts, step, syntheticImages, type BenchMode } from './throughput';
@@ -19,10 +19,19 @@ export interface CompareRequest {
   profile?: boolean;
 }
 
+/** A requested model as the engine built it: `requested` may be an alias of `name`. */
+export interface BuiltModel {
+  requested: string;
+  name: string;
+  parameters: number;
+  macs: number;
+}
+
 export type CompareMessage =
+  | { type: 'models'; models: BuiltModel[] }
   | { type: 'sample'; model: string; batchSize: number; repeat: number; seconds: number }
   | { type: 'parts'; model: string; batchSize: number; parts: ThroughputPart[] }
-  | { type: 'done'; models: { requested: string; name: string; parameters: number; macs: number }[] }
+  | { type: 'done' }
   | { type: 'error'; error: string };
 
 const WARMUP_STEPS = 2;
@@ -36,6 +45,7 @@ async function compare(request: CompareRequest, send: (m: CompareMessage) => voi
   if (!onCuda) engine.setCpuPrecision(request.precision);
   const models: { requested: string; model: Model }[] = request.models.map((name) => ({ requested: name,
     model: new engine.Model(name, onCuda ? { device: request.device, activations: request.precision === 'bf16' ? 'bf16' : 'f32' } : {}) }));
+  send({ type: 'models', models: models.map(({ requested, model }) => ({ requested, name: model.name, parameters: model.parameterCount, macs: model.macs(request.inputSize) })) });
   for (const batchSize of request.batchSizes) {
     const hostImages = syntheticImages(batchSize, request.inputSize);
     const x = onCuda ? hostImages.to(models[0]!.model.device) : hostImages;
@@ -62,7 +72,7 @@ async function compare(request: CompareRequest, send: (m: CompareMessage) => voi
     }
     x.dispose();
   }
-  send({ type: 'done', models: models.map(({ requested, model }) => ({ requested, name: model.name, parameters: model.parameterCount, macs: model.macs(request.inputSize) })) });
+  send({ type: 'done' });
 }
 
 process.once('message', (request: CompareRequest) => {

@@ -33,7 +33,7 @@ export function ThroughputPage() {
       </div>
       {state.report && (
         <div className="panel">
-          <ThroughputResults report={state.report} />
+          <ThroughputResults report={state.report} measuring={state.report.id === state.runningId ? state.progress?.measuring : undefined} />
         </div>
       )}
       <div className="panel">

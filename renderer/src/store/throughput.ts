@@ -1,8 +1,9 @@
-// The throughput comparison: the report being measured (its progress from throughputProgress
-// events), the one on screen, and the history of past comparisons. The request is checked by the
-// contract's own schema before it is sent, so a bad batch list is named here, not by the host.
+// The throughput comparison: the report being measured (its progress and its measurements so far
+// from throughputProgress events), the one on screen, and the history of past comparisons. The
+// request is checked by the contract's own schema before it is sent, so a bad batch list is named
+// here, not by the host.
 import { createStore } from 'zustand/vanilla';
-import { requestSchemas, type ThroughputReport, type WorkbenchClient } from '../../../shared/api';
+import { requestSchemas, type ThroughputReport, type ThroughputSlot, type WorkbenchClient } from '../../../shared/api';
 import { errorMessage } from '../format';
 import { idle, track, type AsyncResult } from './asyncResult';
 
@@ -12,6 +13,8 @@ export interface ThroughputProgress {
   done: number;
   total: number;
   current: string;
+  /** The models and batch sizes the running report has no measurement for yet. */
+  measuring: ThroughputSlot[];
 }
 
 /** Reports newest first, one per id (a finished report replaces its running self). */
@@ -83,11 +86,11 @@ export function createThroughputStore(client: WorkbenchClient) {
       );
     },
     connect: () => {
-      const offProgress = client.on('throughputProgress', ({ report, done, total, current }) => {
+      const offProgress = client.on('throughputProgress', ({ report, done, total, current, measuring }) => {
         const watching = get().runningId === report.id || get().runningId === null;
         set({
           reports: mergeReport(get().reports, report),
-          ...(watching ? { report, runningId: report.id, progress: { done, total, current } } : {}),
+          ...(watching ? { report, runningId: report.id, progress: { done, total, current, measuring } } : {}),
         });
       });
       const offDone = client.on('throughputDone', (report) => {

@@ -55,6 +55,20 @@ describe('throughputBars', () => {
     expect(throughputBars(unpaired, new Set(['pix_resnet_tiny_cs'])).map((b) => b.pix)).toEqual([true, false]);
   });
 
+  it('holds the place of a model still being timed with an empty bar marked as measuring', () => {
+    const report: ThroughputReport = {
+      id: 't', startedAt: 0, finishedAt: null, device: 'cpu', precision: 'fp32', mode: 'infer', inputSize: 32, error: null,
+      measurements: [{ model: 'pix_resnet_tiny_cs', batchSize: 8, samples: [], min: 40, median: 50, max: 55, latencyMs: 1, parameters: 1, macs: 1 }],
+      ratios: [],
+    };
+    const measuring = [{ model: 'resnet_tiny', batchSize: 8 }, { model: 'pix_resnet_tiny_cs', batchSize: 16 }];
+    expect(throughputBars(report, new Set(['pix_resnet_tiny_cs']), measuring)).toEqual([
+      { label: 'pix_resnet_tiny_cs · b8', median: 50, spread: [10, 5], pix: true },
+      { label: 'resnet_tiny · b8 · measuring…', median: null, spread: null, pix: false },
+      { label: 'pix_resnet_tiny_cs · b16 · measuring…', median: null, spread: null, pix: true },
+    ]);
+  });
+
   it('puts the images/s axis on round ticks from 0 past the longest whisker', () => {
     const m = (max: number) => ({ model: 'resnet_tiny', batchSize: 8, samples: [], min: 400, median: 600, max, latencyMs: 1, parameters: 1, macs: 1 });
     const report: ThroughputReport = {

@@ -27,11 +27,14 @@ describe('throughput store', () => {
     store.getState().connect();
     await store.getState().compare({ models: ['a', 'b'], device: 'cpu', precision: 'fp32', mode: 'infer', batchSizes: [8], inputSize: 32, repeats: 1 });
     expect(store.getState().runningId).toBe('t1');
-    client.emit('throughputProgress', { report, done: 1, total: 2, current: 'b · batch 8' });
-    expect(store.getState().progress).toEqual({ done: 1, total: 2, current: 'b · batch 8' });
     const measurement = { model: 'a', batchSize: 8, samples: [90, 100, 110], min: 90, median: 100, max: 110, latencyMs: 80, parameters: 10, macs: 20 };
+    const measuring = [{ model: 'b', batchSize: 8 }];
+    client.emit('throughputProgress', { report: { ...report, measurements: [measurement] }, done: 1, total: 2, current: 'b · batch 8', measuring });
+    expect(store.getState().progress).toEqual({ done: 1, total: 2, current: 'b · batch 8', measuring });
+    expect(store.getState().report?.measurements).toEqual([measurement]);
     client.emit('throughputDone', { ...report, finishedAt: 9, measurements: [measurement] });
     expect(store.getState().runningId).toBeNull();
+    expect(store.getState().progress).toBeNull();
     expect(store.getState().report?.measurements).toHaveLength(1);
     expect(store.getState().reports).toHaveLength(1);
     expect(reportCsv(store.getState().report!).split('\n')[1]).toBe('a,8,cpu,fp32,infer,32,100,90,110,80,10,20');

@@ -1,5 +1,6 @@
 // The throughput comparison in its child process with the tiny networks: progress per timed step,
-// a report with every repeat, the PiX/ResNet speed-up beside the MAC ratio, the history file; the
+// each model's measurement in the progress as soon as its repeats are timed, a report with every
+// repeat, the PiX/ResNet speed-up beside the MAC ratio, the history file; the
 // per-block profile when asked for; a cancel that ends it at once; a device the engine cannot use,
 // reported as the report's error.
 import assert from 'node:assert/strict';
@@ -7,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ThroughputReport, WorkbenchEvent } from '../../../shared/api';
+import type { ThroughputReport, WorkbenchEvent, WorkbenchEvents } from '../../../shared/api';
 import { pairRatios, resnetCounterpart, ThroughputComparisons } from '../../../electron/host/bench/compare';
 import type { CompareRequest } from '../../../electron/host/bench/compare_worker';
 import { loadEngine } from '../../../electron/host/engine/addon';
@@ -18,7 +19,8 @@ function harness() {
   let finished: (report: ThroughputReport) => void = () => {};
   const done = new Promise<ThroughputReport>((resolve) => { finished = resolve; });
   const comparisons = new ThroughputComparisons(mkdtempSync(join(tmpdir(), 'pix-home-')), (event, payload) => {
-    events.push({ event, payload });
+    // A copy, as IPC and the WebSocket send: the host keeps growing the running report in place.
+    events.push({ event, payload: structuredClone(payload) });
     if (event === 'throughputDone') finished(payload as ThroughputReport);
   });
   return { comparisons, events, done };
@@ -61,6 +63,28 @@ describe('throughput comparison', () => {
     const history = h.comparisons.history();
     assert.deepEqual(history.map((r) => r.id), [report.id]);
     for (const r of report.ratios) console.log(`# tiny networks, CPU fp32 infer, batch ${r.batchSize}: PiX/ResNet ${r.speedup.toFixed(2)}x, MAC ratio ${r.macRatio.toFixed(2)}`);
+  });
+
+  it('puts each model\'s measurement in the progress as soon as its repeats are timed', async () => {
+    const h = harness();
+    h.comparisons.start({ ...request, batchSizes: [2, 4], repeats: 2 });
+    const final = await h.done;
+    const progress = h.events.filter((e) => e.event === 'throughputProgress').map((e) => e.payload as WorkbenchEvents['throughputProgress']);
+    const measured = (p: WorkbenchEvents['throughputProgress']) => p.report.measurements.map((m) => `${m.model}@${m.batchSize}`);
+    // Steps: pix, resnet (repeat 1), pix, resnet (repeat 2), at batch 2 and then at batch 4.
+    assert.deepEqual(progress.map(measured), [
+      [], [], ['pix_resnet_tiny_cs@2'], ['pix_resnet_tiny_cs@2', 'resnet_tiny@2'],
+      ['pix_resnet_tiny_cs@2', 'resnet_tiny@2'], ['pix_resnet_tiny_cs@2', 'resnet_tiny@2'],
+      ['pix_resnet_tiny_cs@2', 'resnet_tiny@2', 'pix_resnet_tiny_cs@4'], ['pix_resnet_tiny_cs@2', 'resnet_tiny@2', 'pix_resnet_tiny_cs@4', 'resnet_tiny@4'],
+    ]);
+    assert.deepEqual(progress[2]!.measuring, [{ model: 'resnet_tiny', batchSize: 2 }, { model: 'pix_resnet_tiny_cs', batchSize: 4 }, { model: 'resnet_tiny', batchSize: 4 }]);
+    assert.deepEqual(progress.at(-1)!.measuring, []);
+    assert.equal(progress[2]!.report.measurements[0]!.samples.length, 2);
+    assert.deepEqual(progress[2]!.report.ratios, []);
+    assert.deepEqual(progress[3]!.report.ratios.map((r) => r.batchSize), [2]);
+    assert.equal(progress[2]!.report.finishedAt, null);
+    // The finished report holds the same measurements, in the same order.
+    assert.deepEqual(final.measurements, progress.at(-1)!.report.measurements);
   });
 
   it('times every block of each network when asked, and only then', async () => {

@@ -1,11 +1,12 @@
 // One comparison's results: images/s per model and batch size as bars with min–max whiskers, the
 // measurement table with latency, and the speed-up realised beside the MAC ratio promised
 // ("FLOPs saved vs speed realised"); for a profiled comparison, the milliseconds of each block per
-// batch size (PartsChart). CSV and PNG export of the images/s.
+// batch size (PartsChart). CSV and PNG export of the images/s. While the comparison runs, the
+// models measured so far show and those still being timed hold their place, marked as measuring.
 import { useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import { Bar, BarChart, CartesianGrid, Cell, ErrorBar, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ThroughputReport } from '../../../../shared/api';
+import type { ThroughputReport, ThroughputSlot } from '../../../../shared/api';
 import { downloadSvgAsPng } from '../../charts/svgToPng';
 import { axisTicks } from '../../charts/ticks';
 import { downloadText } from '../../download';
@@ -18,20 +19,28 @@ import { PartsChart } from './PartsChart';
 const pixColor = '#6ea8fe';
 const baselineColor = '#f0883e';
 
+/** How a bar still being timed is labelled; its median and whisker are empty, so it draws no bar. */
+export const measuringLabel = 'measuring…';
+
 /**
  * Bars in batch-size order, each with its whisker as [below median, above median], coloured by
- * whether the model is a PiX network (from the host's catalog, or the report's own pairing).
+ * whether the model is a PiX network (from the host's catalog, or the report's own pairing); the
+ * models still being timed (`measuring`) hold their place with an empty bar.
  */
-export function throughputBars(report: ThroughputReport, pixNames: ReadonlySet<string>) {
+export function throughputBars(report: ThroughputReport, pixNames: ReadonlySet<string>, measuring: readonly ThroughputSlot[] = []) {
   const pixModels = new Set([...pixNames, ...report.ratios.map((r) => r.pix)]);
-  return [...report.measurements]
+  const measured = report.measurements.map((m) => ({
+    model: m.model, batchSize: m.batchSize,
+    label: `${m.model} · b${m.batchSize}`,
+    median: m.median as number | null,
+    spread: [m.median - m.min, m.max - m.median] as [number, number] | null,
+  }));
+  const pending = measuring.map(({ model, batchSize }) => ({
+    model, batchSize, label: `${model} · b${batchSize} · ${measuringLabel}`, median: null, spread: null,
+  }));
+  return [...measured, ...pending]
     .sort((a, b) => a.batchSize - b.batchSize || a.model.localeCompare(b.model))
-    .map((m) => ({
-      label: `${m.model} · b${m.batchSize}`,
-      median: m.median,
-      spread: [m.median - m.min, m.max - m.median] as [number, number],
-      pix: pixModels.has(m.model),
-    }));
+    .map(({ label, median, spread, model }) => ({ label, median, spread, pix: pixModels.has(model) }));
 }
 
 /** The images/s axis: from 0 to past the longest whisker, at round steps (recharts' own gave 350, 700, 1,050). */
@@ -39,12 +48,18 @@ export function imagesPerSecondAxis(report: ThroughputReport) {
   return axisTicks(0, Math.max(0, ...report.measurements.map((m) => m.max)), 4);
 }
 
-export function ThroughputResults({ report }: { report: ThroughputReport }) {
+/** Room for the longest bar label beside the chart (about 6.5 px a character at 11 px), at least the 190 px a model name needs. */
+function labelWidth(bars: readonly { label: string }[]): number {
+  return Math.max(190, Math.ceil(6.5 * Math.max(0, ...bars.map((b) => b.label.length))));
+}
+
+/** `measuring`: the models and batch sizes of a running report not measured yet. */
+export function ThroughputResults({ report, measuring = [] }: { report: ThroughputReport; measuring?: readonly ThroughputSlot[] }) {
   const chartBox = useRef<HTMLDivElement>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   const models = useStore(useStores().runs, (s) => s.models);
   const pixModels = new Set([...models.filter((m) => m.pix).map((m) => m.name), ...report.ratios.map((r) => r.pix)]);
-  const bars = throughputBars(report, pixModels);
+  const bars = throughputBars(report, pixModels, measuring);
   const axis = imagesPerSecondAxis(report);
   const batchSizes = [...new Set(report.measurements.map((m) => m.batchSize))].sort((a, b) => a - b);
   const caption = `Throughput · ${report.device} · ${report.precision} · ${report.mode === 'train' ? 'training step' : 'inference'} · ${report.inputSize}×${report.inputSize}`;
@@ -78,7 +93,7 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
       {report.error && <ErrorNotice title="The comparison did not finish." message={report.error} />}
       {exportError && <ErrorNotice title="Export failed." message={exportError} />}
       {report.measurements.length === 0 && report.finishedAt === null && (
-        <p className="loading" role="status">Measuring… the results appear when every model has been timed.</p>
+        <p className="loading" role="status">Measuring… each model's results appear once its repeats are timed.</p>
       )}
 
       {report.ratios.length > 0 && (
@@ -107,14 +122,14 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
         </table>
       )}
 
-      {bars.length > 0 && (
+      {report.measurements.length > 0 && (
         <div ref={chartBox} className="chart" aria-label="Images per second">
           <ResponsiveContainer width="100%" height={Math.max(160, 34 * bars.length + 40)}>
             <BarChart data={bars} layout="vertical" margin={{ top: 6, right: 24, bottom: 4, left: 8 }}>
               <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" horizontal={false} />
               <XAxis type="number" domain={axis.domain} ticks={axis.ticks} tickFormatter={axis.format} stroke="var(--text-muted)" fontSize={11} label={{ value: 'images/s (median, whiskers min–max)', position: 'insideBottomRight', offset: -2, fontSize: 10, fill: 'var(--text-muted)' }} />
-              <YAxis type="category" dataKey="label" width={190} stroke="var(--text-muted)" fontSize={11} />
-              <Tooltip contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }} formatter={(v) => formatMetric(Number(v))} />
+              <YAxis type="category" dataKey="label" width={labelWidth(bars)} stroke="var(--text-muted)" fontSize={11} />
+              <Tooltip contentStyle={{ background: 'var(--surface-raised)', border: '1px solid var(--border)', fontSize: 12 }} formatter={(v) => (v == null ? measuringLabel : formatMetric(Number(v)))} />
               <Bar dataKey="median" name="images/s" isAnimationActive={false}>
                 {bars.map((b) => <Cell key={b.label} fill={b.pix ? pixColor : baselineColor} />)}
                 <ErrorBar dataKey="spread" width={6} stroke="var(--text)" direction="x" />
@@ -126,7 +141,7 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
 
       {batchSizes.map((b) => <PartsChart key={b} report={report} batchSize={b} pixModels={pixModels} />)}
 
-      {report.measurements.length > 0 && (
+      {report.measurements.length + measuring.length > 0 && (
         <div className="table-scroll">
           <table className="table">
             <thead>
@@ -152,6 +167,13 @@ export function ThroughputResults({ report }: { report: ThroughputReport }) {
                   <td className="numeric">{formatMetric(m.latencyMs)}</td>
                   <td className="numeric">{formatCount(m.parameters)}</td>
                   <td className="numeric">{formatMacs(m.macs)}</td>
+                </tr>
+              ))}
+              {measuring.map((m) => (
+                <tr key={`${m.model}${m.batchSize}`}>
+                  <td>{m.model}</td>
+                  <td className="numeric">{m.batchSize}</td>
+                  <td colSpan={6} className="muted">{measuringLabel}</td>
                 </tr>
               ))}
             </tbody>
