@@ -36,14 +36,39 @@ const bool = (d: boolean, group: FlagGroup, help: string) => spec('bool', d, gro
 const toggle = (group: FlagGroup, help: string) => spec('switch', false, group, help);
 const floats = <D extends number[] | null>(d: D, group: FlagGroup, help: string, check?: z.ZodType) => spec('floats', d, group, help, check);
 
-const positive = z.number().positive();
-const nonNegative = z.number().min(0);
-const probability = z.number().min(0).max(1);
+/**
+ * A check's message in the project's words, with the value refused: "must be above 0, got -1".
+ * `pix train` puts the flag before it, the run form shows it beside the field and the host's 400
+ * names the field, so the message itself names neither; zod's own ("Too small: expected number to
+ * be >0") read as a library's.
+ */
+function must(rule: string) {
+  return { error: (issue: { input?: unknown }) => `must be ${rule}, got ${shown(issue.input)}` };
+}
+
+function shown(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
+const positive = z.number().gt(0, must('above 0'));
+const nonNegative = z.number().min(0, must('0 or more'));
+const probability = z.number().min(0, must('between 0 and 1')).max(1, must('between 0 and 1'));
+/** A rate that 1 would make meaningless: dropout drops everything, momentum never forgets. */
+const belowOne = z.number().min(0, must('0 or more and below 1')).lt(1, must('0 or more and below 1'));
+/** A fraction that 0 would make meaningless: a crop of nothing. */
+const upToOne = z.number().gt(0, must('above 0 and at most 1')).max(1, must('above 0 and at most 1'));
+const port = z.number().min(1, must('a port from 1 to 65535')).max(65535, must('a port from 1 to 65535'));
+/** One of a few names; the run form offers them as a select, `pix train` and the host name them. */
+function oneOf<const T extends readonly [string, ...string[]]>(choices: T) {
+  return z.enum(choices, must(`${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`));
+}
 
 export const runFlags = {
   // model
   model: string('PiXResNet50_cs', 'model', 'Network to train (official name or engine name)'),
-  drop: float(0, 'regularization', 'Dropout rate before the classifier', z.number().min(0).lt(1)),
+  drop: float(0, 'regularization', 'Dropout rate before the classifier', belowOne),
   input_size: int(224, 'model', 'Image size', positive),
   nb_classes: int(1000, 'model', 'Number of classes: with --data_set image_folder, --data_path and --eval_data_path must each hold exactly ' +
     'this many class folders (the official script asserts it); unused with IMNET, where the official script fixes 1000 and here the ' +
@@ -51,11 +76,11 @@ export const runFlags = {
   // optimization
   batch_size: int(64, 'optimization', 'Batch size per process', positive),
   update_freq: int(1, 'optimization', 'Gradient accumulation steps', positive),
-  opt: string('adamw', 'optimization', 'Optimizer', z.enum(['adamw', 'lamb', 'sgd', 'momentum'])),
+  opt: string('adamw', 'optimization', 'Optimizer', oneOf(['adamw', 'lamb', 'sgd', 'momentum'])),
   opt_eps: float(1e-8, 'optimization', 'Optimizer epsilon', positive),
   opt_betas: floats(null, 'optimization', 'Optimizer betas (default: the optimizer\'s own)'),
   clip_grad: float(null, 'optimization', 'Clip gradient norm (none: no clipping)', positive),
-  momentum: float(0.9, 'optimization', 'SGD momentum', z.number().min(0).lt(1)),
+  momentum: float(0.9, 'optimization', 'SGD momentum', belowOne),
   weight_decay: float(0.05, 'optimization', 'Weight decay', nonNegative),
   weight_decay_end: float(null, 'optimization', 'Final weight decay of the cosine schedule (default: weight_decay)', nonNegative),
   // schedule
@@ -72,17 +97,17 @@ export const runFlags = {
   smoothing: float(0.1, 'regularization', 'Label smoothing', probability),
   hflip: float(0.5, 'augmentation', 'Horizontal flip probability (timm transform; not an official flag)', probability),
   scale: floats([0.08, 1.0], 'augmentation', 'RandomResizedCrop area range (timm transform; not an official flag)'),
-  train_interpolation: string('bicubic', 'augmentation', 'Training interpolation', z.enum(['bicubic', 'bilinear', 'random'])),
-  crop_pct: float(null, 'evaluation', 'Evaluation crop fraction (default 0.875)', z.number().gt(0).max(1)),
+  train_interpolation: string('bicubic', 'augmentation', 'Training interpolation', oneOf(['bicubic', 'bilinear', 'random'])),
+  crop_pct: float(null, 'evaluation', 'Evaluation crop fraction (default 0.875)', upToOne),
   reprob: float(0.25, 'augmentation', 'Random erasing probability', probability),
-  remode: string('pixel', 'augmentation', 'Random erasing mode', z.enum(['pixel', 'rand', 'const'])),
+  remode: string('pixel', 'augmentation', 'Random erasing mode', oneOf(['pixel', 'rand', 'const'])),
   recount: int(1, 'augmentation', 'Random erasing count', positive),
   mixup: float(0.8, 'augmentation', 'Mixup alpha (0: off)', nonNegative),
   cutmix: float(1.0, 'augmentation', 'CutMix alpha (0: off)', nonNegative),
   cutmix_minmax: floats(null, 'augmentation', 'CutMix min/max area ratio (overrides alpha)'),
   mixup_prob: float(1.0, 'augmentation', 'Probability of applying mixup or cutmix per batch', probability),
   mixup_switch_prob: float(0.5, 'augmentation', 'Probability of cutmix when both are enabled', probability),
-  mixup_mode: string('batch', 'augmentation', 'How mixup parameters are drawn', z.enum(['batch', 'pair', 'elem'])),
+  mixup_mode: string('batch', 'augmentation', 'How mixup parameters are drawn', oneOf(['batch', 'pair', 'elem'])),
   bce_loss: toggle('regularization', 'Binary cross-entropy loss (with mixup)'),
   bce_target_thresh: float(null, 'regularization', 'Binarise BCE targets above this threshold', probability),
   // ema
@@ -90,7 +115,7 @@ export const runFlags = {
   model_ema_decay: float(0.9999, 'ema', 'EMA decay', probability),
   model_ema_eval: bool(false, 'ema', 'Evaluate the EMA weights too'),
   model_ema_decays: floats(null, 'ema', 'More EMA decays kept (and evaluated with model_ema_eval) beside model_ema_decay (workbench extension)',
-    z.array(z.number().min(0).max(1))),
+    z.array(probability)),
   // checkpoints
   finetune: string('', 'checkpoints', 'Checkpoint to fine-tune from'),
   model_key: string('model|module', 'checkpoints', 'Keys of the model state in a fine-tuning checkpoint'),
@@ -110,7 +135,7 @@ export const runFlags = {
     'so pix eval and the Checkpoints page normalise as the network was trained'),
   data_set: string('IMNET', 'data', 'IMNET: data_path/train and data_path/val; image_folder: data_path for training and eval_data_path ' +
     'for evaluation, each with nb_classes class folders; CIFAR: CIFAR-100\'s train and test files in data_path/cifar-100-python ' +
-    '(100 classes; the official script downloads them, this build does not)', z.enum(['IMNET', 'image_folder', 'CIFAR'])),
+    '(100 classes; the official script downloads them, this build does not)', oneOf(['IMNET', 'image_folder', 'CIFAR'])),
   num_workers: int(10, 'data', 'Data loading workers', nonNegative),
   max_bad_fraction: float(0.001, 'data', 'Undecodable images are skipped (replaced by the next good one) and listed in ' +
     'bad_files.txt; the run stops once they exceed this fraction of the dataset (workbench flag, not official)', probability),
@@ -125,15 +150,15 @@ export const runFlags = {
   // runtime
   seed: int(0, 'runtime', 'Random seed'),
   use_amp: bool(false, 'runtime', 'Mixed precision (bf16 autocast on the GPU)'),
-  device: string('cpu', 'runtime', 'cpu, cuda or cuda:N', z.string().regex(/^(cpu|cuda(:\d+)?)$/)),
+  device: string('cpu', 'runtime', 'cpu, cuda or cuda:N', z.string().regex(/^(cpu|cuda(:\d+)?)$/, must('cpu, cuda or cuda:N'))),
   nproc_per_node: int(1, 'runtime', 'Processes (GPUs) on this node', positive),
   sync_bn: bool(false, 'runtime', 'SyncBatchNorm: BatchNorm statistics over every process\'s batch together, as one process ' +
     'with the whole batch would take them (needs --device cuda and NCCL, as PyTorch\'s; workbench flag, as timm\'s --sync-bn: ' +
     'the official script keeps DDP\'s per-process statistics)'),
   nnodes: int(1, 'runtime', 'Machines in the run (torch.distributed.launch\'s --nnodes)', positive),
   node_rank: int(0, 'runtime', 'This machine\'s index among --nnodes', nonNegative),
-  master_addr: string('127.0.0.1', 'runtime', 'Address of node 0, where the processes meet', z.string().min(1)),
-  master_port: int(29500, 'runtime', 'Port of the meeting point on node 0', z.number().int().min(1).max(65535)),
+  master_addr: string('127.0.0.1', 'runtime', 'Address of node 0, where the processes meet', z.string().min(1, must('an address'))),
+  master_port: int(29500, 'runtime', 'Port of the meeting point on node 0', port),
 } satisfies Record<string, FlagSpec>;
 
 export type RunFlagName = keyof typeof runFlags;
@@ -141,11 +166,11 @@ export type RunFlagName = keyof typeof runFlags;
 function valueSchema(spec: FlagSpec): z.ZodType {
   const base: z.ZodType = (() => {
     switch (spec.kind) {
-      case 'int': return z.number().int();
-      case 'float': return z.number().finite();
-      case 'string': return z.string();
-      case 'bool': case 'switch': return z.boolean();
-      case 'floats': return z.array(z.number().finite()).min(1);
+      case 'int': return z.number(must('a whole number')).int(must('a whole number'));
+      case 'float': return z.number(must('a number'));
+      case 'string': return z.string(must('text'));
+      case 'bool': case 'switch': return z.boolean(must('true or false'));
+      case 'floats': return z.array(z.number(must('a number')), must('a list of numbers')).min(1, must('one or more numbers'));
     }
   })();
   const checked = spec.check ? base.pipe(spec.check) : base;

@@ -67,7 +67,8 @@ export function parseRunFlagsWithSources(argv: readonly string[]): { config: Run
   }
   const parsed = runConfigSchema.safeParse(given);
   if (!parsed.success) {
-    throw new Error(parsed.error.issues.map((issue: z.core.$ZodIssue) => `--${issue.path.join('.')}: ${issue.message}`).join('; '));
+    // The flag alone, not `--scale.1`: the message quotes the value, which says which entry of a list it is.
+    throw new Error(parsed.error.issues.map((issue: z.core.$ZodIssue) => `--${String(issue.path[0])}: ${issue.message}`).join('; '));
   }
   return { config: parsed.data, given: new Set(Object.keys(given) as RunFlagName[]) };
 }

@@ -51,12 +51,15 @@ describe('run flags', () => {
   it('names bad values', () => {
     assert.throws(() => parseRunFlags(['--batch_size', '1.5']), /--batch_size expects an integer, got '1.5'/);
     assert.throws(() => parseRunFlags(['--model_ema', 'maybe']), /--model_ema expects a boolean/);
-    assert.throws(() => parseRunFlags(['--lr', '-1']), /--lr: /);
-    assert.throws(() => parseRunFlags(['--opt', 'adagrad']), /--opt: /);
+    assert.throws(() => parseRunFlags(['--lr', '-1']), { message: '--lr: must be above 0, got -1' });
+    assert.throws(() => parseRunFlags(['--opt', 'adagrad']), { message: "--opt: must be adamw, lamb, sgd or momentum, got 'adagrad'" });
+    // A list flag names the flag, not the entry's index: the value it quotes says which entry.
+    assert.throws(() => parseRunFlags(['--model_ema_decays', '0.99', '2']), { message: '--model_ema_decays: must be between 0 and 1, got 2' });
+    assert.throws(() => parseRunFlags(['--lr', '0', '--reprob', '1.5']), { message: '--lr: must be above 0, got 0; --reprob: must be between 0 and 1, got 1.5' });
     assert.throws(() => parseRunFlags(['--lr']), /--lr expects a value/);
     assert.throws(() => parseRunFlags(['--bce_loss=yes']), /--bce_loss takes no value/);
     assert.throws(() => parseRunFlags(['--seed', '1', '--seed', '2']), /--seed is given twice/);
     assert.throws(() => parseRunFlags(['data/']), /unexpected argument 'data\/'/);
-    assert.throws(() => parseRunFlags(['--device', 'gpu']), /--device: /);
+    assert.throws(() => parseRunFlags(['--device', 'gpu']), { message: "--device: must be cpu, cuda or cuda:N, got 'gpu'" });
   });
 });

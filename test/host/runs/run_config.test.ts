@@ -52,7 +52,9 @@ describe('resolveRunConfig: dataset flags', () => {
     assert.match(problems({ data_set: 'CIFAR', data_path: data }).data_path!, /holds no cifar-100-python folder\. The official script downloads it/);
     assert.match(problems({ data_set: 'image_folder' }).data_path!, /--data_set image_folder needs --data_path \(without it pix trains on the embedded demo digits/);
     assert.match(problems({ data_set: 'image_folder', data_path: 'train' }).data_path!, /'train' must be an absolute path/);
-    assert.match(problems({ data_set: 'MNIST' }).data_set!, /Invalid option/i);
+    assert.equal(problems({ data_set: 'MNIST' }).data_set, "must be IMNET, image_folder or CIFAR, got 'MNIST'");
+    assert.throws(() => resolveRunConfig({ ...base, lr: -1 }, mkdtempSync(join(tmpdir(), 'pix-run-'))),
+      { status: 400, message: 'the run config has problems: lr: must be above 0, got -1' });
   });
 
   it('checks --real_labels against the evaluation folder and the flags its scoring needs', () => {
