@@ -46,6 +46,9 @@ void ModelEma::update(const StateDict& model) {
   check_same_model(model, "ModelEma.update");
   // Scalars rounded to f32 once, as torch does for `ema * decay + (1 - decay) * w` on f32 tensors.
   const float d = static_cast<float>(decay_), c = static_cast<float>(1 - decay_);
+  // The CUDA entries (all on the model's one device) go in multi-tensor launches after the loop.
+  std::vector<cuda::TensorSlots> on_device;
+  int device = -1;
   for (size_t i = 0; i < entries_.size(); ++i) {
     const Tensor& w = model.entries()[i]->value();
     Tensor& e = entries_[i].mutable_value();
@@ -58,13 +61,17 @@ void ModelEma::update(const StateDict& model) {
     float* ep = e.data<float>();
     const float* wp = w.data<float>();
     if (e.device().is_cuda()) {
-      PIX_CUDA_CALL(cuda::ema_update(e.device().index, ep, wp, d, c, e.numel()));
+      PIX_CHECK(device < 0 || device == e.device().index, "ModelEma.update: the model has entries on cuda:", device,
+                " and ", e.device().str());
+      device = e.device().index;
+      on_device.push_back({ep, wp, nullptr, nullptr, e.numel(), 0.f});
       continue;
     }
     parallel_for(e.numel(), kGrain, [&](int64_t begin, int64_t end) {
       for (int64_t j = begin; j < end; ++j) ep[j] = ep[j] * d + c * wp[j];
     });
   }
+  if (!on_device.empty()) PIX_CUDA_CALL(cuda::ema_update(device, d, c, on_device));
 }
 
 void ModelEma::copy_to(StateDict& model) const {

@@ -49,51 +49,37 @@ double sum_squares(const float* x, int64_t n) {
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
-// Device index of a parameter on CUDA (the element loops below branch on it once per parameter).
-[[maybe_unused]] int cuda_index(const StateEntry& e) { return e.value().device().index; }
-
-// Each parameter's sum of squares, added in parameter order. On CUDA every sum goes to one device
-// buffer and comes back in one read: a read per parameter would stall the device 161 times a step
-// on ResNet-50.
+// Each parameter's sum of squares, added in parameter order (CPU parameters).
 double global_grad_norm(const std::vector<StateEntry*>& params) {
-  std::vector<double> sums(params.size(), 0.0);
-  Tensor device_sums;
-  for (size_t i = 0; i < params.size(); ++i) {
-    const StateEntry* e = params[i];
+  double sum = 0;
+  for (const StateEntry* e : params) {
     const float* g = e->grad.data<float>();
-    if (e->grad.device().is_cuda()) {
-      if (!device_sums.defined())
-        device_sums = Tensor::empty({static_cast<int64_t>(params.size())}, DType::F64, e->grad.device());
-      PIX_CHECK(e->grad.device() == device_sums.device(), "optimizer: parameters on ", device_sums.device().str(), " and ",
-                e->grad.device().str());
-      PIX_CUDA_CALL(cuda::sum_squares_into(cuda_index(*e), g, e->grad.numel(), device_sums.data<double>() + i));
-      continue;
-    }
-    sums[i] = blocked_sums<1>(e->grad.numel(), [g](int64_t begin, int64_t end) {
+    sum += blocked_sums<1>(e->grad.numel(), [g](int64_t begin, int64_t end) {
       return std::array<double, 1>{sum_squares(g + begin, end - begin)};
     })[0];
   }
-  if (device_sums.defined()) {
-    const Tensor host = device_sums.to(Device::cpu());
-    for (size_t i = 0; i < params.size(); ++i)
-      if (params[i]->grad.device().is_cuda()) sums[i] = host.data<double>()[i];
-  }
-  double sum = 0;
-  for (double v : sums) sum += v;
   return std::sqrt(sum);
 }
 
 void scale_grads(const std::vector<StateEntry*>& params, float factor) {
   for (StateEntry* e : params) {
     float* g = e->grad.data<float>();
-    if (e->grad.device().is_cuda()) {
-      PIX_CUDA_CALL(cuda::scale_in_place(cuda_index(*e), g, factor, e->grad.numel()));
-      continue;
-    }
     parallel_for(e->grad.numel(), kGrain, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) g[i] *= factor;
     });
   }
+}
+
+// The gradients as one multi-tensor list.
+std::vector<cuda::TensorSlots> gradient_list(const std::vector<StateEntry*>& params) {
+  std::vector<cuda::TensorSlots> grads;
+  for (StateEntry* e : params) {
+    cuda::TensorSlots s;
+    s.x = e->grad.data<float>();
+    s.n = e->grad.numel();
+    grads.push_back(s);
+  }
+  return grads;
 }
 
 void check_hyperparameter(double value, const char* name) {
@@ -120,18 +106,36 @@ double Optimizer::step(const StepParams& p) {
   check_hyperparameter(p.lr, "lr");
   check_hyperparameter(p.weight_decay, "weight decay");
   check_hyperparameter(p.clip_grad, "clip_grad");
+  const Device device = parameters_.empty() ? Device::cpu() : parameters_[0]->value().device();
+  for (const StateEntry* e : parameters_)
+    PIX_CHECK(e->value().device() == device, "optimizer: parameters on ", device.str(), " and ", e->value().device().str(),
+              "; move the whole model to one device");
+  if (device.is_cuda()) return step_on_device(p, device);
   const double norm = global_grad_norm(parameters_);
-  double current = norm;
+  GradNorm current{norm, nullptr};
   if (p.clip_grad > 0) {
     const double coef = p.clip_grad / (norm + 1e-6);  // torch.nn.utils.clip_grad_norm_
     if (coef < 1) {
       scale_grads(parameters_, static_cast<float>(coef));
-      current = norm * coef;
+      current.host = norm * coef;
     }
   }
   ++steps_;
   update(p.lr, p.weight_decay, current);
   return norm;
+}
+
+// The same step on a CUDA device, queued whole: the norm, the clipping and LAMB's divisor are
+// computed there and read there, and the host reads the norm back once, after the updates.
+double Optimizer::step_on_device(const StepParams& p, Device device) {
+  Tensor state = Tensor::empty({static_cast<int64_t>(sizeof(cuda::GradNormState) / sizeof(double))}, DType::F64, device);
+  auto* norm = reinterpret_cast<cuda::GradNormState*>(state.data<double>());
+  const auto grads = gradient_list(parameters_);
+  PIX_CUDA_CALL(cuda::grad_norm(device.index, grads, p.clip_grad, max_grad_norm(), norm));
+  if (p.clip_grad > 0) PIX_CUDA_CALL(cuda::scale_gradients(device.index, grads, norm));
+  ++steps_;
+  update(p.lr, p.weight_decay, GradNorm{0, norm});
+  return state.to(Device::cpu()).data<double>()[0];
 }
 
 float* Optimizer::slot(size_t s, size_t i) {
@@ -225,23 +229,28 @@ Sgd::Sgd(StateDict& state, SgdParams params)
     : Optimizer(state, params.momentum > 0 ? std::vector<std::string>{"momentum_buffer"} : std::vector<std::string>{}),
       config_(params) {}
 
-void Sgd::update(double lr, double weight_decay, double) {
+void Sgd::update(double lr, double weight_decay, const GradNorm& norm) {
   const float mu = static_cast<float>(config_.momentum);
   SgdScalars s;
   s.neg_lr = static_cast<float>(-lr);
   s.mu = step_count() == 1 ? 0.f : mu;
   s.kd = config_.nesterov ? 1.f : 0.f;
   s.kb = config_.nesterov ? mu : 1.f;
+  if (norm.device) {
+    std::vector<cuda::TensorSlots> params;
+    for (size_t i = 0; i < parameters_.size(); ++i) {
+      StateEntry& e = *parameters_[i];
+      params.push_back({e.mutable_value().data<float>(), e.grad.data<float>(), config_.momentum == 0 ? nullptr : slot(0, i),
+                        nullptr, e.value().numel(), uses_weight_decay(e) ? static_cast<float>(weight_decay) : 0.f});
+    }
+    PIX_CUDA_CALL(cuda::sgd_update(device_index(), {s.neg_lr, s.mu, s.kd, s.kb}, params));
+    return;
+  }
   for (size_t i = 0; i < parameters_.size(); ++i) {
     StateEntry& e = *parameters_[i];
     s.wd = uses_weight_decay(e) ? static_cast<float>(weight_decay) : 0.f;
     float* w = e.mutable_value().data<float>();
     const float* g = e.grad.data<float>();
-    if (e.value().device().is_cuda()) {
-      PIX_CUDA_CALL(cuda::sgd_update(cuda_index(e), {s.wd, s.neg_lr, s.mu, s.kd, s.kb}, g, w,
-                                     config_.momentum == 0 ? nullptr : slot(0, i), e.value().numel()));
-      continue;
-    }
     if (config_.momentum == 0) {
       parallel_for(e.value().numel(), kGrain, [=](int64_t begin, int64_t end) {
         sgd_plain_elements(s.wd, s.neg_lr, g + begin, w + begin, end - begin);
@@ -282,7 +291,7 @@ void adamw_elements(AdamScalars s, const float* g, float* w, float* m, float* v,
 
 AdamW::AdamW(StateDict& state, AdamParams params) : Optimizer(state, {"exp_avg", "exp_avg_sq"}), config_(params) {}
 
-void AdamW::update(double lr, double weight_decay, double) {
+void AdamW::update(double lr, double weight_decay, const GradNorm& norm) {
   const double t = static_cast<double>(step_count());
   AdamScalars s;
   s.b1 = static_cast<float>(config_.beta1);
@@ -292,18 +301,23 @@ void AdamW::update(double lr, double weight_decay, double) {
   s.eps = static_cast<float>(config_.eps);
   s.neg_step = static_cast<float>(-lr / (1 - std::pow(config_.beta1, t)));
   s.bc2_sqrt = static_cast<float>(std::sqrt(1 - std::pow(config_.beta2, t)));
+  const auto decay = [&](const StateEntry& e) { return static_cast<float>(1 - lr * (uses_weight_decay(e) ? weight_decay : 0)); };
+  if (norm.device) {
+    std::vector<cuda::TensorSlots> params;
+    for (size_t i = 0; i < parameters_.size(); ++i) {
+      StateEntry& e = *parameters_[i];
+      params.push_back({e.mutable_value().data<float>(), e.grad.data<float>(), slot(0, i), slot(1, i), e.value().numel(), decay(e)});
+    }
+    PIX_CUDA_CALL(cuda::adamw_update(device_index(), {s.b1, s.c1, s.b2, s.c2, s.eps, s.neg_step, s.bc2_sqrt}, params));
+    return;
+  }
   for (size_t i = 0; i < parameters_.size(); ++i) {
     StateEntry& e = *parameters_[i];
-    s.decay = static_cast<float>(1 - lr * (uses_weight_decay(e) ? weight_decay : 0));
+    s.decay = decay(e);
     float* w = e.mutable_value().data<float>();
     const float* g = e.grad.data<float>();
     float* m = slot(0, i);
     float* v = slot(1, i);
-    if (e.value().device().is_cuda()) {
-      PIX_CUDA_CALL(cuda::adamw_update(cuda_index(e), {s.b1, s.c1, s.b2, s.c2, s.eps, s.neg_step, s.bc2_sqrt, s.decay},
-                                       g, w, m, v, e.value().numel()));
-      continue;
-    }
     parallel_for(e.value().numel(), kGrain, [=](int64_t begin, int64_t end) {
       adamw_elements(s, g + begin, w + begin, m + begin, v + begin, end - begin);
     });
@@ -347,10 +361,10 @@ void lamb_step_weights(LambScalars s, float neg_lr, float ratio, const float* m,
 Lamb::Lamb(StateDict& state, AdamParams params, double max_grad_norm)
     : Optimizer(state, {"exp_avg", "exp_avg_sq"}), config_(params), max_grad_norm_(max_grad_norm) {}
 
-void Lamb::update(double lr, double weight_decay, double grad_norm) {
+void Lamb::update(double lr, double weight_decay, const GradNorm& norm) {
   const double t = static_cast<double>(step_count());
   LambScalars s;
-  s.clip = static_cast<float>(grad_norm > max_grad_norm_ ? grad_norm / max_grad_norm_ : 1.0);
+  s.clip = static_cast<float>(norm.host > max_grad_norm_ ? norm.host / max_grad_norm_ : 1.0);
   s.b1 = static_cast<float>(config_.beta1);
   s.c1 = static_cast<float>(1 - config_.beta1);
   s.b2 = static_cast<float>(config_.beta2);
@@ -359,20 +373,25 @@ void Lamb::update(double lr, double weight_decay, double grad_norm) {
   s.bc2_sqrt = static_cast<float>(std::sqrt(1 - std::pow(config_.beta2, t)));
   s.eps = static_cast<float>(config_.eps);
   const float neg_lr = static_cast<float>(-lr);
+  const auto wd = [&](const StateEntry& e) { return uses_weight_decay(e) ? static_cast<float>(weight_decay) : 0.f; };
+  if (norm.device) {  // the divisor comes from the device's norm
+    std::vector<cuda::TensorSlots> params;
+    for (size_t i = 0; i < parameters_.size(); ++i) {
+      StateEntry& e = *parameters_[i];
+      params.push_back({e.mutable_value().data<float>(), e.grad.data<float>(), slot(0, i), slot(1, i), e.value().numel(), wd(e)});
+    }
+    PIX_CUDA_CALL(cuda::lamb_update(device_index(), {s.b1, s.c1, s.b2, s.c2, s.bc1, s.bc2_sqrt, s.eps, neg_lr}, params,
+                                    norm.device));
+    return;
+  }
   for (size_t i = 0; i < parameters_.size(); ++i) {
     StateEntry& e = *parameters_[i];
     const int64_t n = e.value().numel();
-    s.wd = uses_weight_decay(e) ? static_cast<float>(weight_decay) : 0.f;
+    s.wd = wd(e);
     float* w = e.mutable_value().data<float>();
     const float* g = e.grad.data<float>();
     float* m = slot(0, i);
     float* v = slot(1, i);
-    if (e.value().device().is_cuda()) {
-      PIX_CUDA_CALL(cuda::lamb_update(cuda_index(e),
-                                      {s.clip, s.b1, s.c1, s.b2, s.c2, s.bc1, s.bc2_sqrt, s.eps, s.wd, neg_lr}, g, w, m,
-                                      v, n));
-      continue;
-    }
     // Pass 1: moments, and the squared norms of w and of the direction for the trust ratio, in runs
     // whose directions wait in a stack buffer for the (double) sums.
     const auto sums = blocked_sums<2>(n, [=](int64_t begin, int64_t end) {

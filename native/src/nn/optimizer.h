@@ -5,8 +5,9 @@
 // layout and exports it under torch's names in PyTorch layouts for checkpoints. An optimizer is
 // bound to one StateDict, which must outlive it. Updates run on the thread pool; norms are summed
 // in double over fixed blocks, so every result is the same for any thread count.
-// Parameters on a CUDA device update there (ops/cuda/optimizer_kernels.h: the same formulas; norms
-// summed in double too, in a different but fixed order); slots live on their parameter's device.
+// Parameters on a CUDA device update there (ops/cuda/optimizer_kernels.h: the same formulas in
+// multi-tensor launches; norms summed in double too, in a different but fixed order), the whole
+// step queued before the host reads its norm; slots live on their parameter's device.
 // Not here: the schedules (the trainer passes lr and weight decay per step), amsgrad.
 #pragma once
 
@@ -14,6 +15,10 @@
 #include <vector>
 
 #include "nn/state_dict.h"
+
+namespace pix::cuda {
+struct GradNormState;
+}
 
 namespace pix::nn {
 
@@ -43,9 +48,17 @@ class Optimizer {
 
  protected:
   Optimizer(StateDict& state, std::vector<std::string> slot_names);
-  // Applies one update; steps_ already counts it. grad_norm is the global norm of the gradients as
-  // they are now (after any clip_grad).
-  virtual void update(double lr, double weight_decay, double grad_norm) = 0;
+  // The global norm of the gradients as they are now (after any clip_grad): on the host for CPU
+  // parameters, in device memory (device set, host unused) for CUDA ones.
+  struct GradNorm {
+    double host;
+    const cuda::GradNormState* device;
+  };
+  // Applies one update; steps_ already counts it.
+  virtual void update(double lr, double weight_decay, const GradNorm& norm) = 0;
+  // LAMB's max_grad_norm, for the divisor the device computes with the norm; 0 for the others.
+  virtual double max_grad_norm() const { return 0; }
+  int device_index() const { return parameters_.empty() ? 0 : parameters_[0]->value().device().index; }
   // Parameter i's slot s, zero-filled on first use.
   float* slot(size_t s, size_t i);
 
@@ -53,6 +66,8 @@ class Optimizer {
 
  private:
   std::vector<std::string> slot_names_;
+  double step_on_device(const StepParams& params, Device device);
+
   std::vector<std::vector<Tensor>> slots_;  // [slot][parameter]; undefined until first used
   int64_t steps_ = 0;
 };
@@ -69,7 +84,7 @@ class Sgd : public Optimizer {
   Sgd(StateDict& state, SgdParams params);
 
  private:
-  void update(double lr, double weight_decay, double grad_norm) override;
+  void update(double lr, double weight_decay, const GradNorm& norm) override;
   SgdParams config_;
 };
 
@@ -85,7 +100,7 @@ class AdamW : public Optimizer {
   AdamW(StateDict& state, AdamParams params);
 
  private:
-  void update(double lr, double weight_decay, double grad_norm) override;
+  void update(double lr, double weight_decay, const GradNorm& norm) override;
   AdamParams config_;
 };
 
@@ -98,7 +113,8 @@ class Lamb : public Optimizer {
   Lamb(StateDict& state, AdamParams params, double max_grad_norm = 1.0);
 
  private:
-  void update(double lr, double weight_decay, double grad_norm) override;
+  void update(double lr, double weight_decay, const GradNorm& norm) override;
+  double max_grad_norm() const override { return max_grad_norm_; }
   AdamParams config_;
   double max_grad_norm_;
 };

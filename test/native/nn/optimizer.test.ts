@@ -6,89 +6,15 @@
 // relative to each reference tensor's scale <= 1e-5 (f32).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StoredTensor } from '../../../electron/host/checkpoints/safetensors';
-import { loadEngine, type Model, type OptimizerOptions, type StateEntryInfo } from '../../../electron/host/engine/addon';
-import { floats, maxRelativeError } from '../../helpers/compare';
-import { readFixture } from '../../helpers/fixtures';
+import { loadEngine, type Model } from '../../../electron/host/engine/addon';
+import { floats } from '../../helpers/compare';
+import {
+  assertClose, expected, f32, meta, MODEL, optimizerOptions, sample, SCENARIOS, setGrads, startModel, STEPS, stepOptions, stored,
+} from '../../helpers/optim_fixture';
 import { seededValues } from '../../helpers/seeded_weights';
 
-const TOLERANCE = 1e-5;
 const engine = loadEngine();
 const { Model: EngineModel, Optimizer, ModelEma, Tensor } = engine;
-
-const fixture = readFixture('optim.safetensors');
-const meta = fixture.metadata;
-const MODEL = meta.model!;
-const STEPS = Number(meta.steps);
-const GRAD_SCALES = JSON.parse(meta.grad_scales!) as number[];
-const SAMPLES = Number(meta.samples);
-const SAMPLE_STRIDE = Number(meta.sample_stride);
-
-interface Scenario {
-  type: OptimizerOptions['type'];
-  momentum?: number;
-  nesterov?: boolean;
-  betas?: [number, number];
-  eps?: number;
-  clip_grad?: number;
-  lr: number[];
-  weight_decay: number[];
-}
-const SCENARIOS = JSON.parse(meta.scenarios!) as Record<string, Scenario>;
-
-function stored(key: string): StoredTensor {
-  const t = fixture.tensors.get(key);
-  assert.ok(t, `the fixture lacks '${key}'`);
-  return t;
-}
-
-function expected(key: string): Float32Array {
-  return stored(key).data as Float32Array;
-}
-
-/** The fixture's sampled elements of a flat PyTorch-layout tensor (see generate_optim.py). */
-function sample(data: ArrayLike<number>): number[] {
-  const n = data.length;
-  return Array.from({ length: Math.min(n, SAMPLES) }, (_, i) => data[(i * SAMPLE_STRIDE) % n]!);
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string) {
-  const error = maxRelativeError(actual, expected);
-  assert.ok(error <= TOLERANCE, `${what}: relative error ${error.toExponential(2)} > ${TOLERANCE}`);
-}
-
-function f32(values: ArrayLike<number>, shape: number[]) {
-  return Tensor.fromArray(Float32Array.from(values), shape);
-}
-
-/** The generator's start: seeded state, with meta.zero_key zeroed. */
-function startModel(): { model: Model; entries: StateEntryInfo[] } {
-  const model = new EngineModel(MODEL);
-  const entries = model.stateEntries();
-  for (const e of entries) {
-    if (e.kind === 'bn_num_batches_tracked') continue;
-    const value = e.key === meta.zero_key ? Tensor.zeros(e.shape) : f32(seededValues(e.key, e.shape, e.kind), e.shape);
-    model.setState(e.key, value);
-  }
-  return { model, entries };
-}
-
-/** Step s's seeded gradients: exact in f32 (the scales are powers of two). */
-function gradient(entry: StateEntryInfo, step: number): Float32Array {
-  return seededValues(`grad${step}.${entry.key}`, entry.shape, 'input').map((v) => v * GRAD_SCALES[step - 1]!);
-}
-
-function setGrads(model: Model, entries: StateEntryInfo[], step: number) {
-  for (const e of entries) if (e.parameter) model.setGrad(e.key, f32(gradient(e, step), e.shape));
-}
-
-function optimizerOptions(s: Scenario): OptimizerOptions {
-  return { type: s.type, momentum: s.momentum, nesterov: s.nesterov, betas: s.betas, eps: s.eps };
-}
-
-function stepOptions(s: Scenario, step: number) {
-  return { lr: s.lr[step - 1]!, weightDecay: s.weight_decay[step - 1]!, clipGrad: s.clip_grad ?? null };
-}
 
 /** A model with the same state as `from`. */
 function copyModel(from: Model): Model {
