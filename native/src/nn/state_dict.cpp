@@ -2,8 +2,10 @@
 
 #include <cmath>
 
+#include "core/cuda_dispatch.h"
 #include "core/error.h"
 #include "core/random.h"
+#include "ops/cuda/optimizer_kernels.h"
 
 namespace pix::nn {
 namespace {
@@ -147,8 +149,20 @@ void StateDict::to(Device device) {
 }
 
 void StateDict::zero_grad() {
-  for (const auto& e : entries_)
-    if (e->grad.defined()) e->grad.zero_();
+  // f32 gradients on a CUDA device are zeroed together, a launch per 24 (ops/cuda/optimizer_kernels.h).
+  std::vector<cuda::TensorSlots> on_device;
+  int device = -1;
+  for (const auto& e : entries_) {
+    if (!e->grad.defined()) continue;
+    const Device where = e->grad.device();
+    if (where.is_cuda() && e->grad.dtype() == DType::F32 && (device < 0 || device == where.index)) {
+      device = where.index;
+      on_device.push_back({e->grad.data<float>(), nullptr, nullptr, nullptr, e->grad.numel(), 0.f});
+      continue;
+    }
+    e->grad.zero_();
+  }
+  if (!on_device.empty()) PIX_CUDA_CALL(cuda::zero_tensors(device, on_device));
 }
 
 }  // namespace pix::nn

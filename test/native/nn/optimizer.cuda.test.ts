@@ -1,7 +1,7 @@
 // The optimizers and the EMA on CUDA parameters against PyTorch directly (the fixture of
 // optimizer.test.ts, scripts/fixtures/generate_optim.py): the multi-tensor kernels, the gradient
 // norm and clipping computed on the device, every parameter after every step and the exported
-// state, within the CPU's tolerance. pix_resnet_tiny_cs's parameters span several multi-tensor
+// state, within the CPU's tolerance; and zeroGrad's multi-tensor launch. pix_resnet_tiny_cs's parameters span several multi-tensor
 // launches, so a tensor lost at a launch's edge fails here. Skips, printing why, where no CUDA
 // device is usable.
 import assert from 'node:assert/strict';
@@ -50,6 +50,13 @@ describe('optimizers on CUDA against PyTorch', { skip }, () => {
       optimizer.step(stepOptions(scenario, step));
     }
     for (const e of entries) if (e.parameter) assertClose(floats(model.getState(e.key)), expected(`lamb.final.${e.key}`), e.key);
+  });
+
+  it('zeroGrad zeroes every gradient, across launches', () => {
+    const { model, entries } = startModel(DEVICE);
+    setGrads(model, entries, 1);
+    model.zeroGrad();
+    for (const e of entries) if (e.parameter) assert.ok(floats(model.getGrad(e.key)).every((v) => v === 0), e.key);
   });
 
   it('ModelEma along the LAMB run: every floating entry, num_batches_tracked copied', () => {

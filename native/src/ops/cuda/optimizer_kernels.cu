@@ -230,6 +230,12 @@ __global__ void ema_kernel(const Batch batch, float d, float c) {
   PIX_TENSOR_STRIDE(j, p, batch.n[p.t]) e[j] = e[j] * d + c * w[j];
 }
 
+__global__ void zero_kernel(const Batch batch) {
+  const Place p = place(batch);
+  float* x = batch.x[p.t];
+  PIX_TENSOR_STRIDE(j, p, batch.n[p.t]) x[j] = 0.f;
+}
+
 // Device scratch for the reductions: `count` doubles from the caching allocator, released (to the
 // cache, in stream order) when the call returns.
 struct Scratch {
@@ -316,6 +322,15 @@ void ema_update(int device, float d, float c, const std::vector<TensorSlots>& te
   in_batches(tensors, elementwise_blocks, [&](const Batch& batch, int blocks, int) {
     ema_kernel<<<blocks, kThreads, 0, st>>>(batch, d, c);
     PIX_CUDA_CHECK_LAUNCH("ema");
+  });
+}
+
+void zero_tensors(int device, const std::vector<TensorSlots>& tensors) {
+  set_device(device);
+  cudaStream_t st = stream(device);
+  in_batches(tensors, elementwise_blocks, [&](const Batch& batch, int blocks, int) {
+    zero_kernel<<<blocks, kThreads, 0, st>>>(batch);
+    PIX_CUDA_CHECK_LAUNCH("zero_grad");
   });
 }
 
