@@ -86,18 +86,26 @@ export function createThroughputStore(client: WorkbenchClient) {
       );
     },
     connect: () => {
+      // The running report's progress is followed whatever is on screen; it takes the screen only
+      // where it already is, or when it starts (here or elsewhere), so a past report picked from
+      // the history meanwhile stays.
       const offProgress = client.on('throughputProgress', ({ report, done, total, current, measuring }) => {
-        const watching = get().runningId === report.id || get().runningId === null;
-        set({
-          reports: mergeReport(get().reports, report),
-          ...(watching ? { report, runningId: report.id, progress: { done, total, current, measuring } } : {}),
-        });
+        const { runningId, report: shown } = get();
+        const reports = mergeReport(get().reports, report);
+        if (runningId !== null && runningId !== report.id) {
+          set({ reports });
+          return;
+        }
+        const onScreen = runningId === null || shown === null || shown.id === report.id;
+        set({ reports, runningId: report.id, progress: { done, total, current, measuring }, ...(onScreen ? { report } : {}) });
       });
       const offDone = client.on('throughputDone', (report) => {
-        const watching = get().runningId === report.id || get().report?.id === report.id;
+        const { runningId, report: shown } = get();
+        const ours = runningId === report.id;
         set({
           reports: mergeReport(get().reports, report),
-          ...(watching ? { report, runningId: null, progress: null } : {}),
+          ...(ours ? { runningId: null, progress: null } : {}),
+          ...(shown?.id === report.id || (ours && shown === null) ? { report } : {}),
         });
       });
       return () => {

@@ -39,4 +39,21 @@ describe('throughput store', () => {
     expect(store.getState().reports).toHaveLength(1);
     expect(reportCsv(store.getState().report!).split('\n')[1]).toBe('a,8,cpu,fp32,infer,32,100,90,110,80,10,20');
   });
+
+  it('leaves a past report on screen while the running one goes on and ends', async () => {
+    const past: ThroughputReport = { ...report, id: 't0', startedAt: 1, finishedAt: 2 };
+    const client = fakeClient({ startThroughput: async () => report, throughputHistory: async () => [past] });
+    const store = createThroughputStore(client);
+    store.getState().connect();
+    await store.getState().loadHistory();
+    await store.getState().compare({ models: ['a', 'b'], device: 'cpu', precision: 'fp32', mode: 'infer', batchSizes: [8], inputSize: 32, repeats: 1 });
+    store.getState().show('t0');
+    client.emit('throughputProgress', { report, done: 1, total: 2, current: 'b · batch 8', measuring: [] });
+    expect(store.getState().report?.id).toBe('t0');
+    expect(store.getState().progress?.done).toBe(1);
+    client.emit('throughputDone', { ...report, finishedAt: 9 });
+    expect(store.getState().report?.id).toBe('t0');
+    expect(store.getState().runningId).toBeNull();
+    expect(store.getState().reports.map((r) => r.id)).toEqual(['t1', 't0']);
+  });
 });
