@@ -135,7 +135,7 @@ export const runFlags = {
     'so pix eval and the Checkpoints page normalise as the network was trained'),
   data_set: string('IMNET', 'data', 'IMNET: data_path/train and data_path/val; image_folder: data_path for training and eval_data_path ' +
     'for evaluation, each with nb_classes class folders; CIFAR: CIFAR-100\'s train and test files in data_path/cifar-100-python ' +
-    '(100 classes; the official script downloads them, this build does not)', oneOf(['IMNET', 'image_folder', 'CIFAR'])),
+    '(100 classes; the official script downloads them, here pix data fetch-cifar does)', oneOf(['IMNET', 'image_folder', 'CIFAR'])),
   num_workers: int(10, 'data', 'Data loading workers', nonNegative),
   max_bad_fraction: float(0.001, 'data', 'Undecodable images are skipped (replaced by the next good one) and listed in ' +
     'bad_files.txt; the run stops once they exceed this fraction of the dataset (workbench flag, not official)', probability),

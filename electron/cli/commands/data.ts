@@ -1,17 +1,20 @@
 // `pix data`: the dataset side of a run, before the run. `check` decodes every image of a data
 // folder and names each bad file with its reason; `bench` measures the training loader's images/s;
-// `preview` draws augmented training samples into a PNG grid. The work lives in electron/host/data/;
-// this file parses flags and prints.
+// `preview` draws augmented training samples into a PNG grid; `fetch-cifar` downloads and unpacks
+// CIFAR-100 for --data_set CIFAR. The work lives in electron/host/data/; this file parses flags and
+// prints.
 // --data_path takes either layout of pix train, detected rather than flagged (datasets.ts's
 // detectDataSet): a folder with train/ and val/ is the ImageNet layout (--data_set IMNET), whose
 // train/ is benched and previewed; a folder of class folders is an image folder (--data_set
-// image_folder), itself the training split. An image_folder run's evaluation folder is another
-// image folder: check it with a second `pix data check --data_path <eval_data_path>`.
+// image_folder), itself the training split; a folder holding cifar-100-python/ is CIFAR-100 (--data_set
+// CIFAR). An image_folder run's evaluation folder is another image folder: check it with a second
+// `pix data check --data_path <eval_data_path>`.
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runFlags } from '../../../shared/config';
 import { formatBadFile } from '../../host/data/bad_files';
+import { fetchCifar100 } from '../../host/data/cifar_fetch';
 import { checkDataset, type DatasetReport } from '../../host/data/dataset_check';
 import { dataFolderSplits } from '../../host/data/datasets';
 import { benchLoader } from '../../host/data/loader_throughput';
@@ -28,6 +31,7 @@ const USAGE = {
   bench: 'pix data bench --data_path D [--num_workers K] [--batch_size 64] [--input_size 224] [--aa rand-m9-mstd0.5-inc1] [--reprob 0.25] [--batch_dtype u8|f32] [--passes 3] [--seed 0] [--json]',
   preview: 'pix data preview --data_path D --output grid.png [--count 16] [--seed 0] [--input_size 224] [--aa rand-m9-mstd0.5-inc1] [--reprob 0.25] ' +
     '[--imagenet_default_mean_and_std true|false]',
+  'fetch-cifar': 'pix data fetch-cifar --data_path D [--url U] [--md5 M]',
 } as const;
 type Subcommand = keyof typeof USAGE;
 
@@ -169,11 +173,33 @@ async function preview(args: string[]): Promise<number> {
   return 0;
 }
 
-const subcommands: Record<Subcommand, (args: string[]) => Promise<number>> = { check, bench, preview };
+async function fetchCifar(args: string[]): Promise<number> {
+  const values = parseFlags('fetch-cifar', args, { data_path: { type: 'string' }, url: { type: 'string' }, md5: { type: 'string' } });
+  const dataPath = required('fetch-cifar', 'data_path', values.data_path);
+  const tty = process.stderr.isTTY;
+  let lastTenth = -1;
+  const result = await fetchCifar100(dataPath, {
+    ...(values.url ? { url: values.url as string } : {}),
+    ...(values.md5 ? { md5: values.md5 as string } : {}),
+    progress: (received, total) => {
+      const tenth = total ? Math.floor((10 * received) / total) : Math.floor(received / 2 ** 24);
+      if (tenth === lastTenth) return;
+      lastTenth = tenth;
+      const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+      process.stderr.write(`${tty ? '\r' : ''}downloaded ${mib(received)}${total ? ` of ${mib(total)}` : ''} MiB${tty ? '' : '\n'}`);
+    },
+  });
+  if (tty && result.fetched) process.stderr.write('\n');
+  console.log(result.fetched ? `fetched and unpacked CIFAR-100 into ${result.folder}` : `${result.folder} already holds CIFAR-100's train, test and meta`);
+  console.log(`train on it with: pix train --data_set CIFAR --data_path ${dataPath} --input_size 32`);
+  return 0;
+}
+
+const subcommands: Record<Subcommand, (args: string[]) => Promise<number>> = { check, bench, preview, 'fetch-cifar': fetchCifar };
 
 export const dataCommand: Command = {
   name: 'data',
-  summary: 'Check a dataset (decode every image), measure the loader, preview augmented samples',
+  summary: 'Check a dataset (decode every image), measure the loader, preview augmented samples, fetch CIFAR-100',
   usage: Object.values(USAGE).join('\n       '),
   async run(args) {
     const [sub, ...rest] = args;

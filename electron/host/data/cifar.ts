@@ -10,8 +10,8 @@
 // into shared memory that the loader's worker threads read in place (the samples carry it: no file
 // is opened per image). A split is read once per process and kept while its file is unchanged.
 //
-// The official script passes download=True; this build downloads nothing, so a missing folder is
-// refused with the address to fetch it from. Files that are not the published ones (their MD5s are
+// The official script passes download=True; training here downloads nothing, so a missing folder
+// is refused naming `pix data fetch-cifar` (cifar_fetch.ts) and the address to fetch it from. Files that are not the published ones (their MD5s are
 // torchvision's) still train, with a note, so that subsets in the same format can be used.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -62,8 +62,8 @@ export function cifarFolder(dataPath: string): string {
   const nested = join(dataPath, CIFAR100_FOLDER);
   throw new CifarError(`--data_set CIFAR reads CIFAR-100 from ${join(nested, '{train,test,meta}')}, as torchvision does, and ` +
     `${existsSync(nested) ? `${nested} has no meta file` : `${dataPath} holds no ${CIFAR100_FOLDER} folder`}. The official script ` +
-    `downloads it; this build downloads nothing: fetch ${CIFAR100_URL} and extract it into ${dataPath} ` +
-    `(tar -xzf cifar-100-python.tar.gz -C ${dataPath})`);
+    `downloads it; training here downloads nothing: run pix data fetch-cifar --data_path ${dataPath}, or fetch ${CIFAR100_URL} ` +
+    `and extract it into ${dataPath} (tar -xzf cifar-100-python.tar.gz -C ${dataPath})`);
 }
 
 /** A numpy array as its pickle rebuilds it: _reconstruct(ndarray, (0,), b'b'), then BUILD with its state. */

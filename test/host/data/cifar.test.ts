@@ -64,7 +64,7 @@ describe('CIFAR-100 pickles', () => {
 
   it('refuses a missing folder or file, saying where CIFAR-100 is published', () => {
     refused(mkdtempSync(join(tmpdir(), 'pix-cifar-')), 'train',
-      /holds no cifar-100-python folder\. The official script downloads it; this build downloads nothing: fetch https:\/\/www\.cs\.toronto\.edu\/~kriz\/cifar-100-python\.tar\.gz and extract it into .* \(tar -xzf cifar-100-python\.tar\.gz -C /);
+      /holds no cifar-100-python folder\. The official script downloads it; training here downloads nothing: run pix data fetch-cifar --data_path .*, or fetch https:\/\/www\.cs\.toronto\.edu\/~kriz\/cifar-100-python\.tar\.gz and extract it into .* \(tar -xzf cifar-100-python\.tar\.gz -C /);
     const root = mkdtempSync(join(tmpdir(), 'pix-cifar-'));
     cpSync(fixture('py2'), root, { recursive: true });
     const noTest = join(root, 'cifar-100-python', 'test');

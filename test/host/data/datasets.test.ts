@@ -89,7 +89,7 @@ describe('datasetSplits', () => {
 
   it('refuses a CIFAR folder that is not there, naming where to fetch it, and unknown kinds', () => {
     refusal(flags({ data_set: 'CIFAR', data_path: tree(['a/b.jpg']) }), 'data_path',
-      /holds no cifar-100-python folder\. The official script downloads it; this build downloads nothing: fetch https:\/\/www\.cs\.toronto\.edu\/~kriz\/cifar-100-python\.tar\.gz and extract it into /);
+      /holds no cifar-100-python folder\. The official script downloads it; training here downloads nothing: run pix data fetch-cifar --data_path .*, or fetch https:\/\/www\.cs\.toronto\.edu\/~kriz\/cifar-100-python\.tar\.gz and extract it into /);
     refusal(flags({ data_set: 'CIFAR' }), 'data_path', /--data_set CIFAR reads CIFAR-100 from --data_path\/cifar-100-python, and --data_path is empty/);
     refusal(flags({ data_set: 'INAT' }), 'data_set', /--data_set INAT: must be IMNET, image_folder or CIFAR/);
   });

@@ -154,7 +154,7 @@ describe('trainer', () => {
     await assert.rejects(runTraining(config({ data_path: join(tmpdir(), 'pix-missing') })), /is not a folder/);
     await assert.rejects(runTraining(config({ batch_size: 1000 })), /fewer than one effective batch of 1000/);
     await assert.rejects(runTraining(config({ nproc_per_node: 2 })), /processes need the launcher: run them through `pix train`/);
-    await assert.rejects(runTraining(config({ data_set: 'CIFAR' })), /holds no cifar-100-python folder\. The official script downloads it; this build downloads nothing: fetch https:/);
+    await assert.rejects(runTraining(config({ data_set: 'CIFAR' })), /holds no cifar-100-python folder\. The official script downloads it; training here downloads nothing: run pix data fetch-cifar --data_path .*, or fetch https:/);
     await assert.rejects(runTraining(config({ data_set: 'image_folder', data_path: join(data, 'train'), nb_classes: 10 })),
       /--data_set image_folder evaluates on --eval_data_path, which is empty/);
     await assert.rejects(runTraining(config({ data_set: 'image_folder', data_path: join(data, 'train'), eval_data_path: join(data, 'val') })),
