@@ -1,5 +1,5 @@
 // `pix eval` on a checkpoint and an ImageFolder: JSON output that agrees with the host's
-// evaluate(), the normalisation the checkpoint records (or the flag's), --data_set image_folder,
+// evaluate(), the normalisation the checkpoint records (or the flag's), --data_set image_folder and CIFAR,
 // ReaL labels, and a clear refusal when the class counts differ.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,9 @@ import { loadEngine, type Model } from '../../electron/host/engine/addon';
 import { evaluate } from '../../electron/host/train/evaluate';
 import { DEMO_DATASET } from '../../electron/host/train/demo_preset';
 import { realLabelFileName } from '../../electron/host/train/real_labels';
+import { runTraining } from '../../electron/host/train/trainer';
+import { defaultRunConfig } from '../../shared/config';
+import { fixturesDir } from '../helpers/fixtures';
 
 const pix = join(__dirname, '..', '..', '..', 'bin', 'pix.js');
 
@@ -107,6 +110,21 @@ describe('pix eval', () => {
     const reported = JSON.parse(result.stdout) as EvalJson;
     // ReaL classes equal to the folder labels: the ReaL score is the plain accuracy.
     assert.deepEqual(reported.real, { acc1: reported.acc1, acc5: reported.acc5, images: 60 });
+  });
+
+  it('--data_set CIFAR evaluates CIFAR-100\'s test file, as the run that trained on it did', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pix-eval-cifar-'));
+    const data = join(fixturesDir, 'cifar', 'py2');
+    const outcome = await runTraining({ ...defaultRunConfig(), model: 'resnet_tiny', data_set: 'CIFAR', data_path: data, input_size: 32,
+      batch_size: 8, epochs: 1, warmup_epochs: 0, aa: 'none', reprob: 0, mixup: 0, cutmix: 0, output_dir: out, num_workers: 0 });
+    assert.equal(outcome.status, 'completed');
+    const result = spawnSync(process.execPath, [pix, 'eval', '--model', 'resnet_tiny', '--checkpoint', join(out, 'checkpoint-0.safetensors'),
+      '--data_set', 'CIFAR', '--data_path', data, '--input_size', '32', '--json'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const reported = JSON.parse(result.stdout) as EvalJson;
+    assert.equal(reported.images, 20);
+    assert.equal(reported.acc1, outcome.best!.acc1);
+    assert.ok(Math.abs(reported.loss - outcome.best!.loss) < 1e-6, `${reported.loss} vs ${outcome.best!.loss}`);
   });
 
   it('refuses a dataset with another class count', () => {

@@ -1,5 +1,6 @@
 // `pix eval`: top-1, top-5 and loss of a checkpoint on an ImageFolder (the val/ split of an
-// ImageNet-layout folder, or with --data_set image_folder the class folders of --data_path itself),
+// ImageNet-layout folder, or with --data_set image_folder the class folders of --data_path itself)
+// or on CIFAR-100's test file (--data_set CIFAR),
 // with the official evaluation transform (resize to size/crop_pct and centre crop; at --input_size
 // <= 32 the images as they are, which must then be that size; at >= 384 each whole image stretched
 // to size x size, which it says on stderr) normalised as the
@@ -9,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { applyState, classCountOf } from '../../host/checkpoints/model_state';
 import { readCheckpointTensors } from '../../host/checkpoints/pth/read_checkpoint';
 import { checkpointNormalization, describeNormalization } from '../../host/checkpoints/saved_config';
-import { scanImageFolder, scanImageNetLayout } from '../../host/data/image_folder';
+import { readCifar100 } from '../../host/data/cifar';
+import { scanImageFolder, scanImageNetLayout, type ImageFolder } from '../../host/data/image_folder';
 import { Loader } from '../../host/data/loader';
 import { evalTransformFromFlags, evalTransformNote, normalizationFor } from '../../host/data/transforms';
 import { loadEngine } from '../../host/engine/addon';
@@ -21,7 +23,7 @@ import type { Command } from '../command';
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate a checkpoint on an ImageFolder (top-1, top-5, loss; ReaL top-1/top-5 with --real_labels)',
-  usage: 'pix eval --model M --checkpoint C.pth|C.safetensors --data_path D [--data_set IMNET|image_folder] [--input_size 224] ' +
+  usage: 'pix eval --model M --checkpoint C.pth|C.safetensors --data_path D [--data_set IMNET|image_folder|CIFAR] [--input_size 224] ' +
     '[--crop_pct 0.875] [--batch_size 64] [--imagenet_default_mean_and_std true|false] [--real_labels real.json] [--json]',
   async run(args) {
     const { values } = parseArgs({
@@ -42,10 +44,16 @@ export const evalCommand: Command = {
     if (!Number.isInteger(inputSize) || inputSize < 1) throw new Error(`--input_size must be a positive integer, got '${values.input_size}'`);
     if (!(cropPct > 0 && cropPct <= 1)) throw new Error(`--crop_pct must be in (0, 1], got '${values.crop_pct}'`);
     const dataSet = values.data_set!;
-    if (dataSet !== 'IMNET' && dataSet !== 'image_folder') {
-      throw new Error(`--data_set must be IMNET (evaluates --data_path's val/) or image_folder (evaluates the class folders of --data_path), got '${dataSet}'`);
+    const splits: Record<string, () => ImageFolder> = {
+      IMNET: () => scanImageNetLayout(values.data_path!).val,
+      image_folder: () => scanImageFolder(values.data_path!),
+      CIFAR: () => readCifar100(values.data_path!, 'test'),
+    };
+    if (!(dataSet in splits)) {
+      throw new Error(`--data_set must be IMNET (evaluates --data_path's val/), image_folder (evaluates the class folders of --data_path) ` +
+        `or CIFAR (evaluates CIFAR-100's test file in --data_path/cifar-100-python), got '${dataSet}'`);
     }
-    const val = dataSet === 'IMNET' ? scanImageNetLayout(values.data_path!).val : scanImageFolder(values.data_path!);
+    const val = splits[dataSet]!();
     const { tensors, metadata } = readCheckpointTensors(values.checkpoint!);
     const classes = classCountOf(tensors) ?? val.classes.length;
     if (classes !== val.classes.length) {
