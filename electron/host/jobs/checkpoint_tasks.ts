@@ -41,7 +41,7 @@ function evalTransform(loaded: InferenceModel, size: number): EvalTransform {
   return { ...evalTransformFromFlags({ input_size: size, crop_pct: typeof cropPct === 'number' ? cropPct : null }), normalization: loaded.normalization };
 }
 
-/** The evaluation split of a data folder in either layout: val/ of the ImageNet layout, or an image folder itself. */
+/** The evaluation split of a data folder in any layout: val/ of the ImageNet layout, CIFAR-100's test file, or an image folder itself. */
 function valSplit(dataPath: string, classes: number) {
   const root = dataPath || DEMO_DATASET;
   let val;
