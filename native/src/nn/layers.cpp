@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 
+#include "ops/cast.h"
 #include "ops/global_avg_pool.h"
 #include "ops/linear.h"
 #include "ops/sigmoid.h"
@@ -22,13 +23,28 @@ constexpr int64_t kFoldGrain = int64_t{1} << 14;
 Conv::Conv(StateDict& state, const std::string& key, int64_t in, int64_t out, ConvParams params)
     : weight_(state.conv_weight(key, out, in, params.kernel)), params_(params) {}
 
+const Tensor& Conv::weight_for(const Tensor& x) {
+  const Tensor& w = weight_->value();
+  if (x.dtype() == w.dtype() || !x.device().is_cuda()) {
+    cast_weight_ = Tensor();  // f32 again: the copy goes back
+    return w;
+  }
+  const bool stale = !cast_weight_.defined() || cast_version_ != weight_->version() ||
+                     cast_weight_.dtype() != x.dtype() || cast_weight_.device() != w.device();
+  if (stale) {
+    cast_weight_ = cast(w, x.dtype());
+    cast_version_ = weight_->version();
+  }
+  return cast_weight_;
+}
+
 Tensor Conv::forward(const Tensor& x) {
   x_ = x;
-  return conv2d_forward(x, weight_->value(), params_);
+  return conv2d_forward(x, weight_for(x), params_);
 }
 
 void Conv::backward(const Tensor& dy, Tensor& dx, GradWrite dx_write) {
-  conv2d_backward(x_, weight_->value(), dy, params_, dx, weight_->grad, ConvKernel::Fast, dx_write);
+  conv2d_backward(x_, weight_for(x_), dy, params_, dx, weight_->grad, ConvKernel::Fast, dx_write);
 }
 
 int64_t Conv::macs(int64_t p, int64_t q) const { return p * q * weight_->value().numel(); }

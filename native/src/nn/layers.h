@@ -33,9 +33,17 @@ class Conv {
   const StateEntry& weight() const { return *weight_; }
 
  private:
+  // The weight the convolution of x takes: its f32 value, or for bf16 activations on CUDA a bf16
+  // copy made once per version of the weight (as autocast's cache): a training step's forward and
+  // backward share one cast, and evaluation forwards (and their CUDA graphs) make none until the
+  // weights change.
+  const Tensor& weight_for(const Tensor& x);
+
   StateEntry* weight_;
   ConvParams params_;
   Tensor x_;
+  Tensor cast_weight_;
+  uint64_t cast_version_ = 0;
 };
 
 class BatchNorm {

@@ -27,7 +27,9 @@ ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params)
   PIX_CHECK(w.size(3) == x.size(3), "conv2d: weight expects ", w.size(3), " input channels, x has ", x.size(3));
   PIX_CHECK(params.stride >= 1 && params.pad >= 0, "conv2d: stride must be >= 1 and pad >= 0");
   check_activation_dtype("conv2d", "x", x);
-  check_f32("conv2d", "weight", w);
+  // f32 (the backends cast it to x's dtype), or on CUDA already in x's dtype: a cast the caller keeps
+  // (nn::Conv's, made once per version of the weight).
+  if (!(x.device().is_cuda() && w.dtype() == x.dtype())) check_f32("conv2d", "weight", w);
   check_same_device("conv2d", {"x", &x}, {{"weight", &w}});
   ConvShape s{};
   s.n = x.size(0), s.h = x.size(1), s.w = x.size(2), s.c = x.size(3);

@@ -195,6 +195,32 @@ describe('bf16 activations on CUDA vs the f32 CPU model', { skip }, () => {
     for (const key of floatingKeys(cpu, true).filter((k) => k.endsWith('.weight')))
       assertClose(`${key} after the step`, cuda.getState(key), cpu.getState(key), 2e-2);
   });
+
+  it("keeps each convolution's bf16 weight until the weight changes: after a step, a load or an EMA copy it is cast anew", async () => {
+    // Each Conv keeps its weight's bf16 cast per version; a stale one would give the old weights' logits.
+    // A model made afresh from the same state casts from scratch: every evaluation must equal its.
+    const { cuda } = pair('pix_resnet_tiny_cs', 'bf16');
+    const x = images(2, 32);
+    const fresh = async () => {
+      const other = new M('pix_resnet_tiny_cs', { device: 'cuda', activations: 'bf16' });
+      for (const e of cuda.stateEntries()) other.setState(e.key, cuda.getState(e.key));
+      return floats(await other.forward(x));
+    };
+    const logits = async () => floats(await cuda.forward(x));
+    const before = await logits();
+    assert.deepEqual(await logits(), before, 'the same weights, the same logits');
+    await cuda.forward(x, { train: true });
+    await cuda.backward(lossGradient(await cuda.forward(x, { train: true }), cuda.numClasses));
+    new Optimizer(cuda, { type: 'sgd' }).step({ lr: 0.5, weightDecay: 0 });
+    const stepped = await logits();
+    assert.notDeepEqual(stepped, before);
+    assert.deepEqual(stepped, await fresh(), 'after an optimizer step');
+    const ema = new ModelEma(new M('pix_resnet_tiny_cs', { seed: 11, device: 'cuda', activations: 'bf16' }), { decay: 0.5 });
+    ema.copyTo(cuda);
+    assert.deepEqual(await logits(), await fresh(), 'after an EMA copy');
+    cuda.setState('conv_stem.weight', T.zeros(cuda.stateEntries().find((e) => e.key === 'conv_stem.weight')!.shape));
+    assert.deepEqual(await logits(), await fresh(), 'after a load');
+  });
 });
 
 describe('model placement errors', () => {

@@ -75,9 +75,9 @@ Lowering lowering_for(const ConvShape& s, size_t bytes_per_column_value) {
   return l;
 }
 
-// The weight in the activations' dtype (a bf16 copy for bf16 activations).
+// The weight in the activations' dtype: as given when it already is (nn::Conv keeps its cast), else a bf16 copy.
 Tensor weight_for(const Tensor& w, DType activations) {
-  return activations == DType::F32 ? w : ::pix::cast(w, activations);
+  return w.dtype() == activations ? w : ::pix::cast(w, activations);
 }
 
 // dw (f32) += g: cuDNN's weight gradient of a bf16 convolution is bf16, as PyTorch's autocast
