@@ -3,8 +3,8 @@
 // the CPU tests (test/native/nn/optimizer.test.ts) and the CUDA ones (optimizer.cuda.test.ts).
 import assert from 'node:assert/strict';
 import type { StoredTensor } from '../../electron/host/checkpoints/safetensors';
-import { loadEngine, type Model, type OptimizerOptions, type StateEntryInfo } from '../../electron/host/engine/addon';
-import { maxRelativeError } from './compare';
+import { loadEngine, type Model, type OptimizerOptions, type StateEntryInfo, type Tensor as EngineTensor } from '../../electron/host/engine/addon';
+import { floats, maxRelativeError } from './compare';
 import { readFixture } from './fixtures';
 import { seededValues } from './seeded_weights';
 
@@ -86,3 +86,23 @@ export function stepOptions(s: Scenario, step: number) {
   return { lr: s.lr[step - 1]!, weightDecay: s.weight_decay[step - 1]!, clipGrad: s.clip_grad ?? null };
 }
 
+/** What the generator's training forward does to the BatchNorm buffers before EMA update `step`. */
+export function setStepBuffers(model: Model, entries: StateEntryInfo[], step: number): void {
+  for (const e of entries) {
+    if (e.kind === 'bn_running_mean' || e.kind === 'bn_running_var') {
+      model.setState(e.key, f32(seededValues(`buffers${step}.${e.key}`, e.shape, e.kind), e.shape));
+    } else if (e.kind === 'bn_num_batches_tracked') {
+      model.setState(e.key, Tensor.fromArray(BigInt64Array.of(BigInt(step)), [], 'i64'));
+    }
+  }
+}
+
+/** An EMA's state dict after update `step` against PyTorch's: floating entries sampled, num_batches_tracked exact. */
+export function assertEmaState(state: Record<string, EngineTensor>, entries: StateEntryInfo[], step: number): void {
+  assert.deepEqual(Object.keys(state), entries.map((e) => e.key));
+  for (const e of entries) {
+    const reference = stored(`ema.step${step}.${e.key}`);
+    if (e.dtype === 'i64') assert.deepEqual(state[e.key]!.toArray(), reference.data, e.key);
+    else assertClose(sample(floats(state[e.key]!)), reference.data as Float32Array, `update ${step} ${e.key}`);
+  }
+}

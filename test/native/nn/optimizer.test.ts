@@ -9,9 +9,9 @@ import { describe, it } from 'node:test';
 import { loadEngine, type Model } from '../../../electron/host/engine/addon';
 import { floats } from '../../helpers/compare';
 import {
-  assertClose, expected, f32, meta, MODEL, optimizerOptions, sample, SCENARIOS, setGrads, startModel, STEPS, stepOptions, stored,
+  assertClose, assertEmaState, expected, meta, MODEL, optimizerOptions, sample, SCENARIOS, setGrads, setStepBuffers, startModel, STEPS,
+  stepOptions, stored,
 } from '../../helpers/optim_fixture';
-import { seededValues } from '../../helpers/seeded_weights';
 
 const engine = loadEngine();
 const { Model: EngineModel, Optimizer, ModelEma, Tensor } = engine;
@@ -165,22 +165,9 @@ describe('ModelEma against PyTorch (timm ModelEma, decay 0.9, along the LAMB run
     for (let step = 1; step <= STEPS; step++) {
       setGrads(model, entries, step);
       optimizer.step(stepOptions(scenario, step));
-      // What a training forward would do to the BatchNorm buffers.
-      for (const e of entries) {
-        if (e.kind === 'bn_running_mean' || e.kind === 'bn_running_var') {
-          model.setState(e.key, f32(seededValues(`buffers${step}.${e.key}`, e.shape, e.kind), e.shape));
-        } else if (e.kind === 'bn_num_batches_tracked') {
-          model.setState(e.key, Tensor.fromArray(BigInt64Array.of(BigInt(step)), [], 'i64'));
-        }
-      }
+      setStepBuffers(model, entries, step);  // what a training forward would do to the BatchNorm buffers
       ema.update(model);
-      const state = ema.stateDict();
-      assert.deepEqual(Object.keys(state), entries.map((e) => e.key));
-      for (const e of entries) {
-        const reference = stored(`ema.step${step}.${e.key}`);
-        if (e.dtype === 'i64') assert.deepEqual(state[e.key]!.toArray(), reference.data, e.key);
-        else assertClose(sample(floats(state[e.key]!)), reference.data as Float32Array, `update ${step} ${e.key}`);
-      }
+      assertEmaState(ema.stateDict(), entries, step);
     }
     const evalModel = new EngineModel(MODEL);
     ema.copyTo(evalModel);
