@@ -1,7 +1,7 @@
 // Multi-tensor CUDA kernels of the optimizers and the EMA (ops/cuda/optimizer_kernels.h). A launch
 // carries up to kTensorsPerLaunch tensors in its parameters (no table to copy to the device first);
-// each tensor gets its own run of blocks, and inside it a grid-stride loop as the per-tensor kernels
-// had, so the norms' partials are the same numbers in the same order.
+// each tensor gets its own run of blocks, a fixed count for its size, and a grid-stride loop over it
+// alone, so a tensor's norm partials do not depend on which tensors share its launch.
 #include "core/cuda/runtime.h"
 #include "ops/cuda/launch.cuh"
 #include "ops/cuda/optimizer_kernels.h"
@@ -89,7 +89,7 @@ __global__ void square_partials(const Batch batch, double* __restrict__ partial)
   if (threadIdx.x == 0) partial[batch.first_partial[p.t] + p.block] = total;
 }
 
-// One block per tensor: its partials summed in a fixed order (the per-tensor kernels' sum).
+// One block per tensor: its partials summed in a fixed order.
 __global__ void tensor_sums(const Batch batch, const double* __restrict__ partial, double* __restrict__ sums) {
   const int t = blockIdx.x;
   const int count = batch.first_block[t + 1] - batch.first_block[t];
