@@ -55,7 +55,8 @@ export function resolveRunConfig(partial: Record<string, unknown>, runFolder: st
   for (const key of Object.keys(partial)) if (!(key in runFlags)) problems[key] = 'not a run flag';
   const parsed = runConfigSchema.safeParse(partial);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems[issue.path.join('.') || 'config'] = issue.message;
+    // Keyed by the flag (a list entry's problem is its flag's, which the form and pix name), the first problem each.
+    for (const issue of parsed.error.issues) problems[String(issue.path[0] ?? 'config')] ??= issue.message;
   }
   if (Object.keys(problems).length || !parsed.success) throw new RunConfigError(problems);
 

@@ -43,6 +43,12 @@ describe('resolveRunConfig: dataset flags', () => {
     assert.equal(resolveRunConfig({ ...base, data_path: data, imagenet_default_mean_and_std: false }, mkdtempSync(join(tmpdir(), 'pix-run-'))).config.imagenet_default_mean_and_std, false);
   });
 
+  it('keys a list entry\'s problem by its flag, as the form and pix train name it', () => {
+    const found = problems({ model_ema_decays: [0.99, 2, -1] });
+    assert.deepEqual(Object.keys(found), ['model_ema_decays']);
+    assert.match(found.model_ema_decays!, /got 2/);
+  });
+
   it('names the field of each dataset problem', () => {
     const folder = { data_set: 'image_folder', data_path: join(data, 'train') };
     assert.match(problems({ ...folder, nb_classes: 10 }).eval_data_path!, /--data_set image_folder evaluates on --eval_data_path, which is empty/);
