@@ -33,6 +33,14 @@ describe('datasetUse with CIFAR-100', () => {
       .toMatch(/--data_set CIFAR needs --data_path: the folder holding cifar-100-python\//);
   });
 
+  it('names the command that downloads CIFAR-100 when --data_set CIFAR meets a folder without it', () => {
+    const failed: DatasetCheck = { ok: false, path: '/data/empty', problem: '/data/empty is in none of the layouts a data folder may have' };
+    expect(datasetUse(checked(failed), flags('CIFAR')).problems.data_path)
+      .toBe('/data/empty is in none of the layouts a data folder may have. To download CIFAR-100 there: pix data fetch-cifar --data_path /data/empty');
+    expect(datasetUse(checked(failed), flags('IMNET')).problems.data_path).toBe(failed.problem);
+    expect(datasetUse(checked(imagenet), flags('CIFAR')).problems.data_path).toMatch(/\(pix data fetch-cifar --data_path DIR downloads it\)$/);
+  });
+
   it('leaves the other layouts as they were', () => {
     expect(datasetUse(checked(imagenet), flags('IMNET')).trainImages).toBe(1281167);
     expect(datasetUse(checked(folder), flags('image_folder')).hint).toMatch(/^Image folder: 5 classes/);

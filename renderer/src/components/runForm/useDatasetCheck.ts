@@ -65,7 +65,11 @@ export function datasetUse(state: DatasetCheckState, flags: DatasetFlagsInForm):
   if (state.status === 'checking') return { hint: 'Checking…', problems: {}, trainImages: null };
   if (state.status === 'failed') return { hint: null, problems: { data_path: `Could not check the dataset: ${state.message}` }, trainImages: null };
   const { check } = state;
-  if (!check.ok) return { hint: null, problems: { data_path: check.problem }, trainImages: null };
+  if (!check.ok) {
+    // Training never downloads; the command that does is the fix for a folder without CIFAR-100's files.
+    const fetch = flags.data_set === 'CIFAR' && check.path !== '' ? `. To download CIFAR-100 there: pix data fetch-cifar --data_path ${check.path}` : '';
+    return { hint: null, problems: { data_path: check.problem + fetch }, trainImages: null };
+  }
 
   const demo = check.path === '';
   const where = demo ? 'the embedded demo digits' : check.path;
@@ -121,6 +125,7 @@ function cifarUse(check: Extract<DatasetCheck, { ok: true }>, flags: DatasetFlag
     ? '--data_set CIFAR needs --data_path: the folder holding cifar-100-python/ (without it the run trains on the embedded demo digits)'
     : `--data_set CIFAR reads CIFAR-100 from ${where}/cifar-100-python/ (train, test, meta), and ${where} is ` +
       `${check.dataSet === 'image_folder' ? 'an image folder' : 'in the ImageNet layout'}: set --data_set ` +
-      `${check.dataSet === 'image_folder' ? 'image_folder' : 'IMNET'}, or pass the folder holding cifar-100-python/`;
+      `${check.dataSet === 'image_folder' ? 'image_folder' : 'IMNET'}, or pass the folder holding cifar-100-python/ ` +
+      '(pix data fetch-cifar --data_path DIR downloads it)';
   return { hint: null, problems: { data_path: problem }, trainImages: null };
 }
