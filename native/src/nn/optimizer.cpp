@@ -138,6 +138,16 @@ double Optimizer::step_on_device(const StepParams& p, Device device) {
   return state.to(Device::cpu()).data<double>()[0];
 }
 
+std::vector<cuda::TensorSlots> Optimizer::device_parameters(const std::function<float(const StateEntry&)>& per_tensor) {
+  std::vector<cuda::TensorSlots> params;
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    StateEntry& e = *parameters_[i];
+    params.push_back({e.mutable_value().data<float>(), e.grad.data<float>(), slots_.size() > 0 ? slot(0, i) : nullptr,
+                      slots_.size() > 1 ? slot(1, i) : nullptr, e.value().numel(), per_tensor(e)});
+  }
+  return params;
+}
+
 float* Optimizer::slot(size_t s, size_t i) {
   Tensor& t = slots_[s][i];
   const Tensor& value = parameters_[i]->value();
@@ -237,12 +247,7 @@ void Sgd::update(double lr, double weight_decay, const GradNorm& norm) {
   s.kd = config_.nesterov ? 1.f : 0.f;
   s.kb = config_.nesterov ? mu : 1.f;
   if (norm.device) {
-    std::vector<cuda::TensorSlots> params;
-    for (size_t i = 0; i < parameters_.size(); ++i) {
-      StateEntry& e = *parameters_[i];
-      params.push_back({e.mutable_value().data<float>(), e.grad.data<float>(), config_.momentum == 0 ? nullptr : slot(0, i),
-                        nullptr, e.value().numel(), uses_weight_decay(e) ? static_cast<float>(weight_decay) : 0.f});
-    }
+    const auto params = device_parameters([&](const StateEntry& e) { return uses_weight_decay(e) ? static_cast<float>(weight_decay) : 0.f; });
     PIX_CUDA_CALL(cuda::sgd_update(device_index(), {s.neg_lr, s.mu, s.kd, s.kb}, params));
     return;
   }
@@ -303,11 +308,7 @@ void AdamW::update(double lr, double weight_decay, const GradNorm& norm) {
   s.bc2_sqrt = static_cast<float>(std::sqrt(1 - std::pow(config_.beta2, t)));
   const auto decay = [&](const StateEntry& e) { return static_cast<float>(1 - lr * (uses_weight_decay(e) ? weight_decay : 0)); };
   if (norm.device) {
-    std::vector<cuda::TensorSlots> params;
-    for (size_t i = 0; i < parameters_.size(); ++i) {
-      StateEntry& e = *parameters_[i];
-      params.push_back({e.mutable_value().data<float>(), e.grad.data<float>(), slot(0, i), slot(1, i), e.value().numel(), decay(e)});
-    }
+    const auto params = device_parameters(decay);
     PIX_CUDA_CALL(cuda::adamw_update(device_index(), {s.b1, s.c1, s.b2, s.c2, s.eps, s.neg_step, s.bc2_sqrt}, params));
     return;
   }
@@ -375,11 +376,7 @@ void Lamb::update(double lr, double weight_decay, const GradNorm& norm) {
   const float neg_lr = static_cast<float>(-lr);
   const auto wd = [&](const StateEntry& e) { return uses_weight_decay(e) ? static_cast<float>(weight_decay) : 0.f; };
   if (norm.device) {  // the divisor comes from the device's norm
-    std::vector<cuda::TensorSlots> params;
-    for (size_t i = 0; i < parameters_.size(); ++i) {
-      StateEntry& e = *parameters_[i];
-      params.push_back({e.mutable_value().data<float>(), e.grad.data<float>(), slot(0, i), slot(1, i), e.value().numel(), wd(e)});
-    }
+    const auto params = device_parameters(wd);
     PIX_CUDA_CALL(cuda::lamb_update(device_index(), {s.b1, s.c1, s.b2, s.c2, s.bc1, s.bc2_sqrt, s.eps, neg_lr}, params,
                                     norm.device));
     return;

@@ -11,6 +11,7 @@
 // Not here: the schedules (the trainer passes lr and weight decay per step), amsgrad.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 
 namespace pix::cuda {
 struct GradNormState;
+struct TensorSlots;
 }
 
 namespace pix::nn {
@@ -59,6 +61,9 @@ class Optimizer {
   // LAMB's max_grad_norm, for the divisor the device computes with the norm; 0 for the others.
   virtual double max_grad_norm() const { return 0; }
   int device_index() const { return parameters_.empty() ? 0 : parameters_[0]->value().device().index; }
+  // Every parameter for a multi-tensor launch: its value (a counted write), gradient, first two
+  // slots (null where the optimizer keeps fewer) and per_tensor's scalar for it.
+  std::vector<cuda::TensorSlots> device_parameters(const std::function<float(const StateEntry&)>& per_tensor);
   // Parameter i's slot s, zero-filled on first use.
   float* slot(size_t s, size_t i);
 
