@@ -188,8 +188,12 @@ async function fetchCifar(args: string[]): Promise<number> {
       const mib = (n: number) => (n / 2 ** 20).toFixed(1);
       process.stderr.write(`${tty ? '\r' : ''}downloaded ${mib(received)}${total ? ` of ${mib(total)}` : ''} MiB${tty ? '' : '\n'}`);
     },
+    phase: (phase) => {
+      if (tty && lastTenth >= 0) process.stderr.write('\n');
+      lastTenth = -1;
+      process.stderr.write(phase === 'verifying' ? 'checking the MD5\n' : 'unpacking\n');
+    },
   });
-  if (tty && result.fetched) process.stderr.write('\n');
   console.log(result.fetched ? `fetched and unpacked CIFAR-100 into ${result.folder}` : `${result.folder} already holds CIFAR-100's train, test and meta`);
   console.log(`train on it with: pix train --data_set CIFAR --data_path ${dataPath} --input_size 32`);
   return 0;

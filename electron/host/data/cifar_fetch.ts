@@ -7,10 +7,17 @@
 // matches, each unpacked file is written beside its place and renamed into it, and files already
 // there are not fetched again. The tar reader takes regular files (ustar and GNU long names),
 // checks every header's checksum, and refuses names that leave the folder.
+//
+// The workbench host runs the same fetch (cifar_fetches.ts), so nothing here blocks the event loop
+// for long: the archive is hashed chunk by chunk as it streams, gunzipped on libuv's thread pool
+// and its files written asynchronously. A signal cancels the download (its .part file removed); once unpacking starts it
+// runs to the end, a few seconds, so that cancelling never leaves some of the three files in place.
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { CIFAR100_FOLDER, CIFAR100_URL } from './cifar';
 
 /** torchvision's CIFAR100.tgz_md5. */
@@ -25,6 +32,10 @@ export interface FetchOptions {
   md5?: string;
   /** Bytes received so far, and the total where the server says it. */
   progress?(received: number, total: number | null): void;
+  /** The steps after the download: the archive's MD5 checked, then its files unpacked. */
+  phase?(phase: 'verifying' | 'unpacking'): void;
+  /** Stops the download, leaving nothing behind; the error then says it was cancelled. */
+  signal?: AbortSignal;
 }
 
 export interface FetchResult {
@@ -38,11 +49,12 @@ function fail(message: string): never {
 }
 
 /** Downloads url into `path`, hashing as it goes; returns the MD5. The file appears only when complete. */
-async function download(url: string, path: string, progress?: FetchOptions['progress']): Promise<string> {
+async function download(url: string, path: string, { progress, signal }: FetchOptions): Promise<string> {
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, signal ? { signal } : {});
   } catch (error) {
+    if (signal?.aborted) return fail('cancelled before the download began');
     const cause = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
     return fail(`cannot reach ${url}: ${cause} (on a machine without internet access, download the archive elsewhere and unpack it into --data_path)`);
   }
@@ -54,6 +66,7 @@ async function download(url: string, path: string, progress?: FetchOptions['prog
   let received = 0;
   try {
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      if (signal?.aborted) throw signal.reason;
       hash.update(chunk);
       received += chunk.length;
       if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
@@ -63,6 +76,7 @@ async function download(url: string, path: string, progress?: FetchOptions['prog
   } catch (error) {
     out.destroy();
     rmSync(part, { force: true });
+    if (signal?.aborted) return fail(`cancelled after ${received} bytes; the partial download was removed`);
     return fail(`the download from ${url} broke off after ${received} bytes: ${(error as Error).message}`);
   }
   renameSync(part, path);
@@ -104,11 +118,18 @@ export function tarFiles(tar: Buffer, source: string): { name: string; data: Buf
   return files;
 }
 
+/** The MD5 of a file already there, read as a stream. */
+async function md5Of(path: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 /** Unpacks the archive's cifar-100-python/ files into dataPath, each renamed into place when written. */
-function unpack(archive: string, dataPath: string): void {
+async function unpack(archive: string, dataPath: string): Promise<void> {
   let tar: Buffer;
   try {
-    tar = gunzipSync(readFileSync(archive));
+    tar = await promisify(gunzip)(await readFile(archive));
   } catch (error) {
     return fail(`${archive} is not a gzip archive: ${(error as Error).message}`);
   }
@@ -120,8 +141,8 @@ function unpack(archive: string, dataPath: string): void {
     if (!path.startsWith(`${CIFAR100_FOLDER}${sep}`)) continue;
     const target = join(dataPath, path);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(`${target}.part`, data);
-    renameSync(`${target}.part`, target);
+    await writeFile(`${target}.part`, data);
+    await rename(`${target}.part`, target);
     if (wanted.has(path.split(sep).join('/'))) found++;
   }
   if (found !== wanted.size) fail(`${archive} lacks some of ${[...wanted].join(', ')}: it is not the CIFAR-100 archive`);
@@ -136,11 +157,21 @@ export async function fetchCifar100(dataPath: string, options: FetchOptions = {}
   if (!/^[0-9a-f]{32}$/.test(expected)) fail(`--md5 must be 32 hexadecimal digits, got '${options.md5}'`);
   mkdirSync(dataPath, { recursive: true });
   const archive = join(dataPath, ARCHIVE);
-  const md5 = existsSync(archive) ? createHash('md5').update(readFileSync(archive)).digest('hex') : await download(url, archive, options.progress);
+  if (options.signal?.aborted) fail('cancelled before the download began');
+  let md5: string;
+  if (existsSync(archive)) {  // a download that completed before, its unpacking stopped
+    options.phase?.('verifying');
+    md5 = await md5Of(archive);
+  } else {
+    md5 = await download(url, archive, options);  // hashed as it arrived
+    options.phase?.('verifying');
+  }
   if (md5 !== expected) {
     rmSync(archive, { force: true });
     fail(`the archive from ${url} has MD5 ${md5}, not ${expected}: it is not the published CIFAR-100 archive (removed; try again, or another --url)`);
   }
-  unpack(archive, dataPath);
+  if (options.signal?.aborted) fail(`cancelled before unpacking; the checked archive stays in ${archive}, so fetching again only unpacks it`);
+  options.phase?.('unpacking');
+  await unpack(archive, dataPath);
   return { folder, fetched: true };
 }

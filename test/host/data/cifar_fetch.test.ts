@@ -1,68 +1,56 @@
 // `pix data fetch-cifar` against a local server holding a CIFAR-100-shaped archive (the py2 fixture,
 // packed by the system's tar): downloaded, checked against its MD5 and unpacked into place; nothing
 // fetched when the files are there; a wrong MD5, a missing archive, a hostile name and a damaged
-// header refused with nothing half-made left behind; and the CLI's lines.
+// header refused with nothing half-made left behind; a cancelled download leaving nothing; and the
+// CLI's lines.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { fetchCifar100, tarFiles } from '../../../electron/host/data/cifar_fetch';
 import { readCifar100 } from '../../../electron/host/data/cifar';
+import { cifarArchive, md5, serveArchive, type ArchiveServer } from '../../helpers/cifar_archive';
 import { fixturesDir } from '../../helpers/fixtures';
 
 const root = join(__dirname, '..', '..', '..', '..');
 
-/** The py2 fixture's cifar-100-python/ packed as the published archive is: a gzipped tar of that folder. */
-function archive(): Buffer {
-  const dir = mkdtempSync(join(tmpdir(), 'pix-cifar-tar-'));
-  cpSync(join(fixturesDir, 'cifar', 'py2', 'cifar-100-python'), join(dir, 'cifar-100-python'), { recursive: true });
-  const tar = spawnSync('tar', ['-cf', '-', '-C', dir, 'cifar-100-python'], { maxBuffer: 1 << 26 });
-  assert.equal(tar.status, 0, String(tar.stderr));
-  return gzipSync(tar.stdout);
-}
-
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
-
 describe('fetchCifar100', () => {
-  const tgz = archive();
-  let server: Server;
+  const tgz = cifarArchive();
+  let server: ArchiveServer;
   let base = '';
-  let requests = 0;
+  // /stalled.tar.gz sends its first half, then nothing until the test's connection is closed.
   before(async () => {
-    server = createServer((request, response) => {
-      requests++;
-      if (request.url === '/cifar-100-python.tar.gz') {
-        response.writeHead(200, { 'content-length': tgz.length });
-        response.end(tgz);
-      } else {
-        response.writeHead(404).end();
-      }
+    server = await serveArchive(tgz, (request, response) => {
+      if (request.url !== '/stalled.tar.gz') return false;
+      response.writeHead(200, { 'content-length': tgz.length });
+      response.write(tgz.subarray(0, tgz.length >> 1));
+      return true;
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = server.base;
   });
   after(() => server.close());
 
   it('downloads, checks the MD5 and unpacks what --data_set CIFAR reads; then fetches nothing more', async () => {
     const dataPath = join(mkdtempSync(join(tmpdir(), 'pix-fetch-')), 'data');
     const seen: number[] = [];
-    const result = await fetchCifar100(dataPath, { url: `${base}/cifar-100-python.tar.gz`, md5: md5(tgz), progress: (received) => seen.push(received) });
+    const phases: string[] = [];
+    const result = await fetchCifar100(dataPath, {
+      url: `${base}/cifar-100-python.tar.gz`, md5: md5(tgz), progress: (received) => seen.push(received), phase: (phase) => phases.push(phase),
+    });
     assert.deepEqual(result, { folder: join(dataPath, 'cifar-100-python'), fetched: true });
     assert.equal(seen.at(-1), tgz.length);
+    assert.deepEqual(phases, ['verifying', 'unpacking']);
     for (const file of ['train', 'test', 'meta']) {
       assert.ok(readFileSync(join(dataPath, 'cifar-100-python', file)).equals(readFileSync(join(fixturesDir, 'cifar', 'py2', 'cifar-100-python', file))), file);
     }
     assert.equal(readCifar100(dataPath, 'test').samples.length, 20);
     assert.deepEqual(readdirSync(dataPath).sort(), ['cifar-100-python', 'cifar-100-python.tar.gz']);  // no .part left
-    const count = requests;
+    const count = server.requests();
     assert.deepEqual(await fetchCifar100(dataPath, { url: `${base}/cifar-100-python.tar.gz` }), { folder: join(dataPath, 'cifar-100-python'), fetched: false });
-    assert.equal(requests, count);
+    assert.equal(server.requests(), count);
   });
 
   it('refuses an archive whose MD5 is not the expected one, keeping nothing', async () => {
@@ -78,6 +66,17 @@ describe('fetchCifar100', () => {
     await assert.rejects(fetchCifar100(dataPath, { url: `${base}/nothing.tar.gz` }), /\/nothing\.tar\.gz answered 404/);
     await assert.rejects(fetchCifar100(dataPath, { url: 'http://127.0.0.1:1/x.tar.gz' }), /cannot reach http:\/\/127\.0\.0\.1:1\/x\.tar\.gz: .*download the archive elsewhere/);
     assert.deepEqual(readdirSync(dataPath), []);
+  });
+
+  it('stops a download when its signal is aborted, removing the partial file', async () => {
+    const dataPath = mkdtempSync(join(tmpdir(), 'pix-fetch-'));
+    const abort = new AbortController();
+    const fetching = fetchCifar100(dataPath, {
+      url: `${base}/stalled.tar.gz`, md5: md5(tgz), signal: abort.signal, progress: () => abort.abort(),
+    });
+    await assert.rejects(fetching, /pix data fetch-cifar: cancelled after \d+ bytes; the partial download was removed/);
+    assert.deepEqual(readdirSync(dataPath), []);
+    await assert.rejects(fetchCifar100(dataPath, { signal: AbortSignal.abort() }), /cancelled before the download began/);
   });
 
   it('reads tar headers with their checksums, refusing damage and names that leave the folder', async () => {
