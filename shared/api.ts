@@ -113,6 +113,29 @@ export type DatasetCheck =
   | { ok: true; path: string; dataSet?: 'IMNET' | 'image_folder' | 'CIFAR'; classes: number; classNames: string[]; trainImages: number; valImages: number }
   | { ok: false; path: string; problem: string };
 
+/**
+ * Fetching CIFAR-100 into a data folder on the host (what `pix data fetch-cifar` does): the
+ * published archive downloaded, its MD5 checked, cifar-100-python/ unpacked. downloading →
+ * verifying → unpacking, then done (fetched false when the files were already there), failed
+ * (error says why: unreachable, an HTTP status, a wrong MD5) or cancelled; nothing half-written is
+ * left behind either way.
+ */
+export type CifarFetchPhase = 'downloading' | 'verifying' | 'unpacking' | 'done' | 'failed' | 'cancelled';
+
+export interface CifarFetchState {
+  /** The data folder as the host resolved it (absolute, normalised): the key of the fetch. */
+  dataPath: string;
+  phase: CifarFetchPhase;
+  receivedBytes: number;
+  /** The archive's size where the server says it. */
+  totalBytes: number | null;
+  /** Set when done: false when the folder already held the files. */
+  fetched: boolean | null;
+  error: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+}
+
 export interface ModelEntry {
   name: string;
   aliases: string[];
@@ -278,6 +301,9 @@ export const requestSchemas = {
   systemStats: z.void(),
   listModels: z.void(),
   checkDataset: z.object({ path: z.string() }),
+  /** dataPath: an absolute folder, made when missing. One fetch per folder at a time. */
+  fetchCifar: z.object({ dataPath: z.string().min(1, 'a data folder is needed') }),
+  cancelCifarFetch: z.object({ dataPath: z.string().min(1, 'a data folder is needed') }),
 
   listRuns: z.void(),
   getRun: runId,
@@ -340,6 +366,9 @@ export interface WorkbenchResponses {
   systemStats: SystemStats;
   listModels: ModelEntry[];
   checkDataset: DatasetCheck;
+  /** Starts the fetch and returns at once; progress and the outcome arrive as events. */
+  fetchCifar: CifarFetchState;
+  cancelCifarFetch: CifarFetchState;
   listRuns: RunSummary[];
   getRun: RunDetail;
   startRun: RunSummary;
@@ -385,13 +414,18 @@ export interface WorkbenchEvents {
   /** Every timed step; `measuring` lists the models and batch sizes not yet in `report.measurements`. */
   throughputProgress: { report: ThroughputReport; done: number; total: number; current: string; measuring: ThroughputSlot[] };
   throughputDone: ThroughputReport;
+  /** A CIFAR-100 fetch moved on: a new phase, or more bytes (a few per second at most). */
+  cifarFetchProgress: CifarFetchState;
+  /** A fetch ended: done, failed or cancelled. */
+  cifarFetchDone: CifarFetchState;
   systemStats: SystemStats;
 }
 
 export type WorkbenchEvent = keyof WorkbenchEvents;
 
 export const workbenchEvents: readonly WorkbenchEvent[] = [
-  'runUpdated', 'runDeleted', 'runIterations', 'runEpoch', 'runLog', 'throughputProgress', 'throughputDone', 'systemStats',
+  'runUpdated', 'runDeleted', 'runIterations', 'runEpoch', 'runLog', 'throughputProgress', 'throughputDone',
+  'cifarFetchProgress', 'cifarFetchDone', 'systemStats',
 ];
 
 /** Subscribing returns the function that unsubscribes. */

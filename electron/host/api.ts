@@ -4,14 +4,16 @@
 // validate requests with parseRequest first; paths are still checked here (absolute, existing),
 // since a request may come from a browser. Engine work never runs on this event loop: training in
 // supervised run workers, evaluation, gates, classification and the model catalog in task
-// processes, throughput in its own process; only file reads (checkpoints, metrics) happen here.
-import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+// processes, throughput in its own process; only file reads (checkpoints, metrics) and CIFAR-100
+// downloads (streamed, data/cifar_fetches.ts) happen here.
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { DatasetCheck, WorkbenchApi, WorkbenchClient } from '../../shared/api';
 import { inspectCheckpoint, tensorHistogram, diffCheckpoints } from './checkpoints/checkpoint_report';
 import { convertCheckpoint } from './checkpoints/convert';
 import { ThroughputComparisons } from './bench/compare';
+import { CifarFetches, type CifarSource } from './data/cifar_fetches';
 import { dataFolderSplits } from './data/datasets';
 import { engineInfo } from './engine/addon';
 import type { CatalogEntry } from './engine/model_catalog';
@@ -35,6 +37,8 @@ export interface HostOptions {
   /** Stand-in run worker (tests); default the training worker. */
   runWorkerScript?: string;
   heartbeatTimeoutMs?: number;
+  /** Where fetchCifar downloads from (tests); default the published archive. */
+  cifarSource?: CifarSource;
 }
 
 const SYSTEM_STATS_INTERVAL_MS = 2000;
@@ -108,10 +112,27 @@ function dataFolder(path: string, field: string): string {
   return folder;
 }
 
+/** A folder to fetch into: absolute, a folder if it exists, else made inside the nearest existing folder, which must be writable. */
+function fetchFolder(path: string, field: string): string {
+  mustBeAbsolute(path, field);
+  const folder = resolve(path);
+  if (existsSync(folder)) {
+    if (!statOf(folder, field).isDirectory()) throw new RequestError(400, `${field}: ${folder} is not a folder`);
+    mustAccess(folder, field, constants.W_OK, 'written to');
+    return folder;
+  }
+  let parent = dirname(folder);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  if (!statOf(parent, field).isDirectory()) throw new RequestError(400, `${field}: ${parent} is not a folder`);
+  mustAccess(parent, field, constants.W_OK, 'written to (to make the folder inside it)');
+  return folder;
+}
+
 /** A data folder in either layout (datasets.ts's dataFolderSplits); an image folder counts as both its train and its val images. */
 function checkDataset(path: string): DatasetCheck {
   try {
-    const { data_set: dataSet, train, val } = dataFolderSplits(absoluteDataPath(path, 'path'));
+    // Counted and thrown away: a CIFAR check keeps no decoded images alive in the host (cifar.ts).
+    const { data_set: dataSet, train, val } = dataFolderSplits(absoluteDataPath(path, 'path'), { keepInMemory: false });
     return { ok: true, path, dataSet, classes: train.classes.length, classNames: train.classes, trainImages: train.samples.length, valImages: val!.samples.length };
   } catch (error) {
     return { ok: false, path, problem: (error as Error).message };
@@ -141,6 +162,7 @@ export function createHost(options: HostOptions = {}): Host {
   });
   const tasks = new TaskRunner();
   const throughput = new ThroughputComparisons(home, hub.emit);
+  const cifarFetches = new CifarFetches(hub.emit, options.cifarSource);
   let catalog: Promise<CatalogEntry[]> | undefined;
   const modelCatalog = () => {
     catalog ??= tasks.run('catalog', {}).catch((error: unknown) => {
@@ -157,6 +179,11 @@ export function createHost(options: HostOptions = {}): Host {
     listModels: async () => (await modelCatalog()).map(({ name, aliases, parameters, macs224, family }) =>
       ({ name, aliases, parameters, macs: macs224, pix: family === 'pix' })),
     checkDataset: async ({ path }) => checkDataset(path),
+    fetchCifar: async ({ dataPath }) => cifarFetches.start(fetchFolder(dataPath, 'dataPath')),
+    cancelCifarFetch: async ({ dataPath }) => {
+      mustBeAbsolute(dataPath, 'dataPath');
+      return cifarFetches.cancel(dataPath);
+    },
 
     listRuns: async () => runs.list(),
     getRun: async ({ id }) => runs.get(id),
@@ -222,6 +249,7 @@ export function createHost(options: HostOptions = {}): Host {
       statsTimer = undefined;
       throughput.close();
       tasks.close();
+      await cifarFetches.close();
       await runs.close();
     },
   };
