@@ -8,7 +8,10 @@
 // numpy and codecs names such a file uses: the published files are Python 2 pickles, and files
 // re-saved by Python 3 (protocols 2 to 5, in-band) read the same. The images are turned to HWC once,
 // into shared memory that the loader's worker threads read in place (the samples carry it: no file
-// is opened per image). A split is read once per process and kept while its file is unchanged.
+// is opened per image). A split is read once per process and kept while its file is unchanged (the
+// trainer reads it again for every evaluation); a caller that only checks the files (the host's
+// dataset check and run-config check) asks for it not to be kept, so that the ~180 MB of decoded
+// images are garbage once its answer is out.
 //
 // The official script passes download=True; training here downloads nothing, so a missing folder
 // is refused naming `pix data fetch-cifar` (cifar_fetch.ts) and the address to fetch it from. Files that are not the published ones (their MD5s are
@@ -219,8 +222,13 @@ function stamp(paths: string[]): string {
   }).join(',');
 }
 
+export interface CifarReadOptions {
+  /** Keep the split for the next read in this process (default true); false reads it for this caller alone. */
+  keep?: boolean;
+}
+
 /** One split of CIFAR-100 under data_path (cifarFolder), read once per process while its files are unchanged. */
-export function readCifar100(dataPath: string, split: CifarSplit): CifarFolder {
+export function readCifar100(dataPath: string, split: CifarSplit, options: CifarReadOptions = {}): CifarFolder {
   const folder = cifarFolder(dataPath);
   const files = [join(folder, 'meta'), join(folder, split)];
   if (!existsSync(files[1]!)) throw new CifarError(`${folder} has no ${split} file: the CIFAR-100 archive (${CIFAR100_URL}) holds train, test and meta`);
@@ -231,6 +239,6 @@ export function readCifar100(dataPath: string, split: CifarSplit): CifarFolder {
   const { classes, note: metaNote } = readClasses(folder);
   const { note, ...read } = readSplit(folder, split, classes);
   const result: CifarFolder = { ...read, notes: [metaNote, note].filter((n): n is string => n !== undefined) };
-  cache.set(key, { stamp: now, folder: result });
+  if (options.keep ?? true) cache.set(key, { stamp: now, folder: result });
   return result;
 }

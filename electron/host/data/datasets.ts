@@ -43,6 +43,8 @@ export interface DatasetSplits<V extends ImageFolder | null = ImageFolder> {
 export interface SplitOptions extends ScanOptions {
   /** Resolve the evaluation folder too (default true). */
   evaluation?: boolean;
+  /** Keep CIFAR-100's decoded images in this process for the next read (default true; checks that only count pass false). */
+  keepInMemory?: boolean;
 }
 
 /** The run evaluates at some point: during training, or only (--eval). */
@@ -75,10 +77,10 @@ function checkClassCount(folder: ImageFolder, flag: 'data_path' | 'eval_data_pat
     `script asserts: pass --nb_classes ${found}${imagenetLayoutHint(folder.root)}`);
 }
 
-export function datasetSplits(flags: DatasetFlags, options?: ScanOptions & { evaluation?: true }): DatasetSplits;
+export function datasetSplits(flags: DatasetFlags, options?: Omit<SplitOptions, 'evaluation'> & { evaluation?: true }): DatasetSplits;
 export function datasetSplits(flags: DatasetFlags, options: SplitOptions): DatasetSplits<ImageFolder | null>;
 export function datasetSplits(flags: DatasetFlags, options: SplitOptions = {}): DatasetSplits<ImageFolder | null> {
-  const { evaluation = true, ...scan } = options;
+  const { evaluation = true, keepInMemory = true, ...scan } = options;
   switch (flags.data_set) {
     case 'IMNET': {
       if (!flags.data_path) throw new DatasetFlagError('data_path', '--data_path is empty: pass the folder that holds train/ and val/');
@@ -105,7 +107,7 @@ export function datasetSplits(flags: DatasetFlags, options: SplitOptions = {}): 
       if (!flags.data_path) throw new DatasetFlagError('data_path', '--data_set CIFAR reads CIFAR-100 from --data_path/cifar-100-python, and --data_path is empty');
       const read = (split: 'train' | 'test') => {
         try {
-          return readCifar100(flags.data_path, split);
+          return readCifar100(flags.data_path, split, { keep: keepInMemory });
         } catch (error) {
           if (error instanceof CifarError) throw new DatasetFlagError('data_path', error.message);
           throw error;

@@ -80,7 +80,8 @@ export function resolveRunConfig(partial: Record<string, unknown>, runFolder: st
   }
   if (!problems.data_path && !problems.eval_data_path && !problems.data_set) {
     try {
-      const { train, val } = datasetSplits(config, { evaluation: runEvaluates(config) });
+      // A check: CIFAR-100's decoded images are not kept in the host (the run's worker reads its own).
+      const { train, val } = datasetSplits(config, { evaluation: runEvaluates(config), keepInMemory: false });
       const effective = config.batch_size * config.update_freq * config.nproc_per_node;
       if (train.samples.length < effective) {
         problems.batch_size = `${train.samples.length} training images are fewer than one effective batch of ${effective}`;

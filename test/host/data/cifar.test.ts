@@ -1,7 +1,7 @@
 // CIFAR-100's pickles read as torchvision reads them (fixtures from scripts/fixtures/generate_cifar.py,
 // checked there with pickle.load(encoding='latin1')): the published Python 2 form and Python 3's
 // protocols 2 and 4 give the same classes, labels and HWC pixels; where the folder may be; the
-// refusals, each naming the file; and the per-process cache.
+// refusals, each naming the file; and the per-process cache, which a check leaves untouched.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
@@ -106,5 +106,17 @@ describe('CIFAR-100 pickles', () => {
     const later = new Date(Date.now() + 5000);
     utimesSync(join(root, 'cifar-100-python', 'train'), later, later);
     assert.notEqual(readCifar100(root, 'train'), first);
+  });
+
+  it('keeps nothing for a caller that only checks (keep: false), leaving the cache as it was', () => {
+    const root = mkdtempSync(join(tmpdir(), 'pix-cifar-'));
+    cpSync(fixture('py2'), root, { recursive: true });
+    const checked = readCifar100(root, 'test', { keep: false });
+    assert.equal(checked.samples.length, 20);
+    assert.notEqual(readCifar100(root, 'test', { keep: false }), checked);
+    const kept = readCifar100(root, 'test');
+    assert.notEqual(kept, checked);  // the checks left nothing to find
+    assert.equal(readCifar100(root, 'test'), kept);
+    assert.equal(readCifar100(root, 'test', { keep: false }), kept);  // a kept split is shared, never read twice
   });
 });
