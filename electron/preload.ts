@@ -11,14 +11,11 @@ import {
   channelOf, dialogChannelOf, eventChannelOf, workbenchEvents, workbenchMethods,
   type Subscribe, type WorkbenchApi, type WorkbenchClient, type WorkbenchDialogs, type WorkbenchEvent,
 } from '../shared/api';
-import { hostErrorMessage } from './invoke_error';
+import { settleInvoke } from './invoke_error';
 
-async function invoke(channel: string, ...args: unknown[]): Promise<unknown> {
-  try {
-    return await ipcRenderer.invoke(channel, ...args);
-  } catch (error) {
-    throw new Error(hostErrorMessage(error));
-  }
+/** The handler's value, or an Error saying whether the request or the host was at fault. */
+function invoke(channel: string, ...args: unknown[]): Promise<unknown> {
+  return settleInvoke(() => ipcRenderer.invoke(channel, ...args));
 }
 
 // Object.fromEntries loses the key types; the entries are built from workbenchMethods itself.

@@ -4,8 +4,8 @@
 // against the host failing. `status` is what serve mode answers with (serve/api_calls.ts): 404 for
 // something named that is not there, 409 for an action the named thing's current state does not
 // allow (the message names the state), 400 for any other request that cannot be carried out; a
-// plain Error stays a 500, the host's fault. Electron's IPC carries only the message, which names
-// what was wrong either way; task processes carry the status too (jobs/worker_protocol.ts).
+// plain Error stays a 500, the host's fault. Electron's IPC carries which of the two it was
+// (ipc_bridge.ts, shared/call_failure.ts); task processes carry the status too (jobs/worker_protocol.ts).
 export type RequestStatus = 400 | 404 | 409;
 
 export const REQUEST_STATUSES: readonly RequestStatus[] = [400, 404, 409];

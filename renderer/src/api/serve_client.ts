@@ -2,10 +2,13 @@
 // `POST /api/<method>` with the access token as a bearer credential, and events arrive on the
 // `/api/events` WebSocket, opened on the first subscription and reopened with backoff when it
 // drops. Without a token, or once the server refuses it, every call rejects with a message that
-// tells the user what to do, and the socket stays closed.
+// tells the user what to do, and the socket stays closed. A refused call says what was wrong with
+// it (4xx) or that the host failed (5xx), as shared/call_failure.ts words it for both transports;
+// a server that cannot be reached is named, with the hint that `pix serve` may have stopped.
 import {
   workbenchMethods, type EventStreamState, type Subscribe, type WorkbenchApi, type WorkbenchClient, type WorkbenchEvent,
 } from '../../../shared/api';
+import { callFailureMessage, failureKindOfStatus } from '../../../shared/call_failure';
 import { MISSING_TOKEN_MESSAGE, REJECTED_TOKEN_MESSAGE } from './access_token';
 import { DEFAULT_BACKOFF, openEventStream, type Backoff, type EventStream } from './event_stream';
 
@@ -54,12 +57,15 @@ export function createServeClient(options: ServeClientOptions): WorkbenchClient 
     const problem = accessProblem();
     if (problem) throw new Error(problem);
     let response: Response;
+    let text: string;
     try {
       response = await options.fetch(`${origin}/api/${method}`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${token}`, ...(request === undefined ? {} : { 'Content-Type': 'application/json' }) },
         body: request === undefined ? undefined : JSON.stringify(request),
       });
+      // Read here: a connection lost mid-answer is as unreachable as one never made.
+      text = await response.text();
     } catch (error) {
       throw new Error(`Cannot reach the workbench server at ${origin} (${error instanceof Error ? error.message : String(error)}); is \`pix serve\` still running?`);
     }
@@ -67,9 +73,17 @@ export function createServeClient(options: ServeClientOptions): WorkbenchClient 
       refuseToken();
       throw new Error(REJECTED_TOKEN_MESSAGE);
     }
-    const body = (await response.json().catch(() => undefined)) as { error?: unknown } | undefined;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      const what = `${method}: the server answered HTTP ${response.status}${response.ok ? ' with a body that is not JSON' : ''}`;
+      throw new Error(callFailureMessage({ kind: failureKindOfStatus(response.status), message: what }));
+    }
     if (!response.ok) {
-      throw new Error(typeof body?.error === 'string' ? body.error : `${method}: the server answered HTTP ${response.status}`);
+      const error = (body as { error?: unknown } | null)?.error;
+      const message = typeof error === 'string' ? error : `${method}: the server answered HTTP ${response.status}`;
+      throw new Error(callFailureMessage({ kind: failureKindOfStatus(response.status), message }));
     }
     return body;
   }

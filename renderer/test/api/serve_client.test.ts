@@ -34,17 +34,33 @@ describe('serve client', () => {
     expect(fetch.mock.calls[1][1].headers).toEqual({ Authorization: 'Bearer tok', 'Content-Type': 'application/json' });
   });
 
-  it("rejects with the server's error message, or the status when there is none", async () => {
-    const c = client('tok', async (url) => (url.endsWith('getRun') ? reply(400, { error: 'getRun: invalid request (id: too short)' }) : new Response('oops', { status: 502 })));
-    await expect(c.api.getRun({ id: 'x' })).rejects.toThrow('getRun: invalid request (id: too short)');
-    await expect(c.api.listRuns()).rejects.toThrow('listRuns: the server answered HTTP 502');
+  it("rejects a request problem (4xx) with the server's message as it is", async () => {
+    const c = client('tok', async (url) => (url.endsWith('getRun')
+      ? reply(404, { error: "no run 'x'" })
+      : reply(400, { error: 'getRun: invalid request (id: too short)' })));
+    await expect(c.api.getRun({ id: 'x' })).rejects.toThrow(new Error("no run 'x'"));
+    await expect(c.api.stopRun({ id: 'x' })).rejects.toThrow(new Error('getRun: invalid request (id: too short)'));
   });
 
-  it('says plainly when the server is unreachable', async () => {
+  it('says that the host failed (5xx), with its message or else the status', async () => {
+    const c = client('tok', async (url) => (url.endsWith('getRun') ? reply(500, { error: 'ENOSPC: no space left on device' }) : new Response('oops', { status: 502 })));
+    await expect(c.api.getRun({ id: 'x' })).rejects.toThrow(new Error('The workbench host failed: ENOSPC: no space left on device'));
+    await expect(c.api.listRuns()).rejects.toThrow(new Error('The workbench host failed: listRuns: the server answered HTTP 502'));
+  });
+
+  it('says that the host failed when a success carries no JSON', async () => {
+    const c = client('tok', async () => new Response('<html>', { status: 200 }));
+    await expect(c.api.listRuns()).rejects.toThrow(new Error('The workbench host failed: listRuns: the server answered HTTP 200 with a body that is not JSON'));
+  });
+
+  it('says plainly when the server is unreachable, or the connection drops mid-answer', async () => {
     const c = client('tok', async () => {
       throw new TypeError('Failed to fetch');
     });
-    await expect(c.api.listRuns()).rejects.toThrow(/Cannot reach the workbench server at http:\/\/127\.0\.0\.1:8765 \(Failed to fetch\)/);
+    await expect(c.api.listRuns()).rejects.toThrow(/^Cannot reach the workbench server at http:\/\/127\.0\.0\.1:8765 \(Failed to fetch\); is `pix serve` still running\?$/);
+    const dropped = new Response(new ReadableStream({ start: (controller) => controller.error(new TypeError('network error')) }), { status: 200 });
+    const d = client('tok', async () => dropped);
+    await expect(d.api.listRuns()).rejects.toThrow(/^Cannot reach the workbench server at .* \(network error\); is `pix serve` still running\?$/);
   });
 
   it('without a token: every call rejects with what to do, nothing is fetched, no socket opens', async () => {
