@@ -1,6 +1,6 @@
 // A host path typed in a text field, with a "Browse…" button when the desktop app offers native
 // pickers (a browser cannot name a path on the host, so serve mode shows the text field alone).
-import { useId } from 'react';
+import { useId, type ReactNode } from 'react';
 import { useStores } from '../store/stores';
 
 export interface PathFieldProps {
@@ -16,9 +16,11 @@ export interface PathFieldProps {
   /** What the field means beyond its label (a flag's caveats), always shown, muted. */
   note?: string | null;
   id?: string;
+  /** Shown under the notes: an action the field's problem offers (the run form's Fetch CIFAR-100). */
+  children?: ReactNode;
 }
 
-export function PathField({ label, value, onChange, pick, placeholder, error, hint, note, id }: PathFieldProps) {
+export function PathField({ label, value, onChange, pick, placeholder, error, hint, note, id, children }: PathFieldProps) {
   const dialogs = useStores().client.dialogs;
   const generated = useId();
   const inputId = id ?? generated;
@@ -60,6 +62,7 @@ export function PathField({ label, value, onChange, pick, placeholder, error, hi
           {note && <span id={noteId} className="field-note">{note}</span>}
         </div>
       )}
+      {children}
     </div>
   );
 }

@@ -2,6 +2,7 @@
 // getClient(), a test from a fake client, so no store reaches for a global transport.
 import { createContext, useContext, type ReactNode } from 'react';
 import type { WorkbenchClient } from '../../../shared/api';
+import { createCifarFetchStore } from './cifarFetch';
 import { createEngineStore } from './engine';
 import { createInspectorStore } from './inspector';
 import { createMonitorStore } from './monitor';
@@ -13,6 +14,7 @@ import { createThroughputStore } from './throughput';
 export function createStores(client: WorkbenchClient) {
   return {
     client,
+    cifarFetch: createCifarFetchStore(client),
     engine: createEngineStore(client),
     inspector: createInspectorStore(client),
     monitor: createMonitorStore(client),
@@ -27,7 +29,7 @@ export type Stores = ReturnType<typeof createStores>;
 
 /** Subscribes every store to the host's events; the returned function unsubscribes them all. */
 export function connectStores(stores: Stores): () => void {
-  const offs = [stores.runs, stores.monitor, stores.system, stores.throughput].map((store) => store.getState().connect());
+  const offs = [stores.runs, stores.monitor, stores.system, stores.throughput, stores.cifarFetch].map((store) => store.getState().connect());
   return () => offs.forEach((off) => off());
 }
 

@@ -41,6 +41,15 @@ describe('datasetUse with CIFAR-100', () => {
     expect(datasetUse(checked(imagenet), flags('CIFAR')).problems.data_path).toMatch(/\(pix data fetch-cifar --data_path DIR downloads it\)$/);
   });
 
+  it('offers fetching CIFAR-100 into a folder without it under --data_set CIFAR only', () => {
+    const failed: DatasetCheck = { ok: false, path: '/data/empty', problem: '/data/empty is not a folder' };
+    expect(datasetUse(checked(failed), flags('CIFAR')).cifarFetch).toBe('/data/empty');
+    expect(datasetUse(checked(failed), flags('IMNET')).cifarFetch).toBeUndefined();
+    expect(datasetUse(checked({ ...failed, path: '' }), flags('CIFAR')).cifarFetch).toBeUndefined();
+    // A folder in another layout is not where CIFAR-100 goes: it would still be read as that layout.
+    expect(datasetUse(checked(imagenet), flags('CIFAR')).cifarFetch).toBeUndefined();
+  });
+
   it('leaves the other layouts as they were', () => {
     expect(datasetUse(checked(imagenet), flags('IMNET')).trainImages).toBe(1281167);
     expect(datasetUse(checked(folder), flags('image_folder')).hint).toMatch(/^Image folder: 5 classes/);

@@ -2,15 +2,19 @@
 // presets as one-click buttons; the dataset checked live by the host; effective batch and
 // iterations per epoch shown as the fields change; the Start button enabled only when the whole
 // config passes runConfigSchema and the dataset exists. The host's refusal is shown as it said it.
+// --data_set CIFAR on a folder without CIFAR-100 offers to fetch it there (CifarFetch), and the
+// folder is checked again once that fetch is done.
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useStore } from 'zustand';
 import type { RunSummary } from '../../../../shared/api';
 import { runFlags, type RunConfig, type RunFlagName } from '../../../../shared/config';
 import { runPresets } from '../../../../shared/presets';
 import { errorMessage, formatCount } from '../../format';
+import { fetchInto } from '../../store/cifarFetch';
 import { useStores } from '../../store/stores';
 import { ErrorNotice } from '../Notice';
 import { PathField } from '../PathField';
+import { CifarFetch } from './CifarFetch';
 import { FlagField } from './FlagField';
 import {
   effectiveBatch,
@@ -50,7 +54,12 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
   const groups = useMemo(() => formGroups(), []);
   const { config, errors } = useMemo(() => validateForm(values), [values]);
   const dataPath = typeof values.data_path === 'string' ? values.data_path : '';
-  const dataset = useDatasetCheck(dataPath);
+  // A fetch into the folder that is done (its end time) asks for the check again: the form turns valid by itself.
+  const fetchedAt = useStore(stores.cifarFetch, (s) => {
+    const fetch = fetchInto(s, dataPath);
+    return fetch?.phase === 'done' ? fetch.finishedAt : null;
+  });
+  const dataset = useDatasetCheck(dataPath, fetchedAt);
   const use = datasetUse(dataset, datasetFlagsOf(values));
   const allErrors = { ...use.problems, ...errors };
   const ready = config !== null && dataset.status === 'checked' && dataset.check.ok && Object.keys(use.problems).length === 0;
@@ -113,7 +122,9 @@ export function NewRunForm({ initial, onStarted, onCancel }: NewRunFormProps) {
             {fields.map((field) =>
               field.name === 'data_path' ? (
                 <PathField key={field.name} id={flagControlId(field.name)} label={field.label} value={dataPath} onChange={(v) => set('data_path', v)} pick={{ folder: true }}
-                  placeholder="(embedded demo digits)" error={allErrors.data_path} hint={use.hint} note={field.note} />
+                  placeholder="(embedded demo digits)" error={allErrors.data_path} hint={use.hint} note={field.note}>
+                  {use.cifarFetch !== undefined && <CifarFetch dataPath={use.cifarFetch} />}
+                </PathField>
               ) : (
                 <FlagField
                   key={field.name}

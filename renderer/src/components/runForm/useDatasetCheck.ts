@@ -5,7 +5,8 @@
 // on val/; an image folder (class folders directly) is one set of images, the training set of
 // --data_set image_folder, evaluated on --eval_data_path; CIFAR-100's files (cifar-100-python/)
 // train on its train file and evaluate on its test file; each layout under another --data_set is
-// refused, as pix train refuses it.
+// refused, as pix train refuses it. --data_set CIFAR on a folder without CIFAR-100's files offers
+// fetching them there (CifarFetch.tsx); the check is asked again when `revision` changes (a fetch done).
 import { useEffect, useState } from 'react';
 import type { DatasetCheck } from '../../../../shared/api';
 import { errorMessage, formatCount } from '../../format';
@@ -19,7 +20,7 @@ export type DatasetCheckState =
 /** Long enough that a typed path is not checked letter by letter. */
 const datasetCheckDelayMs = 350;
 
-export function useDatasetCheck(path: string): DatasetCheckState {
+export function useDatasetCheck(path: string, revision: unknown = null): DatasetCheckState {
   const { client } = useStores();
   const [state, setState] = useState<DatasetCheckState>({ status: 'checking', path });
   useEffect(() => {
@@ -35,7 +36,7 @@ export function useDatasetCheck(path: string): DatasetCheckState {
       current = false;
       clearTimeout(timer);
     };
-  }, [client, path]);
+  }, [client, path, revision]);
   return state;
 }
 
@@ -56,6 +57,8 @@ export interface DatasetUse {
   problems: Partial<Record<'data_path' | 'eval_data_path' | 'nb_classes', string>>;
   /** Images the run trains on (for iterations per epoch); null when unknown or unusable. */
   trainImages: number | null;
+  /** The folder to offer fetching CIFAR-100 into: --data_set CIFAR on a folder that does not hold it. */
+  cifarFetch?: string;
 }
 
 const plural = (n: number, word: string) => `${formatCount(n)} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
@@ -67,8 +70,9 @@ export function datasetUse(state: DatasetCheckState, flags: DatasetFlagsInForm):
   const { check } = state;
   if (!check.ok) {
     // Training never downloads; the command that does is the fix for a folder without CIFAR-100's files.
-    const fetch = flags.data_set === 'CIFAR' && check.path !== '' ? `. To download CIFAR-100 there: pix data fetch-cifar --data_path ${check.path}` : '';
-    return { hint: null, problems: { data_path: check.problem + fetch }, trainImages: null };
+    if (flags.data_set !== 'CIFAR' || check.path === '') return { hint: null, problems: { data_path: check.problem }, trainImages: null };
+    const command = `pix data fetch-cifar --data_path ${check.path}`;
+    return { hint: null, problems: { data_path: `${check.problem}. To download CIFAR-100 there: ${command}` }, trainImages: null, cifarFetch: check.path };
   }
 
   const demo = check.path === '';
