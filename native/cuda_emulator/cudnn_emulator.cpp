@@ -25,6 +25,10 @@
 // Calls on different handles may come from different threads: nothing is shared but each thread's
 // own last error and, under a lock, the work kept for graphs.
 //
+// The fused forward, cudnnConvolutionBiasActivationForward, is the forward's loop with its epilogue
+// applied as each sum is stored (bias of y's data type, z unread when alpha2 == 0, ReLU or identity,
+// identity only with IMPLICIT_PRECOMP_GEMM, as cuDNN documents).
+//
 // Not here: data types other than f32 and bf16, compute types other than f32, tensors other than
 // 4-D NCHW or NHWC (no explicit strides), groups, the Find calls without Ex, the graph (backend) API.
 #include <algorithm>
@@ -67,6 +71,10 @@ struct ConvolutionStruct {
   ConvolutionMode mode;
   DataType compute;
   MathType math = kDefaultMath;  // cuDNN's default for a new descriptor
+};
+struct ActivationStruct {
+  bool set = false;
+  ActivationMode mode;
 };
 
 }  // namespace pix::cuda::cudnn
@@ -331,12 +339,22 @@ float backward_filter_sum(const Problem& p, const Operands& o, size_t i) {
   return acc;
 }
 
+// The fused forward's epilogue: y = act(alpha * sum + alpha2 * z + bias[k]), z (like y) unread when
+// alpha2 == 0, bias (1,K,1,1) of y's data type.
+struct Epilogue {
+  bool on = false;
+  const void* z = nullptr;
+  float alpha2 = 0;
+  const void* bias = nullptr;
+  bool relu = false;
+};
+
 // Runs direction d: out = alpha * sums + beta * out, out never read when beta == 0. The inputs are
 // x and w (forward), dy and w (backward data), x and dy (backward filter). With a workspace the
 // sums are staged in it, as many f32 as its required size holds at a time, after the whole required
 // size was poisoned; without one each goes straight to the output.
 void run(const Problem& p, Direction d, const void* in0, const void* in1, void* out, float alpha, float beta,
-         void* workspace, size_t workspace_required) {
+         void* workspace, size_t workspace_required, const Epilogue& ep = {}) {
   Operands o;
   if (d == Direction::kForward) {
     o.x = load_logical(in0, p.type, p.x, false);
@@ -358,6 +376,12 @@ void run(const Problem& p, Direction d, const void* in0, const void* in1, void* 
     int a, b, c, e;
     decode(l, i, &a, &b, &c, &e);
     const size_t at = l.offset(a, b, c, e);
+    if (ep.on) {  // forward only: b is the output channel
+      float v = alpha * value + load(ep.bias, p.type, b);
+      if (ep.alpha2 != 0) v += ep.alpha2 * load(ep.z, p.type, at);
+      store(out, p.type, at, ep.relu ? std::max(v, 0.0f) : v);
+      return;
+    }
     store(out, p.type, at, beta == 0 ? alpha * value : alpha * value + beta * load(out, p.type, at));
   };
   const size_t count = l.count();
@@ -469,12 +493,13 @@ struct Job {
   float alpha, beta;
   void* workspace;
   size_t workspace_required;
+  Epilogue epilogue;
 };
 
 // Runs the job; false when out of host memory.
 bool execute(const Job& j) {
   try {
-    run(j.p, j.d, j.in0, j.in1, j.out, j.alpha, j.beta, j.workspace, j.workspace_required);
+    run(j.p, j.d, j.in0, j.in1, j.out, j.alpha, j.beta, j.workspace, j.workspace_required, j.epilogue);
     return true;
   } catch (const std::bad_alloc&) {
     return false;
@@ -530,7 +555,7 @@ Status launch(HostLauncher launcher, cudaStream_t stream, std::unique_ptr<Job> j
 
 // The checks run now, whether the work runs now or is recorded, so errors are returned at once.
 Status compute(const Call& c, const void* alpha, const void* in0, const void* in1, int algo, void* workspace,
-               size_t workspace_size, const void* beta, void* out) {
+               size_t workspace_size, const void* beta, void* out, const Epilogue& epilogue = {}) {
   Problem p;
   if (Status s = problem_of(c, &p); s != kSuccess) return s;
   const char* fn = c.names.function;
@@ -543,8 +568,8 @@ Status compute(const Call& c, const void* alpha, const void* in0, const void* in
     return fail(kBadParam, "%s: algorithm %d needs a workspace of %zu bytes, workSpaceSizeInBytes is %zu", fn, algo,
                 required, workspace_size);
   // With f32 compute, cuDNN's alpha and beta are floats.
-  Job job{fn, p, c.d, in0, in1, out, *static_cast<const float*>(alpha), *static_cast<const float*>(beta), workspace,
-          required};
+  Job job{fn,       p, c.d, in0, in1, out, *static_cast<const float*>(alpha), *static_cast<const float*>(beta),
+          workspace, required, epilogue};
   if (HostLauncher launcher = g_host_launcher.load())
     return launch(launcher, c.handle->stream, std::make_unique<Job>(job));
   return execute(job) ? kSuccess : fail(kAllocFailed, "%s: out of host memory", fn);
@@ -814,6 +839,65 @@ Status cudnnConvolutionForward(Handle handle, const void* alpha, TensorDescripto
                  workspace, workspace_bytes, beta, y);
 }
 
+Status cudnnCreateActivationDescriptor(ActivationDescriptor* desc) {
+  return create("cudnnCreateActivationDescriptor", desc);
+}
+
+Status cudnnSetActivationDescriptor(ActivationDescriptor desc, ActivationMode mode, NanPropagation nan, double coef) {
+  const char* fn = "cudnnSetActivationDescriptor";
+  (void)coef;  // only the clipped ReLU and ELU read it
+  if (!desc) return fail(kBadParam, "%s: the descriptor is null", fn);
+  if (nan != kNotPropagateNan && nan != kPropagateNan)
+    return fail(kBadParam, "%s: NaN propagation %d is neither 0 nor 1", fn, int(nan));
+  if (mode < 0 || mode > 6) return fail(kBadParam, "%s: activation mode %d is not a cudnnActivationMode_t", fn, int(mode));
+  desc->mode = mode;
+  desc->set = true;
+  return kSuccess;
+}
+
+Status cudnnDestroyActivationDescriptor(ActivationDescriptor desc) {
+  delete desc;
+  return kSuccess;
+}
+
+Status cudnnConvolutionBiasActivationForward(Handle handle, const void* alpha1, TensorDescriptor x_desc, const void* x,
+                                             FilterDescriptor w_desc, const void* w, ConvolutionDescriptor conv,
+                                             int algo, void* workspace, size_t workspace_bytes, const void* alpha2,
+                                             TensorDescriptor z_desc, const void* z, TensorDescriptor bias_desc,
+                                             const void* bias, ActivationDescriptor act, TensorDescriptor y_desc,
+                                             void* y) {
+  const char* fn = "cudnnConvolutionBiasActivationForward";
+  const Call call = forward_call(fn, handle, x_desc, w_desc, conv, y_desc);
+  Problem p;
+  if (Status s = problem_of(call, &p); s != kSuccess) return s;
+  if (!alpha2) return fail(kBadParam, "%s: alpha2 is null", fn);
+  if (Status s = check_tensor(call.names, "z", z_desc); s != kSuccess) return s;
+  if (Status s = check_tensor(call.names, "bias", bias_desc); s != kSuccess) return s;
+  const TensorStruct& yd = *y_desc;
+  if (z_desc->n != yd.n || z_desc->c != yd.c || z_desc->h != yd.h || z_desc->w != yd.w ||
+      z_desc->type != yd.type || z_desc->format != yd.format)
+    return fail(kBadParam, "%s: z must be described as y is (%dx%dx%dx%d %s)", fn, yd.n, yd.c, yd.h, yd.w,
+                type_name(yd.type));
+  if (bias_desc->n != 1 || bias_desc->c != yd.c || bias_desc->h != 1 || bias_desc->w != 1)
+    return fail(kBadParam, "%s: the bias must be 1x%dx1x1, got %dx%dx%dx%d", fn, yd.c, bias_desc->n, bias_desc->c,
+                bias_desc->h, bias_desc->w);
+  if (bias_desc->type != yd.type)
+    return fail(kBadParam, "%s: the bias is %s but y is %s (they must be equal)", fn, type_name(bias_desc->type),
+                type_name(yd.type));
+  if (!act) return fail(kBadParam, "%s: the activation descriptor is null", fn);
+  if (!act->set) return fail(kBadParam, "%s: the activation descriptor was never set", fn);
+  if (act->mode != kActivationRelu && act->mode != kActivationIdentity)
+    return fail(kNotSupported, "%s: activation mode %d is not supported (ReLU = 1 and identity = 5 are)", fn,
+                int(act->mode));
+  if (act->mode == kActivationIdentity && algo != kFwdAlgoImplicitPrecompGemm)
+    return fail(kNotSupported, "%s: the identity activation needs algorithm %d (IMPLICIT_PRECOMP_GEMM), got %d", fn,
+                kFwdAlgoImplicitPrecompGemm, algo);
+  if (!z || !bias) return fail(kBadParam, "%s: the z or bias pointer is null", fn);
+  const Epilogue epilogue{true, z, *static_cast<const float*>(alpha2), bias, act->mode == kActivationRelu};
+  const float beta = 0;
+  return compute(call, alpha1, x, w, algo, workspace, workspace_bytes, &beta, y, epilogue);
+}
+
 Status cudnnGetConvolutionBackwardDataAlgorithm_v7(Handle handle, FilterDescriptor w, TensorDescriptor dy,
                                                    ConvolutionDescriptor conv, TensorDescriptor dx, int requested,
                                                    int* returned, AlgoPerf* results) {
@@ -903,6 +987,10 @@ PIX_SAME_AS_API(GetConvolutionForwardAlgorithm_v7)
 PIX_SAME_AS_API(FindConvolutionForwardAlgorithmEx)
 PIX_SAME_AS_API(GetConvolutionForwardWorkspaceSize)
 PIX_SAME_AS_API(ConvolutionForward)
+PIX_SAME_AS_API(CreateActivationDescriptor)
+PIX_SAME_AS_API(SetActivationDescriptor)
+PIX_SAME_AS_API(DestroyActivationDescriptor)
+PIX_SAME_AS_API(ConvolutionBiasActivationForward)
 PIX_SAME_AS_API(GetConvolutionBackwardDataAlgorithm_v7)
 PIX_SAME_AS_API(FindConvolutionBackwardDataAlgorithmEx)
 PIX_SAME_AS_API(GetConvolutionBackwardDataWorkspaceSize)

@@ -87,6 +87,9 @@ if wants table; then
   # reproducible default (heuristics, deterministic only) leaving speed behind?
   PIX_CUDNN_BENCHMARK=1 PIX_CUDNN_DETERMINISTIC=0 bench train_b128_timed --mode train --batch_size 128 --warmup 3 --repeats 10
   bench infer_b256 --mode infer --batch_size 256 --warmup 3 --repeats 10
+  # Folded BatchNorm's epilogue as a pass of its own instead of inside cuDNN's fused call: what the
+  # fusion gives (pix bench's `cuda.fused` says whether cuDNN took the fused call, or why not).
+  PIX_CUDNN_FUSED=0 bench infer_b256_unfused --mode infer --batch_size 256 --warmup 3 --repeats 10
   bench latency_b1 --mode infer --batch_size 1 --warmup 20 --repeats 50
   PIX_CUDA_GRAPHS=0 bench latency_b1_eager --mode infer --batch_size 1 --warmup 20 --repeats 50
   timeout 240 python3 scripts/gpu/torch_networks.py "$out/table_torch.json" > "$out/table_torch.log" 2>&1 \

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Issue #7's table from one GPU check (scripts/gpu/check.sh table): our PiX-ResNet50 and ResNet-50
 // (`pix bench` JSON: table_train_b128.json, table_infer_b256.json, table_latency_b1.json, and for
-// comparison table_train_b128_timed.json with cuDNN's algorithms timed and table_latency_b1_eager.json
-// without CUDA graphs) beside
+// comparison table_train_b128_timed.json with cuDNN's algorithms timed, table_infer_b256_unfused.json
+// without cuDNN's fused conv+bias+ReLU and table_latency_b1_eager.json without CUDA graphs) beside
 // PyTorch's on the same card (table_torch.json, scripts/gpu/torch_networks.py), each target
 // marked met or not. Prints markdown; a missing file leaves its cells empty ("—").
 //
@@ -38,6 +38,8 @@ const rows = [
     torchKey: null },
   { what: 'inference, batch 256 (images/s)', file: 'table_infer_b256.json', unit: 'ips', torchKey: 'infer_bf16_b256_images_per_s',
     floor: 11400, ratio: 1.25 },
+  { what: 'inference, batch 256, no fused conv+bias+ReLU (images/s)', file: 'table_infer_b256_unfused.json', unit: 'ips',
+    torchKey: null },
   { what: 'latency, batch 1 (ms)', file: 'table_latency_b1.json', unit: 'ms', torchKey: 'latency_bf16_b1_ms', ceiling: 1.5 },
   { what: 'latency, batch 1, no CUDA graphs (ms)', file: 'table_latency_b1_eager.json', unit: 'ms', torchKey: null },
 ];
@@ -80,7 +82,10 @@ for (const row of rows) {
     if (!paths) continue;
     const { cudnn, own } = paths.convDirections;
     const g = paths.graphs;
-    lines.push(`${row.what}, ${result.model}: cuDNN ran ${cudnn} of ${cudnn + own} convolution directions; ` +
+    const f = paths.fused;
+    const fused = f && f.ran + f.refused > 0
+      ? `; fused conv+bias+ReLU ${f.ran} ran, ${f.refused} refused${f.firstRefusal ? ` (${f.firstRefusal})` : ''}` : '';
+    lines.push(`${row.what}, ${result.model}: cuDNN ran ${cudnn} of ${cudnn + own} convolution directions${fused}; ` +
       `graphs ${g.captures} made, ${g.replays} replays, ${g.failures} failed${g.lastFailure ? ` (${g.lastFailure})` : ''}`);
   }
 }

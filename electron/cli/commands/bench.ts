@@ -51,10 +51,12 @@ function profileTable(mode: BenchMode, results: IsolatedBenchResult[]): string[]
 }
 
 /** "cuDNN ran 150 of 159 convolution directions (9 on the own path); CUDA graphs: 1 made, 55 replays". */
-function describeCudaPaths({ convDirections: conv, graphs }: CudaPaths): string {
+function describeCudaPaths({ convDirections: conv, fused, graphs }: CudaPaths): string {
   const own = conv.own > 0 ? ` (${conv.own} on the own path)` : '';
+  const refused = fused.refused > 0 ? `, ${fused.refused} refused: ${fused.firstRefusal}` : '';
+  const fusedText = fused.ran + fused.refused > 0 ? `; fused conv+bias+ReLU: ${fused.ran} ran${refused}` : '';
   const failed = graphs.failures > 0 ? `, ${graphs.failures} failed: ${graphs.lastFailure}` : '';
-  return `cuDNN ran ${conv.cudnn} of ${conv.cudnn + conv.own} convolution directions${own}; ` +
+  return `cuDNN ran ${conv.cudnn} of ${conv.cudnn + conv.own} convolution directions${own}${fusedText}; ` +
     `CUDA graphs: ${graphs.captures} made, ${graphs.replays} replays${failed}`;
 }
 

@@ -48,15 +48,22 @@ export interface BenchResult {
 
 export interface CudaPaths {
   convDirections: { cudnn: number; own: number };
+  /** Evaluation's folded convolutions: those cuDNN's fused bias (+ residual) + ReLU call ran, those
+   *  it refused (their epilogue then a pass of its own) with the first refusal's reason. */
+  fused: { ran: number; refused: number; firstRefusal: string | null };
   graphs: { captures: number; replays: number; failures: number; lastFailure: string | null };
 }
 
 /** What this process's CUDA work ran on (NativeEngine.cudaConvPlans, cudaGraphStats). */
 export function cudaPaths(): CudaPaths {
   const engine = loadEngine();
-  const choices = engine.cudaConvPlans().flatMap((p) => [p.forward, p.backwardData, p.backwardFilter]).filter((c) => c !== null);
+  const plans = engine.cudaConvPlans();
+  const choices = plans.flatMap((p) => [p.forward, p.backwardData, p.backwardFilter]).filter((c) => c !== null);
+  const fused = plans.flatMap((p) => [p.fusedRelu, p.fusedIdentity]).filter((c) => c !== null);
+  const refusals = fused.flatMap((c) => ('refused' in c ? [c.refused] : []));
   return {
     convDirections: { cudnn: choices.filter((c) => c !== 'own').length, own: choices.filter((c) => c === 'own').length },
+    fused: { ran: fused.length - refusals.length, refused: refusals.length, firstRefusal: refusals[0] ?? null },
     graphs: engine.cudaGraphStats(),
   };
 }

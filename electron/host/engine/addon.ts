@@ -205,9 +205,9 @@ export interface ConvOpParams {
   algorithm?: 'auto' | 'gemm' | 'winograd';
 }
 
-/** conv2dForward's epilogue (CPU only): y = relu?(conv(x) + bias[o] (+ residual)), and mean = y's average per image. */
+/** conv2dForward's epilogue: y = relu?(conv(x) + bias[o] (+ residual)), and mean = y's average per image. */
 export interface ConvEpilogueParams {
-  /** (O) f32. */
+  /** (O) f32; on CUDA also in x's dtype (cuDNN's fused call takes it so). */
   bias?: Tensor;
   /** Shaped like the output (N,P,Q,O). */
   residual?: Tensor;
@@ -436,6 +436,8 @@ export interface CudaGemmSettings {
 
 /** One direction's choice: cuDNN's algorithm, 'own' for the im2col + gemm path, null before its first call. */
 export type CudaConvChoice = { algo: number; workspaceBytes: number; mathType: number } | 'own' | null;
+/** Evaluation's fused forward (cudnnConvolutionBiasActivationForward): its algorithm, or why cuDNN refused it. */
+export type CudaFusedChoice = { algo: number; workspaceBytes: number; mathType: number } | { refused: string } | null;
 
 export interface CudaConvPlan {
   device: string;
@@ -445,6 +447,10 @@ export interface CudaConvPlan {
   forward: CudaConvChoice;
   backwardData: CudaConvChoice;
   backwardFilter: CudaConvChoice;
+  /** Folded BatchNorm's convolution with its bias and ReLU (and residual join) in one call. */
+  fusedRelu: CudaFusedChoice;
+  /** The same without ReLU (a projection shortcut's). */
+  fusedIdentity: CudaFusedChoice;
 }
 
 /** The CUDA convolutions' cuDNN path (ops/cuda/conv2d_cudnn.h); the environment gives the first values. */
@@ -457,6 +463,8 @@ export interface CudaConvSettings {
   deterministic: boolean;
   /** Largest cuDNN workspace per call (PIX_CUDNN_WORKSPACE_MIB, default 1024). */
   workspaceMib: number;
+  /** Evaluation's convolutions end in cuDNN's fused bias (+ residual) + ReLU call where it runs (PIX_CUDNN_FUSED=0 clears it). */
+  fused: boolean;
 }
 
 export interface NcclComm {

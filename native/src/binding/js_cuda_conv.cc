@@ -1,9 +1,11 @@
 // setCudaConv({ backend?: 'auto' | 'own', benchmark?: boolean, deterministic?: boolean,
-// workspaceMib?: number }): the process-wide settings of the CUDA convolutions' cuDNN path
+// workspaceMib?: number, fused?: boolean }): the process-wide settings of the CUDA convolutions' cuDNN path
 // (ops/cuda/conv2d_cudnn.h); returns the settings before the call, so a test or benchmark can
 // restore them. Changing them forgets every chosen algorithm.
 // cudaConvPlans(): the shapes convolved so far and, per direction, the cuDNN algorithm chosen
-// ({ algo, workspaceBytes, mathType }), 'own' where the own path runs it, null before its first call.
+// ({ algo, workspaceBytes, mathType }), 'own' where the own path runs it, null before its first call;
+// and evaluation's fused forward with ReLU and without (fusedRelu, fusedIdentity): its algorithm,
+// { refused: why } where cuDNN refused it, null before its first call.
 // Registered in addon.cc; `pix info` (js_info.cc) reports what the convolutions run on.
 #include <napi.h>
 
@@ -28,6 +30,7 @@ Napi::Value SetCudaConv(const Napi::CallbackInfo& info) {
     before.Set("benchmark", s.benchmark);
     before.Set("deterministic", s.deterministic);
     before.Set("workspaceMib", static_cast<double>(s.workspace_limit >> 20));
+    before.Set("fused", s.fused);
     if (!options.Get("backend").IsUndefined()) {
       const std::string backend = string_field(options, "backend", "auto", kFn);
       PIX_CHECK(backend == "auto" || backend == "own", kFn, ": backend must be 'auto' or 'own', got '", backend, "'");
@@ -35,6 +38,7 @@ Napi::Value SetCudaConv(const Napi::CallbackInfo& info) {
     }
     if (!options.Get("benchmark").IsUndefined()) s.benchmark = bool_field(options, "benchmark", false, kFn);
     if (!options.Get("deterministic").IsUndefined()) s.deterministic = bool_field(options, "deterministic", true, kFn);
+    if (!options.Get("fused").IsUndefined()) s.fused = bool_field(options, "fused", true, kFn);
     if (!options.Get("workspaceMib").IsUndefined()) {
       const double mib = options.Get("workspaceMib").ToNumber().DoubleValue();
       PIX_CHECK(mib >= 0 && mib <= (1 << 20) && mib == static_cast<double>(static_cast<int64_t>(mib)), kFn,
@@ -60,6 +64,13 @@ Napi::Value choice_value(Napi::Env env, const cuda::ConvChoiceInfo& c) {
   o.Set("mathType", c.math);
   return o;
 }
+
+Napi::Value fused_value(Napi::Env env, const cuda::ConvChoiceInfo& c) {
+  if (!c.decided || c.usable) return choice_value(env, c);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("refused", c.refusal);
+  return o;
+}
 #endif
 
 Napi::Value CudaConvPlans(const Napi::CallbackInfo& info) {
@@ -81,6 +92,8 @@ Napi::Value CudaConvPlans(const Napi::CallbackInfo& info) {
       o.Set("forward", choice_value(env, p.forward));
       o.Set("backwardData", choice_value(env, p.backward_data));
       o.Set("backwardFilter", choice_value(env, p.backward_filter));
+      o.Set("fusedRelu", fused_value(env, p.fused_relu));
+      o.Set("fusedIdentity", fused_value(env, p.fused_identity));
       out.Set(out.Length(), o);
     }
 #endif

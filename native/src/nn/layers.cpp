@@ -91,41 +91,54 @@ Tensor ConvBn::forward(const Tensor& x, bool train, const BatchNormJoin& join) {
 
 Tensor ConvBn::infer(const Tensor& x, const Tensor& shortcut, Tensor* mean) {
   PIX_CHECK(!(bn_.params().relu && shortcut.defined()), "ConvBn::infer: a residual join needs a layer without ReLU");
-  refold();
+  refold(x);
   ConvEpilogue epilogue;
   epilogue.bias = folded_bias_;
   epilogue.residual = shortcut;
   epilogue.relu = bn_.params().relu || shortcut.defined();
   packed_weights_->track(folded_weight_);  // a refold made a new tensor: its panels are packed anew
   epilogue.packed_weights = packed_weights_.get();
-  if (mean) *mean = epilogue.mean = Tensor::empty({x.size(0), conv_.out_channels()}, DType::F32);
+  if (mean) *mean = epilogue.mean = Tensor::empty({x.size(0), conv_.out_channels()}, DType::F32, x.device());
   return conv2d_forward(x, folded_weight_, conv_.params(), epilogue);
 }
 
-void ConvBn::refold() {
+void ConvBn::refold(const Tensor& x) {
   const StateEntry& w = conv_.weight();
   const StateDict::BnEntries& bn = bn_.entries();
   const std::array<uint64_t, 5> versions{w.version(), bn.weight->version(), bn.bias->version(),
                                          bn.running_mean->version(), bn.running_var->version()};
-  if (folded_weight_.defined() && versions == folded_versions_) return;
-  const int64_t channels = w.value().size(0), per_channel = w.value().numel() / channels;
+  const DType dtype = x.device().is_cuda() ? x.dtype() : DType::F32;
+  if (folded_weight_.defined() && versions == folded_versions_ && folded_weight_.device() == x.device() &&
+      folded_weight_.dtype() == dtype)
+    return;
+  // The entries as the CPU sees them: themselves, or copies of a CUDA model's (a sync, once per
+  // change of the weights: evaluation's CUDA graphs are captured after the first forward folded).
+  const auto on_cpu = [](const Tensor& t) { return t.device().is_cpu() ? t : t.to(Device::cpu()); };
+  const Tensor weight = on_cpu(w.value()), gamma_t = on_cpu(bn.weight->value()), beta_t = on_cpu(bn.bias->value());
+  const Tensor mean_t = on_cpu(bn.running_mean->value()), var_t = on_cpu(bn.running_var->value());
+  const int64_t channels = weight.size(0), per_channel = weight.numel() / channels;
   std::vector<double> scale(channels);
   folded_bias_ = Tensor::empty({channels}, DType::F32);
-  const float* gamma = bn.weight->value().data<float>();
-  const float* beta = bn.bias->value().data<float>();
-  const float* mean = bn.running_mean->value().data<float>();
-  const float* var = bn.running_var->value().data<float>();
+  const float* gamma = gamma_t.data<float>();
+  const float* beta = beta_t.data<float>();
+  const float* mean = mean_t.data<float>();
+  const float* var = var_t.data<float>();
   for (int64_t o = 0; o < channels; ++o) {  // in double: one rounding per folded value
     scale[o] = gamma[o] / std::sqrt(static_cast<double>(var[o]) + bn_.params().eps);
     folded_bias_.data<float>()[o] = static_cast<float>(beta[o] - mean[o] * scale[o]);
   }
-  folded_weight_ = Tensor::empty(w.value().shape(), DType::F32);
-  const float* src = w.value().data<float>();
+  folded_weight_ = Tensor::empty(weight.shape(), DType::F32);
+  const float* src = weight.data<float>();
   float* dst = folded_weight_.data<float>();
   parallel_for(channels, std::max<int64_t>(1, kFoldGrain / per_channel), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin * per_channel; i < end * per_channel; ++i)
       dst[i] = static_cast<float>(src[i] * scale[i / per_channel]);
   });
+  if (x.device().is_cuda()) {
+    folded_weight_ = folded_weight_.to(x.device());
+    folded_bias_ = folded_bias_.to(x.device());
+    if (dtype != DType::F32) folded_weight_ = cast(folded_weight_, dtype), folded_bias_ = cast(folded_bias_, dtype);
+  }
   folded_versions_ = versions;
 }
 

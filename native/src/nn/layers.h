@@ -5,9 +5,9 @@
 //
 // Activations are NHWC: x (N,H,W,C). `train` selects batch statistics in BatchNorm.
 //
-// Inference on the CPU (ConvBn::infer) runs conv -> BN (-> ReLU) as one convolution with BatchNorm
-// folded into its weights, ending in the convolution's epilogue; training and CUDA keep the two
-// layers (forward).
+// Inference (ConvBn::infer) runs conv -> BN (-> ReLU) as one convolution with BatchNorm folded into
+// its weights, ending in the convolution's epilogue (on CUDA, cuDNN's fused call); training keeps
+// the two layers (forward).
 #pragma once
 
 #include <array>
@@ -73,20 +73,22 @@ class ConvBn {
   void backward(const Tensor& dy, Tensor& dx, GradWrite dx_write, Tensor* dresidual = nullptr);
   const Conv& conv() const { return conv_; }
 
-  // Evaluation mode on the CPU in f32 (can_infer): BatchNorm with its running statistics folded
-  // into the convolution, w' = w * s (per output channel o), b' = beta - mean * s with
-  // s = gamma / sqrt(var + eps), and y = ReLU?(conv(x, w') + b') written once. With a shortcut
+  // Evaluation mode (can_infer: f32 on the CPU, f32 or bf16 on CUDA): BatchNorm with its running
+  // statistics folded into the convolution, w' = w * s (per output channel o), b' = beta - mean * s
+  // with s = gamma / sqrt(var + eps), and y = ReLU?(conv(x, w') + b') written once. With a shortcut
   // (only on a layer without its own ReLU) it is a bottleneck's residual join:
   // y = ReLU(conv(x, w') + b' + shortcut). A non-null mean receives y's global average pool (N,O),
-  // taken in the same epilogue. Saves nothing for a backward.
-  static bool can_infer(const Tensor& x) { return x.device().is_cpu() && x.dtype() == DType::F32; }
+  // taken in the same epilogue on the CPU. Saves nothing for a backward. On CUDA w' and b' are
+  // kept in x's dtype on x's device, as cuDNN's fused call takes them.
+  static bool can_infer(const Tensor& x) { return x.device().is_cuda() || x.dtype() == DType::F32; }
   Tensor infer(const Tensor& x, const Tensor& shortcut = Tensor(), Tensor* mean = nullptr);
 
  private:
-  // The folded weights, recomputed when any of the entries they are made of has been written since
-  // (StateEntry::version counts every write: a load, an optimizer step, a training forward's
-  // statistics update, a move), and dropped by a training forward, which makes them stale.
-  void refold();
+  // The folded weights for x, recomputed when any of the entries they are made of has been written
+  // since (StateEntry::version counts every write: a load, an optimizer step, a training forward's
+  // statistics update, a move) or x's device or dtype differs, and dropped by a training forward,
+  // which makes them stale. Folded on the CPU in double; CUDA's copies are made from that.
+  void refold(const Tensor& x);
 
   Conv conv_;
   BatchNorm bn_;

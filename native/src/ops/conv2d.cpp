@@ -59,10 +59,11 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, const ConvEpilogue& epilogue,
                       ConvKernel kernel) {
   const ConvShape s = conv_shape(x, w, params);
-  PIX_CHECK(x.device().is_cpu(), "conv2d: the epilogue (bias, residual, ReLU) runs on the CPU only");
+  PIX_CHECK(kernel == ConvKernel::Fast || x.device().is_cpu(), "conv2d: the ", kernel_name(kernel),
+            " kernel runs on the CPU only");
   const Shape y_shape{s.n, s.p, s.q, s.o};
   if (epilogue.bias.defined()) {
-    check_f32("conv2d", "bias", epilogue.bias);
+    if (!(x.device().is_cuda() && epilogue.bias.dtype() == x.dtype())) check_f32("conv2d", "bias", epilogue.bias);
     PIX_CHECK(epilogue.bias.shape() == Shape({s.o}), "conv2d: bias must be (", s.o, "), got ",
               shape_str(epilogue.bias.shape()));
   }
@@ -80,8 +81,10 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params
   Tensor y = Tensor::empty(y_shape, x.dtype(), x.device());
   if (kernel == ConvKernel::Reference)
     cpu::conv2d_forward_reference(x, w, s, epilogue, y);
-  else
+  else if (x.device().is_cpu())
     cpu::conv2d_forward(x, w, s, epilogue, y, kernel);
+  else
+    PIX_CUDA_CALL(cuda::conv2d_forward(x, w, s, epilogue, y));
   return y;
 }
 

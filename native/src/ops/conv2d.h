@@ -30,10 +30,12 @@ struct ConvShape {
 };
 ConvShape conv_shape(const Tensor& x, const Tensor& w, const ConvParams& params);  // validates
 
-// The epilogue, each part only where set: bias (O) f32; residual shaped like y (N,P,Q,O), in y's
-// dtype, not sharing y's memory; then ReLU; and mean (N,O) f32, overwritten with y's global average
-// pool per image (for a PiX gate or the head). The CPU's fast path applies it in the SGEMM as each
-// tile of y is stored (ops/gemm.h); CUDA has no epilogue (its models keep BatchNorm separate).
+// The epilogue, each part only where set: bias (O) f32 (on CUDA, or in x's dtype, as cuDNN's fused
+// call takes it); residual shaped like y (N,P,Q,O), in y's dtype, not sharing y's memory; then
+// ReLU; and mean (N,O) f32, overwritten with y's global average pool per image (for a PiX gate or
+// the head). The CPU's fast path applies it in the SGEMM as each tile of y is stored (ops/gemm.h);
+// CUDA in cuDNN's fused call where it runs, else in a pass after the convolution
+// (ops/cuda/conv2d.cu).
 // packed_weights: w's SGEMM panels kept between calls while w does not change (inference), used by
 // the CPU's SGEMM path.
 struct ConvEpilogue {
@@ -53,7 +55,7 @@ struct ConvEpilogue {
 enum class ConvKernel { Fast, Reference, Gemm, Winograd };
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, ConvKernel kernel = ConvKernel::Fast);
-// The same with an epilogue (CPU only).
+// The same with an epilogue.
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const ConvParams& params, const ConvEpilogue& epilogue,
                       ConvKernel kernel = ConvKernel::Fast);
 
@@ -75,6 +77,7 @@ void conv2d_backward_reference(const Tensor& x, const Tensor& w, const Tensor& d
 
 namespace cuda {
 void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y);
+void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const ConvEpilogue& epilogue, Tensor& y);
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,
                      GradWrite dx_write);
 }  // namespace cuda

@@ -149,7 +149,7 @@ describe('conv2d on cuDNN against the own CUDA path', { skip }, () => {
 
   it('setCudaConv returns the settings before the call and refuses bad ones by name', () => {
     const first = engine.setCudaConv({});
-    assert.deepEqual(Object.keys(first).sort(), ['backend', 'benchmark', 'deterministic', 'workspaceMib']);
+    assert.deepEqual(Object.keys(first).sort(), ['backend', 'benchmark', 'deterministic', 'fused', 'workspaceMib']);
     run(SHAPES[1], 1, 'f32');
     assert.ok(engine.cudaConvPlans().length > 0);
     const before = engine.setCudaConv({ benchmark: true, workspaceMib: 64 });

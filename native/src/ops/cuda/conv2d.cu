@@ -11,8 +11,13 @@
 // f32 and dcols stay f32 until col2im rounds the finished sum once.
 // This is the fallback: cuDNN runs each direction first where it is loaded (ops/cuda/conv2d_cudnn.h),
 // and this path takes what cuDNN does not.
+//
+// Evaluation's epilogue (bias, residual, ReLU: BatchNorm folded into the weights) is cuDNN's fused
+// call where it runs; elsewhere the convolution, then one pass over y applying it. The mean of y per
+// image and channel, when asked, is a pass of its own (global_avg_pool).
 #include "ops/cast.h"
 #include "ops/conv2d.h"
+#include "ops/global_avg_pool.h"
 #include "ops/cuda/conv2d_cudnn.h"
 #include "ops/cuda/gemm.h"
 #include "ops/cuda/launch.cuh"
@@ -96,6 +101,18 @@ bool weight_gradient_on_cudnn(const Tensor& x, const Tensor& dy, const ConvShape
   return true;
 }
 
+// y = relu?(y + bias[o] (+ residual)), in place: the epilogue where cuDNN's fused call does not run.
+// bias is f32 or y's dtype; sums in f32, y rounded once.
+template <typename T, typename B>
+__global__ void apply_epilogue(T* __restrict__ y, const B* __restrict__ bias, const T* __restrict__ residual,
+                               bool relu, int64_t o, int64_t n) {
+  PIX_GRID_STRIDE(i, n) {
+    float v = to_float(y[i]) + to_float(bias[i % o]);
+    if (residual) v += to_float(residual[i]);
+    y[i] = from_float<T>(relu ? fmaxf(v, 0.f) : v);
+  }
+}
+
 template <typename T>
 void fill_columns(const Tensor& x, const ConvShape& s, const Lowering& l, int64_t n0, int64_t count, Tensor& cols,
                   cudaStream_t st) {
@@ -130,6 +147,37 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor
       gemm(device, g, dt, a, wt.raw_data(), dt, y.data<T>() + n0 * s.p * s.q * s.o);
     }
   });
+}
+
+void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const ConvEpilogue& e, Tensor& y) {
+  const int device = x.device().index;
+  set_device(device);
+  const DType dt = x.dtype();
+  const Tensor wt = weight_for(w, dt);
+  const bool fused = e.bias.defined() && e.bias.dtype() == dt && (e.relu || !e.residual.defined()) &&
+                     cudnn_conv_bias_act_forward(x, wt, e.bias, e.residual, e.relu, s, y);
+  if (!fused) {
+    conv2d_forward(x, wt, s, y);
+    if (e.bias.defined() || e.residual.defined() || e.relu) {
+      with_activation_type(dt, "conv2d (epilogue)", [&](auto zero) {
+        using T = decltype(zero);
+        Tensor bias = e.bias.defined() ? e.bias : Tensor::zeros({s.o}, DType::F32, x.device());
+        const int64_t n = y.numel();
+        const T* residual = e.residual.defined() ? e.residual.data<T>() : nullptr;
+        if (bias.dtype() == DType::F32)
+          apply_epilogue<T, float><<<grid_for(n), kThreads, 0, stream(device)>>>(y.data<T>(), bias.data<float>(),
+                                                                                 residual, e.relu, s.o, n);
+        else
+          apply_epilogue<T, T><<<grid_for(n), kThreads, 0, stream(device)>>>(y.data<T>(), bias.data<T>(), residual,
+                                                                             e.relu, s.o, n);
+        PIX_CUDA_CHECK_LAUNCH("conv2d (epilogue)");
+      });
+    }
+  }
+  if (e.mean.defined()) {
+    Tensor mean = e.mean;
+    mean.copy_from(cuda::global_avg_pool_forward(y));
+  }
 }
 
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor* dx, Tensor& dw,

@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,7 +30,10 @@ struct Choice {
   int algo = 0;
   size_t workspace = 0;
   dnn::MathType math = dnn::kDefaultMath;
+  std::string refusal;  // the fused call's: what cuDNN said to each algorithm it refused
 };
+
+enum Fused { kFusedRelu = 0, kFusedIdentity = 1 };
 
 // A shape's descriptors and choices. Shared, so a call in flight keeps its plan while
 // set_conv_settings() forgets the cache.
@@ -38,6 +42,10 @@ struct Plan {
   dnn::FilterDescriptor w = nullptr;
   dnn::ConvolutionDescriptor conv = nullptr;
   Choice choice[3];
+  // The fused forward's, made on its first call: the bias (1,K,1,1) and the two activations.
+  dnn::TensorDescriptor bias = nullptr;
+  dnn::ActivationDescriptor act[2] = {nullptr, nullptr};
+  Choice fused[2];
 
   ~Plan() {
     const dnn::Api* a = dnn::api();
@@ -46,6 +54,9 @@ struct Plan {
     if (y) a->DestroyTensorDescriptor(y);
     if (w) a->DestroyFilterDescriptor(w);
     if (conv) a->DestroyConvolutionDescriptor(conv);
+    if (bias) a->DestroyTensorDescriptor(bias);
+    for (dnn::ActivationDescriptor d : act)
+      if (d) a->DestroyActivationDescriptor(d);
   }
 };
 
@@ -66,6 +77,7 @@ ConvSettings settings_from_environment() {
   ConvSettings s;
   s.benchmark = env_flag("PIX_CUDNN_BENCHMARK", false);
   s.deterministic = env_flag("PIX_CUDNN_DETERMINISTIC", true);
+  s.fused = env_flag("PIX_CUDNN_FUSED", true);
   if (const char* mib = std::getenv("PIX_CUDNN_WORKSPACE_MIB")) {
     char* end = nullptr;
     const long long v = std::strtoll(mib, &end, 10);
@@ -207,6 +219,45 @@ class Call {
     return c;
   }
 
+  // The fused forward's algorithm for this call's activation, tried on the call's own operands
+  // the first time (ran: that try computed y). Not usable: cuDNN refused every candidate.
+  const Choice& choose_fused(Fused f, const Operands& ops, const std::function<dnn::Status(const Choice&)>& attempt,
+                             bool* ran) {
+    *ran = false;
+    Choice& c = plan_->fused[f];
+    if (c.decided) return c;
+    c.decided = true;
+    if (!describe_fused(f, &c.refusal)) return c;
+    // ReLU: the forward's own algorithm first (cuDNN's pick for the shape), then the one the fused
+    // call is documented for; identity: that one only.
+    std::vector<std::pair<int, dnn::MathType>> candidates;
+    if (f == kFusedRelu) {
+      const Choice& forward = choose(kForward, ops);
+      if (forward.usable) candidates.emplace_back(forward.algo, forward.math);
+    }
+    if (candidates.empty() || candidates[0].first != dnn::kFwdAlgoImplicitPrecompGemm)
+      candidates.emplace_back(dnn::kFwdAlgoImplicitPrecompGemm, wanted_math(dt_, tf32_));
+    for (const auto& [algo, math] : candidates) {
+      Choice trial;
+      trial.algo = algo, trial.math = math;
+      dnn::Status st = workspace_size(kForward, algo, math, &trial.workspace);
+      if (st == dnn::kSuccess && trial.workspace > cfg_.workspace_limit) {
+        c.refusal += concat(c.refusal.empty() ? "" : "; ", "algorithm ", algo, " needs ", trial.workspace >> 20,
+                            " MiB of workspace, above PIX_CUDNN_WORKSPACE_MIB");
+        continue;
+      }
+      if (st == dnn::kSuccess) st = attempt(trial);
+      if (st == dnn::kSuccess) {
+        c.usable = true, c.algo = algo, c.workspace = trial.workspace, c.math = math;
+        *ran = true;
+        return c;
+      }
+      c.refusal += concat(c.refusal.empty() ? "" : "; ", "algorithm ", algo, ": ", dnn::status_string(st));
+    }
+    return c;
+  }
+
+  const ConvSettings& settings() const { return cfg_; }
   const dnn::Api& api() const { return *api_; }
   dnn::Handle handle() const { return handle_; }
   Plan& plan() const { return *plan_; }
@@ -214,6 +265,30 @@ class Call {
   void check_call(dnn::Status status, const char* call) const { check(status, call, s_, dt_); }
 
  private:
+  // The fused call's descriptors, made once per plan; false with the reason when they cannot be.
+  bool describe_fused(Fused f, std::string* why) {
+    Plan& p = *plan_;
+    if (!api_->ConvolutionBiasActivationForward || !api_->CreateActivationDescriptor ||
+        !api_->SetActivationDescriptor || !api_->DestroyActivationDescriptor) {
+      *why = "this cuDNN lacks cudnnConvolutionBiasActivationForward";
+      return false;
+    }
+    const dnn::DataType type = dt_ == DType::BF16 ? dnn::kBFloat16 : dnn::kFloat;
+    dnn::Status st = dnn::kSuccess;
+    if (p.bias == nullptr) {
+      st = api_->CreateTensorDescriptor(&p.bias);
+      if (st == dnn::kSuccess) st = api_->SetTensor4dDescriptor(p.bias, dnn::kNchw, type, 1, int(s_.o), 1, 1);
+    }
+    if (st == dnn::kSuccess && p.act[f] == nullptr) {
+      st = api_->CreateActivationDescriptor(&p.act[f]);
+      if (st == dnn::kSuccess)
+        st = api_->SetActivationDescriptor(p.act[f], f == kFusedRelu ? dnn::kActivationRelu : dnn::kActivationIdentity,
+                                           dnn::kNotPropagateNan, 0.0);
+    }
+    if (st != dnn::kSuccess) *why = concat("describing the bias or activation: ", dnn::status_string(st));
+    return st == dnn::kSuccess;
+  }
+
   dnn::Status heuristics(Direction d, dnn::AlgoPerf* r, int* n) {
     Plan& p = *plan_;
     const int max = dnn::kMaxAlgorithms;
@@ -269,6 +344,8 @@ class Call {
   bool tf32_ = false;
 };
 
+const float kOne = 1.f, kZero = 0.f;
+
 // Chooses (first time) and runs one direction: run(choice, workspace) makes the cuDNN call.
 template <typename Run>
 bool run_direction(const Tensor& any, const ConvShape& s, Direction d, const Operands& ops, Run&& run) {
@@ -282,8 +359,6 @@ bool run_direction(const Tensor& any, const ConvShape& s, Direction d, const Ope
   run(call, c, ws);
   return true;
 }
-
-const float kOne = 1.f, kZero = 0.f;
 
 }  // namespace
 
@@ -302,6 +377,32 @@ bool cudnn_conv_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Te
                                                   c.algo, ws.raw_data(), ws.nbytes(), &kZero, p.y, y.raw_data()),
                     "cudnnConvolutionForward");
   });
+}
+
+bool cudnn_conv_bias_act_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& z, bool relu,
+                                 const ConvShape& s, Tensor& y) {
+  Call call;
+  if (!call.begin(x.device().index, s, x.dtype()) || !call.settings().fused) return false;
+  std::lock_guard<std::mutex> lock(dnn::handle_mutex(call.device()));
+  Plan& p = call.plan();
+  const Fused f = relu ? kFusedRelu : kFusedIdentity;
+  // Without a residual, z is y itself with alpha2 = 0, which cuDNN does not read.
+  const float alpha2 = z.defined() ? 1.f : 0.f;
+  const void* z_data = z.defined() ? z.raw_data() : y.raw_data();
+  Tensor ws;
+  const auto run = [&](const Choice& c) {
+    dnn::Status st = call.api().SetConvolutionMathType(p.conv, c.math);
+    if (st != dnn::kSuccess) return st;
+    ws = workspace(call.device(), c.workspace);
+    return call.api().ConvolutionBiasActivationForward(call.handle(), &kOne, p.x, x.raw_data(), p.w, w.raw_data(),
+                                                        p.conv, c.algo, ws.raw_data(), ws.nbytes(), &alpha2, p.y,
+                                                        z_data, p.bias, bias.raw_data(), p.act[f], p.y, y.raw_data());
+  };
+  bool ran = false;
+  const Choice& c = call.choose_fused(f, {&x, &w, nullptr, &y}, run, &ran);
+  if (!c.usable) return false;
+  if (!ran) call.check_call(run(c), "cudnnConvolutionBiasActivationForward");
+  return true;
 }
 
 bool cudnn_conv_backward_data(const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor& dx, bool overwrite) {
@@ -341,6 +442,11 @@ std::vector<ConvPlanInfo> conv_plans() {
     for (int d = 0; d < 3; ++d) {
       const Choice& c = plan->choice[d];
       *directions[d] = {c.decided, c.usable, c.usable ? c.algo : -1, c.workspace, static_cast<int>(c.math)};
+    }
+    ConvChoiceInfo* fused[] = {&info.fused_relu, &info.fused_identity};
+    for (int f = 0; f < 2; ++f) {
+      const Choice& c = plan->fused[f];
+      *fused[f] = {c.decided, c.usable, c.usable ? c.algo : -1, c.workspace, static_cast<int>(c.math), c.refusal};
     }
     out.push_back(info);
   }

@@ -13,9 +13,15 @@
 // ones use tensor cores and sum in f32. Workspaces come from the caching allocator, at most
 // workspace_limit bytes (PIX_CUDNN_WORKSPACE_MIB, default 1024).
 //
+// Evaluation's convolutions, with BatchNorm folded into their weights (nn::ConvBn::infer), end in
+// one fused call, cudnnConvolutionBiasActivationForward: y = relu?(conv(x, w) + bias (+ residual))
+// is written once, where separate kernels would write y and read it back. Its algorithm is the
+// forward's own when cuDNN runs the fused call with it, else IMPLICIT_PRECOMP_GEMM; which one, or
+// why cuDNN refused, is decided on the first call of each shape and kept in its plan.
+//
 // Each call returns false, having queued nothing, when cuDNN is not to run it: not loaded, switched
-// off (backend Own, PIX_CUDNN=0), a size past cuDNN's 32-bit arguments, or no algorithm that fits
-// the settings. The caller then runs the own im2col + cuda::gemm path. A cuDNN call that fails
+// off (backend Own, PIX_CUDNN=0; the fused call alone: fused off, PIX_CUDNN_FUSED=0), a size past
+// cuDNN's 32-bit arguments, or no algorithm that fits the settings. The caller then runs the own im2col + cuda::gemm path. A cuDNN call that fails
 // after an algorithm was chosen throws, naming the call, the shape and cuDNN's message.
 #pragma once
 
@@ -35,6 +41,7 @@ struct ConvSettings {
   bool benchmark = false;
   bool deterministic = true;
   size_t workspace_limit = size_t{1024} << 20;
+  bool fused = true;
 };
 // The process-wide settings (first read from the environment). Setting them forgets every plan,
 // since the choices depend on them.
@@ -43,6 +50,10 @@ void set_conv_settings(const ConvSettings& settings);
 
 // y = conv(x, w): x, w and y in one dtype (w already cast to x's).
 bool cudnn_conv_forward(const Tensor& x, const Tensor& w, const ConvShape& s, Tensor& y);
+// y = relu?(conv(x, w) + bias (+ z)): bias (O) and z (like y, not y's memory; may be undefined) in
+// x's dtype, as cuDNN's fused call takes them.
+bool cudnn_conv_bias_act_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& z, bool relu,
+                                 const ConvShape& s, Tensor& y);
 // dx = (overwrite ? 0 : dx) + conv_transpose(dy, w): dy, w and dx in one dtype.
 bool cudnn_conv_backward_data(const Tensor& w, const Tensor& dy, const ConvShape& s, Tensor& dx, bool overwrite);
 // dw = beta * dw + (dy correlated with x): x, dy and dw in one dtype.
@@ -55,6 +66,7 @@ struct ConvChoiceInfo {
   int algo = -1;         // cuDNN's algorithm enum of the direction
   size_t workspace = 0;  // bytes
   int math = 0;          // cudnnMathType_t it runs with
+  std::string refusal;   // a fused call cuDNN refused: its status and message, per algorithm tried
 };
 struct ConvPlanInfo {
   int device = 0;
@@ -62,6 +74,7 @@ struct ConvPlanInfo {
   DType dtype = DType::F32;
   bool tf32 = false;
   ConvChoiceInfo forward, backward_data, backward_filter;
+  ConvChoiceInfo fused_relu, fused_identity;  // the fused forward with ReLU, and without (bias only)
 };
 std::vector<ConvPlanInfo> conv_plans();
 

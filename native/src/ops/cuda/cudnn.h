@@ -39,6 +39,8 @@ struct FilterStruct;
 using FilterDescriptor = FilterStruct*;        // cudnnFilterDescriptor_t
 struct ConvolutionStruct;
 using ConvolutionDescriptor = ConvolutionStruct*;  // cudnnConvolutionDescriptor_t
+struct ActivationStruct;
+using ActivationDescriptor = ActivationStruct*;    // cudnnActivationDescriptor_t
 
 // cudnnStatus_t: the categories (cuDNN 9 adds specific codes within each thousand).
 enum Status : int {
@@ -58,6 +60,11 @@ enum TensorFormat : int { kNchw = 0, kNhwc = 1 };                      // cudnnT
 enum MathType : int { kDefaultMath = 0, kTensorOpMath = 1, kFmaMath = 3 };
 enum ConvolutionMode : int { kConvolution = 0, kCrossCorrelation = 1 };  // cudnnConvolutionMode_t
 enum Determinism : int { kNonDeterministic = 0, kDeterministic = 1 };    // cudnnDeterminism_t
+enum ActivationMode : int { kActivationRelu = 1, kActivationIdentity = 5 };  // cudnnActivationMode_t
+enum NanPropagation : int { kNotPropagateNan = 0, kPropagateNan = 1 };      // cudnnNanPropagation_t
+// cudnnConvolutionFwdAlgo_t's IMPLICIT_PRECOMP_GEMM: the one algorithm the fused call takes with
+// an identity activation.
+constexpr int kFwdAlgoImplicitPrecompGemm = 1;
 
 // cudnnConvolutionFwdAlgoPerf_t, ...BwdDataAlgoPerf_t and ...BwdFilterAlgoPerf_t share this
 // layout; `algo` is the direction's algorithm enum (forward 0-7, backward data 0-5, backward
@@ -114,6 +121,19 @@ struct Api {
                                FilterDescriptor w_desc, const void* w, ConvolutionDescriptor conv, int algo,
                                void* workspace, size_t workspace_bytes, const void* beta, TensorDescriptor y_desc,
                                void* y);
+
+  // The fused forward (optional: a cuDNN without it runs evaluation's epilogue as a kernel of the
+  // engine's): y = act(alpha1 * conv(x, w) + alpha2 * z + bias), bias (1,K,1,1). The activation is
+  // ReLU, or identity with kFwdAlgoImplicitPrecompGemm only.
+  Status (*CreateActivationDescriptor)(ActivationDescriptor* desc);
+  Status (*SetActivationDescriptor)(ActivationDescriptor desc, ActivationMode mode, NanPropagation nan, double coef);
+  Status (*DestroyActivationDescriptor)(ActivationDescriptor desc);
+  Status (*ConvolutionBiasActivationForward)(Handle handle, const void* alpha1, TensorDescriptor x_desc, const void* x,
+                                             FilterDescriptor w_desc, const void* w, ConvolutionDescriptor conv,
+                                             int algo, void* workspace, size_t workspace_bytes, const void* alpha2,
+                                             TensorDescriptor z_desc, const void* z, TensorDescriptor bias_desc,
+                                             const void* bias, ActivationDescriptor act, TensorDescriptor y_desc,
+                                             void* y);
 
   // Backward data: dx = alpha * conv_transpose(dy, w) + beta * dx.
   Status (*GetConvolutionBackwardDataAlgorithm_v7)(Handle handle, FilterDescriptor w, TensorDescriptor dy,
