@@ -52,7 +52,9 @@ export function PathField({ label, value, onChange, pick, placeholder, error, hi
           </button>
         )}
       </div>
-      {(error || hint || note) && (
+      {(error || hint || note || children) && (
+        // One notes block, the action included: the run form lays each field out in three rows
+        // (label, control, notes), and a fourth child would land on top of the notes.
         <div className="field-notes">
           {error ? (
             <span id={statusId} className="field-error">{error}</span>
@@ -60,9 +62,9 @@ export function PathField({ label, value, onChange, pick, placeholder, error, hi
             <span id={statusId} className="field-hint">{hint}</span>
           ) : null}
           {note && <span id={noteId} className="field-note">{note}</span>}
+          {children}
         </div>
       )}
-      {children}
     </div>
   );
 }

@@ -69,13 +69,16 @@ export function FlagField({ field, value, error, onChange, options }: FlagFieldP
 }
 
 /** "Peak learning rate (--lr)", the flag's name kept on one line rather than broken after "(--". */
+/** Characters of "(--flag)" past which it may break: longer ones do not fit the form's narrowest column. */
+const LONG_FLAG = 24;
+
 function FlagLabel({ field }: { field: FieldModel }) {
   const flag = `(--${field.name})`;
   const title = field.label.slice(0, field.label.length - flag.length);
   return (
     <>
       {title}
-      <span className="flag-name">{flag}</span>
+      <span className={flag.length > LONG_FLAG ? 'flag-name flag-name-long' : 'flag-name'}>{flag}</span>
     </>
   );
 }
