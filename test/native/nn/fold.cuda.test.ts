@@ -9,7 +9,9 @@ import { describe, it } from 'node:test';
 import { loadEngine, type CudaConvSettings, type Model as EngineModel, type Tensor } from '../../../electron/host/engine/addon';
 import { floats, maxRelativeError } from '../../helpers/compare';
 import { cudaSkipReason } from '../../helpers/cuda';
+import { withConvSettings as withSettings } from '../../helpers/cuda_conv';
 import { randomValues, rng } from '../../helpers/random';
+import { randomizeState } from '../../helpers/random_state';
 
 const skip = cudaSkipReason();
 const engine = loadEngine();
@@ -21,21 +23,6 @@ type DType = 'f32' | 'bf16';
 // less or more than with BatchNorm as a layer (4e-3 each).
 const TOLERANCE: Record<DType, number> = { f32: 1e-4, bf16: 0.1 };
 
-/** Random weights and BatchNorm statistics far from the identity (variance in [0.25, 2.25)). */
-function randomize(model: EngineModel, seed: number): void {
-  const next = rng(seed);
-  for (const e of model.stateEntries()) {
-    if (e.kind === 'bn_num_batches_tracked') continue;
-    const count = e.shape.reduce((a, b) => a * b, 1);
-    const values = Float32Array.from(randomValues(next, count), (v) => {
-      if (e.kind === 'bn_running_var') return 1.25 + v;
-      if (e.kind === 'bn_weight') return 1 + 0.5 * v;
-      return e.kind === 'conv_weight' ? 0.3 * v : 0.5 * v;
-    });
-    model.setState(e.key, T.fromArray(values, e.shape, 'f32', model.device));
-  }
-}
-
 function images(seed: number, size: number, device: 'cpu' | 'cuda' = 'cuda'): Tensor {
   return T.fromArray(Float32Array.from(randomValues(rng(seed), 2 * 3 * size * size)), [2, 3, size, size], 'f32', device);
 }
@@ -46,11 +33,6 @@ async function assertFoldedMatches(model: EngineModel, x: Tensor, dtype: DType, 
   const error = maxRelativeError(folded, unfolded);
   assert.ok(error <= TOLERANCE[dtype], `${what}: folded vs BatchNorm layers ${error.toExponential(2)}`);
   return folded;
-}
-
-function withSettings<R>(settings: Partial<CudaConvSettings>, body: () => Promise<R>): Promise<R> {
-  const saved = engine.setCudaConv(settings);
-  return body().finally(() => engine.setCudaConv(saved));
 }
 
 const SIZES: Record<string, number> = { pix_resnet_tiny_cs: 16, resnet_tiny: 16, pix_resnet_small_cs: 32, resnet_small: 32 };
@@ -65,7 +47,7 @@ describe('CUDA evaluation with BatchNorm folded', { skip }, () => {
     for (const dtype of ['f32', 'bf16'] as const) {
       it(`${name}, ${dtype}: the logits of BatchNorm as a layer on every convolution path`, async () => {
         const model = new Model(name, { device: 'cuda', activations: dtype });
-        randomize(model, 1);
+        randomizeState(model, 1);
         const x = images(2, size);
         const results: number[][] = [];
         for (const [path, settings] of PATHS)
@@ -81,15 +63,15 @@ describe('CUDA evaluation with BatchNorm folded', { skip }, () => {
   it("f32: the CPU's folded logits", async () => {
     const cuda = new Model('pix_resnet_small_cs', { device: 'cuda' });
     const cpu = new Model('pix_resnet_small_cs');
-    randomize(cuda, 3);
-    randomize(cpu, 3);
+    randomizeState(cuda, 3);
+    randomizeState(cpu, 3);
     const error = maxRelativeError(floats(await cuda.forward(images(4, 32))), floats(await cpu.forward(images(4, 32, 'cpu'))));
     assert.ok(error <= TOLERANCE.f32, `CUDA vs CPU: ${error.toExponential(2)}`);
   });
 
   it('follows every change of the state, replaying CUDA graphs meanwhile', async () => {
     const model = new Model('pix_resnet_tiny_cs', { device: 'cuda', activations: 'bf16' });
-    randomize(model, 5);
+    randomizeState(model, 5);
     const x = images(6, 16);
     const graphs = engine.cudaGraphStats();
     let before = await assertFoldedMatches(model, x, 'bf16', 'start');

@@ -8,25 +8,11 @@ import { describe, it } from 'node:test';
 import { loadEngine, type Model as EngineModel } from '../../../electron/host/engine/addon';
 import { floats, maxRelativeError } from '../../helpers/compare';
 import { randomValues, rng } from '../../helpers/random';
+import { randomizeState } from '../../helpers/random_state';
 
 const engine = loadEngine();
 const { Model, Optimizer, ModelEma, Tensor } = engine;
 const TOLERANCE = 1e-5;
-
-/** Random weights and BatchNorm statistics far from the identity (variance in [0.25, 2.25)). */
-function randomize(model: EngineModel, seed: number): void {
-  const next = rng(seed);
-  for (const e of model.stateEntries()) {
-    if (e.kind === 'bn_num_batches_tracked') continue;
-    const count = e.shape.reduce((a, b) => a * b, 1);
-    const values = Float32Array.from(randomValues(next, count), (v) => {
-      if (e.kind === 'bn_running_var') return 1.25 + v;
-      if (e.kind === 'bn_weight') return 1 + 0.5 * v;
-      return e.kind === 'conv_weight' ? 0.3 * v : 0.5 * v;
-    });
-    model.setState(e.key, Tensor.fromArray(values, e.shape));
-  }
-}
 
 function images(seed: number, size: number) {
   return Tensor.fromArray(Float32Array.from(randomValues(rng(seed), 2 * 3 * size * size)), [2, 3, size, size]);
@@ -50,7 +36,7 @@ for (const [name, size] of Object.entries(SIZES)) {
   describe(`${name}: folded BatchNorm in evaluation`, () => {
     it('gives the logits of BatchNorm as a layer', async () => {
       const model = new Model(name);
-      randomize(model, 1);
+      randomizeState(model, 1);
       await assertFoldedMatches(model, images(2, size), 'random state');
     });
   });
@@ -61,7 +47,7 @@ describe('folded weights are recomputed whenever the state changes', () => {
 
   it('after setState of a weight, a BatchNorm parameter or a statistic', async () => {
     const model = new Model('pix_resnet_tiny_cs');
-    randomize(model, 4);
+    randomizeState(model, 4);
     let before = await assertFoldedMatches(model, x, 'start');
     for (const key of ['layer1.blocks.1.conv_exp.weight', 'layer2.blocks.0.bn_ce.weight', 'bn_stem.bias',
       'layer1.blocks.0.bn_proj.running_mean', 'layer3.blocks.0.bn_exp.running_var']) {
@@ -76,7 +62,7 @@ describe('folded weights are recomputed whenever the state changes', () => {
 
   it('after a training forward updates the running statistics', async () => {
     const model = new Model('resnet_tiny');
-    randomize(model, 5);
+    randomizeState(model, 5);
     const before = await assertFoldedMatches(model, x, 'start');
     await model.forward(images(6, 16), { train: true });
     changed(before, await assertFoldedMatches(model, x, 'after a training forward'), 'training forward');
@@ -84,7 +70,7 @@ describe('folded weights are recomputed whenever the state changes', () => {
 
   it('after an optimizer step', async () => {
     const model = new Model('pix_resnet_tiny_cs');
-    randomize(model, 7);
+    randomizeState(model, 7);
     const before = await assertFoldedMatches(model, x, 'start');
     await model.forward(x, { train: true });
     await model.backward(Tensor.fromArray(Float32Array.from(randomValues(rng(8), 20)), [2, 10]));
@@ -98,7 +84,7 @@ describe('folded weights are recomputed whenever the state changes', () => {
     // write to the state entry); a pass over kept panels must give the logits of the pass that
     // packed them.
     const model = new Model('pix_resnet_tiny_cs');
-    randomize(model, 11);
+    randomizeState(model, 11);
     const one = Tensor.fromArray(Float32Array.from(floats(x).slice(0, 3 * 16 * 16)), [1, 3, 16, 16]);
     const keys = ['layer1.blocks.1.conv_exp.weight', 'layer2.blocks.0.conv_sqz.weight', 'classifier.weight'];
     let before = await assertFoldedMatches(model, x, 'start');
@@ -117,10 +103,10 @@ describe('folded weights are recomputed whenever the state changes', () => {
 
   it('after an EMA is copied in', async () => {
     const model = new Model('resnet_tiny');
-    randomize(model, 9);
+    randomizeState(model, 9);
     const ema = new ModelEma(model, { decay: 0.5 });
     const before = await assertFoldedMatches(model, x, 'start');
-    randomize(model, 10);
+    randomizeState(model, 10);
     ema.update(model);
     ema.copyTo(model);
     changed(before, await assertFoldedMatches(model, x, 'after the EMA copy'), 'EMA copy');

@@ -7,9 +7,10 @@
 // not load.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { loadEngine, type CudaConvPlan, type CudaConvSettings, type Tensor } from '../../../electron/host/engine/addon';
+import { loadEngine, type Tensor } from '../../../electron/host/engine/addon';
 import { floats, maxRelativeError } from '../../helpers/compare';
 import { cudaSkipReason } from '../../helpers/cuda';
+import { outSize, planOf, withConvSettings as withSettings, type ConvCase as Shape, type ConvDType as DType } from '../../helpers/cuda_conv';
 import { randomValues, rng } from '../../helpers/random';
 
 const engine = loadEngine();
@@ -23,13 +24,10 @@ function skipReason(): string | false {
 }
 const skip = skipReason();
 
-type DType = 'f32' | 'bf16';
 // f32 runs without TF32 on both paths (cuDNN's FMA math), so only the order of the sums differs.
 // bf16: cuDNN's weight gradient is rounded to bf16 before it is added to the f32 one, as in
 // PyTorch's autocast; the own path keeps it f32.
 const TOLERANCE: Record<DType, number> = { f32: 1e-5, bf16: 2e-2 };
-
-interface Shape { n: number; h: number; w: number; c: number; o: number; kernel: number; stride: number; pad: number }
 
 // ResNet-50's kinds of convolution, small: the stem, 1x1 squeeze and expand, 3x3 with and without
 // stride, the projection shortcut, and channel counts that are not multiples of 8.
@@ -41,10 +39,6 @@ const SHAPES: Shape[] = [
   { n: 2, h: 8, w: 8, c: 32, o: 64, kernel: 1, stride: 2, pad: 0 },
   { n: 2, h: 6, w: 5, c: 13, o: 11, kernel: 3, stride: 1, pad: 1 },
 ];
-
-function outSize(s: Shape): [number, number] {
-  return [Math.floor((s.h + 2 * s.pad - s.kernel) / s.stride) + 1, Math.floor((s.w + 2 * s.pad - s.kernel) / s.stride) + 1];
-}
 
 function inputs(s: Shape, seed: number) {
   const [p, q] = outSize(s);
@@ -62,23 +56,6 @@ function run(s: Shape, seed: number, dtype: DType): Result {
   const y = engine.conv2dForward(x, w, s);
   const { dx, dw } = engine.conv2dBackward(x, w, dy, s);
   return { y, dx: dx!, dw };
-}
-
-function withSettings<R>(settings: Partial<CudaConvSettings>, body: () => R): R {
-  const saved = engine.setCudaConv(settings);
-  try {
-    return body();
-  } finally {
-    engine.setCudaConv(saved);
-  }
-}
-
-/** The plan of shape s in dtype, made since the settings last changed. */
-function planOf(s: Shape, dtype: DType): CudaConvPlan {
-  const plan = engine.cudaConvPlans().find((p) => p.dtype === dtype &&
-    (['n', 'h', 'w', 'c', 'o', 'kernel', 'stride', 'pad'] as const).every((k) => p.shape[k] === s[k]));
-  assert.ok(plan, `no plan for ${JSON.stringify(s)} ${dtype}`);
-  return plan;
 }
 
 function assertClose(what: string, a: Result, b: Result, tolerance: number): void {

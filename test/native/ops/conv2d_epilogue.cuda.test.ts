@@ -10,18 +10,16 @@ import { describe, it } from 'node:test';
 import { loadEngine, type ConvEpilogueParams, type CudaConvSettings, type Tensor } from '../../../electron/host/engine/addon';
 import { floats, maxRelativeError } from '../../helpers/compare';
 import { cudaSkipReason } from '../../helpers/cuda';
+import { outSize, planOf, withConvSettings as withSettings, type ConvCase as Shape, type ConvDType as DType } from '../../helpers/cuda_conv';
 import { randomValues, rng } from '../../helpers/random';
 
 const skip = cudaSkipReason();
 const engine = loadEngine();
 const { Tensor: T } = engine;
 
-type DType = 'f32' | 'bf16';
 // f32: cuDNN and the own path sum in their own orders (FMA math, no TF32). bf16: y, the residual
 // and a bf16 bias are each rounded once more than the CPU's f32 (4e-3 each, relative to y's scale).
 const TOLERANCE: Record<DType, number> = { f32: 1e-5, bf16: 2e-2 };
-
-interface Shape { n: number; h: number; w: number; c: number; o: number; kernel: number; stride: number; pad: number }
 
 // A bottleneck's kinds: 1x1 expand (the residual join's), 3x3, a strided projection, and channel
 // counts that are not multiples of 8.
@@ -40,10 +38,6 @@ function toBf16(v: number): number {
   const u = new Uint32Array(f.buffer);
   u[0] = (u[0]! + 0x7fff + ((u[0]! >>> 16) & 1)) & 0xffff0000;
   return f[0]!;
-}
-
-function outSize(s: Shape): [number, number] {
-  return [Math.floor((s.h + 2 * s.pad - s.kernel) / s.stride) + 1, Math.floor((s.w + 2 * s.pad - s.kernel) / s.stride) + 1];
 }
 
 interface Values { x: Float32Array; w: Float32Array; bias: Float32Array; residual: Float32Array }
@@ -74,22 +68,6 @@ function run(s: Shape, v: Values, name: string, device: 'cpu' | 'cuda', dtype: D
   const w = T.fromArray(v.w, [s.o, s.kernel, s.kernel, s.c], 'f32', device);
   const y = engine.conv2dForward(x, w, { kernel: s.kernel, stride: s.stride, pad: s.pad, ...e });
   return { y: [...floats(y)], mean: [...floats(e.mean as Tensor)] };
-}
-
-function withSettings<R>(settings: Partial<CudaConvSettings>, body: () => R): R {
-  const saved = engine.setCudaConv(settings);
-  try {
-    return body();
-  } finally {
-    engine.setCudaConv(saved);
-  }
-}
-
-function planOf(s: Shape, dtype: DType) {
-  const plan = engine.cudaConvPlans().find((p) => p.dtype === dtype &&
-    (['n', 'h', 'w', 'c', 'o', 'kernel', 'stride', 'pad'] as const).every((k) => p.shape[k] === s[k]));
-  assert.ok(plan, `no plan for ${JSON.stringify(s)} ${dtype}`);
-  return plan;
 }
 
 const PATHS: { name: string; settings: Partial<CudaConvSettings>; biasType: (d: DType) => DType }[] = [
