@@ -8,7 +8,10 @@
 // Electron's IPC keeps only a thrown Error's message, so its handlers answer with an IpcOutcome
 // instead of throwing (electron/ipc_bridge.ts), and the preload turns a failed one into an Error.
 // contextBridge too passes an Error's message alone, so the page tells the kinds apart by the words
-// that callFailureMessage makes, here for both transports.
+// that callFailureMessage makes, here for both transports (readCallFailure reads them back).
+//
+// A call to `pix serve` can also get no answer at all: the server is unreachable, said by
+// unreachableMessage. That is no kind of CallFailure (no host answered), but the page names it too.
 
 export type CallFailureKind = 'request' | 'host';
 
@@ -26,7 +29,29 @@ export function failureKindOfStatus(status: number): CallFailureKind {
   return status >= 400 && status < 500 ? 'request' : 'host';
 }
 
+/** A failed call as the page tells it: answered with a failure, or not answered ('unreachable'). */
+export type ShownFailureKind = CallFailureKind | 'unreachable';
+
+const HOST_FAILED = 'The workbench host failed: ';
+const UNREACHABLE = 'Cannot reach the workbench server at ';
+
 /** The text the page shows for a failed call. */
 export function callFailureMessage(failure: CallFailure): string {
-  return failure.kind === 'request' ? failure.message : `The workbench host failed: ${failure.message}`;
+  return failure.kind === 'request' ? failure.message : `${HOST_FAILED}${failure.message}`;
+}
+
+/** The text for a `pix serve` that did not answer; origin e.g. http://127.0.0.1:8765, cause e.g. "connection refused". */
+export function unreachableMessage(origin: string, cause: string): string {
+  return `${UNREACHABLE}${origin} (${cause}); is \`pix serve\` still running?`;
+}
+
+/**
+ * The kind of a failure from its text (the words above), and what is left to say once the kind is
+ * named: the host's own words after "The workbench host failed: ", else the whole text (an
+ * unreachable server's text names the server; a request's is the host's message as it is).
+ */
+export function readCallFailure(message: string): { kind: ShownFailureKind; detail: string } {
+  if (message.startsWith(HOST_FAILED)) return { kind: 'host', detail: message.slice(HOST_FAILED.length) };
+  if (message.startsWith(UNREACHABLE)) return { kind: 'unreachable', detail: message };
+  return { kind: 'request', detail: message };
 }

@@ -1,9 +1,10 @@
-// The workbench shell: navigation between the pages, the connection state (the host unreachable is
-// said plainly with a Retry, once: the pages leave that failure out of their own notices), and the
-// stores subscribed to the host's events for the app's life.
+// The workbench shell: navigation between the pages, the connection state (a first call that
+// failed is said plainly, titled by how it failed, with a Retry, once: the pages leave that failure
+// out of their own notices), and the stores subscribed to the host's events for the app's life.
 // Pages are switched, not routed: the hash only remembers which one is open.
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
+import { readCallFailure, type ShownFailureKind } from '../../shared/call_failure';
 import { ErrorNotice, ShellFailure } from './components/Notice';
 import { SystemMeter } from './components/monitor/SystemPanel';
 import { formatPercent } from './format';
@@ -22,6 +23,14 @@ const pageTitles: Record<Page, string> = {
   checkpoints: 'Checkpoints',
   throughput: 'Throughput',
   engine: 'Engine',
+};
+
+/** The banner's title for each way the connection check can fail; the failure's detail follows it. */
+const failureTitles: Record<ShownFailureKind, string> = {
+  unreachable: 'Cannot reach the workbench host.',
+  host: 'The workbench host failed.',
+  // A refused access token, or none given: the host answers, but not to this page.
+  request: 'Cannot use the workbench host.',
 };
 
 const connectionLabels: Record<Connection['status'], string> = {
@@ -102,13 +111,7 @@ function Shell() {
         </div>
       </aside>
       <main className="app-main">
-        {connection.status === 'failed' && (
-          <ErrorNotice title="Cannot reach the workbench host." message={connection.message}>
-            <button type="button" onClick={() => void stores.system.getState().probe()}>
-              Retry
-            </button>
-          </ErrorNotice>
-        )}
+        {connection.status === 'failed' && <ConnectionFailure message={connection.message} />}
         <ShellFailure.Provider value={connection.status === 'failed' ? connection.message : null}>
           {page === 'runs' && <RunsPage />}
           {page === 'monitor' && <MonitorPage />}
@@ -118,5 +121,18 @@ function Shell() {
         </ShellFailure.Provider>
       </main>
     </div>
+  );
+}
+
+/** The banner for a failed connection check: titled by the failure's kind, the title not said again below it. */
+function ConnectionFailure({ message }: { message: string }) {
+  const stores = useStores();
+  const { kind, detail } = readCallFailure(message);
+  return (
+    <ErrorNotice title={failureTitles[kind]} message={detail}>
+      <button type="button" onClick={() => void stores.system.getState().probe()}>
+        Retry
+      </button>
+    </ErrorNotice>
   );
 }

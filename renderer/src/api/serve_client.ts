@@ -4,11 +4,12 @@
 // drops. Without a token, or once the server refuses it, every call rejects with a message that
 // tells the user what to do, and the socket stays closed. A refused call says what was wrong with
 // it (4xx) or that the host failed (5xx), as shared/call_failure.ts words it for both transports;
-// a server that cannot be reached is named, with the hint that `pix serve` may have stopped.
+// a server that cannot be reached is named, with the hint that `pix serve` may have stopped (the
+// same file's unreachableMessage).
 import {
   workbenchMethods, type EventStreamState, type Subscribe, type WorkbenchApi, type WorkbenchClient, type WorkbenchEvent,
 } from '../../../shared/api';
-import { callFailureMessage, failureKindOfStatus } from '../../../shared/call_failure';
+import { callFailureMessage, failureKindOfStatus, unreachableMessage } from '../../../shared/call_failure';
 import { MISSING_TOKEN_MESSAGE, REJECTED_TOKEN_MESSAGE } from './access_token';
 import { DEFAULT_BACKOFF, openEventStream, type Backoff, type EventStream } from './event_stream';
 
@@ -67,7 +68,7 @@ export function createServeClient(options: ServeClientOptions): WorkbenchClient 
       // Read here: a connection lost mid-answer is as unreachable as one never made.
       text = await response.text();
     } catch (error) {
-      throw new Error(`Cannot reach the workbench server at ${origin} (${error instanceof Error ? error.message : String(error)}); is \`pix serve\` still running?`);
+      throw new Error(unreachableMessage(origin, error instanceof Error ? error.message : String(error)));
     }
     if (response.status === 401) {
       refuseToken();

@@ -1,6 +1,7 @@
-// The shell: pages reachable from the navigation (and by Alt+digit), an unreachable host said
-// plainly with a Retry that tries again, and a dropped event stream said while it lasts.
-import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+// The shell: pages reachable from the navigation (and by Alt+digit), a host that is unreachable,
+// failed, or refuses the page said plainly, titled by which, with a Retry that tries again, and a
+// dropped event stream said while it lasts.
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/App';
 import { createStores } from '../../src/store/stores';
@@ -22,12 +23,32 @@ describe('App', () => {
       listModels: async () => [],
     });
     render(<App stores={createStores(client)} />);
-    expect((await screen.findByRole('alert')).textContent).toContain('Cannot reach the workbench server at http://127.0.0.1:8765');
+    const banner = await screen.findByRole('alert');
+    expect(within(banner).getByText('Cannot reach the workbench host.')).toBeTruthy();
+    expect(banner.textContent).toContain('Cannot reach the workbench server at http://127.0.0.1:8765');
     expect(screen.getByText('Disconnected')).toBeTruthy();
     up = true;
     fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
     await waitFor(() => expect(screen.getByText('Connected')).toBeTruthy());
     expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('says that the host failed, naming it once, and leaves that failure out of the pages\' notices', async () => {
+    const failed = 'The workbench host failed: ENOSPC: no space left on device';
+    const fail = async (): Promise<never> => {
+      throw new Error(failed);
+    };
+    const client = fakeClient({ systemStats: fail, listRuns: fail, listModels: fail });
+    render(<App stores={createStores(client)} />);
+    await screen.findByText('Disconnected');
+    await waitFor(() => expect(client.calls.map((c) => c.method)).toEqual(expect.arrayContaining(['listRuns', 'listModels'])));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const alerts = screen.getAllByRole('alert');
+    expect(alerts).toHaveLength(1);
+    expect(within(alerts[0]).getByText('The workbench host failed.')).toBeTruthy();
+    expect(within(alerts[0]).getByText('ENOSPC: no space left on device')).toBeTruthy();
+    expect(alerts[0].textContent!.match(/The workbench host failed/g)).toHaveLength(1);
+    expect(alerts[0].textContent).not.toContain('Cannot reach');
   });
 
   it('says Reconnecting… while the event stream is down, and Connected once the host answers again', async () => {
@@ -71,8 +92,9 @@ describe('App', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     const alerts = screen.getAllByRole('alert');
     expect(alerts).toHaveLength(1);
-    expect(alerts[0].textContent).toContain('Cannot reach the workbench host.');
+    expect(within(alerts[0]).getByText('Cannot use the workbench host.')).toBeTruthy();
     expect(alerts[0].textContent).toContain(refused);
+    expect(alerts[0].textContent).not.toContain('Cannot reach');
   });
 
   it('still shows a page\'s own failure while the host is unreachable', async () => {
