@@ -4,7 +4,8 @@
 // it is) or because the host failed (kind 'host': a bug, a crashed worker, a full disk), which is
 // not the user's doing and is said to be the host's.
 //
-// Serve mode carries the kind as the HTTP status: 4xx or 5xx (electron/host/serve/api_calls.ts).
+// Serve mode carries the kind as the HTTP status: 4xx or 5xx (electron/host/serve/api_calls.ts),
+// read alike by the browser's serve client and the CLI's (serveAnswerFailure).
 // Electron's IPC keeps only a thrown Error's message, so its handlers answer with an IpcOutcome
 // instead of throwing (electron/ipc_bridge.ts), and the preload turns a failed one into an Error.
 // contextBridge too passes an Error's message alone, so the page tells the kinds apart by the words
@@ -27,6 +28,18 @@ export type IpcOutcome<T = unknown> = { ok: true; value: T } | { ok: false; fail
 /** A 4xx is the request's problem; anything else that is not a success is the host's. */
 export function failureKindOfStatus(status: number): CallFailureKind {
   return status >= 400 && status < 500 ? 'request' : 'host';
+}
+
+/**
+ * Why a `pix serve` answer to POST /api/<method> is no value: its status is not a success (the
+ * server's `{ error }` says why, else the status does), or body is undefined because the answer was
+ * not JSON. A 401 is the caller's to word: each client says what to do about a refused token.
+ */
+export function serveAnswerFailure(method: string, status: number, body: unknown): CallFailure {
+  const ok = status >= 200 && status < 300;
+  const error = (body as { error?: unknown } | null | undefined)?.error;
+  const message = !ok && typeof error === 'string' ? error : `${method}: the server answered HTTP ${status}${ok ? ' with a body that is not JSON' : ''}`;
+  return { kind: failureKindOfStatus(status), message };
 }
 
 /** A failed call as the page tells it: answered with a failure, or not answered ('unreachable'). */

@@ -1,9 +1,13 @@
 // How a `pix` command reaches a running `pix serve`: the server named by --server, else by
 // PIX_SERVER (either one the URL `pix serve` printed, its `#token=…` included), else the one
 // recorded in the home's serve.json (serve_record.ts). Calls are the WorkbenchApi over the
-// server's HTTP face (electron/host/serve/api_calls.ts), typed by the contract; every failure
-// becomes one line that names the server and says what to do. No events: a command asks and exits.
+// server's HTTP face (electron/host/serve/api_calls.ts), typed by the contract. A failure is one
+// line, worded as the browser's serve client words it (shared/call_failure.ts): a request problem
+// (4xx) in the server's words, "The workbench host failed: …" for the host's (5xx, or an answer
+// that is not JSON), "Cannot reach the workbench server at …" for no answer (refused, dropped, or
+// none in time), with where the address came from. No events: a command asks and exits.
 import { workbenchMethods, type WorkbenchApi } from '../../shared/api';
+import { callFailureMessage, serveAnswerFailure, unreachableMessage } from '../../shared/call_failure';
 import { workbenchHome } from '../host/api';
 import { processAlive, readServeRecord, serveRecordPath } from './serve_record';
 
@@ -57,6 +61,7 @@ function unreachable(error: unknown): string {
 async function post(target: ServerTarget, method: string, request: unknown): Promise<unknown> {
   const where = `pix serve at ${target.url}`;
   let response: Response;
+  let text: string;
   try {
     response = await fetch(new URL(`api/${method}`, target.url), {
       method: 'POST',
@@ -64,20 +69,27 @@ async function post(target: ServerTarget, method: string, request: unknown): Pro
       body: request === undefined ? undefined : JSON.stringify(request),
       signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     });
+    // Read here: a connection lost mid-answer is as unreachable as one never made.
+    text = await response.text();
   } catch (error) {
-    if ((error as Error).name === 'TimeoutError') throw new Error(`${where} did not answer ${method} within ${CALL_TIMEOUT_MS / 1000} s`);
-    throw new Error(`cannot reach ${where} (${unreachable(error)}; from ${target.source}): is it still running? Start one with pix serve`);
+    const cause = (error as Error).name === 'TimeoutError' ? `no answer to ${method} within ${CALL_TIMEOUT_MS / 1000} s` : unreachable(error);
+    throw new Error(unreachableMessage(new URL(target.url).origin, `${cause}; from ${target.source}`));
   }
   if (response.status === 401) {
     throw new Error(`${where} refused the access token from ${target.source}; each start makes a new one: ` +
       'use the URL it printed last, or leave out --server and PIX_SERVER to read it from the home\'s serve.json');
   }
-  const body = (await response.json().catch(() => undefined)) as { error?: unknown } | undefined;
-  if (body === undefined) throw new Error(`${target.url} answered ${method} with HTTP ${response.status} and no JSON: is it pix serve?`);
-  if (!response.ok) {
-    const problem = typeof body?.error === 'string' ? body.error : `HTTP ${response.status}`;
-    // 403: the server refused the address itself (its Host check), not the request.
-    throw new Error(response.status === 403 ? `${where}: ${problem}` : problem);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;  // JSON.parse never gives undefined: it stands for "not JSON"
+  }
+  if (body === undefined || !response.ok) {
+    const failure = serveAnswerFailure(method, response.status, body);
+    // 403: the server refused the address itself (its Host check), not the request: name the server.
+    if (response.status === 403) failure.message = `${where}: ${failure.message}`;
+    throw new Error(callFailureMessage(failure));
   }
   return body;
 }

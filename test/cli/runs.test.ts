@@ -166,7 +166,7 @@ describe('pix runs', () => {
 
     const closed = await pix(['runs', '--server', `http://127.0.0.1:${await freePort()}/#token=x`]);
     assert.equal(closed.code, 1);
-    assert.match(closed.stderr, /cannot reach pix serve at \S+ \(connection refused; from --server\)/);
+    assert.match(closed.stderr, /^pix: Cannot reach the workbench server at http:\/\/127\.0\.0\.1:\d+ \(connection refused; from --server\); is `pix serve` still running\?\n$/);
 
     const exited = spawnSync(process.execPath, ['-e', '']).pid;
     writeFileSync(join(otherHome, 'serve.json'), JSON.stringify({ url: `http://127.0.0.1:${port}/`, token: 'old', pid: exited, startedAt: 0 }));

@@ -9,7 +9,7 @@
 import {
   workbenchMethods, type EventStreamState, type Subscribe, type WorkbenchApi, type WorkbenchClient, type WorkbenchEvent,
 } from '../../../shared/api';
-import { callFailureMessage, failureKindOfStatus, unreachableMessage } from '../../../shared/call_failure';
+import { callFailureMessage, serveAnswerFailure, unreachableMessage } from '../../../shared/call_failure';
 import { MISSING_TOKEN_MESSAGE, REJECTED_TOKEN_MESSAGE } from './access_token';
 import { DEFAULT_BACKOFF, openEventStream, type Backoff, type EventStream } from './event_stream';
 
@@ -78,14 +78,9 @@ export function createServeClient(options: ServeClientOptions): WorkbenchClient 
     try {
       body = JSON.parse(text);
     } catch {
-      const what = `${method}: the server answered HTTP ${response.status}${response.ok ? ' with a body that is not JSON' : ''}`;
-      throw new Error(callFailureMessage({ kind: failureKindOfStatus(response.status), message: what }));
+      body = undefined;  // JSON.parse never gives undefined: it stands for "not JSON"
     }
-    if (!response.ok) {
-      const error = (body as { error?: unknown } | null)?.error;
-      const message = typeof error === 'string' ? error : `${method}: the server answered HTTP ${response.status}`;
-      throw new Error(callFailureMessage({ kind: failureKindOfStatus(response.status), message }));
-    }
+    if (body === undefined || !response.ok) throw new Error(callFailureMessage(serveAnswerFailure(method, response.status, body)));
     return body;
   }
 
