@@ -304,6 +304,7 @@ export const requestSchemas = {
   /** dataPath: an absolute folder, made when missing. One fetch per folder at a time. */
   fetchCifar: z.object({ dataPath: z.string().min(1, 'a data folder is needed') }),
   cancelCifarFetch: z.object({ dataPath: z.string().min(1, 'a data folder is needed') }),
+  listCifarFetches: z.void(),
 
   listRuns: z.void(),
   getRun: runId,
@@ -369,6 +370,8 @@ export interface WorkbenchResponses {
   /** Starts the fetch and returns at once; progress and the outcome arrive as events. */
   fetchCifar: CifarFetchState;
   cancelCifarFetch: CifarFetchState;
+  /** The fetches running now, each as it stands (its latest bytes and phase), in the order they started; ended ones are not kept. */
+  listCifarFetches: CifarFetchState[];
   listRuns: RunSummary[];
   getRun: RunDetail;
   startRun: RunSummary;

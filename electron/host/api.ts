@@ -184,6 +184,7 @@ export function createHost(options: HostOptions = {}): Host {
       mustBeAbsolute(dataPath, 'dataPath');
       return cifarFetches.cancel(dataPath);
     },
+    listCifarFetches: async () => cifarFetches.list(),
 
     listRuns: async () => runs.list(),
     getRun: async ({ id }) => runs.get(id),

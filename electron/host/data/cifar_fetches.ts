@@ -4,7 +4,9 @@
 // done, failed or cancelled. One fetch per folder at a time: a second into the same folder is
 // refused (409) while the first runs; fetches into other folders run beside it. It runs on the
 // host's event loop, which it never holds for long (the download streams; hashing, gunzip and the
-// writes are asynchronous). Nothing is kept after a fetch ends: its state lives in its events.
+// writes are asynchronous). The running fetches can be listed as they stand (a client that
+// connects mid-download, a reloaded page, learns of them so). Nothing is kept after a fetch ends:
+// its state lives in its events.
 import { resolve } from 'node:path';
 import type { CifarFetchState } from '../../../shared/api';
 import type { Emit } from '../host_events';
@@ -71,6 +73,11 @@ export class CifarFetches {
     if (!current) throw new RequestError(404, `no CIFAR-100 fetch is running into ${folder}`);
     current.abort.abort();
     return { ...current.state };
+  }
+
+  /** The fetches running now, in the order they started, each as it stands (newer than its last event, which is throttled). */
+  list(): CifarFetchState[] {
+    return [...this.running.values()].map(({ state }) => ({ ...state }));
   }
 
   /** Cancels every fetch and waits until each has removed what it was writing. */

@@ -1,7 +1,9 @@
 // CIFAR-100 fetches on the host (fetchCifar): the latest state of each, from the start call and the
 // cifarFetchProgress / cifarFetchDone events, so a fetch started from the run form is followed
-// whatever page is on screen, and one started elsewhere (another window) shows too. Keyed by the
-// folder as the host resolved it; `folders` maps each path as typed to that folder.
+// whatever page is on screen, and one started elsewhere (another window) shows too. The fetches
+// already running when the store connects (a page reloaded mid-download) come from
+// listCifarFetches, not only with their next event. Keyed by the folder as the host resolved it;
+// `folders` maps each path as typed to that folder.
 import { createStore } from 'zustand/vanilla';
 import type { CifarFetchState, WorkbenchClient } from '../../../shared/api';
 import { errorMessage } from '../format';
@@ -67,9 +69,23 @@ export function createCifarFetchStore(client: WorkbenchClient) {
         }
       },
       connect: () => {
+        let connected = true;
         const offProgress = client.on('cifarFetchProgress', put);
         const offDone = client.on('cifarFetchDone', put);
+        client.api.listCifarFetches().then(
+          (running) => {
+            if (!connected) return;
+            for (const state of running) {
+              // A fetch already known (an event overtook the list) is kept as the event said it.
+              const old = get().fetches[state.dataPath];
+              if (!old || old.startedAt < state.startedAt) put(state);
+            }
+          },
+          // Left to the events: a host that cannot be reached is said by the shell's banner.
+          () => undefined,
+        );
         return () => {
+          connected = false;
           offProgress();
           offDone();
         };

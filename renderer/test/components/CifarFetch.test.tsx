@@ -1,7 +1,8 @@
 // Fetch CIFAR-100 in the run form: offered where --data_set CIFAR meets a folder without its files
 // (the CLI command still named in the problem), progress shown from the host's events, the folder
 // checked again once the fetch is done so Start enables by itself; a failed fetch and a refused
-// start show the host's reason with the button back; a download can be cancelled.
+// start show the host's reason with the button back; a download can be cancelled; a download
+// already running when the page loads is shown from the host's list, before its next event.
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CifarFetchState, DatasetCheck } from '../../../shared/api';
@@ -21,9 +22,11 @@ const state = (change: Partial<CifarFetchState>): CifarFetchState => ({
   dataPath: FOLDER, phase: 'downloading', receivedBytes: 0, totalBytes: null, fetched: null, error: null, startedAt: 1000, finishedAt: null, ...change,
 });
 
-function setup(fetchCifar: () => Promise<CifarFetchState>) {
+/** running: what the host lists as already fetching when the page loads. */
+function setup(fetchCifar: () => Promise<CifarFetchState>, running: CifarFetchState[] = []) {
   let fetched = false;
   const client = fakeClient({
+    listCifarFetches: async () => running,
     checkDataset: async ({ path }) => (path === FOLDER && fetched ? cifar : { ...empty, path }),
     fetchCifar,
     cancelCifarFetch: async () => state({ phase: 'downloading', receivedBytes: 10 }),
@@ -80,6 +83,13 @@ describe('Fetch CIFAR-100 in the run form', () => {
     expect(checks(view.client)).toBe(before + 1);
     expect(screen.getByText(/CIFAR-100: 100 classes · 50,000 train \/ 10,000 test images/)).toBeTruthy();
     expect(screen.queryByRole('group', { name: 'Fetch CIFAR-100' })).toBeNull();
+  });
+
+  it('shows a download already running when the page loads, with its progress and Cancel, before any event', async () => {
+    setup(async () => state({}), [state({ receivedBytes: 45 * 2 ** 20, totalBytes: 180 * 2 ** 20 })]);
+    await waitFor(() => expect(within(panel()).getByRole('status').textContent).toMatch(/Downloading… 25% \(45\.0 MiB of 180\.0 MiB\)/), slow);
+    expect(within(panel()).getByRole('button', { name: 'Cancel' })).toBeTruthy();
+    expect(within(panel()).queryByRole('button', { name: /Fetch CIFAR-100/ })).toBeNull();
   });
 
   it('shows why a fetch failed and offers it again', async () => {

@@ -1,8 +1,9 @@
 // The workbench's CIFAR-100 fetch through serve mode over a real host, from a local server holding
 // a CIFAR-100-shaped archive: progress events through downloading, verifying and unpacking, then
 // done, after which the dataset check finds CIFAR-100; a second fetch into the same folder refused
-// with 409 while the first runs, then cancelled leaving nothing; a wrong MD5 and a 404 failing with
-// their reasons, nothing kept; paths the client got wrong refused before anything starts.
+// with 409 while the first runs, then cancelled leaving nothing; a running fetch listed as it stands
+// (as a reloaded page learns of it), gone from the list once cancelled; a wrong MD5 and a 404
+// failing with their reasons, nothing kept; paths the client got wrong refused before anything starts.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,6 +117,26 @@ describe('fetchCifar over serve mode', () => {
     }
     const none = await callApi(server, 'cancelCifarFetch', { dataPath });
     assert.deepEqual([none.status, none.error], [404, `no CIFAR-100 fetch is running into ${dataPath}`]);
+  });
+
+  it('lists a running fetch with its latest bytes, and no more once it is cancelled', async () => {
+    mode = 'stall';
+    const dataPath = mkdtempSync(join(work, 'listed-'));
+    assert.deepEqual(await callApi(server, 'listCifarFetches'), { status: 200, error: undefined, body: [] });
+    const started = (await callApi(server, 'fetchCifar', { dataPath })).body as CifarFetchState;
+    // The stalled download holds its first half at once, while the progress events, a few a second
+    // at most, may not have said so yet: the list has the fetch as it stands.
+    const half = tgz.length >> 1;
+    let listed: CifarFetchState[] = [];
+    for (let i = 0; i < 500 && listed[0]?.receivedBytes !== half; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      listed = (await callApi(server, 'listCifarFetches')).body as CifarFetchState[];
+    }
+    assert.deepEqual(listed, [{ ...started, receivedBytes: half, totalBytes: tgz.length }]);
+
+    assert.equal((await callApi(server, 'cancelCifarFetch', { dataPath })).status, 200);
+    assert.equal((await finished(dataPath)).at(-1)!.state.phase, 'cancelled');
+    assert.deepEqual((await callApi(server, 'listCifarFetches')).body, []);
   });
 
   it('fails on an archive whose MD5 is not the published one, and on a 404, keeping nothing', async () => {
