@@ -176,6 +176,18 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpy
   return enqueue(stream, check_copy(dst, src, bytes, kind), [=] { return copy(dst, src, bytes, kind); });
 }
 
+// Pinned host memory is plain host memory here: every copy is done when its call returns anyway.
+cudaError_t cudaMallocHost(void** ptr, size_t bytes) {
+  if (!ptr) return fail_with(cudaErrorInvalidValue);
+  *ptr = std::malloc(bytes > 0 ? bytes : 1);
+  return *ptr ? cudaSuccess : fail_with(cudaErrorMemoryAllocation);
+}
+
+cudaError_t cudaFreeHost(void* ptr) {
+  std::free(ptr);
+  return cudaSuccess;
+}
+
 cudaError_t cudaMemcpyPeer(void* dst, int dst_device, const void* src, int src_device, size_t bytes) {
   if (dst_device < 0 || dst_device >= device_count() || src_device < 0 || src_device >= device_count())
     return fail_with(cudaErrorInvalidDevice);
@@ -239,6 +251,12 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned
   if (!event) return fail_with(cudaErrorInvalidResourceHandle);
   if (flags != 0) return fail_with(cudaErrorInvalidValue);
   return refuse_during_capture(Reach::kStream, stream);
+}
+
+// Work is done when its call returns, so a recorded event has always happened.
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+  if (!event) return fail_with(cudaErrorInvalidResourceHandle);
+  return refuse_during_capture(Reach::kDevice);
 }
 
 // The legacy stream synchronises with the whole device, so it is refused during any capture on it.

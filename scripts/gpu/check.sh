@@ -10,9 +10,10 @@
 # with their per-block profile (bench), and runs compute-sanitizer's memcheck on the newest
 # kernels (memcheck). Writes JSON summaries and logs to $OUT (or out/). More than one device
 # session's 15 minutes in all, so pick parts: check.sh [build] [tests] [gemm] [table] [profile]
-# [train] [nccl] [report] [bench] [memcheck] [data] (default: all but data, in that order, so the
-# first parts finish if time runs out). `data` times the data pipeline with 16 workers against
-# torchvision (issue #5's H100 figure; it first makes 2000 JPEGs, about 2 minutes).
+# [train] [nccl] [report] [bench] [memcheck] [data] [epoch] (default: all but data and epoch, in
+# that order, so the first parts finish if time runs out). `data` times the data pipeline with 16
+# workers against torchvision (issue #5's H100 figure; it first makes 2000 JPEGs, about 2 minutes);
+# `epoch` trains PiX-ResNet50 for an epoch on those JPEGs (issue #7's real-data figure).
 # Needs, carried from the development machine: .gpukit/ (../shared/gpu/kit.sh, then
 # scripts/gpu/pack.sh, which adds the Node-API headers, sharp and the demo digits) and dist/
 # (npm run build:ts).
@@ -238,6 +239,30 @@ if wants data; then
     --passes 2 > "$out/data_pipeline.log" 2>&1 || echo "data pipeline benchmark failed (see data_pipeline.log)"
   cp benchmarks/data_pipeline/latest.json "$out/data_pipeline.json" 2>/dev/null || true
   tail -3 "$out/data_pipeline.log"
+fi
+
+if wants epoch; then
+  # Issue #7 item 5: one epoch of real training on an ImageNet-like folder (the data part's 2000
+  # synthetic JPEGs in 20 classes, made first when missing, about 2 minutes): PiX-ResNet50 on the
+  # card in bf16, batch 128, 16 loader workers, the recipe's augmentation (RandAugment, erasing,
+  # Mixup/CutMix). From metrics.jsonl after the first steps: the whole step's images/s, the share
+  # spent waiting for the loader, and the engine's own images/s (the step without that wait).
+  stamp epoch
+  folder="${XDG_CACHE_HOME:-$HOME/.cache}/pix-workbench/bench/data-pipeline-v1-2000"
+  [ -f "$folder/complete.json" ] || timeout 300 node benchmarks/data_pipeline.mjs --images 2000 --rounds 0 > "$out/epoch_data.log" 2>&1 || true
+  run=/tmp/pix-epoch && rm -rf "$run"
+  timeout 300 node bin/pix.js train --device cuda --use_amp true --data_path "$folder" --model PiXResNet50_cs \
+    --batch_size 128 --epochs 1 --num_workers 16 --disable_eval true --save_ckpt false --output_dir "$run" \
+    > "$out/epoch.log" 2>&1 || echo "epoch failed (see epoch.log)"
+  node -e '
+  const fs = require("fs"); const file = process.argv[1];
+  if (!fs.existsSync(file)) { console.log("epoch: no metrics"); process.exit(0); }
+  const steps = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l)).slice(3);
+  const sum = (k) => steps.reduce((a, m) => a + m[k], 0), images = steps.length * 128;
+  const summary = { steps: steps.length, images_per_second: images / (sum("step_seconds") + sum("data_seconds")),
+    engine_images_per_second: images / sum("step_seconds"), data_wait_share: sum("data_seconds") / (sum("step_seconds") + sum("data_seconds")) };
+  fs.writeFileSync(process.argv[2], JSON.stringify(summary, null, 2) + "\n");
+  console.log("epoch:", JSON.stringify(summary));' "$run/metrics.jsonl" "$out/epoch.json"
 fi
 
 stamp "done: $verdict"

@@ -93,13 +93,15 @@ interface Owned {
   nccl?: NcclProcessGroup;
   engineObjects: { dispose(): void }[];
   stepTensors: Tensor[];
+  /** The next step's input, uploaded ahead while this step still runs. */
+  aheadTensors: Tensor[];
 }
 
 export async function runTraining(config: RunConfig, events: TrainerEvents = {}, stop: StopFlag = { requested: false },
   group?: ProcessGroup): Promise<TrainOutcome> {
   const position: { epoch?: number; step?: number } = {};
   if (group) config = { ...config, device: rankDevice(config.device, rankFromEnv()?.localRank ?? 0) };
-  const owned: Owned = { engineObjects: [], stepTensors: [] };
+  const owned: Owned = { engineObjects: [], stepTensors: [], aheadTensors: [] };
   let failed = true;
   try {
     const outcome = await trainRun(config, events, stop, group, position, owned);
@@ -121,7 +123,7 @@ export async function runTraining(config: RunConfig, events: TrainerEvents = {},
       if (!failed) throw error;  // else the first error is the news
     } finally {
       // After the communicator, which may still be writing the gradients when a run failed.
-      for (const object of [...owned.stepTensors, ...owned.engineObjects.reverse()]) object.dispose();
+      for (const object of [...owned.stepTensors, ...owned.aheadTensors, ...owned.engineObjects.reverse()]) object.dispose();
     }
   }
 }
@@ -270,70 +272,94 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
     let stepLoss = 0;  // of the micro-batches since the last optimizer step
     let micro = 0;
     const skip = (nextStep - epoch * itersPerEpoch) * config.update_freq;
-    let dataStart = performance.now();
-    for await (const batch of trainLoader.epoch(epoch)) {
-      if (micro < skip) {
-        micro++;
-        continue;
-      }
-      const step = epoch * itersPerEpoch + Math.floor(micro / config.update_freq);
-      if (step >= (epoch + 1) * itersPerEpoch) break;
-      Object.assign(position, { epoch, step });
-      const dataSeconds = (performance.now() - dataStart) / 1000;
-      const start = performance.now();
-      const x = stepTensor(batchInput(batch, config.input_size, place.device));
-      const labels = stepTensor(engine.Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size], 'i64', place.device));
-      let lam = 1;
-      if (mixing) {
-        const params = engine.mixupDraw(mixing, { height: config.input_size, width: config.input_size, seed: config.seed, step: micro + epoch * itersPerEpoch * config.update_freq });
-        engine.mixupApply(x, params);
-        lam = params.lam;
-      }
-      const targets = stepTensor(criterion.targets(labels, lam));
-      const logits = stepTensor(await model.forward(x, { train: true, dropout: true, layout: 'nhwc', seed: config.seed * 1_000_003 + step }));
-      const { loss, dlogits } = criterion.loss(logits, targets);
-      stepTensor(dlogits);
-      const diverged = (value: number) => {
-        const reason = `the loss became ${value} at epoch ${epoch}, step ${step}: training stopped; the last good checkpoint is kept. ` +
-          'Try a lower --lr or enable --clip_grad.';
-        files?.recordFailure(reason, { epoch, step, lr: lr[step] });
-        return { status: 'failed', reason } as const;
-      };
-      // Ranks judge the loss together, after the all-reduce, so that all of them stop.
-      if (!group && !Number.isFinite(loss)) return diverged(loss);
-      // Gradient accumulation: each micro-batch contributes 1/update_freq of the mean.
-      const scaled = config.update_freq === 1 ? dlogits : stepTensor(scaleTensor(dlogits, 1 / config.update_freq));
-      micro++;
-      stepLoss += loss;
-      const stepBoundary = micro % config.update_freq === 0;
-      // Ranks average the gradients of a step's last micro-batch only (DDP's no_sync for the others),
-      // the loss and each rank's stop request riding along with them.
-      const averaged = group && stepBoundary ? await backwardAndAverage(model, scaled, group, [stepLoss, stop.requested ? 1 : 0]) : null;
-      if (!averaged) await model.backward(scaled);
-      let gradNorm: number | null = null;
-      if (stepBoundary) {
-        if (averaged) {
-          const [lossTotal, stopVotes] = averaged;
-          if (!Number.isFinite(lossTotal!)) return diverged(lossTotal! / worldSize / config.update_freq);
-          stop.requested = stopVotes! > 0;
+    const batches = trainLoader.epoch(epoch)[Symbol.asyncIterator]();
+    // The next micro-batch, taken from the loader and uploaded while the device still runs the one
+    // before it (after its backward is queued), as timm's PrefetchLoader does: uploads are staged and
+    // queued behind the work already there (core/cuda/runtime.h), so the device does not drain
+    // between steps while the host copies a batch. dataSeconds: the wait for the loader.
+    const takeNext = async () => {
+      const waitStart = performance.now();
+      const next = await batches.next();
+      const dataSeconds = (performance.now() - waitStart) / 1000;
+      if (next.done) return null;
+      const batch = next.value;
+      const x = batchInput(batch, config.input_size, place.device);
+      owned.aheadTensors.push(x);
+      const labels = engine.Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size], 'i64', place.device);
+      owned.aheadTensors.push(labels);
+      return { batch, x, labels, dataSeconds };
+    };
+    try {
+      while (micro < skip && !(await batches.next()).done) micro++;
+      let ahead = micro < skip ? null : await takeNext();
+      while (ahead) {
+        const { batch, x, labels, dataSeconds } = ahead;
+        ahead = null;
+        owned.stepTensors.push(...owned.aheadTensors.splice(0));
+        const step = epoch * itersPerEpoch + Math.floor(micro / config.update_freq);
+        if (step >= (epoch + 1) * itersPerEpoch) break;
+        Object.assign(position, { epoch, step });
+        const start = performance.now();
+        let lam = 1;
+        if (mixing) {
+          const params = engine.mixupDraw(mixing, { height: config.input_size, width: config.input_size, seed: config.seed, step: micro + epoch * itersPerEpoch * config.update_freq });
+          engine.mixupApply(x, params);
+          lam = params.lam;
         }
-        stepLoss = 0;
-        gradNorm = optimizer.step({ lr: lr[step]!, weightDecay: wd[step]!, clipGrad: config.clip_grad });
-        model.zeroGrad();
-        ema?.update(model);
-        for (const extra of extraEmas) extra.ema.update(model);
-        nextStep = step + 1;
+        const targets = stepTensor(criterion.targets(labels, lam));
+        const logits = stepTensor(await model.forward(x, { train: true, dropout: true, layout: 'nhwc', seed: config.seed * 1_000_003 + step }));
+        const { loss, dlogits } = criterion.loss(logits, targets);
+        stepTensor(dlogits);
+        const diverged = (value: number) => {
+          const reason = `the loss became ${value} at epoch ${epoch}, step ${step}: training stopped; the last good checkpoint is kept. ` +
+            'Try a lower --lr or enable --clip_grad.';
+          files?.recordFailure(reason, { epoch, step, lr: lr[step] });
+          return { status: 'failed', reason } as const;
+        };
+        // Ranks judge the loss together, after the all-reduce, so that all of them stop.
+        if (!group && !Number.isFinite(loss)) return diverged(loss);
+        // Gradient accumulation: each micro-batch contributes 1/update_freq of the mean.
+        const scaled = config.update_freq === 1 ? dlogits : stepTensor(scaleTensor(dlogits, 1 / config.update_freq));
+        micro++;
+        stepLoss += loss;
+        const stepBoundary = micro % config.update_freq === 0;
+        // Ranks average the gradients of a step's last micro-batch only (DDP's no_sync for the others),
+        // the loss and each rank's stop request riding along with them.
+        const averaged = group && stepBoundary ? await backwardAndAverage(model, scaled, group, [stepLoss, stop.requested ? 1 : 0]) : null;
+        if (!averaged) await model.backward(scaled);
+        // The backward is queued: take and upload the next micro-batch of this epoch meanwhile.
+        let aheadSeconds = 0;
+        if (epoch * itersPerEpoch + Math.floor(micro / config.update_freq) < (epoch + 1) * itersPerEpoch) {
+          ahead = await takeNext();
+          aheadSeconds = ahead?.dataSeconds ?? 0;
+        }
+        let gradNorm: number | null = null;
+        if (stepBoundary) {
+          if (averaged) {
+            const [lossTotal, stopVotes] = averaged;
+            if (!Number.isFinite(lossTotal!)) return diverged(lossTotal! / worldSize / config.update_freq);
+            stop.requested = stopVotes! > 0;
+          }
+          stepLoss = 0;
+          gradNorm = optimizer.step({ lr: lr[step]!, weightDecay: wd[step]!, clipGrad: config.clip_grad });
+          model.zeroGrad();
+          ema?.update(model);
+          for (const extra of extraEmas) extra.ema.update(model);
+          nextStep = step + 1;
+        }
+        lossSum += loss;
+        const stepSeconds = (performance.now() - start) / 1000 - aheadSeconds;  // the loader's wait is the next step's
+        const metrics: IterationMetrics = { epoch, step, loss, lr: lr[step]!, weight_decay: wd[step]!, grad_norm: gradNorm,
+          images_per_second: (batch.size * worldSize) / (stepSeconds + dataSeconds), data_seconds: dataSeconds, step_seconds: stepSeconds, time: Date.now() / 1000 };
+        files?.appendIteration(metrics);
+        events.iteration?.(metrics, { done: step - epoch * itersPerEpoch + 1, total: itersPerEpoch });
+        for (const t of owned.stepTensors.splice(0)) t.dispose();
+        // A rank stops only where all of them do: at a step boundary, on the agreed verdict.
+        if (stop.requested && (!group || stepBoundary)) break;
       }
-      lossSum += loss;
-      const stepSeconds = (performance.now() - start) / 1000;
-      const metrics: IterationMetrics = { epoch, step, loss, lr: lr[step]!, weight_decay: wd[step]!, grad_norm: gradNorm,
-        images_per_second: (batch.size * worldSize) / (stepSeconds + dataSeconds), data_seconds: dataSeconds, step_seconds: stepSeconds, time: Date.now() / 1000 };
-      files?.appendIteration(metrics);
-      events.iteration?.(metrics, { done: step - epoch * itersPerEpoch + 1, total: itersPerEpoch });
-      for (const t of owned.stepTensors.splice(0)) t.dispose();
-      // A rank stops only where all of them do: at a step boundary, on the agreed verdict.
-      if (stop.requested && (!group || stepBoundary)) break;
-      dataStart = performance.now();
+    } finally {
+      for (const t of owned.aheadTensors.splice(0)) t.dispose();
+      await batches.return?.(undefined);
     }
     const trainLoss = Float64Array.of(lossSum, Math.max(1, micro - skip));
     await group?.allReduceSum(trainLoss);  // the official logger's synchronize_between_processes

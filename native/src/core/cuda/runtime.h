@@ -30,7 +30,8 @@ MemoryStats memory_stats(int device);
 
 // ---- copies on the device's engine stream: synchronous for the caller, but for a copy within one
 // device, which is ordered on that device's stream like every kernel (and so may be captured into a
-// CUDA graph) ----
+// CUDA graph), and a copy from the host, which returns once the bytes are staged in pinned memory
+// (the source may then be reused) with the transfer queued behind the device's earlier work ----
 void copy_host_to_device(int device, void* dst, const void* src, size_t bytes);
 void copy_device_to_host(int device, void* dst, const void* src, size_t bytes);
 void copy_device_to_device(int dst_device, void* dst, int src_device, const void* src, size_t bytes);
