@@ -7,27 +7,15 @@
 // 16-byte load ("wide" kernels); otherwise one subset, with a vector load when aligned. NCHW maps
 // threads to consecutive pixels of one channel plane. Backward recomputes the pick/mix selection
 // from x instead of saving indices.
-#include <cuda_bf16.h>
-
-#include "core/cuda/check.h"
+#include "ops/cuda/launch.cuh"
 #include "ops/pix.h"
 
 namespace pix::cuda {
 namespace {
 
-constexpr int kThreads = 256;           // elementwise kernels: a full block, few registers
-constexpr int kMaxBlocks = 65535 * 8;   // grid-stride loops cover the rest
 constexpr int kRowsPerBlock = 32;       // NHWC backward: pixels whose gate gradients one block sums
 
 __device__ __forceinline__ int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-__device__ __forceinline__ float to_float(float v) { return v; }
-__device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <typename T>
-__device__ __forceinline__ T from_float(float v);
-template <>
-__device__ __forceinline__ float from_float<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 
 // ZETA elements of one subset, loaded as one aligned vector (8 or 16 bytes for f32, 4 or 8 for bf16).
 template <typename T, int ZETA>
@@ -298,7 +286,6 @@ __global__ void backward_nchw(const T* __restrict__ x, const float* __restrict__
   }
 }
 
-int grid_for(int64_t total) { return static_cast<int>(std::min<int64_t>((total + kThreads - 1) / kThreads, kMaxBlocks)); }
 
 bool aligned_for_vectors(const void* base, int64_t c, int zeta, size_t elem) {
   return c % zeta == 0 && reinterpret_cast<uintptr_t>(base) % (elem * zeta) == 0;
