@@ -98,8 +98,13 @@ Napi::Value JsTensor::FromArray(const Napi::CallbackInfo& info) {
     const DType target = dtype_arg(info.Length() > 2 ? info[2] : info.Env().Undefined(), source, fn);
     PIX_CHECK(static_cast<int64_t>(array.ElementLength()) == shape_numel(shape), fn, ": data has ",
               array.ElementLength(), " elements but shape ", shape_str(shape), " needs ", shape_numel(shape));
-    Tensor host = Tensor::empty(shape, source, Device::cpu());
     const uint8_t* bytes = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    if (target == source && !device.is_cpu()) {  // straight from the array: one host copy (the staging) fewer
+      Tensor t = Tensor::empty(shape, source, device);
+      copy_bytes(t.raw_data(), device, bytes, Device::cpu(), t.nbytes());
+      return Wrap(info.Env(), t);
+    }
+    Tensor host = Tensor::empty(shape, source, Device::cpu());
     std::memcpy(host.raw_data(), bytes, host.nbytes());
     if (target != source) {
       auto integral = [](DType d) { return d == DType::I64 || d == DType::U8; };
