@@ -41,19 +41,39 @@ export async function evaluate<O extends BatchOutput>(model: Model, loader: Load
   const classes = model.numClasses;
   const real = options.real?.scorer();
   let acc1 = 0, acc5 = 0, lossSum = 0, images = 0;
-  for await (const batch of loader.epoch(0)) {
+  // The next batch is taken and uploaded while the device runs this one's forward, before its
+  // logits are read back (uploads do not wait for the device: core/cuda/runtime.h).
+  const batches = loader.epoch(0)[Symbol.asyncIterator]();
+  const takeNext = async () => {
+    const next = await batches.next();
+    if (next.done) return null;
+    const batch = next.value;
     const x = batchInput(batch, inputSize, model.device);
-    const logits = await model.forward(x, { layout: 'nhwc' });
-    const values = logits.toArray() as Float32Array;
     const labels = Tensor.fromArray(BigInt64Array.from(batch.labels, (l) => BigInt(l)), [batch.size], 'i64', model.device);
-    const targets = smoothOneHot(labels, classes, 0);
-    const { loss, dlogits } = crossEntropy(logits, targets);
-    lossSum += loss * batch.size;
-    acc1 += topkCorrect(values, batch.labels, classes, 1);
-    acc5 += topkCorrect(values, batch.labels, classes, Math.min(5, classes));
-    real?.add(values, classes, batch.indices);
-    images += batch.size;
-    for (const t of [x, logits, labels, targets, dlogits]) t.dispose();
+    return { batch, x, labels };
+  };
+  let ahead: Awaited<ReturnType<typeof takeNext>> = null;
+  try {
+    ahead = await takeNext();
+    while (ahead) {
+      const { batch, x, labels } = ahead;
+      ahead = null;
+      const logits = await model.forward(x, { layout: 'nhwc' });
+      x.dispose();  // its memory goes to later work only, in the device's stream order
+      ahead = await takeNext();
+      const values = logits.toArray() as Float32Array;
+      const targets = smoothOneHot(labels, classes, 0);
+      const { loss, dlogits } = crossEntropy(logits, targets);
+      lossSum += loss * batch.size;
+      acc1 += topkCorrect(values, batch.labels, classes, 1);
+      acc5 += topkCorrect(values, batch.labels, classes, Math.min(5, classes));
+      real?.add(values, classes, batch.indices);
+      images += batch.size;
+      for (const t of [logits, labels, targets, dlogits]) t.dispose();
+    }
+  } finally {
+    if (ahead) for (const t of [ahead.x, ahead.labels]) t.dispose();
+    await batches.return?.(undefined);
   }
   const result: EvalResult = { acc1: (100 * acc1) / images, acc5: (100 * acc5) / images, loss: lossSum / images, images };
   if (real) result.real = real.score();
