@@ -267,6 +267,11 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
   const metadata = { config: JSON.stringify(config), iters_per_epoch: String(itersPerEpoch) };
   let best: EvalResult | null = null;
   let bestEma: EvalResult | null = null;
+  // Whether to stop: this process's request alone, or with ranks, what they agreed on at the last
+  // step boundary. A rank's own request stays set until it is voted on (the next boundary), however
+  // late in the step it arrives; the verdict is kept apart so that a request does not get lost.
+  let agreedStop = false;
+  const stopping = () => (group ? agreedStop : stop.requested);
   for (let epoch = Math.floor(nextStep / itersPerEpoch); epoch < config.epochs; epoch++) {
     let lossSum = 0;
     let stepLoss = 0;  // of the micro-batches since the last optimizer step
@@ -338,7 +343,7 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
           if (averaged) {
             const [lossTotal, stopVotes] = averaged;
             if (!Number.isFinite(lossTotal!)) return diverged(lossTotal! / worldSize / config.update_freq);
-            stop.requested = stopVotes! > 0;
+            agreedStop = stopVotes! > 0;
           }
           stepLoss = 0;
           gradNorm = optimizer.step({ lr: lr[step]!, weightDecay: wd[step]!, clipGrad: config.clip_grad });
@@ -355,7 +360,7 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
         events.iteration?.(metrics, { done: step - epoch * itersPerEpoch + 1, total: itersPerEpoch });
         for (const t of owned.stepTensors.splice(0)) t.dispose();
         // A rank stops only where all of them do: at a step boundary, on the agreed verdict.
-        if (stop.requested && (!group || stepBoundary)) break;
+        if (stopping() && (!group || stepBoundary)) break;
       }
     } finally {
       for (const t of owned.aheadTensors.splice(0)) t.dispose();
@@ -366,7 +371,7 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
     const record: Record<string, unknown> = { train_loss: trainLoss[0]! / trainLoss[1]!, train_lr: lr[Math.min(lr.length - 1, (epoch + 1) * itersPerEpoch - 1)],
       train_min_lr: config.min_lr, train_weight_decay: wd[Math.min(wd.length - 1, (epoch + 1) * itersPerEpoch - 1)], epoch,
       n_parameters: model.parameterCount };
-    if (!stop.requested && shouldEvaluate(config, epoch)) {
+    if (!stopping() && shouldEvaluate(config, epoch)) {
       const result = await evaluateOn(model);
       Object.assign(record, { test_acc1: result.acc1, test_acc5: result.acc5, test_loss: result.loss });
       if (!best || result.acc1 > best.acc1) {
@@ -395,12 +400,12 @@ async function trainRun(config: RunConfig, events: TrainerEvents, stop: StopFlag
         }
       }
     }
-    if (files && config.save_ckpt && (stop.requested || (epoch + 1) % config.save_ckpt_freq === 0 || epoch + 1 === config.epochs)) {
+    if (files && config.save_ckpt && (stopping() || (epoch + 1) % config.save_ckpt_freq === 0 || epoch + 1 === config.epochs)) {
       saveEpochCheckpoint(files.dir, epoch, state, { ...metadata, next_step: String(nextStep) }, config.save_ckpt_num);
     }
     files?.appendEpoch(record);
     events.epoch?.(record);
-    if (stop.requested) return { status: 'stopped', epoch };
+    if (stopping()) return { status: 'stopped', epoch };
   }
   if (realLabels && config.model_ema_eval && emaModel && files) {
     // The official script, after training: checkpoint-best-ema's EMA weights against the ReaL labels.
