@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
+import { workbenchEvents } from '../../../shared/api';
 import { startServer, type RunningServer } from '../../../electron/host/serve/server';
 import { createFakeHost, makeRendererBundle, type FakeHost } from './fake_host';
 
@@ -231,9 +232,9 @@ describe('serve mode server', () => {
     assert.equal(quiet.listenerCount(), 0, 'no browser, no subscription');
     const socket = await connect(other, ['pix-events', `pix-token.${other.token}`]);
     assert.ok(socket instanceof WebSocket);
-    assert.equal(quiet.listenerCount(), 8, 'one per event');
+    assert.equal(quiet.listenerCount(), workbenchEvents.length, 'one per event');
     const second = await connect(other, ['pix-events', `pix-token.${other.token}`]);
-    assert.equal(quiet.listenerCount(), 8, 'not one per socket');
+    assert.equal(quiet.listenerCount(), workbenchEvents.length, 'not one per socket');
     (second as WebSocket).terminate();
     socket.close();
     await new Promise((resolve) => socket.once('close', resolve));
