@@ -229,19 +229,22 @@ describe('serve mode server', () => {
   it('listens to the host only while a socket is open', async () => {
     const quiet = createFakeHost();
     const other = await startServer({ client: quiet, rendererRoot: makeRendererBundle().root, port: 0 });
-    assert.equal(quiet.listenerCount(), 0, 'no browser, no subscription');
-    const socket = await connect(other, ['pix-events', `pix-token.${other.token}`]);
-    assert.ok(socket instanceof WebSocket);
-    assert.equal(quiet.listenerCount(), workbenchEvents.length, 'one per event');
-    const second = await connect(other, ['pix-events', `pix-token.${other.token}`]);
-    assert.equal(quiet.listenerCount(), workbenchEvents.length, 'not one per socket');
-    (second as WebSocket).terminate();
-    socket.close();
-    await new Promise((resolve) => socket.once('close', resolve));
-    // The server learns of the closes a moment after the client does.
-    for (let waited = 0; quiet.listenerCount() > 0 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(quiet.listenerCount(), 0, 'the last socket gone, the subscription is dropped');
-    await other.close();
+    try {  // closed whatever fails: an open server would keep the test process, and the suite, waiting
+      assert.equal(quiet.listenerCount(), 0, 'no browser, no subscription');
+      const socket = await connect(other, ['pix-events', `pix-token.${other.token}`]);
+      assert.ok(socket instanceof WebSocket);
+      assert.equal(quiet.listenerCount(), workbenchEvents.length, 'one per event');
+      const second = await connect(other, ['pix-events', `pix-token.${other.token}`]);
+      assert.equal(quiet.listenerCount(), workbenchEvents.length, 'not one per socket');
+      (second as WebSocket).terminate();
+      socket.close();
+      await new Promise((resolve) => socket.once('close', resolve));
+      // The server learns of the closes a moment after the client does.
+      for (let waited = 0; quiet.listenerCount() > 0 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(quiet.listenerCount(), 0, 'the last socket gone, the subscription is dropped');
+    } finally {
+      await other.close();
+    }
   });
 
   it('closes cleanly: open sockets are told, the host is unsubscribed, the port is freed', async () => {
