@@ -17,6 +17,7 @@ void global_avg_pool_backward(const Tensor& dy, Tensor& dx);
 }  // namespace cpu
 namespace cuda {
 Tensor global_avg_pool_forward(const Tensor& x);
+void global_avg_pool_forward_into(const Tensor& x, Tensor& y);  // y (N,C) f32, already made (a conv epilogue's mean)
 void global_avg_pool_backward(const Tensor& dy, Tensor& dx);
 }  // namespace cuda
 

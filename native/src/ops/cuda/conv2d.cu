@@ -101,13 +101,14 @@ bool weight_gradient_on_cudnn(const Tensor& x, const Tensor& dy, const ConvShape
   return true;
 }
 
-// y = relu?(y + bias[o] (+ residual)), in place: the epilogue where cuDNN's fused call does not run.
-// bias is f32 or y's dtype; sums in f32, y rounded once.
+// y = relu?(y (+ bias[o]) (+ residual)), in place: the epilogue where cuDNN's fused call does not
+// run. bias (may be null) is f32 or y's dtype; sums in f32, y rounded once.
 template <typename T, typename B>
 __global__ void apply_epilogue(T* __restrict__ y, const B* __restrict__ bias, const T* __restrict__ residual,
                                bool relu, int64_t o, int64_t n) {
   PIX_GRID_STRIDE(i, n) {
-    float v = to_float(y[i]) + to_float(bias[i % o]);
+    float v = to_float(y[i]);
+    if (bias) v += to_float(bias[i % o]);
     if (residual) v += to_float(residual[i]);
     y[i] = from_float<T>(relu ? fmaxf(v, 0.f) : v);
   }
@@ -161,22 +162,21 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const ConvShape& s, const 
     if (e.bias.defined() || e.residual.defined() || e.relu) {
       with_activation_type(dt, "conv2d (epilogue)", [&](auto zero) {
         using T = decltype(zero);
-        Tensor bias = e.bias.defined() ? e.bias : Tensor::zeros({s.o}, DType::F32, x.device());
         const int64_t n = y.numel();
         const T* residual = e.residual.defined() ? e.residual.data<T>() : nullptr;
-        if (bias.dtype() == DType::F32)
-          apply_epilogue<T, float><<<grid_for(n), kThreads, 0, stream(device)>>>(y.data<T>(), bias.data<float>(),
-                                                                                 residual, e.relu, s.o, n);
+        if (!e.bias.defined() || e.bias.dtype() == DType::F32)
+          apply_epilogue<T, float><<<grid_for(n), kThreads, 0, stream(device)>>>(
+              y.data<T>(), e.bias.defined() ? e.bias.data<float>() : nullptr, residual, e.relu, s.o, n);
         else
-          apply_epilogue<T, T><<<grid_for(n), kThreads, 0, stream(device)>>>(y.data<T>(), bias.data<T>(), residual,
+          apply_epilogue<T, T><<<grid_for(n), kThreads, 0, stream(device)>>>(y.data<T>(), e.bias.data<T>(), residual,
                                                                              e.relu, s.o, n);
         PIX_CUDA_CHECK_LAUNCH("conv2d (epilogue)");
       });
     }
   }
   if (e.mean.defined()) {
-    Tensor mean = e.mean;
-    mean.copy_from(cuda::global_avg_pool_forward(y));
+    Tensor mean = e.mean;  // shares e.mean's memory: the caller's tensor is written
+    global_avg_pool_forward_into(y, mean);
   }
 }
 

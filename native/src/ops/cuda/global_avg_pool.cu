@@ -55,11 +55,16 @@ void finish_channel_means(const double* partial, int64_t chunks, int64_t n, int6
 }
 
 Tensor global_avg_pool_forward(const Tensor& x) {
+  Tensor y = Tensor::empty({x.size(0), x.size(3)}, DType::F32, x.device());
+  global_avg_pool_forward_into(x, y);
+  return y;
+}
+
+void global_avg_pool_forward_into(const Tensor& x, Tensor& y) {
   const int device = x.device().index;
   set_device(device);
   cudaStream_t st = stream(device);
   const int64_t n = x.size(0), hw = x.size(1) * x.size(2), c = x.size(3);
-  Tensor y = Tensor::empty({n, c}, DType::F32, x.device());
   with_activation_type(x.dtype(), "global_avg_pool", [&](auto zero) {
     using T = decltype(zero);
     with_vector_width<T>(vector_width<T>(c, {x.raw_data()}), [&](auto width) {
@@ -71,7 +76,6 @@ Tensor global_avg_pool_forward(const Tensor& x) {
       finish_channel_means(partial.data<double>(), l.chunks, n, c, hw, y.data<float>(), st);
     });
   });
-  return y;
 }
 
 void global_avg_pool_backward(const Tensor& dy, Tensor& dx) {
