@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadEngine, type ConvEpilogueParams, type CudaConvSettings, type Tensor } from '../../../electron/host/engine/addon';
+import { bf16Rounded } from '../../helpers/bf16';
 import { floats, maxRelativeError } from '../../helpers/compare';
 import { cudaSkipReason } from '../../helpers/cuda';
 import { outSize, planOf, withConvSettings as withSettings, type ConvCase as Shape, type ConvDType as DType } from '../../helpers/cuda_conv';
@@ -32,14 +33,6 @@ const SHAPES: Shape[] = [
 // As nn::ConvBn::infer asks: bias and ReLU, the residual join, and a projection's bias alone.
 const EPILOGUES = ['bias+relu', 'bias+residual+relu', 'bias'] as const;
 
-/** A value rounded to bf16 (round to nearest even), as the CUDA tensors hold it. */
-function toBf16(v: number): number {
-  const f = new Float32Array([v]);
-  const u = new Uint32Array(f.buffer);
-  u[0] = (u[0]! + 0x7fff + ((u[0]! >>> 16) & 1)) & 0xffff0000;
-  return f[0]!;
-}
-
 interface Values { x: Float32Array; w: Float32Array; bias: Float32Array; residual: Float32Array }
 
 function values(s: Shape, seed: number, dtype: DType): Values {
@@ -47,8 +40,10 @@ function values(s: Shape, seed: number, dtype: DType): Values {
   const [p, q] = outSize(s);
   // Activations in the dtype's values, so the CPU convolves exactly what CUDA does; w too (a bf16
   // convolution rounds it).
-  const make = (count: number) =>
-    Float32Array.from(randomValues(next, count), (v) => (dtype === 'bf16' ? toBf16(v) : v));
+  const make = (count: number) => {
+    const v = Float32Array.from(randomValues(next, count));
+    return dtype === 'bf16' ? bf16Rounded(v) : v;
+  };
   return { x: make(s.n * s.h * s.w * s.c), w: make(s.o * s.kernel * s.kernel * s.c), bias: make(s.o), residual: make(s.n * p * q * s.o) };
 }
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadEngine, type Tensor } from '../../../electron/host/engine/addon';
 import { floats, maxRelativeError } from '../../helpers/compare';
+import { bf16Rounded } from '../../helpers/bf16';
 import { cudaSkipReason } from '../../helpers/cuda';
 import { randomValues, rng } from '../../helpers/random';
 
@@ -24,10 +25,6 @@ function randomArray(seed: number, count: number, ties = false): Float32Array {
   return Float32Array.from(randomValues(rng(seed), count, ties));
 }
 
-/** Values rounded through bf16, so the CPU's f32 run sees exactly what the bf16 CUDA run sees. */
-function bf16Rounded(values: Float32Array): Float32Array {
-  return T.fromArray(values, [values.length], 'bf16').toArray() as Float32Array;
-}
 
 /** A tensor of `values` on `device`: activations in `dtype` there, f32 on the CPU. */
 function activation(values: Float32Array, shape: number[], device: string, dtype: DType): Tensor {

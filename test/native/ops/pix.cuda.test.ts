@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadEngine, type Layout, type Tensor } from '../../../electron/host/engine/addon';
 import { floats, maxRelativeError } from '../../helpers/compare';
+import { bf16Rounded } from '../../helpers/bf16';
 import { cudaSkipReason } from '../../helpers/cuda';
 import { randomValues, rng } from '../../helpers/random';
 
@@ -42,10 +43,6 @@ function run(x: Float32Array, p: Float32Array, dy: Float32Array, s: GpuCase, dty
   return { y: floats(y), dx: floats(dx!), dp: floats(dp!) };
 }
 
-/** Inputs rounded through bf16, so the CPU f32 run sees exactly the values the bf16 GPU run sees. */
-function bf16Rounded(values: Float32Array): Float32Array {
-  return Tensor.fromArray(values, [values.length], 'bf16').toArray() as Float32Array;
-}
 
 describe('pix CUDA vs CPU', { skip }, () => {
   gpuCases.forEach((s, i) => {
