@@ -250,19 +250,19 @@ if wants epoch; then
   stamp epoch
   folder="${XDG_CACHE_HOME:-$HOME/.cache}/pix-workbench/bench/data-pipeline-v1-2000"
   [ -f "$folder/complete.json" ] || timeout 300 node benchmarks/data_pipeline.mjs --images 2000 --rounds 0 > "$out/epoch_data.log" 2>&1 || true
-  run=/tmp/pix-epoch && rm -rf "$run"
+  run=/tmp/pix-epoch && rm -rf "$run" && batch=128
   timeout 300 node bin/pix.js train --device cuda --use_amp true --data_path "$folder" --model PiXResNet50_cs \
-    --batch_size 128 --epochs 1 --num_workers 16 --disable_eval true --save_ckpt false --output_dir "$run" \
+    --batch_size "$batch" --epochs 1 --num_workers 16 --disable_eval true --save_ckpt false --output_dir "$run" \
     > "$out/epoch.log" 2>&1 || echo "epoch failed (see epoch.log)"
   node -e '
-  const fs = require("fs"); const file = process.argv[1];
+  const fs = require("fs"); const [file, out, batch] = process.argv.slice(1);
   if (!fs.existsSync(file)) { console.log("epoch: no metrics"); process.exit(0); }
   const steps = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l)).slice(3);
-  const sum = (k) => steps.reduce((a, m) => a + m[k], 0), images = steps.length * 128;
+  const sum = (k) => steps.reduce((a, m) => a + m[k], 0), images = steps.length * Number(batch);
   const summary = { steps: steps.length, images_per_second: images / (sum("step_seconds") + sum("data_seconds")),
     engine_images_per_second: images / sum("step_seconds"), data_wait_share: sum("data_seconds") / (sum("step_seconds") + sum("data_seconds")) };
-  fs.writeFileSync(process.argv[2], JSON.stringify(summary, null, 2) + "\n");
-  console.log("epoch:", JSON.stringify(summary));' "$run/metrics.jsonl" "$out/epoch.json"
+  fs.writeFileSync(out, JSON.stringify(summary, null, 2) + "\n");
+  console.log("epoch:", JSON.stringify(summary));' "$run/metrics.jsonl" "$out/epoch.json" "$batch"
 fi
 
 stamp "done: $verdict"
